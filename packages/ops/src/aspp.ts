@@ -1,0 +1,130 @@
+import * as tf from '@tensorflow/tfjs';
+import { Conv2d } from './conv2d.js';
+import { ConvBnRelu } from './conv-blocks.js';
+import { addCosts, type Cost, type ForwardContext, type Layer, type Size } from './layer.js';
+import type { Rng } from './rng.js';
+
+/** Global average → 1×1 conv → BN → ReLU → broadcast back to the input size. */
+export class ImagePooling implements Layer {
+  private readonly block: ConvBnRelu;
+
+  constructor(inChannels: number, outChannels: number, affine: boolean, rng: Rng) {
+    this.block = new ConvBnRelu({ inChannels, outChannels, kernel: 1, affine, rng });
+  }
+
+  apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
+    const [batch, height, width] = x.shape;
+    const pooled = this.block.apply(tf.mean(x, [1, 2], true) as tf.Tensor4D, ctx);
+    return tf.broadcastTo(pooled, [batch, height, width, pooled.shape[3]]) as tf.Tensor4D;
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return this.block.trainableVariables();
+  }
+
+  stateVariables(): tf.Variable[] {
+    return this.block.stateVariables();
+  }
+
+  outputSize(input: Size): Size {
+    return input;
+  }
+
+  cost(): Cost {
+    return this.block.cost([1, 1]);
+  }
+
+  dispose(): void {
+    this.block.dispose();
+  }
+}
+
+/** Parallel branches on one input, concatenated along channels, then a 1×1 projection. */
+abstract class ParallelBranches implements Layer {
+  protected abstract readonly branches: readonly Layer[];
+  protected abstract readonly projection: Layer;
+
+  apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
+    return this.projection.apply(tf.concat(this.branches.map((branch) => branch.apply(x, ctx)), 3), ctx);
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return [...this.branches.flatMap((b) => b.trainableVariables()), ...this.projection.trainableVariables()];
+  }
+
+  stateVariables(): tf.Variable[] {
+    return [...this.branches.flatMap((b) => b.stateVariables()), ...this.projection.stateVariables()];
+  }
+
+  outputSize(input: Size): Size {
+    return input;
+  }
+
+  cost(input: Size): Cost {
+    return addCosts(...this.branches.map((branch) => branch.cost(input)), this.projection.cost(input));
+  }
+
+  dispose(): void {
+    for (const branch of this.branches) branch.dispose();
+    this.projection.dispose();
+  }
+}
+
+export interface SearchAsppOptions {
+  readonly inChannels: number;
+  /** `B·F·2^i` in the search network (SPEC §4). */
+  readonly branchChannels: number;
+  /** `96 / s`: 24, 12, 6, 3 at output strides 4, 8, 16, 32 (SPEC §4). */
+  readonly rate: number;
+  readonly numClasses: number;
+  readonly affine: boolean;
+  readonly rng: Rng;
+}
+
+/** The supernet's per-level head: 1×1, 3×3 atrous, image pooling → 1×1 conv to class logits. */
+export class SearchAspp extends ParallelBranches {
+  protected readonly branches: readonly Layer[];
+  protected readonly projection: Layer;
+
+  constructor({ inChannels, branchChannels, rate, numClasses, affine, rng }: SearchAsppOptions) {
+    super();
+    const branch = { inChannels, outChannels: branchChannels, affine, rng };
+    this.branches = [
+      new ConvBnRelu({ ...branch, kernel: 1 }),
+      new ConvBnRelu({ ...branch, kernel: 3, dilation: rate }),
+      new ImagePooling(inChannels, branchChannels, affine, rng),
+    ];
+    this.projection = new Conv2d({ inChannels: 3 * branchChannels, outChannels: numClasses, kernel: 1, bias: true, rng });
+  }
+}
+
+/** The ASPP rate for an output stride in the search heads: 96 / s (SPEC §4). */
+export function searchAsppRate(outputStride: number): number {
+  return 96 / outputStride;
+}
+
+export interface DeepLabV3AsppOptions {
+  readonly inChannels: number;
+  /** 256 in DeepLabv3. */
+  readonly outChannels?: number;
+  /** Three atrous rates; DeepLabv3 uses 6, 12, 18 at output stride 16 and twice that at 8. */
+  readonly rates: readonly [number, number, number];
+  readonly rng: Rng;
+}
+
+/** The full DeepLabv3 ASPP of the retrain network (SPEC §7), conv → BN → ReLU throughout. */
+export class DeepLabV3Aspp extends ParallelBranches {
+  protected readonly branches: readonly Layer[];
+  protected readonly projection: Layer;
+
+  constructor({ inChannels, outChannels = 256, rates, rng }: DeepLabV3AsppOptions) {
+    super();
+    const branch = { inChannels, outChannels, affine: true, rng };
+    this.branches = [
+      new ConvBnRelu({ ...branch, kernel: 1 }),
+      ...rates.map((rate) => new ConvBnRelu({ ...branch, kernel: 3, dilation: rate })),
+      new ImagePooling(inChannels, outChannels, true, rng),
+    ];
+    this.projection = new ConvBnRelu({ inChannels: 5 * outChannels, outChannels, kernel: 1, affine: true, rng });
+  }
+}

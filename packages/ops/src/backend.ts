@@ -1,0 +1,181 @@
+import * as tf from '@tensorflow/tfjs';
+import type { KernelSetName, Kernels } from './kernels.js';
+import { portableKernels } from './portable-kernels.js';
+import { stockKernels } from './stock-kernels.js';
+
+/** The compute backends, in the order `auto` tries them. */
+export const BACKENDS = ['node-gpu', 'node', 'webgpu', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+export interface BackendAttempt {
+  readonly backend: BackendName;
+  readonly ok: boolean;
+  readonly reason: string;
+}
+
+export interface BackendChoice {
+  readonly backend: BackendName;
+  /** The name tfjs knows the backend by (`tensorflow`, `webgpu`, `wasm`, `cpu`). */
+  readonly tfjsBackend: string;
+  readonly kernels: Kernels;
+  /** Every backend tried, in order, with why it was used or skipped. */
+  readonly attempts: readonly BackendAttempt[];
+}
+
+export interface SelectBackendOptions {
+  /** `auto` (default) or one backend; the `ADL_BACKEND` environment variable overrides it. */
+  readonly backend?: BackendName | 'auto';
+  /** Kernel set; `auto` (default) uses `kernelsFor`. `ADL_KERNELS` overrides it. */
+  readonly kernels?: KernelSetName | 'auto';
+  /** In `auto`, also accept a software WebGPU adapter (slower than wasm on the same CPU). */
+  readonly allowSoftwareWebGpu?: boolean;
+  /** Where the choice is reported; `console.error` by default, `null` for silence. */
+  readonly log?: ((line: string) => void) | null;
+}
+
+export class BackendError extends Error {
+  override name = 'BackendError';
+}
+
+/**
+ * The kernel set each backend runs fastest with correct gradients (measured by
+ * `bench/mixed-op-step.mjs`, table in the README): wasm lacks the conv/depthwise filter and
+ * input backprop kernels, and the portable set is also faster on the pure-JS cpu backend.
+ */
+export function kernelsFor(tfjsBackend: string): Kernels {
+  return tfjsBackend === 'wasm' || tfjsBackend === 'cpu' ? portableKernels : stockKernels;
+}
+
+export function kernelSet(name: KernelSetName): Kernels {
+  return name === 'portable' ? portableKernels : stockKernels;
+}
+
+type Loader = (options: SelectBackendOptions, auto: boolean) => Promise<string>;
+
+// A variable specifier keeps bundlers and the type checker from requiring optional packages.
+const importOptional = (specifier: string): Promise<any> => import(specifier);
+
+function describeError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0];
+}
+
+async function activate(tfjsBackend: string): Promise<string> {
+  if (!(await tf.setBackend(tfjsBackend))) throw new BackendError(`tfjs could not initialise "${tfjsBackend}"`);
+  await tf.ready();
+  return tfjsBackend;
+}
+
+const LOADERS: Record<BackendName, Loader> = {
+  'node-gpu': async () => {
+    await importOptional('@tensorflow/tfjs-node-gpu');
+    const binding = (tf.backend() as any)?.binding;
+    if (binding?.isUsingGpuDevice && !binding.isUsingGpuDevice()) {
+      throw new BackendError('libtensorflow found no CUDA device (it needs CUDA 11.2 and cuDNN 8.1)');
+    }
+    return activate('tensorflow');
+  },
+  node: async () => {
+    await importOptional('@tensorflow/tfjs-node');
+    return activate('tensorflow');
+  },
+  webgpu: async (options, auto) => {
+    const { create, globals } = await importOptional('webgpu');
+    Object.assign(globalThis, globals);
+    const gpu = create([]);
+    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter) throw new BackendError('no WebGPU adapter (a Vulkan driver is needed)');
+    const info = adapter.info ?? {};
+    const software = info.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader|software/i.test(`${info.description} ${info.device}`);
+    if (auto && software && !options.allowSoftwareWebGpu) {
+      throw new BackendError(`only a software adapter (${info.description || info.device}), slower than wasm`);
+    }
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu: withAllStorageBuffers(gpu) }, configurable: true });
+    await importOptional('@tensorflow/tfjs-backend-webgpu');
+    return activate('webgpu');
+  },
+  wasm: async () => {
+    await importOptional('@tensorflow/tfjs-backend-wasm');
+    const name = await activate('wasm');
+    if (!tf.env().getBool('WASM_HAS_SIMD_SUPPORT')) throw new BackendError('wasm without SIMD');
+    return name;
+  },
+  cpu: async () => activate('cpu'),
+};
+
+/**
+ * tfjs's WebGPU backend requests a device with default limits, under which `addN` over 8 inputs
+ * silently computes a wrong sum; ask for the adapter's full storage-buffer limit instead.
+ */
+function withAllStorageBuffers(gpu: any): any {
+  return {
+    getPreferredCanvasFormat: () => gpu.getPreferredCanvasFormat?.(),
+    wgslLanguageFeatures: gpu.wgslLanguageFeatures,
+    requestAdapter: async (descriptor?: object) => {
+      const adapter = await gpu.requestAdapter(descriptor);
+      if (!adapter) return adapter;
+      return new Proxy(adapter, {
+        get(target, property) {
+          if (property === 'requestDevice') {
+            return (deviceDescriptor: any = {}) =>
+              target.requestDevice({
+                ...deviceDescriptor,
+                requiredLimits: {
+                  ...deviceDescriptor.requiredLimits,
+                  maxStorageBuffersPerShaderStage: target.limits.maxStorageBuffersPerShaderStage,
+                },
+              });
+          }
+          const value = Reflect.get(target, property, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+    },
+  };
+}
+
+function parseBackend(value: string | undefined, source: string): BackendName | 'auto' | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value === 'auto' || (BACKENDS as readonly string[]).includes(value)) return value as BackendName | 'auto';
+  throw new BackendError(`${source}="${value}" is not one of auto, ${BACKENDS.join(', ')}`);
+}
+
+/**
+ * Picks and activates the tfjs backend: `auto` tries node-gpu, node, WebGPU (hardware adapter),
+ * wasm (SIMD), then cpu; `ADL_BACKEND` or `options.backend` forces one (and fails loudly if it
+ * cannot load). Logs the choice and why each earlier backend was skipped.
+ */
+export async function selectBackend(options: SelectBackendOptions = {}): Promise<BackendChoice> {
+  const requested = parseBackend(process.env.ADL_BACKEND, 'ADL_BACKEND') ?? options.backend ?? 'auto';
+  const auto = requested === 'auto';
+  const candidates: readonly BackendName[] = auto ? BACKENDS : [requested];
+  const attempts: BackendAttempt[] = [];
+  const log = options.log === undefined ? (line: string) => console.error(line) : options.log;
+  for (const backend of candidates) {
+    try {
+      const tfjsBackend = await LOADERS[backend](options, auto);
+      const kernels = chooseKernels(tfjsBackend, options.kernels);
+      attempts.push({ backend, ok: true, reason: auto ? 'first available' : 'requested' });
+      log?.(formatChoice(backend, kernels, attempts));
+      return { backend, tfjsBackend, kernels, attempts };
+    } catch (error) {
+      attempts.push({ backend, ok: false, reason: describeError(error) });
+    }
+  }
+  const failures = attempts.map((a) => `${a.backend}: ${a.reason}`).join('; ');
+  throw new BackendError(`no usable tfjs backend (${failures})`);
+}
+
+function chooseKernels(tfjsBackend: string, option: KernelSetName | 'auto' | undefined): Kernels {
+  const forced = process.env.ADL_KERNELS || option;
+  if (forced === undefined || forced === 'auto') return kernelsFor(tfjsBackend);
+  if (forced !== 'stock' && forced !== 'portable') {
+    throw new BackendError(`ADL_KERNELS="${forced}" is not one of auto, stock, portable`);
+  }
+  return kernelSet(forced);
+}
+
+function formatChoice(backend: BackendName, kernels: Kernels, attempts: readonly BackendAttempt[]): string {
+  const skipped = attempts.filter((a) => !a.ok).map((a) => `${a.backend} (${a.reason})`);
+  return `[adl] backend ${backend}, ${kernels.name} kernels${skipped.length ? `; skipped ${skipped.join(', ')}` : ''}`;
+}

@@ -1,0 +1,83 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Cost, ForwardContext, Layer, Size } from './layer.js';
+
+export interface BatchNormOptions {
+  /** Learnable scale and shift: false in search (as DARTS, SPEC §2), true in retraining. */
+  readonly affine: boolean;
+  /** Weight of the newest batch in the running statistics (PyTorch convention). */
+  readonly momentum?: number;
+  readonly epsilon?: number;
+}
+
+/**
+ * Batch normalisation over N, H, W with running statistics. Written with elementwise ops:
+ * `tf.batchNorm` without offset/scale crashes under gradients.
+ */
+export class BatchNorm implements Layer {
+  readonly gamma: tf.Variable<tf.Rank.R1> | undefined;
+  readonly beta: tf.Variable<tf.Rank.R1> | undefined;
+  readonly runningMean: tf.Variable<tf.Rank.R1>;
+  readonly runningVariance: tf.Variable<tf.Rank.R1>;
+  readonly momentum: number;
+  readonly epsilon: number;
+
+  constructor(
+    readonly channels: number,
+    readonly options: BatchNormOptions,
+  ) {
+    this.momentum = options.momentum ?? 0.1;
+    this.epsilon = options.epsilon ?? 1e-5;
+    if (options.affine) {
+      this.gamma = tf.variable(tf.ones([channels]), true);
+      this.beta = tf.variable(tf.zeros([channels]), true);
+    }
+    this.runningMean = tf.variable(tf.zeros([channels]), false);
+    this.runningVariance = tf.variable(tf.ones([channels]), false);
+  }
+
+  apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
+    let normalised: tf.Tensor4D;
+    if (ctx.training) {
+      const { mean, variance } = tf.moments(x, [0, 1, 2]);
+      normalised = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.epsilon)));
+      this.updateRunningStatistics(mean, variance, x.size / this.channels);
+    } else {
+      normalised = tf.mul(tf.sub(x, this.runningMean), tf.rsqrt(tf.add(this.runningVariance, this.epsilon)));
+    }
+    if (!this.gamma || !this.beta) return normalised;
+    return tf.add(tf.mul(normalised, this.gamma), this.beta);
+  }
+
+  private updateRunningStatistics(mean: tf.Tensor, variance: tf.Tensor, count: number): void {
+    const unbiased = count > 1 ? count / (count - 1) : 1;
+    const m = this.momentum;
+    // The loss never reads these, so no gradient flows through them.
+    tf.tidy(() => {
+      this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(mean, m)));
+      this.runningVariance.assign(tf.add(tf.mul(this.runningVariance, 1 - m), tf.mul(variance, m * unbiased)));
+    });
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return this.gamma && this.beta ? [this.gamma, this.beta] : [];
+  }
+
+  stateVariables(): tf.Variable[] {
+    return [this.runningMean, this.runningVariance];
+  }
+
+  outputSize(input: Size): Size {
+    return input;
+  }
+
+  cost(): Cost {
+    return { params: this.options.affine ? 2 * this.channels : 0, multAdds: 0 };
+  }
+
+  dispose(): void {
+    this.gamma?.dispose();
+    this.beta?.dispose();
+    this.runningMean.dispose();
+    this.runningVariance.dispose();
+  }
+}

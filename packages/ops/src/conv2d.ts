@@ -1,0 +1,116 @@
+import * as tf from '@tensorflow/tfjs';
+import { convOutputLength, type ConvGeometry } from './kernels.js';
+import type { Cost, ForwardContext, Layer, Size } from './layer.js';
+import type { Rng } from './rng.js';
+
+export interface Conv2dOptions {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernel: number;
+  readonly stride?: number;
+  readonly dilation?: number;
+  /** Defaults to "same": `dilation · (kernel − 1) / 2`. */
+  readonly padding?: number;
+  /** Only the classifier convs of the heads have a bias; every other conv is followed by BN. */
+  readonly bias?: boolean;
+  readonly rng: Rng;
+}
+
+/** He-normal (fan-in) initial values, std = √(2 / fan_in). */
+export function heNormal(rng: Rng, shape: number[], fanIn: number): tf.Tensor {
+  const size = shape.reduce((a, b) => a * b, 1);
+  return tf.tensor(rng.normalArray(size, Math.sqrt(2 / fanIn)), shape);
+}
+
+/** A dense convolution, without bias unless asked (every conv in the search space is followed by BN). */
+export class Conv2d implements Layer {
+  readonly filter: tf.Variable<tf.Rank.R4>;
+  readonly bias: tf.Variable<tf.Rank.R1> | undefined;
+  readonly geometry: ConvGeometry;
+
+  constructor(readonly options: Conv2dOptions) {
+    const { inChannels, outChannels, kernel, rng } = options;
+    const dilation = options.dilation ?? 1;
+    this.geometry = {
+      stride: options.stride ?? 1,
+      dilation,
+      padding: options.padding ?? (dilation * (kernel - 1)) / 2,
+    };
+    const initial = heNormal(rng, [kernel, kernel, inChannels, outChannels], kernel * kernel * inChannels);
+    this.filter = tf.variable(initial as tf.Tensor4D, true);
+    initial.dispose();
+    if (options.bias) this.bias = tf.variable(tf.zeros([outChannels]), true);
+  }
+
+  apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
+    const pointwise = this.options.kernel === 1 && this.geometry.stride === 1 && this.geometry.padding === 0;
+    const out = pointwise ? ctx.kernels.pointwiseConv(x, this.filter) : ctx.kernels.conv2d(x, this.filter, this.geometry);
+    return this.bias ? tf.add(out, this.bias) : out;
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return this.bias ? [this.filter, this.bias] : [this.filter];
+  }
+
+  stateVariables(): tf.Variable[] {
+    return [];
+  }
+
+  outputSize([height, width]: Size): Size {
+    const { kernel } = this.options;
+    return [convOutputLength(height, kernel, this.geometry), convOutputLength(width, kernel, this.geometry)];
+  }
+
+  cost(input: Size): Cost {
+    const { kernel, inChannels, outChannels } = this.options;
+    const [height, width] = this.outputSize(input);
+    const weights = kernel * kernel * inChannels * outChannels;
+    return { params: weights + (this.bias ? outChannels : 0), multAdds: height * width * weights };
+  }
+
+  dispose(): void {
+    this.filter.dispose();
+    this.bias?.dispose();
+  }
+}
+
+/** A depthwise convolution (one k×k filter per channel) at stride 1 with "same" padding. */
+export class DepthwiseConv2d implements Layer {
+  readonly filter: tf.Variable<tf.Rank.R4>;
+
+  constructor(
+    readonly channels: number,
+    readonly kernel: number,
+    readonly dilation: number,
+    rng: Rng,
+  ) {
+    const initial = heNormal(rng, [kernel, kernel, channels, 1], kernel * kernel);
+    this.filter = tf.variable(initial as tf.Tensor4D, true);
+    initial.dispose();
+  }
+
+  apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
+    return ctx.kernels.depthwiseConv2d(x, this.filter, this.dilation);
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return [this.filter];
+  }
+
+  stateVariables(): tf.Variable[] {
+    return [];
+  }
+
+  outputSize(input: Size): Size {
+    return input;
+  }
+
+  cost([height, width]: Size): Cost {
+    const params = this.kernel * this.kernel * this.channels;
+    return { params, multAdds: height * width * params };
+  }
+
+  dispose(): void {
+    this.filter.dispose();
+  }
+}

@@ -1,0 +1,40 @@
+export { PRIMITIVES, isOpName, type OpName } from './primitives.js';
+export { OPS, createOp, ATROUS_RATE, type OpFactory, type OpMode, type OpOptions } from './ops-table.js';
+export { Rng } from './rng.js';
+export { Sequential, addCosts, ZERO_COST, type Cost, type ForwardContext, type Layer, type Size } from './layer.js';
+export { convOutputLength, type ConvGeometry, type KernelSetName, type Kernels } from './kernels.js';
+export { portableKernels } from './portable-kernels.js';
+export { stockKernels } from './stock-kernels.js';
+export { Conv2d, DepthwiseConv2d, heNormal, type Conv2dOptions } from './conv2d.js';
+export { BatchNorm, type BatchNormOptions } from './batch-norm.js';
+export { ConvBnRelu, ReluConvBn, type ConvBlockOptions } from './conv-blocks.js';
+export { SepConv, type SepConvOptions } from './sep-conv.js';
+export { AvgPool3x3, Identity, MaxPool3x3, Relu, Zero } from './simple-layers.js';
+export {
+  Downsample,
+  FactorizedReduce,
+  UpsampleConv,
+  finerSize,
+  resizeBilinear,
+  type ResampleOptions,
+} from './resample.js';
+export {
+  DeepLabV3Aspp,
+  ImagePooling,
+  SearchAspp,
+  searchAsppRate,
+  type DeepLabV3AsppOptions,
+  type SearchAsppOptions,
+} from './aspp.js';
+export { Stem, STEM_CHANNELS, type StemOutputs } from './stem.js';
+export {
+  BACKENDS,
+  BackendError,
+  kernelSet,
+  kernelsFor,
+  selectBackend,
+  type BackendAttempt,
+  type BackendChoice,
+  type BackendName,
+  type SelectBackendOptions,
+} from './backend.js';

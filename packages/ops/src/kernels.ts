@@ -1,0 +1,43 @@
+import type * as tf from '@tensorflow/tfjs';
+
+/** Symmetric zero padding, stride and dilation of a convolution. */
+export interface ConvGeometry {
+  readonly stride: number;
+  readonly dilation: number;
+  readonly padding: number;
+}
+
+/**
+ * The convolution and pooling primitives every layer is written against. Two sets exist:
+ * `stockKernels` (tfjs's own ops; fastest where the backend has every gradient kernel) and
+ * `portableKernels` (built from slices, matMul and elementwise ops only, so gradients exist on
+ * every backend). `kernelsFor(backendName)` picks one.
+ */
+export interface Kernels {
+  readonly name: KernelSetName;
+  /** Dense convolution, NHWC input, filter `[k, k, in, out]`. */
+  conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, geometry: ConvGeometry): tf.Tensor4D;
+  /** 1×1 convolution, filter `[1, 1, in, out]`. */
+  pointwiseConv(x: tf.Tensor4D, filter: tf.Tensor4D): tf.Tensor4D;
+  /** Depthwise convolution at stride 1 with "same" padding, filter `[k, k, channels, 1]`. */
+  depthwiseConv2d(x: tf.Tensor4D, filter: tf.Tensor4D, dilation: number): tf.Tensor4D;
+  /** 3×3 max pool, stride 1, padding 1 (padding never wins). */
+  maxPool3x3(x: tf.Tensor4D): tf.Tensor4D;
+  /** 3×3 average pool, stride 1, padding 1, padded cells not counted. */
+  avgPool3x3(x: tf.Tensor4D): tf.Tensor4D;
+}
+
+export type KernelSetName = 'stock' | 'portable';
+
+export function convOutputLength(input: number, kernel: number, geometry: ConvGeometry): number {
+  const { stride, dilation, padding } = geometry;
+  return Math.floor((input + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1;
+}
+
+export function assertSamePadding(kernel: number, dilation: number, padding: number): void {
+  if (2 * padding !== dilation * (kernel - 1)) {
+    throw new RangeError(
+      `padding ${padding} is not "same" for a ${kernel}×${kernel} kernel at dilation ${dilation}`,
+    );
+  }
+}

@@ -1,0 +1,82 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { Kernels } from './kernels.js';
+
+/** What every forward pass needs to know besides its input. */
+export interface ForwardContext {
+  /** Batch statistics and running-stat updates in BatchNorm when true. */
+  readonly training: boolean;
+  /** The convolution and pooling implementations to use (see `kernelsFor`). */
+  readonly kernels: Kernels;
+}
+
+/** Parameter count and multiply-adds of one forward pass at batch 1. */
+export interface Cost {
+  readonly params: number;
+  readonly multAdds: number;
+}
+
+export const ZERO_COST: Cost = { params: 0, multAdds: 0 };
+
+export function addCosts(...costs: Cost[]): Cost {
+  return costs.reduce(
+    (sum, cost) => ({ params: sum.params + cost.params, multAdds: sum.multAdds + cost.multAdds }),
+    ZERO_COST,
+  );
+}
+
+/** Spatial size `[height, width]` of an NHWC feature map. */
+export type Size = readonly [height: number, width: number];
+
+/**
+ * A building block of the network: owns its variables, computes synchronously (call it inside
+ * `tf.tidy`), and reports its cost analytically.
+ */
+export interface Layer {
+  apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D;
+  /** Trainable variables, in a stable order. */
+  trainableVariables(): tf.Variable[];
+  /** Non-trainable state (BatchNorm running statistics), in a stable order. */
+  stateVariables(): tf.Variable[];
+  /** Parameters and multiply-adds for an input of spatial size `input`. */
+  cost(input: Size): Cost;
+  /** Spatial size of the output for an input of spatial size `input`. */
+  outputSize(input: Size): Size;
+  dispose(): void;
+}
+
+/** Conveniences shared by layers that are a sequence of other layers. */
+export class Sequential implements Layer {
+  constructor(protected readonly layers: readonly Layer[]) {}
+
+  apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
+    let out = x;
+    for (const layer of this.layers) out = layer.apply(out, ctx);
+    return out;
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return this.layers.flatMap((layer) => layer.trainableVariables());
+  }
+
+  stateVariables(): tf.Variable[] {
+    return this.layers.flatMap((layer) => layer.stateVariables());
+  }
+
+  cost(input: Size): Cost {
+    let size = input;
+    let total = ZERO_COST;
+    for (const layer of this.layers) {
+      total = addCosts(total, layer.cost(size));
+      size = layer.outputSize(size);
+    }
+    return total;
+  }
+
+  outputSize(input: Size): Size {
+    return this.layers.reduce((size, layer) => layer.outputSize(size), input);
+  }
+
+  dispose(): void {
+    for (const layer of this.layers) layer.dispose();
+  }
+}

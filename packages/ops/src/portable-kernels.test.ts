@@ -1,0 +1,131 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { portableKernels } from './portable-kernels.js';
+import { stockKernels } from './stock-kernels.js';
+import { seededTensor, TEST_BACKENDS, useBackend } from './testing/backends.js';
+import { checkGradients } from './testing/gradient-check.js';
+import type { Kernels } from './kernels.js';
+
+async function valuesOn(backend: string, compute: () => tf.Tensor): Promise<Float32Array> {
+  await useBackend(backend);
+  const out = compute();
+  const values = (await out.data()) as Float32Array;
+  out.dispose();
+  return values;
+}
+
+function expectClose(actual: Float32Array, expected: Float32Array, tolerance = 1e-4): void {
+  expect(actual.length).toBe(expected.length);
+  let worst = 0;
+  for (let i = 0; i < actual.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
+  expect(worst).toBeLessThan(tolerance);
+}
+
+// The reference: tfjs's own forward ops on the cpu backend, which accept dilation in the forward pass.
+const convCases = [
+  // kernel, stride, dilation, padding, height, width
+  [3, 1, 1, 1, 7, 6],
+  [3, 2, 1, 1, 9, 8],
+  [3, 2, 1, 1, 8, 7],
+  [3, 1, 2, 2, 7, 9],
+  [5, 1, 2, 4, 9, 9],
+  [3, 1, 6, 6, 11, 10],
+  [1, 2, 1, 0, 7, 8],
+] as const;
+
+describe.each(TEST_BACKENDS)('kernels on %s', (backend) => {
+  beforeAll(() => useBackend(backend));
+  afterAll(() => useBackend('cpu'));
+
+  const kernelSets: Kernels[] = backend === 'cpu' ? [portableKernels, stockKernels] : [portableKernels];
+
+  describe.each(kernelSets.map((k) => [k.name, k] as const))('%s', (_name, kernels) => {
+    it.each(convCases)('conv2d k%i stride %i dilation %i pad %i at %i×%i equals tf.conv2d', async (k, s, d, p, h, w) => {
+      const x = () => seededTensor([2, h, w, 3], 1) as tf.Tensor4D;
+      const f = () => seededTensor([k, k, 3, 4], 2) as tf.Tensor4D;
+      const expected = await valuesOn('cpu', () => tf.tidy(() => tf.conv2d(x(), f(), s, p, 'NHWC', d)));
+      const actual = await valuesOn(backend, () => tf.tidy(() => kernels.conv2d(x(), f(), { stride: s, dilation: d, padding: p })));
+      expectClose(actual, expected);
+    });
+
+    it.each([
+      [3, 1],
+      [5, 1],
+      [3, 2],
+      [5, 2],
+    ])('depthwise k%i dilation %i equals tf.depthwiseConv2d', async (k, d) => {
+      const x = () => seededTensor([2, 9, 8, 3], 3) as tf.Tensor4D;
+      const f = () => seededTensor([k, k, 3, 1], 4) as tf.Tensor4D;
+      const pad = (d * (k - 1)) / 2;
+      const expected = await valuesOn('cpu', () => tf.tidy(() => tf.depthwiseConv2d(x(), f(), 1, pad, 'NHWC', d)));
+      const actual = await valuesOn(backend, () => tf.tidy(() => kernels.depthwiseConv2d(x(), f(), d)));
+      expectClose(actual, expected);
+    });
+
+    it('pointwise equals a 1×1 tf.conv2d', async () => {
+      const x = () => seededTensor([2, 5, 4, 6], 5) as tf.Tensor4D;
+      const f = () => seededTensor([1, 1, 6, 3], 6) as tf.Tensor4D;
+      const expected = await valuesOn('cpu', () => tf.tidy(() => tf.conv2d(x(), f(), 1, 0)));
+      expectClose(await valuesOn(backend, () => tf.tidy(() => kernels.pointwiseConv(x(), f()))), expected);
+    });
+
+    it('max pool equals tf.maxPool on all-negative input (padding never wins)', async () => {
+      const x = () => tf.sub(seededTensor([2, 6, 5, 3], 7), 2) as tf.Tensor4D;
+      const expected = await valuesOn('cpu', () => tf.tidy(() => tf.maxPool(x(), 3, 1, 'same')));
+      expectClose(await valuesOn(backend, () => tf.tidy(() => kernels.maxPool3x3(x()))), expected);
+    });
+
+    it('avg pool divides by the in-bounds count (padding not counted)', async () => {
+      const ones = await valuesOn(backend, () => tf.tidy(() => kernels.avgPool3x3(tf.ones([1, 4, 5, 2]) as tf.Tensor4D)));
+      expectClose(ones, new Float32Array(40).fill(1), 1e-6);
+      const x = () => seededTensor([2, 6, 5, 3], 8) as tf.Tensor4D;
+      // Hand-computed corner: mean of the 2×2 in-bounds block.
+      const values = await valuesOn(backend, () => tf.tidy(() => kernels.avgPool3x3(x())));
+      const input = await valuesOn('cpu', () => x());
+      await useBackend(backend);
+      const at = (y: number, xx: number, c: number) => input[(y * 5 + xx) * 3 + c];
+      expect(values[0]).toBeCloseTo((at(0, 0, 0) + at(0, 1, 0) + at(1, 0, 0) + at(1, 1, 0)) / 4, 5);
+    });
+
+    it('conv2d gradients (stride 2, dilation 2) match finite differences', () => {
+      for (const geometry of [
+        { stride: 2, dilation: 1, padding: 1 },
+        { stride: 1, dilation: 2, padding: 2 },
+      ]) {
+        const x = seededTensor([2, 7, 6, 3], 9);
+        const f = seededTensor([3, 3, 3, 2], 10);
+        const r = seededTensor([2, 7, 6, 2], 11);
+        checkGradients(
+          (xi, fi) => {
+            const y = kernels.conv2d(xi as tf.Tensor4D, fi as tf.Tensor4D, geometry);
+            return tf.sum(tf.mul(y, tf.slice(r, [0, 0, 0, 0], y.shape)));
+          },
+          [x, f],
+        );
+        tf.dispose([x, f, r]);
+      }
+    });
+
+    it.each([1, 2])('depthwise gradients at dilation %i match finite differences', (d) => {
+      const x = seededTensor([2, 6, 7, 3], 12);
+      const f = seededTensor([5, 5, 3, 1], 13);
+      const r = seededTensor([2, 6, 7, 3], 14);
+      checkGradients((xi, fi) => tf.sum(tf.mul(kernels.depthwiseConv2d(xi as tf.Tensor4D, fi as tf.Tensor4D, d), r)), [x, f]);
+      tf.dispose([x, f, r]);
+    });
+
+    it('max pool gradient goes to one maximum per window, also where it is negative', () => {
+      const x = tf.sub(seededTensor([1, 5, 5, 2], 15), 3);
+      const r = seededTensor([1, 5, 5, 2], 16);
+      checkGradients((xi) => tf.sum(tf.mul(kernels.maxPool3x3(xi as tf.Tensor4D), r)), [x], { epsilon: 1e-3 });
+      tf.dispose([x, r]);
+    });
+
+    it('avg pool gradient matches finite differences', () => {
+      const x = seededTensor([1, 5, 4, 2], 17);
+      const r = seededTensor([1, 5, 4, 2], 18);
+      checkGradients((xi) => tf.sum(tf.mul(kernels.avgPool3x3(xi as tf.Tensor4D), r)), [x]);
+      tf.dispose([x, r]);
+    });
+  });
+});

@@ -1,0 +1,123 @@
+import * as tf from '@tensorflow/tfjs';
+import { BatchNorm } from './batch-norm.js';
+import { Conv2d } from './conv2d.js';
+import { ReluConvBn } from './conv-blocks.js';
+import { addCosts, type Cost, type ForwardContext, type Layer, type Size } from './layer.js';
+import type { Rng } from './rng.js';
+
+export interface ResampleOptions {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly affine: boolean;
+  readonly rng: Rng;
+}
+
+/** Into the next coarser level (SPEC §4): ReLU, 3×3 conv at stride 2, BN. */
+export class Downsample extends ReluConvBn {
+  constructor({ inChannels, outChannels, affine, rng }: ResampleOptions) {
+    super({ inChannels, outChannels, kernel: 3, stride: 2, affine, rng });
+  }
+}
+
+/** Bilinear resize to `size` (corners aligned, as DeepLab), differentiable on every backend. */
+export function resizeBilinear(x: tf.Tensor4D, size: Size): tf.Tensor4D {
+  const [height, width] = x.shape.slice(1, 3);
+  if (height === size[0] && width === size[1]) return x;
+  return tf.image.resizeBilinear(x, [size[0], size[1]], true);
+}
+
+/** The spatial size one level finer: twice as large, or `2n − 1` for odd strided outputs. */
+export function finerSize([height, width]: Size): Size {
+  return [2 * height, 2 * width];
+}
+
+/**
+ * From the next coarser level (SPEC §4): bilinear upsampling to the finer level's size, then
+ * ReLU, 1×1 conv, BN. Pass the target size, since a stride-2 conv maps both 2n and 2n − 1 to n.
+ */
+export class UpsampleConv implements Layer {
+  private readonly block: ReluConvBn;
+
+  constructor({ inChannels, outChannels, affine, rng }: ResampleOptions) {
+    this.block = new ReluConvBn({ inChannels, outChannels, kernel: 1, affine, rng });
+  }
+
+  apply(x: tf.Tensor4D, ctx: ForwardContext, target?: Size): tf.Tensor4D {
+    const size = target ?? finerSize([x.shape[1], x.shape[2]]);
+    return this.block.apply(resizeBilinear(x, size), ctx);
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return this.block.trainableVariables();
+  }
+
+  stateVariables(): tf.Variable[] {
+    return this.block.stateVariables();
+  }
+
+  outputSize(input: Size): Size {
+    return finerSize(input);
+  }
+
+  /** Cost at the output resolution (the 1×1 conv runs after upsampling). */
+  cost(input: Size, target: Size = finerSize(input)): Cost {
+    return this.block.cost(target);
+  }
+
+  dispose(): void {
+    this.block.dispose();
+  }
+}
+
+/**
+ * DARTS's factorized reduce: ReLU, two 1×1 stride-2 convs (one shifted by a pixel) each giving half
+ * the channels, concatenated, BN. Halves the size with no information dropped on even sizes.
+ */
+export class FactorizedReduce implements Layer {
+  private readonly convs: [Conv2d, Conv2d];
+  private readonly norm: BatchNorm;
+
+  constructor({ inChannels, outChannels, affine, rng }: ResampleOptions) {
+    if (outChannels % 2 !== 0) throw new RangeError(`FactorizedReduce needs even outChannels, got ${outChannels}`);
+    const half = { inChannels, outChannels: outChannels / 2, kernel: 1, stride: 2, padding: 0, rng };
+    this.convs = [new Conv2d(half), new Conv2d(half)];
+    this.norm = new BatchNorm(outChannels, { affine });
+  }
+
+  apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
+    const [batch, height, width, channels] = x.shape;
+    const activated = tf.relu(x);
+    const shifted = tf.pad(
+      tf.slice(activated, [0, 1, 1, 0], [batch, height - 1, width - 1, channels]),
+      [
+        [0, 0],
+        [0, 1],
+        [0, 1],
+        [0, 0],
+      ],
+    );
+    const both = tf.concat([this.convs[0].apply(activated, ctx), this.convs[1].apply(shifted, ctx)], 3);
+    return this.norm.apply(both, ctx);
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return [...this.convs.flatMap((conv) => conv.trainableVariables()), ...this.norm.trainableVariables()];
+  }
+
+  stateVariables(): tf.Variable[] {
+    return this.norm.stateVariables();
+  }
+
+  outputSize(input: Size): Size {
+    return this.convs[0].outputSize(input);
+  }
+
+  cost(input: Size): Cost {
+    return addCosts(this.convs[0].cost(input), this.convs[1].cost(input), this.norm.cost());
+  }
+
+  dispose(): void {
+    for (const conv of this.convs) conv.dispose();
+    this.norm.dispose();
+  }
+}

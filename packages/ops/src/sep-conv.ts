@@ -1,0 +1,28 @@
+import { BatchNorm } from './batch-norm.js';
+import { Conv2d, DepthwiseConv2d } from './conv2d.js';
+import { Sequential } from './layer.js';
+import type { Rng } from './rng.js';
+import { Relu } from './simple-layers.js';
+
+export interface SepConvOptions {
+  readonly channels: number;
+  readonly kernel: number;
+  readonly affine: boolean;
+  readonly rng: Rng;
+}
+
+/**
+ * `sep_conv_k×k` (SPEC §2): (ReLU, depthwise k×k, pointwise 1×1, BN) applied twice, as DARTS's
+ * `SepConv` and the DeepLab NAS code's `separable_k×k_2`.
+ */
+export class SepConv extends Sequential {
+  constructor({ channels, kernel, affine, rng }: SepConvOptions) {
+    const half = () => [
+      new Relu(),
+      new DepthwiseConv2d(channels, kernel, 1, rng),
+      new Conv2d({ inChannels: channels, outChannels: channels, kernel: 1, rng }),
+      new BatchNorm(channels, { affine }),
+    ];
+    super([...half(), ...half()]);
+  }
+}

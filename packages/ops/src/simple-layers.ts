@@ -1,0 +1,57 @@
+import * as tf from '@tensorflow/tfjs';
+import { ZERO_COST, type Cost, type ForwardContext, type Layer, type Size } from './layer.js';
+
+/** Base for layers without variables that keep the spatial size. */
+abstract class StatelessLayer implements Layer {
+  abstract apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D;
+
+  trainableVariables(): tf.Variable[] {
+    return [];
+  }
+
+  stateVariables(): tf.Variable[] {
+    return [];
+  }
+
+  cost(): Cost {
+    return ZERO_COST;
+  }
+
+  outputSize(input: Size): Size {
+    return input;
+  }
+
+  dispose(): void {}
+}
+
+export class Relu extends StatelessLayer {
+  apply(x: tf.Tensor4D): tf.Tensor4D {
+    return tf.relu(x);
+  }
+}
+
+/** `skip_connect` at stride 1. */
+export class Identity extends StatelessLayer {
+  apply(x: tf.Tensor4D): tf.Tensor4D {
+    return x;
+  }
+}
+
+/** `none`: the absent edge. Mixed ops skip it without computing; here for completeness. */
+export class Zero extends StatelessLayer {
+  apply(x: tf.Tensor4D): tf.Tensor4D {
+    return tf.zerosLike(x);
+  }
+}
+
+export class MaxPool3x3 extends StatelessLayer {
+  apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
+    return ctx.kernels.maxPool3x3(x);
+  }
+}
+
+export class AvgPool3x3 extends StatelessLayer {
+  apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
+    return ctx.kernels.avgPool3x3(x);
+  }
+}
