@@ -92,39 +92,36 @@ describe.each(TEST_BACKENDS)('kernels on %s', (backend) => {
         { stride: 2, dilation: 1, padding: 1 },
         { stride: 1, dilation: 2, padding: 2 },
       ]) {
-        const x = seededTensor([2, 7, 6, 3], 9);
-        const f = seededTensor([3, 3, 3, 2], 10);
+        const x = tf.variable(seededTensor([2, 7, 6, 3], 9)) as tf.Variable<tf.Rank.R4>;
+        const f = tf.variable(seededTensor([3, 3, 3, 2], 10)) as tf.Variable<tf.Rank.R4>;
         const r = seededTensor([2, 7, 6, 2], 11);
-        checkGradients(
-          (xi, fi) => {
-            const y = kernels.conv2d(xi as tf.Tensor4D, fi as tf.Tensor4D, geometry);
-            return tf.sum(tf.mul(y, tf.slice(r, [0, 0, 0, 0], y.shape)));
-          },
-          [x, f],
-        );
+        checkGradients(() => {
+          const y = kernels.conv2d(x, f, geometry);
+          return tf.sum(tf.mul(y, tf.slice(r, [0, 0, 0, 0], y.shape)));
+        }, [x, f]);
         tf.dispose([x, f, r]);
       }
     });
 
     it.each([1, 2])('depthwise gradients at dilation %i match finite differences', (d) => {
-      const x = seededTensor([2, 6, 7, 3], 12);
-      const f = seededTensor([5, 5, 3, 1], 13);
+      const x = tf.variable(seededTensor([2, 6, 7, 3], 12)) as tf.Variable<tf.Rank.R4>;
+      const f = tf.variable(seededTensor([5, 5, 3, 1], 13)) as tf.Variable<tf.Rank.R4>;
       const r = seededTensor([2, 6, 7, 3], 14);
-      checkGradients((xi, fi) => tf.sum(tf.mul(kernels.depthwiseConv2d(xi as tf.Tensor4D, fi as tf.Tensor4D, d), r)), [x, f]);
+      checkGradients(() => tf.sum(tf.mul(kernels.depthwiseConv2d(x, f, d), r)), [x, f]);
       tf.dispose([x, f, r]);
     });
 
     it('max pool gradient goes to one maximum per window, also where it is negative', () => {
-      const x = tf.sub(seededTensor([1, 5, 5, 2], 15), 3);
+      const x = tf.variable(tf.tidy(() => tf.sub(seededTensor([1, 5, 5, 2], 15), 3))) as tf.Variable<tf.Rank.R4>;
       const r = seededTensor([1, 5, 5, 2], 16);
-      checkGradients((xi) => tf.sum(tf.mul(kernels.maxPool3x3(xi as tf.Tensor4D), r)), [x], { epsilon: 1e-3 });
+      checkGradients(() => tf.sum(tf.mul(kernels.maxPool3x3(x), r)), [x], { epsilon: 1e-3 });
       tf.dispose([x, r]);
     });
 
     it('avg pool gradient matches finite differences', () => {
-      const x = seededTensor([1, 5, 4, 2], 17);
+      const x = tf.variable(seededTensor([1, 5, 4, 2], 17)) as tf.Variable<tf.Rank.R4>;
       const r = seededTensor([1, 5, 4, 2], 18);
-      checkGradients((xi) => tf.sum(tf.mul(kernels.avgPool3x3(xi as tf.Tensor4D), r)), [x]);
+      checkGradients(() => tf.sum(tf.mul(kernels.avgPool3x3(x), r)), [x]);
       tf.dispose([x, r]);
     });
   });

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { kernelsFor } from '../backend.js';
 import type { ForwardContext } from '../layer.js';
+import { Rng } from '../rng.js';
 
 /** Backends that install from the npm registry alone; every test that computes runs on each. */
 export const TEST_BACKENDS = ['cpu', 'wasm'] as const;
@@ -15,14 +16,11 @@ export function trainingContext(): ForwardContext {
   return { training: true, kernels: kernelsFor(tf.getBackend()) };
 }
 
-/** A fixed pseudo-random tensor, identical on every backend. */
+/** A fixed pseudo-random tensor, uniform in [−scale, scale), identical on every backend. */
 export function seededTensor(shape: number[], seed: number, scale = 1): tf.Tensor {
-  let state = seed >>> 0;
+  const rng = new Rng(seed);
   const size = shape.reduce((a, b) => a * b, 1);
   const values = new Float32Array(size);
-  for (let i = 0; i < size; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    values[i] = (state / 4294967296 - 0.5) * 2 * scale;
-  }
+  for (let i = 0; i < size; i++) values[i] = (rng.next() - 0.5) * 2 * scale;
   return tf.tensor(values, shape);
 }

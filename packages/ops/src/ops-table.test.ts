@@ -1,0 +1,145 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ATROUS_RATE, OPS, createOp, type OpMode } from './ops-table.js';
+import { PRIMITIVES, type OpName } from './primitives.js';
+import { Rng } from './rng.js';
+import { seededTensor, TEST_BACKENDS, trainingContext, useBackend } from './testing/backends.js';
+import { checkGradients } from './testing/gradient-check.js';
+import { expectNoLeakedTensors } from './testing/leaks.js';
+
+describe('the search space table', () => {
+  it('lists the 8 primitives of SPEC §2 in DARTS order', () => {
+    expect(PRIMITIVES).toEqual([
+      'none',
+      'max_pool_3x3',
+      'avg_pool_3x3',
+      'skip_connect',
+      'sep_conv_3x3',
+      'sep_conv_5x5',
+      'atrous_conv_3x3',
+      'atrous_conv_5x5',
+    ]);
+    expect(Object.keys(OPS)).toEqual([...PRIMITIVES]);
+  });
+
+  it('builds atrous ops as dense convs at rate 2', () => {
+    expect(ATROUS_RATE).toBe(2);
+  });
+
+  it('rejects an unknown name', () => {
+    expect(() => createOp('dil_conv_3x3' as OpName, { channels: 4, mode: 'search', rng: new Rng(0) })).toThrow(
+      /unknown operation "dil_conv_3x3"/,
+    );
+  });
+});
+
+// Hand-computed parameter counts at C channels (convs have no bias; BN affine only in fixed mode).
+const C = 6;
+const expectedParams: Record<OpMode, Record<OpName, number>> = {
+  search: {
+    none: 0,
+    max_pool_3x3: 0,
+    avg_pool_3x3: 0,
+    skip_connect: 0,
+    sep_conv_3x3: 2 * (3 * 3 * C + C * C),
+    sep_conv_5x5: 2 * (5 * 5 * C + C * C),
+    atrous_conv_3x3: 3 * 3 * C * C,
+    atrous_conv_5x5: 5 * 5 * C * C,
+  },
+  fixed: {
+    none: 0,
+    max_pool_3x3: 0,
+    avg_pool_3x3: 0,
+    skip_connect: 0,
+    sep_conv_3x3: 2 * (3 * 3 * C + C * C + 2 * C),
+    sep_conv_5x5: 2 * (5 * 5 * C + C * C + 2 * C),
+    atrous_conv_3x3: 3 * 3 * C * C + 2 * C,
+    atrous_conv_5x5: 5 * 5 * C * C + 2 * C,
+  },
+};
+// Multiply-adds per output pixel at C channels (convolutions only).
+const expectedMultAddsPerPixel: Record<OpName, number> = {
+  none: 0,
+  max_pool_3x3: 0,
+  avg_pool_3x3: 0,
+  skip_connect: 0,
+  sep_conv_3x3: 2 * (9 * C + C * C),
+  sep_conv_5x5: 2 * (25 * C + C * C),
+  atrous_conv_3x3: 9 * C * C,
+  atrous_conv_5x5: 25 * C * C,
+};
+
+describe.each(['search', 'fixed'] as const)('op costs in %s mode', (mode) => {
+  it.each([...PRIMITIVES])('%s has the hand-computed parameter and multiply-add counts', (name) => {
+    const op = createOp(name, { channels: C, mode, rng: new Rng(1) });
+    const cost = op.cost([10, 7]);
+    expect(cost.params).toBe(expectedParams[mode][name]);
+    expect(cost.multAdds).toBe(70 * expectedMultAddsPerPixel[name]);
+    expect(op.trainableVariables().reduce((sum, v) => sum + v.size, 0)).toBe(cost.params);
+    op.dispose();
+  });
+});
+
+describe.each(TEST_BACKENDS)('ops on %s', (backend) => {
+  beforeAll(() => useBackend(backend));
+  afterAll(() => useBackend('cpu'));
+
+  const sizes = [
+    [1, 1],
+    [5, 5],
+    [8, 6],
+    [11, 21],
+  ] as const;
+  const shapeRows = PRIMITIVES.flatMap((name) => sizes.map(([h, w]) => [name, h, w] as const));
+
+  it.each(shapeRows)('%s keeps [2, %i, %i, C] at stride 1', (name, h, w) => {
+    for (const mode of ['search', 'fixed'] as const) {
+      const op = createOp(name, { channels: C, mode, rng: new Rng(2) });
+      const shape = tf.tidy(() => op.apply(tf.ones([2, h, w, C]) as tf.Tensor4D, trainingContext()).shape);
+      expect(shape).toEqual([2, h, w, C]);
+      expect(op.outputSize([h, w])).toEqual([h, w]);
+      op.dispose();
+    }
+  });
+
+  it.each([...PRIMITIVES].filter((name) => name !== 'none'))(
+    '%s: gradients of input and weights match finite differences',
+    (name) => {
+      for (const mode of ['search', 'fixed'] as const) {
+        const op = createOp(name, { channels: 4, mode, rng: new Rng(3) });
+        const x = tf.variable(seededTensor([2, 6, 5, 4], 4)) as tf.Variable<tf.Rank.R4>;
+        const r = seededTensor([2, 6, 5, 4], 5);
+        const ctx = trainingContext();
+        checkGradients(() => tf.sum(tf.mul(op.apply(x, ctx), r)), [x, ...op.trainableVariables()], {
+          epsilon: name === 'max_pool_3x3' ? 1e-4 : 1e-3,
+        });
+        tf.dispose([x, r]);
+        op.dispose();
+      }
+    },
+  );
+
+  it('none gives zeros', () => {
+    const op = createOp('none', { channels: C, mode: 'search', rng: new Rng(0) });
+    const sum = tf.tidy(() => tf.sum(tf.abs(op.apply(tf.ones([1, 3, 3, C]) as tf.Tensor4D, trainingContext()))).dataSync()[0]);
+    expect(sum).toBe(0);
+  });
+
+  it('100 forward+backward steps of every op leak no tensor', async () => {
+    const ops = PRIMITIVES.map((name) => createOp(name, { channels: 4, mode: 'search', rng: new Rng(6) }));
+    const variables = ops.flatMap((op) => op.trainableVariables());
+    const optimizer = tf.train.momentum(0.01, 0.9);
+    const x = seededTensor([2, 8, 8, 4], 7) as tf.Tensor4D;
+    const ctx = trainingContext();
+    const step = () =>
+      optimizer.minimize(() => tf.addN(ops.map((op) => tf.mean(tf.square(op.apply(x, ctx))))) as tf.Scalar, false, variables);
+    await step();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 100; i++) step();
+    expect(tf.memory().numTensors).toBe(before);
+    await expectNoLeakedTensors(step);
+    optimizer.dispose();
+    x.dispose();
+    for (const op of ops) op.dispose();
+  });
+});
