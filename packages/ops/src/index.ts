@@ -15,7 +15,6 @@ export {
   FactorizedReduce,
   UpsampleConv,
   finerSize,
-  resizeBilinear,
   type ResampleOptions,
 } from './resample.js';
 export {
@@ -26,6 +25,7 @@ export {
   type DeepLabV3AsppOptions,
   type SearchAsppOptions,
 } from './aspp.js';
+export { bilinearMatrix, resizeBilinear } from './resize-bilinear.js';
 export { Stem, STEM_CHANNELS, type StemOutputs } from './stem.js';
 export {
   BACKENDS,

@@ -3,6 +3,7 @@ import { BatchNorm } from './batch-norm.js';
 import { Conv2d } from './conv2d.js';
 import { ReluConvBn } from './conv-blocks.js';
 import { addCosts, type Cost, type ForwardContext, type Layer, type Size } from './layer.js';
+import { resizeBilinear } from './resize-bilinear.js';
 import type { Rng } from './rng.js';
 
 export interface ResampleOptions {
@@ -17,13 +18,6 @@ export class Downsample extends ReluConvBn {
   constructor({ inChannels, outChannels, affine, rng }: ResampleOptions) {
     super({ inChannels, outChannels, kernel: 3, stride: 2, affine, rng });
   }
-}
-
-/** Bilinear resize to `size` (corners aligned, as DeepLab), differentiable on every backend. */
-export function resizeBilinear(x: tf.Tensor4D, size: Size): tf.Tensor4D {
-  const [height, width] = x.shape.slice(1, 3);
-  if (height === size[0] && width === size[1]) return x;
-  return tf.image.resizeBilinear(x, [size[0], size[1]], true);
 }
 
 /** The spatial size one level finer: twice as large, or `2n − 1` for odd strided outputs. */

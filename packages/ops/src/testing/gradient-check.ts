@@ -19,9 +19,10 @@ export interface GradientCheckResult {
 
 /**
  * Compares the gradients of a scalar `loss()` with respect to `variables` with central finite
- * differences along random directions `v` (all variables perturbed at once):
+ * differences along random unit directions `v` (all variables perturbed at once):
  * ⟨∇loss, v⟩ ≈ (loss(w + εv) − loss(w − εv)) / 2ε. A directional check covers every coordinate at
- * once and stays above float32 noise. Throws with the numbers when the relative error exceeds the
+ * once; a unit direction keeps each coordinate's step tiny, so few ReLU kinks or max switches are
+ * crossed, while ε stays large enough for float32. Throws with the numbers when the relative error exceeds the
  * tolerance; restores the variables either way.
  */
 export function checkGradients(
@@ -29,7 +30,7 @@ export function checkGradients(
   variables: tf.Variable[],
   options: GradientCheckOptions = {},
 ): GradientCheckResult {
-  const { epsilon = 1e-3, directions = 3, tolerance = 2e-2, seed = 7 } = options;
+  const { epsilon = 3e-3, directions = 3, tolerance = 2e-2, seed = 7 } = options;
   const rng = new Rng(seed);
   const { grads } = tf.variableGrads(loss, variables);
   const originals = variables.map((variable) => tf.clone(variable));
@@ -37,7 +38,9 @@ export function checkGradients(
   const numeric: number[] = [];
   try {
     for (let d = 0; d < directions; d++) {
-      const direction = variables.map((v) => tf.tensor(rng.normalArray(v.size), v.shape));
+      const raw = variables.map((v) => rng.normalArray(v.size));
+      const norm = Math.sqrt(raw.reduce((sum, values) => sum + values.reduce((s, x) => s + x * x, 0), 0));
+      const direction = variables.map((v, i) => tf.tensor(raw[i].map((x) => x / norm), v.shape));
       const projected = tf.tidy(() =>
         tf.addN(variables.map((v, i) => tf.sum(tf.mul(grads[v.name], direction[i])))).dataSync()[0],
       );

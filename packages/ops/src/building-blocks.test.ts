@@ -1,0 +1,115 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DeepLabV3Aspp, SearchAspp, searchAsppRate } from './aspp.js';
+import { Downsample, FactorizedReduce, UpsampleConv } from './resample.js';
+import { Rng } from './rng.js';
+import { Stem, STEM_CHANNELS } from './stem.js';
+import { seededTensor, TEST_BACKENDS, trainingContext, useBackend } from './testing/backends.js';
+import { checkGradients } from './testing/gradient-check.js';
+
+const rng = () => new Rng(11);
+const trainableSize = (vars: tf.Variable[]) => vars.reduce((sum, v) => sum + v.size, 0);
+
+describe('stem (SPEC §4)', () => {
+  it('is 3→64 (stride 2), 64→64, 64→128 (stride 2), with the hand-computed parameter count', () => {
+    expect(STEM_CHANNELS).toEqual([64, 64, 128]);
+    const stem = new Stem({ affine: true, rng: rng() });
+    const convs = 27 * 64 + 9 * 64 * 64 + 9 * 64 * 128;
+    expect(stem.cost([8, 8]).params).toBe(convs + 2 * (64 + 64 + 128));
+    expect(trainableSize(stem.trainableVariables())).toBe(convs + 2 * (64 + 64 + 128));
+    // Mult-adds: the first two convs at stride 2, the last at stride 4.
+    expect(stem.cost([321, 321]).multAdds).toBe(161 * 161 * (27 * 64 + 9 * 64 * 64) + 81 * 81 * 9 * 64 * 128);
+    expect(stem.outputSizes([321, 321])).toEqual({ stride2: [161, 161], stride4: [81, 81] });
+    stem.dispose();
+  });
+});
+
+describe('ASPP heads', () => {
+  it('uses rate 96/s: 24, 12, 6, 3 at strides 4, 8, 16, 32', () => {
+    expect([4, 8, 16, 32].map(searchAsppRate)).toEqual([24, 12, 6, 3]);
+  });
+
+  it('search form: three branches of B·F·2^i channels and a 1×1 classifier with bias', () => {
+    const [cin, c, k] = [40, 40, 19];
+    const head = new SearchAspp({ inChannels: cin, branchChannels: c, rate: 24, numClasses: k, affine: true, rng: rng() });
+    const expected = cin * c + 2 * c + (9 * cin * c + 2 * c) + (cin * c + 2 * c) + (3 * c * k + k);
+    expect(head.cost([10, 10]).params).toBe(expected);
+    expect(trainableSize(head.trainableVariables())).toBe(expected);
+    head.dispose();
+  });
+
+  it('DeepLabv3 form: 1×1, three 3×3 atrous, image pooling, 256 channels each, 1×1 projection', () => {
+    const cin = 100;
+    const aspp = new DeepLabV3Aspp({ inChannels: cin, rates: [12, 24, 36], rng: rng() });
+    const expected = 5 * (cin * 256 + 512) + 3 * 8 * cin * 256 + (5 * 256 * 256 + 512);
+    expect(aspp.cost([5, 5]).params).toBe(expected);
+    expect(trainableSize(aspp.trainableVariables())).toBe(expected);
+    aspp.dispose();
+  });
+});
+
+describe('resampling between levels (SPEC §4)', () => {
+  it('down: 3×3 stride-2 conv; up: bilinear then 1×1 conv; factorized reduce: two half 1×1 convs', () => {
+    const down = new Downsample({ inChannels: 8, outChannels: 16, affine: false, rng: rng() });
+    const up = new UpsampleConv({ inChannels: 16, outChannels: 8, affine: false, rng: rng() });
+    const reduce = new FactorizedReduce({ inChannels: 8, outChannels: 16, affine: true, rng: rng() });
+    expect(down.cost([81, 81])).toEqual({ params: 9 * 8 * 16, multAdds: 41 * 41 * 9 * 8 * 16 });
+    expect(down.outputSize([81, 81])).toEqual([41, 41]);
+    expect(up.cost([41, 41], [81, 81])).toEqual({ params: 16 * 8, multAdds: 81 * 81 * 16 * 8 });
+    expect(reduce.cost([8, 8]).params).toBe(2 * 8 * 8 + 32);
+    for (const layer of [down, up, reduce]) layer.dispose();
+  });
+});
+
+describe.each(TEST_BACKENDS)('building blocks on %s', (backend) => {
+  beforeAll(() => useBackend(backend));
+  afterAll(() => useBackend('cpu'));
+
+  it.each([
+    [4, [13, 13]],
+    [8, [7, 7]],
+    [16, [4, 4]],
+    [32, [2, 2]],
+  ] as const)('shapes from a 49×49 image at stride %i', (stride, size) => {
+    const stem = new Stem({ affine: false, rng: rng() });
+    const ctx = trainingContext();
+    tf.tidy(() => {
+      const { stride2, stride4 } = stem.apply(tf.ones([2, 49, 49, 3]) as tf.Tensor4D, ctx);
+      expect(stride2.shape).toEqual([2, 25, 25, 64]);
+      expect(stride4.shape).toEqual([2, 13, 13, 128]);
+      let features: tf.Tensor4D = stride4;
+      for (let s = 4; s < stride; s *= 2) {
+        features = new Downsample({ inChannels: 128, outChannels: 128, affine: false, rng: rng() }).apply(features, ctx);
+      }
+      expect(features.shape).toEqual([2, ...size, 128]);
+      const head = new SearchAspp({ inChannels: 128, branchChannels: 8, rate: searchAsppRate(stride), numClasses: 5, affine: true, rng: rng() });
+      expect(head.apply(features, ctx).shape).toEqual([2, ...size, 5]);
+    });
+    stem.dispose();
+  });
+
+  it('upsampling reaches an odd target size', () => {
+    const up = new UpsampleConv({ inChannels: 4, outChannels: 3, affine: false, rng: rng() });
+    const shape = tf.tidy(() => up.apply(tf.ones([1, 11, 11, 4]) as tf.Tensor4D, trainingContext(), [21, 21]).shape);
+    expect(shape).toEqual([1, 21, 21, 3]);
+    up.dispose();
+  });
+
+  it('gradients through stem, down/up resampling and the search head match finite differences', () => {
+    const stem = new Stem({ affine: true, rng: rng() });
+    const down = new Downsample({ inChannels: 128, outChannels: 8, affine: false, rng: rng() });
+    const up = new UpsampleConv({ inChannels: 8, outChannels: 6, affine: true, rng: rng() });
+    const head = new SearchAspp({ inChannels: 6, branchChannels: 4, rate: 2, numClasses: 3, affine: true, rng: rng() });
+    const image = tf.variable(seededTensor([4, 17, 15, 3], 21)) as tf.Variable<tf.Rank.R4>;
+    const ctx = trainingContext();
+    const loss = () => {
+      const { stride4 } = stem.apply(image, ctx);
+      const logits = head.apply(up.apply(down.apply(stride4, ctx), ctx, [5, 4]), ctx);
+      return tf.sum(tf.mul(logits, seededTensor(logits.shape, 22)));
+    };
+    const variables = [image, ...stem.trainableVariables(), ...down.trainableVariables(), ...up.trainableVariables(), ...head.trainableVariables()];
+    checkGradients(loss, variables);
+    for (const layer of [stem, down, up, head]) layer.dispose();
+    image.dispose();
+  });
+});
