@@ -56,6 +56,10 @@ type Loader = (options: SelectBackendOptions, auto: boolean) => Promise<string>;
 const importOptional = (specifier: string): Promise<any> => import(specifier);
 
 function describeError(error: unknown): string {
+  if ((error as { code?: string })?.code === 'ERR_MODULE_NOT_FOUND') {
+    const missing = /package '([^']+)'/.exec(String((error as Error).message))?.[1];
+    return `${missing ?? 'package'} not installed`;
+  }
   const message = error instanceof Error ? error.message : String(error);
   return message.split('\n')[0];
 }

@@ -1,0 +1,5 @@
+export { viterbi, type ViterbiInput, type ViterbiResult } from './viterbi.js';
+export { decodePath, normalizeBetas, pathStrides, validMoves, LEVELS, MOVES, type DecodedPath } from './decode-path.js';
+export { decodeCell, edgeCount, edgeIndex, type DecodeCellOptions, type GenotypeEdge } from './decode-cell.js';
+export { logSoftmax, softmax } from './softmax.js';
+export { DecodeError } from './decode-error.js';
