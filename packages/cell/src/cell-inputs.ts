@@ -1,0 +1,49 @@
+import * as tf from '@tensorflow/tfjs';
+import { ReluConvBn, resizeBilinear, type Cost, type ForwardContext, type Rng, addCosts, type Size } from '@adl/ops';
+
+export interface CellInputChannels {
+  /** Channels of `h_prev_prev` as it arrives. */
+  readonly prevPrevChannels: number;
+  /** Channels of `h_prev` as it arrives (already resampled to this cell's level). */
+  readonly prevChannels: number;
+  /** Channels of every block of this cell: `F·2^i` (SPEC §1). */
+  readonly channels: number;
+}
+
+/**
+ * The two preprocessed inputs of a cell (SPEC §3): each of `h_prev_prev` and `h_prev` goes through
+ * ReLU → 1×1 conv → BN to `F·2^i` channels. An `h_prev_prev` of another size (the stem's stride-2
+ * output for layer 0) is first resized bilinearly to `h_prev`'s size, as the DeepLab NAS code does.
+ */
+export class CellInputs {
+  private readonly prevPrev: ReluConvBn;
+  private readonly prev: ReluConvBn;
+
+  constructor({ prevPrevChannels, prevChannels, channels }: CellInputChannels, affine: boolean, rng: Rng) {
+    this.prevPrev = new ReluConvBn({ inChannels: prevPrevChannels, outChannels: channels, kernel: 1, affine, rng });
+    this.prev = new ReluConvBn({ inChannels: prevChannels, outChannels: channels, kernel: 1, affine, rng });
+  }
+
+  /** `[s0, s1]`: hidden states 0 (from `h_prev_prev`) and 1 (from `h_prev`). */
+  apply(hPrevPrev: tf.Tensor4D, hPrev: tf.Tensor4D, ctx: ForwardContext): [tf.Tensor4D, tf.Tensor4D] {
+    const size: Size = [hPrev.shape[1], hPrev.shape[2]];
+    return [this.prevPrev.apply(resizeBilinear(hPrevPrev, size), ctx), this.prev.apply(hPrev, ctx)];
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return [...this.prevPrev.trainableVariables(), ...this.prev.trainableVariables()];
+  }
+
+  stateVariables(): tf.Variable[] {
+    return [...this.prevPrev.stateVariables(), ...this.prev.stateVariables()];
+  }
+
+  cost(size: Size): Cost {
+    return addCosts(this.prevPrev.cost(size), this.prev.cost(size));
+  }
+
+  dispose(): void {
+    this.prevPrev.dispose();
+    this.prev.dispose();
+  }
+}

@@ -1,0 +1,156 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { kernelsFor, PRIMITIVES, Rng, type ForwardContext } from '@adl/ops';
+import { edgeIndex } from '@adl/decode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FixedCell } from './fixed-cell.js';
+import { GenotypeError } from './genotype.js';
+import { MixedOp } from './mixed-op.js';
+import { AUTO_DEEPLAB_GENOTYPE } from './paper-genotype.js';
+import { SearchCell } from './search-cell.js';
+
+const ctx = (): ForwardContext => ({ training: true, kernels: kernelsFor(tf.getBackend()) });
+const random = (shape: number[], seed: number) => tf.tensor<tf.Rank>(new Rng(seed).normalArray(shape.reduce((a, b) => a * b, 1)), shape) as tf.Tensor4D;
+const oneHot = (k: number) => tf.oneHot(k, PRIMITIVES.length).toFloat() as tf.Tensor1D;
+const maxAbs = (t: tf.Tensor) => tf.max(tf.abs(t)).dataSync()[0];
+
+describe.each(['cpu', 'wasm'])('cells on %s', (backend) => {
+  beforeAll(async () => {
+    await tf.setBackend(backend);
+  });
+  afterAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it('a mixed op with all weight on one op is that op; none alone gives zeros', () => {
+    const mixed = new MixedOp(4, new Rng(1));
+    tf.tidy(() => {
+      const x = random([2, 5, 5, 4], 2);
+      expect(maxAbs(tf.sub(mixed.apply(x, oneHot(PRIMITIVES.indexOf('skip_connect')), ctx()), x))).toBe(0);
+      expect(maxAbs(mixed.apply(x, oneHot(0), ctx()))).toBe(0);
+    });
+    mixed.dispose();
+  });
+
+  it.each([
+    [0, 4, 17],
+    [1, 8, 9],
+    [2, 16, 5],
+    [3, 32, 3],
+  ])('level %i: blocks of F·2^i = %i channels, output B·F·2^i, at size %i', (level, channels, size) => {
+    const F = 4;
+    expect(channels).toBe(F * 2 ** level);
+    const cell = new SearchCell({ prevPrevChannels: 6, prevChannels: 7, channels, rng: new Rng(3) });
+    tf.tidy(() => {
+      const rows = tf.unstack(tf.softmax(random([20, 8], 4))) as tf.Tensor1D[];
+      const out = cell.apply(random([2, size, size, 6], 5), random([2, size, size, 7], 6), rows, ctx());
+      expect(out.shape).toEqual([2, size, size, 5 * channels]);
+      expect(cell.outChannels).toBe(5 * channels);
+    });
+    cell.dispose();
+  });
+
+  it('numbers edges block by block (SPEC §3): edge (b, j) feeds input j into block b', () => {
+    const cell = new SearchCell({ prevPrevChannels: 3, prevChannels: 3, channels: 3, rng: new Rng(7) });
+    const skip = PRIMITIVES.indexOf('skip_connect');
+    tf.tidy(() => {
+      const hPrevPrev = random([1, 4, 4, 3], 8);
+      const hPrev = random([1, 4, 4, 3], 9);
+      const [s0, s1] = cell.inputs.apply(hPrevPrev, hPrev, ctx());
+      for (let block = 0; block < 5; block++) {
+        for (let input = 0; input <= block + 1; input++) {
+          // Skip on edge (block, input); if the input is a block, route s1 into that block first.
+          const weights = new Map<number, number>([[edgeIndex(block, input), skip]]);
+          if (input >= 2) weights.set(edgeIndex(input - 2, 1), skip);
+          const rows = Array.from({ length: 20 }, (_, e) => (weights.has(e) ? oneHot(weights.get(e)!) : tf.zeros([8]) as tf.Tensor1D));
+          const out = cell.apply(hPrevPrev, hPrev, rows, ctx());
+          const blockOut = tf.slice(out, [0, 0, 0, 3 * block], [1, 4, 4, 3]);
+          const expected = input === 0 ? s0 : s1;
+          expect(maxAbs(tf.sub(blockOut, expected))).toBeLessThan(1e-5);
+          expect(maxAbs(expected)).toBeGreaterThan(0.1);
+        }
+      }
+    });
+    cell.dispose();
+  });
+
+  it('gradients reach every α entry and every weight', () => {
+    const cell = new SearchCell({ prevPrevChannels: 4, prevChannels: 4, channels: 4, rng: new Rng(10) });
+    const alpha = tf.variable(tf.mul(random([20, 8], 11), 1e-3), true);
+    const hPrevPrev = random([2, 5, 5, 4], 12);
+    const hPrev = random([2, 5, 5, 4], 13);
+    const target = random([2, 5, 5, 20], 14);
+    const variables = [alpha, ...cell.trainableVariables()];
+    const { grads } = tf.variableGrads(() => {
+      const rows = tf.unstack(tf.softmax(alpha)) as tf.Tensor1D[];
+      return tf.sum(tf.mul(cell.apply(hPrevPrev, hPrev, rows, ctx()), target));
+    }, variables);
+    const alphaGrad = grads[alpha.name].arraySync() as number[][];
+    expect(alphaGrad.flat().every((g) => Math.abs(g) > 0)).toBe(true);
+    for (const v of cell.trainableVariables()) expect(maxAbs(grads[v.name])).toBeGreaterThan(0);
+    tf.dispose([alpha, hPrevPrev, hPrev, target, ...Object.values(grads)]);
+    cell.dispose();
+  });
+
+  it('training steps of a search cell keep the tensor count flat', async () => {
+    const cell = new SearchCell({ prevPrevChannels: 4, prevChannels: 4, channels: 4, rng: new Rng(15) });
+    const alpha = tf.variable(tf.zeros([20, 8]), true);
+    const x = random([2, 6, 6, 4], 16);
+    const optimizer = tf.train.sgd(0.01);
+    const step = () =>
+      optimizer.minimize(() => tf.mean(tf.square(cell.apply(x, x, tf.unstack(tf.softmax(alpha)) as tf.Tensor1D[], ctx()))) as tf.Scalar, false, [
+        alpha,
+        ...cell.trainableVariables(),
+      ]);
+    step();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 5; i++) step();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([alpha, x]);
+    optimizer.dispose();
+    cell.dispose();
+  });
+});
+
+describe('fixed cell', () => {
+  it('the paper genotype maps the DeepLab NAS code indices [1,0,1,0,3,1,4,2,3,5] (0 = h_prev) onto ours (0 = h_prev_prev)', () => {
+    const codeIndices = [1, 0, 1, 0, 3, 1, 4, 2, 3, 5];
+    expect(AUTO_DEEPLAB_GENOTYPE.map(([input]) => input)).toEqual(codeIndices.map((i) => (i < 2 ? 1 - i : i)));
+    expect(AUTO_DEEPLAB_GENOTYPE.map(([, op]) => op)).toEqual([
+      'atrous_conv_5x5',
+      'sep_conv_3x3',
+      'sep_conv_3x3',
+      'atrous_conv_3x3',
+      'sep_conv_3x3',
+      'sep_conv_3x3',
+      'sep_conv_5x5',
+      'sep_conv_5x5',
+      'sep_conv_5x5',
+      'atrous_conv_5x5',
+    ]);
+  });
+
+  it('builds only the genotype ops, with exactly the hand-computed parameter count', () => {
+    const [pp, p, C] = [100, 200, 40];
+    const cell = new FixedCell({ prevPrevChannels: pp, prevChannels: p, channels: C, genotype: AUTO_DEEPLAB_GENOTYPE, rng: new Rng(1) });
+    const preprocess = pp * C + 2 * C + p * C + 2 * C;
+    const sep = (k: number) => 2 * (k * k * C + C * C + 2 * C);
+    const atrous = (k: number) => k * k * C * C + 2 * C;
+    const ops = atrous(5) + sep(3) + sep(3) + atrous(3) + sep(3) + sep(3) + sep(5) + sep(5) + sep(5) + atrous(5);
+    expect(cell.cost([9, 9]).params).toBe(preprocess + ops);
+    expect(cell.trainableVariables().reduce((sum, v) => sum + v.size, 0)).toBe(preprocess + ops);
+    const out = tf.tidy(() => cell.apply(random([1, 9, 9, pp], 2), random([1, 9, 9, p], 3), ctx()).shape);
+    expect(out).toEqual([1, 9, 9, 5 * C]);
+    cell.dispose();
+  });
+
+  it.each([
+    [[[0, 'sep_conv_3x3']], /two edges per block, got 1/],
+    [[[0, 'sep_conv_3x3'], [2, 'sep_conv_3x3']], /genotype\[1\]: block 0 can read inputs 0..1, not 2/],
+    [[[0, 'none'], [1, 'sep_conv_3x3']], /genotype\[0\]: "none" is not a candidate operation/],
+    [[[0, 'dil_conv_3x3'], [1, 'sep_conv_3x3']], /"dil_conv_3x3" is not a candidate operation/],
+  ])('rejects an invalid genotype (%#)', (genotype, message) => {
+    expect(() => new FixedCell({ prevPrevChannels: 4, prevChannels: 4, channels: 4, genotype: genotype as never, rng: new Rng(0) })).toThrow(message);
+    expect(() => new FixedCell({ prevPrevChannels: 4, prevChannels: 4, channels: 4, genotype: genotype as never, rng: new Rng(0) })).toThrow(GenotypeError);
+  });
+});

@@ -1,0 +1,60 @@
+import * as tf from '@tensorflow/tfjs';
+import { addCosts, createOp, type Cost, type ForwardContext, type Layer, type Rng, type Size } from '@adl/ops';
+import { CellInputs, type CellInputChannels } from './cell-inputs.js';
+import { assertValidGenotype, type Genotype } from './genotype.js';
+
+export interface FixedCellOptions extends CellInputChannels {
+  readonly genotype: Genotype;
+  readonly rng: Rng;
+}
+
+/**
+ * The cell of a found architecture: only the genotype's ops are built (affine BN, as in
+ * retraining); block b adds its two ops' outputs; the output concatenates the blocks.
+ */
+export class FixedCell {
+  readonly genotype: Genotype;
+  readonly blocks: number;
+  readonly channels: number;
+  private readonly inputs: CellInputs;
+  private readonly ops: Layer[];
+
+  constructor(options: FixedCellOptions) {
+    assertValidGenotype(options.genotype);
+    this.genotype = options.genotype;
+    this.blocks = options.genotype.length / 2;
+    this.channels = options.channels;
+    this.inputs = new CellInputs(options, true, options.rng);
+    this.ops = options.genotype.map(([, op]) => createOp(op, { channels: options.channels, mode: 'fixed', rng: options.rng }));
+  }
+
+  get outChannels(): number {
+    return this.blocks * this.channels;
+  }
+
+  apply(hPrevPrev: tf.Tensor4D, hPrev: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
+    const states: tf.Tensor4D[] = this.inputs.apply(hPrevPrev, hPrev, ctx);
+    for (let block = 0; block < this.blocks; block++) {
+      const [a, b] = [2 * block, 2 * block + 1];
+      states.push(tf.add(this.ops[a].apply(states[this.genotype[a][0]], ctx), this.ops[b].apply(states[this.genotype[b][0]], ctx)));
+    }
+    return tf.concat(states.slice(2), 3);
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return [...this.inputs.trainableVariables(), ...this.ops.flatMap((op) => op.trainableVariables())];
+  }
+
+  stateVariables(): tf.Variable[] {
+    return [...this.inputs.stateVariables(), ...this.ops.flatMap((op) => op.stateVariables())];
+  }
+
+  cost(size: Size): Cost {
+    return addCosts(this.inputs.cost(size), ...this.ops.map((op) => op.cost(size)));
+  }
+
+  dispose(): void {
+    this.inputs.dispose();
+    for (const op of this.ops) op.dispose();
+  }
+}

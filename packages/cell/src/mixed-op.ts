@@ -1,0 +1,41 @@
+import * as tf from '@tensorflow/tfjs';
+import { createOp, PRIMITIVES, type Cost, addCosts, type ForwardContext, type Layer, type Rng } from '@adl/ops';
+
+/**
+ * One edge of the search cell (SPEC §3, DARTS): `Σ_k softmax(α_e)_k · op_k(x)` over the 8
+ * candidate ops. `none` contributes zeros, so it is neither built nor computed; its weight still
+ * takes its share of the softmax.
+ */
+export class MixedOp {
+  /** `ops[k]` for k = 1..7 (index 0, `none`, is absent). */
+  private readonly ops: readonly (Layer | undefined)[];
+
+  constructor(channels: number, rng: Rng) {
+    this.ops = PRIMITIVES.map((name) => (name === 'none' ? undefined : createOp(name, { channels, mode: 'search', rng })));
+  }
+
+  /** `weights`: this edge's softmax(α) row, shape [8]. */
+  apply(x: tf.Tensor4D, weights: tf.Tensor1D, ctx: ForwardContext): tf.Tensor4D {
+    const terms: tf.Tensor4D[] = [];
+    this.ops.forEach((op, k) => {
+      if (op) terms.push(tf.mul(op.apply(x, ctx), tf.slice(weights, [k], [1])));
+    });
+    return tf.addN(terms);
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return this.ops.flatMap((op) => op?.trainableVariables() ?? []);
+  }
+
+  stateVariables(): tf.Variable[] {
+    return this.ops.flatMap((op) => op?.stateVariables() ?? []);
+  }
+
+  cost(input: readonly [number, number]): Cost {
+    return addCosts(...this.ops.map((op) => op?.cost(input) ?? { params: 0, multAdds: 0 }));
+  }
+
+  dispose(): void {
+    for (const op of this.ops) op?.dispose();
+  }
+}

@@ -1,0 +1,72 @@
+import * as tf from '@tensorflow/tfjs';
+import { addCosts, type Cost, type ForwardContext, type Rng, type Size } from '@adl/ops';
+import { edgeCount, edgeIndex } from '@adl/decode';
+import { CellInputs, type CellInputChannels } from './cell-inputs.js';
+import { MixedOp } from './mixed-op.js';
+
+export interface SearchCellOptions extends CellInputChannels {
+  /** B, blocks per cell (5 in Auto-DeepLab, SPEC §1). */
+  readonly blocks?: number;
+  readonly rng: Rng;
+}
+
+/** B = 5 blocks per cell (SPEC §1). */
+export const DEFAULT_BLOCKS = 5;
+
+/**
+ * The searchable cell (SPEC §3): block b sums a mixed op on each of its inputs
+ * `[s0, s1, block_0, …, block_{b−1}]`; edges are numbered block by block (`edgeIndex`); the output
+ * concatenates the B blocks (`B·F·2^i` channels). α is not owned here: every cell of the network
+ * shares one, passed to `apply` as softmax rows.
+ */
+export class SearchCell {
+  readonly blocks: number;
+  readonly channels: number;
+  /** The preprocessing of the two inputs into hidden states 0 and 1. */
+  readonly inputs: CellInputs;
+  private readonly edges: MixedOp[];
+
+  constructor(options: SearchCellOptions) {
+    this.blocks = options.blocks ?? DEFAULT_BLOCKS;
+    this.channels = options.channels;
+    this.inputs = new CellInputs(options, false, options.rng);
+    this.edges = Array.from({ length: edgeCount(this.blocks) }, () => new MixedOp(options.channels, options.rng));
+  }
+
+  get outChannels(): number {
+    return this.blocks * this.channels;
+  }
+
+  /** `edgeWeights[e]`: softmax(α[e]), shape [8], for each of the `edgeCount(B)` edges. */
+  apply(hPrevPrev: tf.Tensor4D, hPrev: tf.Tensor4D, edgeWeights: readonly tf.Tensor1D[], ctx: ForwardContext): tf.Tensor4D {
+    if (edgeWeights.length !== this.edges.length) {
+      throw new RangeError(`the cell has ${this.edges.length} edges, got ${edgeWeights.length} α rows`);
+    }
+    const states: tf.Tensor4D[] = this.inputs.apply(hPrevPrev, hPrev, ctx);
+    for (let block = 0; block < this.blocks; block++) {
+      const terms = states.map((state, input) => {
+        const e = edgeIndex(block, input);
+        return this.edges[e].apply(state, edgeWeights[e], ctx);
+      });
+      states.push(tf.addN(terms));
+    }
+    return tf.concat(states.slice(2), 3);
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return [...this.inputs.trainableVariables(), ...this.edges.flatMap((edge) => edge.trainableVariables())];
+  }
+
+  stateVariables(): tf.Variable[] {
+    return [...this.inputs.stateVariables(), ...this.edges.flatMap((edge) => edge.stateVariables())];
+  }
+
+  cost(size: Size): Cost {
+    return addCosts(this.inputs.cost(size), ...this.edges.map((edge) => edge.cost(size)));
+  }
+
+  dispose(): void {
+    this.inputs.dispose();
+    for (const edge of this.edges) edge.dispose();
+  }
+}
