@@ -105,7 +105,7 @@ describe.each(TEST_BACKENDS)('building blocks on %s', (backend) => {
     const loss = () => {
       const { stride4 } = stem.apply(image, ctx);
       const logits = head.apply(up.apply(down.apply(stride4, ctx), ctx, [5, 4]), ctx);
-      return tf.sum(tf.mul(logits, seededTensor(logits.shape, 22)));
+      return tf.sum(tf.mul(logits, seededTensor(logits.shape, 22))) as tf.Scalar;
     };
     const variables = [image, ...stem.trainableVariables(), ...down.trainableVariables(), ...up.trainableVariables(), ...head.trainableVariables()];
     checkGradients(loss, variables);

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { convOutputLength, type ConvGeometry } from './kernels.js';
 import type { Cost, ForwardContext, Layer, Size } from './layer.js';
 import type { Rng } from './rng.js';
+import { halfSize, subsample2 } from './subsample.js';
 
 export interface Conv2dOptions {
   readonly inChannels: number;
@@ -74,7 +75,10 @@ export class Conv2d implements Layer {
   }
 }
 
-/** A depthwise convolution (one k×k filter per channel) at stride 1 with "same" padding. */
+/**
+ * A depthwise convolution (one k×k filter per channel) with "same" padding; stride 2 keeps every
+ * other row and column of the stride-1 result (identical to a symmetric-padded stride-2 conv).
+ */
 export class DepthwiseConv2d implements Layer {
   readonly filter: tf.Variable<tf.Rank.R4>;
 
@@ -83,6 +87,7 @@ export class DepthwiseConv2d implements Layer {
     readonly kernel: number,
     readonly dilation: number,
     rng: Rng,
+    readonly stride: 1 | 2 = 1,
   ) {
     const initial = heNormal(rng, [kernel, kernel, channels, 1], kernel * kernel);
     this.filter = tf.variable(initial as tf.Tensor4D, true);
@@ -90,7 +95,8 @@ export class DepthwiseConv2d implements Layer {
   }
 
   apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
-    return ctx.kernels.depthwiseConv2d(x, this.filter, this.dilation);
+    const out = ctx.kernels.depthwiseConv2d(x, this.filter, this.dilation);
+    return this.stride === 2 ? subsample2(out) : out;
   }
 
   trainableVariables(): tf.Variable[] {
@@ -102,10 +108,11 @@ export class DepthwiseConv2d implements Layer {
   }
 
   outputSize(input: Size): Size {
-    return input;
+    return this.stride === 2 ? halfSize(input) : input;
   }
 
-  cost([height, width]: Size): Cost {
+  cost(input: Size): Cost {
+    const [height, width] = this.outputSize(input);
     const params = this.kernel * this.kernel * this.channels;
     return { params, multAdds: height * width * params };
   }

@@ -119,6 +119,29 @@ describe.each(TEST_BACKENDS)('ops on %s', (backend) => {
     },
   );
 
+  it.each([...PRIMITIVES])('%s at stride 2 (reducing retrain cell) halves the size, with gradients', (name) => {
+    const op = createOp(name, { channels: C, mode: 'fixed', rng: new Rng(8), stride: 2 });
+    const ctx = trainingContext();
+    for (const [h, w] of [
+      [7, 6],
+      [8, 9],
+    ]) {
+      expect(tf.tidy(() => op.apply(tf.ones([2, h, w, C]) as tf.Tensor4D, ctx).shape)).toEqual([2, Math.ceil(h / 2), Math.ceil(w / 2), C]);
+      expect(op.outputSize([h, w])).toEqual([Math.ceil(h / 2), Math.ceil(w / 2)]);
+    }
+    // Same parameters as at stride 1, except skip, which becomes a factorized reduce (two 1×1 convs + BN).
+    expect(op.cost([7, 6]).params).toBe(name === 'skip_connect' ? 2 * C * (C / 2) + 2 * C : expectedParams.fixed[name]);
+    if (name !== 'none') {
+      const x = tf.variable(seededTensor([2, 7, 6, C], 9)) as tf.Variable<tf.Rank.R4>;
+      const r = seededTensor([2, 4, 3, C], 10);
+      checkGradients(() => tf.sum(tf.mul(op.apply(x, ctx), r)) as tf.Scalar, [x, ...op.trainableVariables()], {
+        epsilon: name === 'max_pool_3x3' ? 1e-3 : 3e-3,
+      });
+      tf.dispose([x, r]);
+    }
+    op.dispose();
+  });
+
   it('none gives zeros', () => {
     const op = createOp('none', { channels: C, mode: 'search', rng: new Rng(0) });
     const sum = tf.tidy(() => tf.sum(tf.abs(op.apply(tf.ones([1, 3, 3, C]) as tf.Tensor4D, trainingContext()))).dataSync()[0]);

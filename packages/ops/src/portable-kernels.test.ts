@@ -126,3 +126,18 @@ describe.each(TEST_BACKENDS)('kernels on %s', (backend) => {
     });
   });
 });
+
+describe('subsample2', () => {
+  it('keeps rows and columns 0, 2, 4, … and equals a stride-2 conv after a stride-1 one', async () => {
+    const { subsample2 } = await import('./subsample.js');
+    tf.tidy(() => {
+      const x = tf.reshape(tf.range(0, 15), [1, 3, 5, 1]) as tf.Tensor4D;
+      expect(Array.from(subsample2(x).dataSync())).toEqual([0, 2, 4, 10, 12, 14]);
+      const input = seededTensor([2, 9, 8, 3], 40) as tf.Tensor4D;
+      const filter = seededTensor([3, 3, 3, 1], 41) as tf.Tensor4D;
+      const strided = tf.depthwiseConv2d(input, filter, 2, 1);
+      const viaSubsample = subsample2(tf.depthwiseConv2d(input, filter, 1, 1));
+      expect(tf.max(tf.abs(tf.sub(strided, viaSubsample))).dataSync()[0]).toBeLessThan(1e-5);
+    });
+  });
+});

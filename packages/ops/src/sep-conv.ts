@@ -9,6 +9,8 @@ export interface SepConvOptions {
   readonly kernel: number;
   readonly affine: boolean;
   readonly rng: Rng;
+  /** 2: the first depthwise conv is strided (a reducing cell in the retrain network). */
+  readonly stride?: 1 | 2;
 }
 
 /**
@@ -16,13 +18,13 @@ export interface SepConvOptions {
  * `SepConv` and the DeepLab NAS code's `separable_k×k_2`.
  */
 export class SepConv extends Sequential {
-  constructor({ channels, kernel, affine, rng }: SepConvOptions) {
-    const half = () => [
+  constructor({ channels, kernel, affine, rng, stride = 1 }: SepConvOptions) {
+    const half = (depthwiseStride: 1 | 2) => [
       new Relu(),
-      new DepthwiseConv2d(channels, kernel, 1, rng),
+      new DepthwiseConv2d(channels, kernel, 1, rng, depthwiseStride),
       new Conv2d({ inChannels: channels, outChannels: channels, kernel: 1, rng }),
       new BatchNorm(channels, { affine }),
     ];
-    super([...half(), ...half()]);
+    super([...half(stride), ...half(1)]);
   }
 }

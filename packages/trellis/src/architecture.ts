@@ -1,0 +1,66 @@
+import { PRIMITIVES } from '@adl/ops';
+import { assertValidGenotype } from '@adl/cell';
+import { z } from 'zod';
+
+/** Levels 0..3 = output strides 4, 8, 16, 32 (SPEC §1). */
+export const LEVEL_COUNT = 4;
+
+export class ArchitectureError extends Error {
+  override name = 'ArchitectureError';
+}
+
+/**
+ * A network-level path is valid when it starts at level 0 or 1 (the stem is at level 0), moves at
+ * most one level per layer, and stays within 0..3. `where` names the source in errors.
+ */
+export function assertValidPath(levels: readonly number[], where = 'path'): void {
+  if (!Array.isArray(levels) || levels.length === 0) throw new ArchitectureError(`${where}: expected a non-empty list of levels`);
+  let previous = 0;
+  levels.forEach((level, layer) => {
+    if (!Number.isInteger(level) || level < 0 || level >= LEVEL_COUNT) {
+      throw new ArchitectureError(`${where}[${layer}]: level ${level} is not one of 0, 1, 2, 3`);
+    }
+    if (Math.abs(level - previous) > 1) {
+      throw new ArchitectureError(`${where}[${layer}]: level ${level} after level ${previous} jumps by more than one`);
+    }
+    previous = level;
+  });
+}
+
+const opNames = PRIMITIVES.filter((name) => name !== 'none') as [string, ...string[]];
+
+/** A found architecture as saved by search + decode and loaded by retraining and `adl summary --arch`. */
+export const ArchitectureSchema = z
+  .object({
+    name: z.string().optional(),
+    /** Level per layer, `p_0 … p_{L−1}`. */
+    path: z.array(z.number().int().min(0).max(LEVEL_COUNT - 1)).min(1),
+    /** Two `[input, op]` edges per block (input 0 = h_prev_prev, 1 = h_prev, 2 + b = block b). */
+    genotype: z.array(z.tuple([z.number().int().min(0), z.enum(opNames)])).min(2),
+    /** F: a level-i block has F·2^i channels. */
+    filterMultiplier: z.number().int().positive(),
+  })
+  .superRefine((architecture, context) => {
+    for (const [check, field] of [
+      [() => assertValidPath(architecture.path), 'path'],
+      [() => assertValidGenotype(architecture.genotype as never), 'genotype'],
+    ] as const) {
+      try {
+        check();
+      } catch (error) {
+        context.addIssue({ code: 'custom', path: [field], message: (error as Error).message });
+      }
+    }
+  });
+
+export type Architecture = z.infer<typeof ArchitectureSchema>;
+
+/** Parses and validates an architecture; errors name `source` (a file name) and the bad field. */
+export function parseArchitecture(data: unknown, source = 'architecture'): Architecture {
+  const result = ArchitectureSchema.safeParse(data);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new ArchitectureError(`${source}: ${problems.join('; ')}`);
+  }
+  return result.data;
+}

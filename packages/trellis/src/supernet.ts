@@ -1,0 +1,200 @@
+import * as tf from '@tensorflow/tfjs';
+import { SearchCell } from '@adl/cell';
+import { edgeCount, validMoves } from '@adl/decode';
+import {
+  addCosts,
+  Downsample,
+  PRIMITIVES,
+  resizeBilinear,
+  Rng,
+  SearchAspp,
+  searchAsppRate,
+  Stem,
+  STEM_CHANNELS,
+  UpsampleConv,
+  ZERO_COST,
+  type Cost,
+  type ForwardContext,
+  type Size,
+} from '@adl/ops';
+import { levelSizes, levelStride, nodeExists } from './levels.js';
+
+export interface SuperNetOptions {
+  /** L, layers of the trellis (12, SPEC §1). */
+  readonly layers?: number;
+  /** B, blocks per cell (5). */
+  readonly blocks?: number;
+  /** F, filter multiplier (8 in search). */
+  readonly filterMultiplier?: number;
+  /** Output classes (19 Cityscapes train ids). */
+  readonly numClasses?: number;
+  readonly seed?: number;
+}
+
+/** One candidate edge into a node: source level j in the previous layer, its resampling and cell. */
+interface TrellisEdge {
+  readonly source: number;
+  /** k = target − source + 1: 0 from the finer level, 1 same, 2 from the coarser (β's last axis). */
+  readonly move: number;
+  readonly resample: Downsample | UpsampleConv | undefined;
+  readonly cell: SearchCell;
+}
+
+/** Search defaults (SPEC §1, §5). */
+export const SEARCH_DEFAULTS = { layers: 12, blocks: 5, filterMultiplier: 8, numClasses: 19, seed: 0 } as const;
+
+/**
+ * The Auto-DeepLab supernet (SPEC §4): the stem, then L layers with a node at every level i ≤ l + 1,
+ * each node the β̂-weighted sum of one search cell per incoming edge (from levels i − 1, i, i + 1 of
+ * the previous layer, resampled to level i), α shared by every cell; an ASPP head on every node of
+ * the last layer, upsampled to the input size and summed.
+ */
+export class SuperNet {
+  readonly layers: number;
+  readonly blocks: number;
+  readonly filterMultiplier: number;
+  readonly numClasses: number;
+  /** Cell architecture weights, `[edgeCount(B), 8]`. */
+  readonly alpha: tf.Variable<tf.Rank.R2>;
+  /** Network architecture weights, `[L, 4, 3]`. */
+  readonly beta: tf.Variable<tf.Rank.R3>;
+  private readonly stem: Stem;
+  /** `nodes[l][i]`: the incoming edges of node (l, i), or undefined where it does not exist. */
+  private readonly nodes: (TrellisEdge[] | undefined)[][];
+  private readonly heads: SearchAspp[];
+  /** 0 where β[l][j][k] is a valid move, −1e9 where not: softmax over valid moves only. */
+  private readonly betaMask: tf.Tensor3D;
+
+  constructor(options: SuperNetOptions = {}) {
+    const { layers, blocks, filterMultiplier, numClasses, seed } = { ...SEARCH_DEFAULTS, ...options };
+    this.layers = layers;
+    this.blocks = blocks;
+    this.filterMultiplier = filterMultiplier;
+    this.numClasses = numClasses;
+    const rng = new Rng(seed);
+    // DARTS initialises architecture weights at 1e-3 · N(0, 1).
+    this.alpha = tf.variable(tf.tensor2d(rng.normalArray(edgeCount(blocks) * PRIMITIVES.length, 1e-3), [edgeCount(blocks), PRIMITIVES.length]), true);
+    this.beta = tf.variable(tf.tensor3d(rng.normalArray(layers * 12, 1e-3), [layers, 4, 3]), true);
+    const mask = Array.from({ length: layers }, (_, l) => Array.from({ length: 4 }, (_, j) => validMoves(l, j).map((ok) => (ok ? 0 : -1e9))));
+    this.betaMask = tf.tensor3d(mask);
+    this.stem = new Stem({ affine: true, rng });
+
+    const nodeChannels = (level: number) => blocks * filterMultiplier * 2 ** level;
+    this.nodes = Array.from({ length: layers }, (_, l) =>
+      Array.from({ length: 4 }, (_, i) => {
+        if (!nodeExists(l, i)) return undefined;
+        const sources = l === 0 ? [0] : [i - 1, i, i + 1].filter((j) => nodeExists(l - 1, j));
+        return sources.map((source) => {
+          const sourceChannels = l === 0 ? STEM_CHANNELS[2] : nodeChannels(source);
+          const resampleOptions = { inChannels: sourceChannels, outChannels: nodeChannels(i), affine: false, rng };
+          const resample = source < i ? new Downsample(resampleOptions) : source > i ? new UpsampleConv(resampleOptions) : undefined;
+          const prevChannels = resample ? nodeChannels(i) : sourceChannels;
+          const prevPrevChannels =
+            l === 0 ? STEM_CHANNELS[1] : l === 1 && i === 0 ? STEM_CHANNELS[2] : nodeExists(l - 2, i) ? nodeChannels(i) : prevChannels;
+          const cell = new SearchCell({ prevPrevChannels, prevChannels, channels: filterMultiplier * 2 ** i, blocks, rng });
+          return { source, move: i - source + 1, resample, cell };
+        });
+      }),
+    );
+    this.heads = [0, 1, 2, 3]
+      .filter((i) => nodeExists(layers - 1, i))
+      .map(
+        (i) =>
+          new SearchAspp({
+            inChannels: nodeChannels(i),
+            branchChannels: nodeChannels(i),
+            rate: searchAsppRate(levelStride(i)),
+            numClasses,
+            affine: true,
+            rng,
+          }),
+      );
+  }
+
+  /** β̂: softmax of β over the valid moves of each source node, `[L, 4, 3]`. */
+  betaHat(): tf.Tensor3D {
+    return tf.softmax(tf.add(this.beta, this.betaMask)) as tf.Tensor3D;
+  }
+
+  /** Logits at the input size, `[N, H, W, classes]`. Call inside `tf.tidy`. */
+  apply(image: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
+    const [, height, width] = image.shape;
+    const sizes = levelSizes([height, width]);
+    const edgeWeights = tf.unstack(tf.softmax(this.alpha)) as tf.Tensor1D[];
+    const betaHat = this.betaHat();
+    const { stride2, stride4 } = this.stem.apply(image, ctx);
+    // The stem's stride-4 output is node (−1, 0); its stride-2 output is h_prev_prev of layer 0.
+    let previous: (tf.Tensor4D | undefined)[] = [stride4];
+    let beforePrevious: (tf.Tensor4D | undefined)[] = [];
+    for (let l = 0; l < this.layers; l++) {
+      const current = this.nodes[l].map((edges, i) => {
+        if (!edges) return undefined;
+        const terms = edges.map(({ source, move, resample, cell }) => {
+          const sourceValue = previous[source]!;
+          const hPrev = resample instanceof UpsampleConv ? resample.apply(sourceValue, ctx, sizes[i]) : resample ? resample.apply(sourceValue, ctx) : sourceValue;
+          const hPrevPrev = l === 0 ? stride2 : (beforePrevious[i] ?? hPrev);
+          const weight = tf.reshape(tf.slice(betaHat, [l, source, move], [1, 1, 1]), []);
+          return tf.mul(cell.apply(hPrevPrev, hPrev, edgeWeights, ctx), weight) as tf.Tensor4D;
+        });
+        return terms.length === 1 ? terms[0] : tf.addN(terms);
+      });
+      beforePrevious = previous;
+      previous = current;
+    }
+    const logits = this.heads.map((head, i) => resizeBilinear(head.apply(previous[i]!, ctx), [height, width]));
+    return logits.length === 1 ? logits[0] : tf.addN(logits);
+  }
+
+  /** Network weights: the SGD step of search updates these (SPEC §5). */
+  weightVariables(): tf.Variable[] {
+    return [
+      ...this.stem.trainableVariables(),
+      ...this.edges().flatMap(({ resample, cell }) => [...(resample?.trainableVariables() ?? []), ...cell.trainableVariables()]),
+      ...this.heads.flatMap((head) => head.trainableVariables()),
+    ];
+  }
+
+  /** α and β: the Adam step of search updates these (SPEC §5). */
+  architectureVariables(): tf.Variable[] {
+    return [this.alpha, this.beta];
+  }
+
+  /** BatchNorm running statistics. */
+  stateVariables(): tf.Variable[] {
+    return [
+      ...this.stem.stateVariables(),
+      ...this.edges().flatMap(({ resample, cell }) => [...(resample?.stateVariables() ?? []), ...cell.stateVariables()]),
+      ...this.heads.flatMap((head) => head.stateVariables()),
+    ];
+  }
+
+  /** Parameters (weights only, not α/β) and multiply-adds for one image of the given size. */
+  cost(input: Size): Cost {
+    const sizes = levelSizes(input);
+    let total = this.stem.cost(input);
+    this.nodes.forEach((layer) =>
+      layer.forEach((edges, i) =>
+        edges?.forEach(({ source, resample, cell }) => {
+          const resampleCost = resample instanceof UpsampleConv ? resample.cost(sizes[source], sizes[i]) : (resample?.cost(sizes[source]) ?? ZERO_COST);
+          total = addCosts(total, resampleCost, cell.cost(sizes[i]));
+        }),
+      ),
+    );
+    this.heads.forEach((head, i) => (total = addCosts(total, head.cost(sizes[i]))));
+    return total;
+  }
+
+  private edges(): TrellisEdge[] {
+    return this.nodes.flatMap((layer) => layer.flatMap((edges) => edges ?? []));
+  }
+
+  dispose(): void {
+    this.stem.dispose();
+    for (const { resample, cell } of this.edges()) {
+      resample?.dispose();
+      cell.dispose();
+    }
+    for (const head of this.heads) head.dispose();
+    tf.dispose([this.alpha, this.beta, this.betaMask]);
+  }
+}
