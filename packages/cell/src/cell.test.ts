@@ -154,3 +154,18 @@ describe('fixed cell', () => {
     expect(() => new FixedCell({ prevPrevChannels: 4, prevChannels: 4, channels: 4, genotype: genotype as never, rng: new Rng(0) })).toThrow(GenotypeError);
   });
 });
+
+describe('fixed cell at stride 2', () => {
+  it('halves the size; only ops on the cell inputs are strided; parameters unchanged', () => {
+    const options = { prevPrevChannels: 8, prevChannels: 12, channels: 6, genotype: AUTO_DEEPLAB_GENOTYPE, rng: new Rng(4) };
+    const strided = new FixedCell({ ...options, stride: 2 });
+    const plain = new FixedCell(options);
+    const shape = tf.tidy(() => strided.apply(random([2, 11, 9, 8], 5), random([2, 11, 9, 12], 6), ctx()).shape);
+    expect(shape).toEqual([2, 6, 5, 30]);
+    expect(strided.outputSize([11, 9])).toEqual([6, 5]);
+    expect(strided.cost([11, 9]).params).toBe(plain.cost([11, 9]).params);
+    expect(strided.cost([12, 12]).multAdds).toBeLessThan(plain.cost([12, 12]).multAdds);
+    strided.dispose();
+    plain.dispose();
+  });
+});

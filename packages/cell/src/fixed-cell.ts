@@ -1,11 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
-import { addCosts, createOp, type Cost, type ForwardContext, type Layer, type Rng, type Size } from '@adl/ops';
+import { addCosts, createOp, halfSize, type Cost, type ForwardContext, type Layer, type Rng, type Size } from '@adl/ops';
 import { CellInputs, type CellInputChannels } from './cell-inputs.js';
 import { assertValidGenotype, type Genotype } from './genotype.js';
 
 export interface FixedCellOptions extends CellInputChannels {
   readonly genotype: Genotype;
   readonly rng: Rng;
+  /**
+   * 2 for a cell one level coarser than its input: the ops reading the two cell inputs run at
+   * stride 2 (as the DeepLab NAS code builds the retrain network); ops on blocks stay at stride 1.
+   */
+  readonly stride?: 1 | 2;
 }
 
 /**
@@ -16,6 +21,7 @@ export class FixedCell {
   readonly genotype: Genotype;
   readonly blocks: number;
   readonly channels: number;
+  readonly stride: 1 | 2;
   private readonly inputs: CellInputs;
   private readonly ops: Layer[];
 
@@ -25,7 +31,10 @@ export class FixedCell {
     this.blocks = options.genotype.length / 2;
     this.channels = options.channels;
     this.inputs = new CellInputs(options, true, options.rng);
-    this.ops = options.genotype.map(([, op]) => createOp(op, { channels: options.channels, mode: 'fixed', rng: options.rng }));
+    this.stride = options.stride ?? 1;
+    this.ops = options.genotype.map(([input, op]) =>
+      createOp(op, { channels: options.channels, mode: 'fixed', rng: options.rng, stride: input < 2 ? this.stride : 1 }),
+    );
   }
 
   get outChannels(): number {
@@ -49,8 +58,17 @@ export class FixedCell {
     return [...this.inputs.stateVariables(), ...this.ops.flatMap((op) => op.stateVariables())];
   }
 
+  /** Cost for inputs of spatial size `size` (the output is half of it at stride 2). */
   cost(size: Size): Cost {
-    return addCosts(this.inputs.cost(size), ...this.ops.map((op) => op.cost(size)));
+    const outSize = this.outputSize(size);
+    return addCosts(
+      this.inputs.cost(size),
+      ...this.ops.map((op, index) => op.cost(this.genotype[index][0] < 2 ? size : outSize)),
+    );
+  }
+
+  outputSize(size: Size): Size {
+    return this.stride === 2 ? halfSize(size) : size;
   }
 
   dispose(): void {

@@ -1,11 +1,14 @@
 // Time of one mixed-op training step (forward + backward of the 8 candidate ops at C channels,
 // softmax(α)-weighted) for every backend × kernel set that loads here, with a gradient check
-// against the cpu backend's portable kernels.
+// against the cpu backend's portable kernels. Each measurement runs in its own process, so a
+// backend that crashes (or a missing kernel) becomes a row of the table, not the end of the run.
 //
 //   pnpm bench                       # [2, 40, 80, 80], all backends found
 //   node bench/mixed-op-step.mjs --shape 2,40,80,80 --steps 3 --backends wasm,cpu --json out.json
 import { parseArgs } from 'node:util';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { PRIMITIVES, Rng, createOp, kernelSet, selectBackend } from '../dist/index.js';
 
@@ -16,6 +19,7 @@ const { values: args } = parseArgs({
     backends: { type: 'string', default: 'webgpu,wasm,cpu' },
     kernels: { type: 'string', default: 'portable,stock' },
     json: { type: 'string' },
+    worker: { type: 'string' },
   },
 });
 const [batch, channels, height, width] = args.shape.split(',').map(Number);
@@ -75,14 +79,29 @@ async function measure(backend, kernelName) {
   }
 }
 
+if (args.worker) {
+  const [backend, kernelName] = args.worker.split(':');
+  process.stdout.write(`\n@@${JSON.stringify(await measure(backend, kernelName))}\n`);
+  process.exit(0);
+}
+
+/** Runs one measurement in a child process; a crash is reported with its last output line. */
+function measureIsolated(backend, kernelName) {
+  const child = spawnSync(
+    process.execPath,
+    [fileURLToPath(import.meta.url), '--worker', `${backend}:${kernelName}`, '--shape', args.shape, '--steps', args.steps],
+    { encoding: 'utf8', maxBuffer: 1 << 26 },
+  );
+  const line = child.stdout.split('\n').find((l) => l.startsWith('@@'));
+  if (line) return JSON.parse(line.slice(2));
+  const lastLine = `${child.stderr}`.trim().split('\n').filter(Boolean).at(-1) ?? `exit ${child.status}`;
+  return { backend, kernels: kernelName, ok: false, error: `process crashed (${child.signal ?? `exit ${child.status}`}): ${lastLine}` };
+}
+
 const rows = [];
 for (const backend of args.backends.split(',')) {
   for (const kernelName of args.kernels.split(',')) {
-    try {
-      rows.push(await measure(backend, kernelName));
-    } catch (error) {
-      rows.push({ backend, kernels: kernelName, ok: false, error: String(error.message ?? error).split('\n')[0] });
-    }
+    rows.push(measureIsolated(backend, kernelName));
     const row = rows.at(-1);
     console.error(`${backend}/${kernelName}: ${row.ok ? `${row.ms.toFixed(0)} ms` : row.error}`);
   }
@@ -90,7 +109,7 @@ for (const backend of args.backends.split(',')) {
 
 // Reference gradient: cpu backend, portable kernels (every op gradient-checked there).
 let reference = rows.find((r) => r.ok && r.backend === 'cpu' && r.kernels === 'portable');
-if (!reference) reference = await measure('cpu', 'portable');
+if (!reference) reference = measureIsolated('cpu', 'portable');
 const relativeError = (row) => {
   const scale = Math.max(...reference.alphaGrad.map(Math.abs));
   return Math.max(...row.alphaGrad.map((g, i) => Math.abs(g - reference.alphaGrad[i]))) / scale;

@@ -3,6 +3,7 @@ import { Conv2d } from './conv2d.js';
 import { ConvBnRelu } from './conv-blocks.js';
 import { addCosts, type Cost, type ForwardContext, type Layer, type Size } from './layer.js';
 import type { Rng } from './rng.js';
+import { SeparableConvBnRelu } from './separable-conv-bn-relu.js';
 
 /** Global average → 1×1 conv → BN → ReLU → broadcast back to the input size. */
 export class ImagePooling implements Layer {
@@ -109,6 +110,8 @@ export interface DeepLabV3AsppOptions {
   readonly outChannels?: number;
   /** Three atrous rates; DeepLabv3 uses 6, 12, 18 at output stride 16 and twice that at 8. */
   readonly rates: readonly [number, number, number];
+  /** Separable 3×3 branches, as DeepLab's `aspp_with_separable_conv` (its default). */
+  readonly separable?: boolean;
   readonly rng: Rng;
 }
 
@@ -117,12 +120,16 @@ export class DeepLabV3Aspp extends ParallelBranches {
   protected readonly branches: readonly Layer[];
   protected readonly projection: Layer;
 
-  constructor({ inChannels, outChannels = 256, rates, rng }: DeepLabV3AsppOptions) {
+  constructor({ inChannels, outChannels = 256, rates, separable = false, rng }: DeepLabV3AsppOptions) {
     super();
     const branch = { inChannels, outChannels, affine: true, rng };
     this.branches = [
       new ConvBnRelu({ ...branch, kernel: 1 }),
-      ...rates.map((rate) => new ConvBnRelu({ ...branch, kernel: 3, dilation: rate })),
+      ...rates.map((rate) =>
+        separable
+          ? new SeparableConvBnRelu({ inChannels, outChannels, kernel: 3, dilation: rate, rng })
+          : new ConvBnRelu({ ...branch, kernel: 3, dilation: rate }),
+      ),
       new ImagePooling(inChannels, outChannels, true, rng),
     ];
     this.projection = new ConvBnRelu({ inChannels: 5 * outChannels, outChannels, kernel: 1, affine: true, rng });

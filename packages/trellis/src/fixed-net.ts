@@ -1,0 +1,159 @@
+import * as tf from '@tensorflow/tfjs';
+import { assertValidGenotype, FixedCell, type Genotype } from '@adl/cell';
+import { addCosts, DeepLabV3Aspp, resizeBilinear, Rng, Stem, STEM_CHANNELS, type Cost, type ForwardContext, type Size } from '@adl/ops';
+import { assertValidPath } from './architecture.js';
+import { DeepLabV3PlusDecoder } from './decoder.js';
+import { levelSizes, levelStride } from './levels.js';
+
+export interface FixedNetOptions {
+  readonly architecture: {
+    readonly path: readonly number[];
+    readonly genotype: readonly (readonly [number, string])[];
+    readonly filterMultiplier: number;
+  };
+  readonly numClasses?: number;
+  /** ASPP width (256 in DeepLabv3). */
+  readonly asppChannels?: number;
+  /** Separable 3×3 convs in ASPP and decoder, DeepLab's default. */
+  readonly separable?: boolean;
+  readonly seed?: number;
+}
+
+/** ASPP rates for the last cell's output stride: DeepLabv3's 6, 12, 18 at stride 16, scaled. */
+export function asppRates(outputStride: number): [number, number, number] {
+  return [6, 12, 18].map((rate) => (rate * 16) / outputStride) as [number, number, number];
+}
+
+/** One cost line of `FixedNet.costBreakdown`. */
+export interface StageCost extends Cost {
+  readonly stage: string;
+}
+
+/**
+ * The retrain network of a found architecture (SPEC §7), built as the DeepLab NAS code builds
+ * `hnasnet`: the stem; one fixed cell per layer at level `path[l]` with F·2^level channels per block
+ * — a cell one level coarser than its input runs its input ops at stride 2, and an input one level
+ * coarser is first resized bilinearly to the cell's size; `h_prev_prev` is the output two cells back
+ * (resized by the cell); ReLU; the DeepLabv3 ASPP; the DeepLabv3+ decoder on the last stride-4
+ * features (the last level-0 cell, or the stem); logits upsampled to the input size.
+ */
+export class FixedNet {
+  readonly path: readonly number[];
+  readonly genotype: Genotype;
+  readonly filterMultiplier: number;
+  readonly numClasses: number;
+  private readonly stem: Stem;
+  private readonly cells: FixedCell[];
+  private readonly aspp: DeepLabV3Aspp;
+  private readonly decoder: DeepLabV3PlusDecoder;
+  /** Index into the outputs list [stem stride 2, stem stride 4, cell 0, …] of the decoder's features. */
+  private readonly lowLevelOutput: number;
+
+  constructor({ architecture, numClasses = 19, asppChannels = 256, separable = false, seed = 0 }: FixedNetOptions) {
+    assertValidPath(architecture.path);
+    assertValidGenotype(architecture.genotype);
+    this.path = architecture.path;
+    this.genotype = architecture.genotype;
+    this.filterMultiplier = architecture.filterMultiplier;
+    this.numClasses = numClasses;
+    const rng = new Rng(seed);
+    const blocks = this.genotype.length / 2;
+    this.stem = new Stem({ affine: true, rng });
+    const channels: number[] = [STEM_CHANNELS[1], STEM_CHANNELS[2]];
+    let previousLevel = 0;
+    this.cells = this.path.map((level) => {
+      const cell = new FixedCell({
+        prevPrevChannels: channels[channels.length - 2],
+        prevChannels: channels[channels.length - 1],
+        channels: this.filterMultiplier * 2 ** level,
+        genotype: this.genotype,
+        stride: level > previousLevel ? 2 : 1,
+        rng,
+      });
+      channels.push(blocks * this.filterMultiplier * 2 ** level);
+      previousLevel = level;
+      return cell;
+    });
+    const lastLevel = this.path[this.path.length - 1];
+    this.aspp = new DeepLabV3Aspp({
+      inChannels: channels[channels.length - 1],
+      outChannels: asppChannels,
+      rates: asppRates(levelStride(lastLevel)),
+      separable,
+      rng,
+    });
+    const lastLevelZero = this.path.lastIndexOf(0);
+    this.lowLevelOutput = lastLevelZero >= 0 ? lastLevelZero + 2 : 1;
+    this.decoder = new DeepLabV3PlusDecoder({
+      lowLevelChannels: channels[this.lowLevelOutput],
+      asppChannels,
+      numClasses,
+      separable,
+      rng,
+    });
+  }
+
+  /** Logits at the input size, `[N, H, W, classes]`. Call inside `tf.tidy`. */
+  apply(image: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
+    const [, height, width] = image.shape;
+    const sizes = levelSizes([height, width]);
+    const { stride2, stride4 } = this.stem.apply(image, ctx);
+    const outputs: tf.Tensor4D[] = [stride2, stride4];
+    let previousLevel = 0;
+    this.path.forEach((level, l) => {
+      let hPrev = outputs[outputs.length - 1];
+      if (level < previousLevel) hPrev = resizeBilinear(hPrev, sizes[level]);
+      outputs.push(this.cells[l].apply(outputs[outputs.length - 2], hPrev, ctx));
+      previousLevel = level;
+    });
+    const features = tf.relu(outputs[outputs.length - 1]);
+    const logits = this.decoder.apply(this.aspp.apply(features, ctx), outputs[this.lowLevelOutput], ctx);
+    return resizeBilinear(logits, [height, width]);
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return [
+      ...this.stem.trainableVariables(),
+      ...this.cells.flatMap((cell) => cell.trainableVariables()),
+      ...this.aspp.trainableVariables(),
+      ...this.decoder.trainableVariables(),
+    ];
+  }
+
+  stateVariables(): tf.Variable[] {
+    return [
+      ...this.stem.stateVariables(),
+      ...this.cells.flatMap((cell) => cell.stateVariables()),
+      ...this.aspp.stateVariables(),
+      ...this.decoder.stateVariables(),
+    ];
+  }
+
+  /** Parameters and multiply-adds per stage for one image of the given size. */
+  costBreakdown(input: Size): StageCost[] {
+    const sizes = levelSizes(input);
+    const stages: StageCost[] = [{ stage: 'stem', ...this.stem.cost(input) }];
+    let previousLevel = 0;
+    this.path.forEach((level, l) => {
+      // A reducing cell reads inputs at the finer size; others at their own level's size.
+      const inputSize = level > previousLevel ? sizes[previousLevel] : sizes[level];
+      stages.push({ stage: `cell ${l} (stride ${levelStride(level)})`, ...this.cells[l].cost(inputSize) });
+      previousLevel = level;
+    });
+    const lastLevel = this.path[this.path.length - 1];
+    stages.push({ stage: 'aspp', ...this.aspp.cost(sizes[lastLevel]) });
+    stages.push({ stage: 'decoder', ...this.decoder.cost(sizes[0]) });
+    return stages;
+  }
+
+  cost(input: Size): Cost {
+    return addCosts(...this.costBreakdown(input));
+  }
+
+  dispose(): void {
+    this.stem.dispose();
+    for (const cell of this.cells) cell.dispose();
+    this.aspp.dispose();
+    this.decoder.dispose();
+  }
+}

@@ -1,0 +1,13 @@
+export { SuperNet, SEARCH_DEFAULTS, type SuperNetOptions } from './supernet.js';
+export { FixedNet, asppRates, type FixedNetOptions, type StageCost } from './fixed-net.js';
+export { DeepLabV3PlusDecoder, DECODER_CHANNELS, DECODER_PROJECTION_CHANNELS, type DeepLabV3PlusDecoderOptions } from './decoder.js';
+export {
+  ArchitectureError,
+  ArchitectureSchema,
+  assertValidPath,
+  parseArchitecture,
+  LEVEL_COUNT,
+  type Architecture,
+} from './architecture.js';
+export { PRESETS, PRESET_NAMES, getPreset, type PresetName } from './presets.js';
+export { levelSizes, levelStride, nodeExists } from './levels.js';

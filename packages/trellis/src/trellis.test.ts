@@ -1,0 +1,170 @@
+import * as tf from '@tensorflow/tfjs';
+import { AUTO_DEEPLAB_GENOTYPE } from '@adl/cell';
+import { validMoves } from '@adl/decode';
+import { kernelsFor, Rng, type ForwardContext } from '@adl/ops';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ArchitectureError, parseArchitecture } from './architecture.js';
+import { FixedNet, asppRates } from './fixed-net.js';
+import { levelSizes, nodeExists } from './levels.js';
+import { PRESETS, getPreset } from './presets.js';
+import { SuperNet } from './supernet.js';
+
+const ctx = (): ForwardContext => ({ training: true, kernels: kernelsFor(tf.getBackend()) });
+const image = (shape: [number, number, number, number], seed: number) =>
+  tf.tensor4d(new Rng(seed).normalArray(shape.reduce((a, b) => a * b, 1)), shape);
+
+describe('the trellis (SPEC §4)', () => {
+  it('has a node at level i of layer l when i ≤ l + 1', () => {
+    expect([0, 1, 2, 3].map((i) => nodeExists(0, i))).toEqual([true, true, false, false]);
+    expect([0, 1, 2, 3].map((i) => nodeExists(1, i))).toEqual([true, true, true, false]);
+    expect([0, 1, 2, 3].map((i) => nodeExists(2, i))).toEqual([true, true, true, true]);
+  });
+
+  it.each([
+    [321, 321, [81, 41, 21, 11]],
+    [64, 64, [16, 8, 4, 2]],
+    [1024, 2048, [256, 128, 64, 32]],
+  ])('level sizes of a %i×%i image', (h, w, heights) => {
+    expect(levelSizes([h, w]).map(([height]) => height)).toEqual(heights);
+  });
+
+  it('uses ASPP rates 6, 12, 18 at stride 16, scaled by 16/s', () => {
+    expect(asppRates(16)).toEqual([6, 12, 18]);
+    expect(asppRates(8)).toEqual([12, 24, 36]);
+  });
+});
+
+describe('architectures and presets (SPEC §7)', () => {
+  it('the presets hold the paper path and cell at F = 20, 32, 48', () => {
+    for (const [name, F] of [
+      ['autodeeplab-s', 20],
+      ['autodeeplab-m', 32],
+      ['autodeeplab-l', 48],
+    ] as const) {
+      const preset = getPreset(name);
+      expect(preset.path).toEqual([0, 0, 0, 1, 2, 1, 2, 2, 3, 3, 2, 1]);
+      expect(preset.genotype).toEqual(AUTO_DEEPLAB_GENOTYPE);
+      expect(preset.filterMultiplier).toBe(F);
+    }
+    expect(() => getPreset('autodeeplab-xl')).toThrow(/unknown preset "autodeeplab-xl"/);
+  });
+
+  it.each([
+    [{ path: [0, 2], genotype: AUTO_DEEPLAB_GENOTYPE, filterMultiplier: 8 }, /path: path\[1\]: level 2 after level 0 jumps by more than one/],
+    [{ path: [2], genotype: AUTO_DEEPLAB_GENOTYPE, filterMultiplier: 8 }, /path\[0\]: level 2 after level 0/],
+    [{ path: [0, 4], genotype: AUTO_DEEPLAB_GENOTYPE, filterMultiplier: 8 }, /path\.1: /],
+    [{ path: [0], genotype: [[0, 'sep_conv_3x3'], [3, 'skip_connect']], filterMultiplier: 8 }, /genotype: genotype\[1\]: block 0 can read inputs 0..1, not 3/],
+    [{ path: [0], genotype: [[0, 'dil_conv_3x3'], [1, 'skip_connect']], filterMultiplier: 8 }, /genotype\.0\.1/],
+    [{ path: [0], genotype: AUTO_DEEPLAB_GENOTYPE }, /filterMultiplier/],
+  ])('rejects a bad architecture with the field named (%#)', (data, message) => {
+    expect(() => parseArchitecture(data, 'runs/x/architecture.json')).toThrow(ArchitectureError);
+    expect(() => parseArchitecture(data, 'runs/x/architecture.json')).toThrow(/^runs\/x\/architecture\.json: /);
+    expect(() => parseArchitecture(data, 'runs/x/architecture.json')).toThrow(message);
+  });
+
+  // Paper, Table 2 (1024×2048 input): parameters 10.15M / 21.62M / 44.42M; multiply-adds
+  // 333.25B / 460.93B / 695.03B.
+  it.each([
+    ['autodeeplab-s', 10.15, 333.25],
+    ['autodeeplab-m', 21.62, 460.93],
+    ['autodeeplab-l', 44.42, 695.03],
+  ] as const)('%s at 1024×2048 has the paper parameter count and multiply-adds within 7%%', (name, paramsM, multAddsB) => {
+    const net = new FixedNet({ architecture: PRESETS[name] });
+    const { params, multAdds } = net.cost([1024, 2048]);
+    expect(+(params / 1e6).toFixed(2)).toBe(paramsM);
+    expect(params).toBe(net.trainableVariables().reduce((sum, v) => sum + v.size, 0));
+    expect(Math.abs(multAdds / 1e9 - multAddsB) / multAddsB).toBeLessThan(0.07);
+    net.dispose();
+  });
+});
+
+describe('SuperNet', () => {
+  beforeAll(async () => {
+    await tf.setBackend('wasm');
+  });
+
+  // L = 4 holds every kind of node and edge (layer 3 has all four levels, with three sources each);
+  // the L = 12, F = 8 net is exercised by bench/supernet-step.mjs.
+  it('forward + backward at 2×3×32×32 (F = 4, L = 4): logits at input size, gradients reach α, every valid β and every weight', () => {
+    const net = new SuperNet({ layers: 4, filterMultiplier: 4, numClasses: 5 });
+    const x = image([2, 32, 32, 3], 1);
+    const target = image([2, 32, 32, 5], 2);
+    let shape: number[] = [];
+    const variables = [...net.architectureVariables(), ...net.weightVariables()];
+    const { grads } = tf.variableGrads(() => {
+      const logits = net.apply(x, ctx());
+      shape = logits.shape;
+      return tf.mean(tf.mul(logits, target)) as tf.Scalar;
+    }, variables);
+    expect(shape).toEqual([2, 32, 32, 5]);
+    const alphaGrad = grads[net.alpha.name].arraySync() as number[][];
+    expect(alphaGrad.flat().every((g) => g !== 0)).toBe(true);
+    const betaGrad = grads[net.beta.name].arraySync() as number[][][];
+    betaGrad.forEach((layer, l) =>
+      layer.forEach((row, j) =>
+        row.forEach((g, k) => {
+          // Entries of valid moves out of existing nodes are on some path; the rest are not used.
+          expect(g !== 0).toBe(validMoves(l, j)[k]);
+        }),
+      ),
+    );
+    const dead = net.weightVariables().filter((v) => tf.max(tf.abs(grads[v.name])).dataSync()[0] === 0);
+    expect(dead.map((v) => v.shape)).toEqual([]);
+    tf.dispose([x, target, ...Object.values(grads)]);
+    net.dispose();
+  });
+
+  it('splits weights from α/β, and its training steps keep the tensor count flat', () => {
+    const net = new SuperNet({ layers: 2, filterMultiplier: 2, numClasses: 3 });
+    const architecture = net.architectureVariables();
+    expect(architecture).toEqual([net.alpha, net.beta]);
+    expect(net.weightVariables().some((v) => architecture.includes(v))).toBe(false);
+    expect(net.alpha.shape).toEqual([20, 8]);
+    expect(net.beta.shape).toEqual([2, 4, 3]);
+    const x = image([2, 16, 16, 3], 3);
+    const sgd = tf.train.momentum(0.025, 0.9);
+    const adam = tf.train.adam(3e-3);
+    const loss = () => tf.mean(tf.square(net.apply(x, ctx()))) as tf.Scalar;
+    const step = () => {
+      sgd.minimize(loss, false, net.weightVariables());
+      adam.minimize(loss, false, net.architectureVariables());
+    };
+    step();
+    const before = tf.memory().numTensors;
+    step();
+    step();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x]);
+    sgd.dispose();
+    adam.dispose();
+    net.dispose();
+  });
+
+  it('counts weights only: parameters equal the weight variables', () => {
+    const net = new SuperNet({ layers: 4, filterMultiplier: 4, numClasses: 3 });
+    expect(net.cost([64, 64]).params).toBe(net.weightVariables().reduce((sum, v) => sum + v.size, 0));
+    net.dispose();
+  });
+});
+
+describe('FixedNet', () => {
+  beforeAll(async () => {
+    await tf.setBackend('wasm');
+  });
+
+  it('trains along a path that goes down, up and down again; logits at input size; no tensor growth', () => {
+    const net = new FixedNet({ architecture: { path: [0, 1, 2, 1, 0, 1], genotype: AUTO_DEEPLAB_GENOTYPE, filterMultiplier: 4 }, numClasses: 3, asppChannels: 16 });
+    const x = image([2, 45, 37, 3], 4);
+    expect(tf.tidy(() => net.apply(x, ctx()).shape)).toEqual([2, 45, 37, 3]);
+    const sgd = tf.train.momentum(0.01, 0.9);
+    const step = () => sgd.minimize(() => tf.mean(tf.square(net.apply(x, ctx()))) as tf.Scalar, false, net.trainableVariables());
+    step();
+    const before = tf.memory().numTensors;
+    step();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(net.cost([45, 37]).params).toBe(net.trainableVariables().reduce((sum, v) => sum + v.size, 0));
+    x.dispose();
+    sgd.dispose();
+    net.dispose();
+  });
+});
