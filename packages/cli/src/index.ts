@@ -1,0 +1,2 @@
+export { createProgram } from './program.js';
+export { summarize, formatSummary, loadArchitecture, CliError, type Summary, type SummaryOptions } from './summary.js';

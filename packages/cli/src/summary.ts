@@ -1,0 +1,83 @@
+import { readFile } from 'node:fs/promises';
+import * as tf from '@tensorflow/tfjs';
+import { FixedNet, getPreset, parseArchitecture, type Architecture, type StageCost } from '@adl/trellis';
+
+export interface SummaryOptions {
+  /** A preset name (`autodeeplab-s|m|l`) … */
+  readonly preset?: string;
+  /** … or an architecture JSON file (the output of search + decode). */
+  readonly arch?: string;
+  readonly height: number;
+  readonly width: number;
+  readonly numClasses?: number;
+}
+
+export interface Summary {
+  readonly name: string;
+  readonly height: number;
+  readonly width: number;
+  readonly params: number;
+  readonly multAdds: number;
+  readonly stages: StageCost[];
+}
+
+export class CliError extends Error {
+  override name = 'CliError';
+}
+
+export async function loadArchitecture({ preset, arch }: Pick<SummaryOptions, 'preset' | 'arch'>): Promise<Architecture> {
+  if ((preset === undefined) === (arch === undefined)) throw new CliError('give exactly one of --preset and --arch');
+  if (preset !== undefined) return getPreset(preset);
+  let text: string;
+  try {
+    text = await readFile(arch!, 'utf8');
+  } catch (error) {
+    throw new CliError(`${arch}: cannot read (${(error as NodeJS.ErrnoException).code ?? error})`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new CliError(`${arch}: not valid JSON (${(error as Error).message})`);
+  }
+  return parseArchitecture(data, arch);
+}
+
+/**
+ * Parameters and multiply-adds of the retrain network of an architecture at an input size, per
+ * stage and in total (counted analytically; the weights are built once on the cpu backend).
+ */
+export async function summarize(options: SummaryOptions): Promise<Summary> {
+  const { height, width } = options;
+  for (const [name, value] of [
+    ['height', height],
+    ['width', width],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 1) throw new CliError(`--${name} must be a positive integer, got ${value}`);
+  }
+  const architecture = await loadArchitecture(options);
+  await tf.setBackend('cpu');
+  const net = new FixedNet({ architecture, numClasses: options.numClasses ?? 19 });
+  try {
+    const stages = net.costBreakdown([height, width]);
+    const params = stages.reduce((sum, stage) => sum + stage.params, 0);
+    const multAdds = stages.reduce((sum, stage) => sum + stage.multAdds, 0);
+    return { name: architecture.name ?? options.arch ?? 'architecture', height, width, params, multAdds, stages };
+  } finally {
+    net.dispose();
+  }
+}
+
+export function formatSummary(summary: Summary): string {
+  const millions = (n: number) => (n / 1e6).toFixed(3);
+  const billions = (n: number) => (n / 1e9).toFixed(2);
+  const rows = summary.stages.map((s) => `| ${s.stage} | ${millions(s.params)} | ${billions(s.multAdds)} |`);
+  return [
+    `${summary.name} at ${summary.height}×${summary.width}`,
+    '',
+    '| stage | params (M) | multiply-adds (B) |',
+    '| --- | ---: | ---: |',
+    ...rows,
+    `| **total** | **${(summary.params / 1e6).toFixed(2)}** | **${billions(summary.multAdds)}** |`,
+  ].join('\n');
+}
