@@ -1,0 +1,58 @@
+// One search step of the supernet (SGD step on the weights, then Adam step on α/β, each a full
+// forward + backward) at the search size, with the memory it needs.
+//
+//   node bench/supernet-step.mjs                       # F = 8, L = 12, batch 2, 321×321, ADL_BACKEND or auto
+//   ADL_BACKEND=cpu node bench/supernet-step.mjs --size 321 --batch 2 --filter 8 --layers 12
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { Rng, selectBackend } from '@adl/ops';
+import { SuperNet } from '../dist/index.js';
+
+const { values: args } = parseArgs({
+  options: {
+    size: { type: 'string', default: '321' },
+    batch: { type: 'string', default: '2' },
+    filter: { type: 'string', default: '8' },
+    layers: { type: 'string', default: '12' },
+    classes: { type: 'string', default: '19' },
+  },
+});
+const [size, batch, filterMultiplier, layers, numClasses] = [args.size, args.batch, args.filter, args.layers, args.classes].map(Number);
+const { backend, kernels } = await selectBackend();
+const ctx = { training: true, kernels };
+const gib = (bytes) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+
+const net = new SuperNet({ layers, filterMultiplier, numClasses });
+const { params, multAdds } = net.cost([size, size]);
+console.log(`supernet F=${filterMultiplier} L=${layers}: ${(params / 1e6).toFixed(2)}M weights, ${(multAdds / 1e9).toFixed(1)}B multiply-adds per ${size}×${size} image; backend ${backend}`);
+
+const rng = new Rng(1);
+const image = tf.tensor4d(rng.normalArray(batch * size * size * 3), [batch, size, size, 3]);
+const labels = tf.tensor1d(Int32Array.from({ length: batch * size * size }, () => Math.floor(rng.next() * numClasses)), 'int32');
+const sgd = tf.train.momentum(0.025, 0.9);
+const adam = tf.train.adam(3e-3, 0.9, 0.999);
+let peak = { numTensors: 0, numBytes: 0 };
+
+/** Pixel-wise cross-entropy; records the live tensors at the end of the forward pass (the peak). */
+function loss() {
+  const logits = net.apply(image, ctx);
+  const value = tf.losses.softmaxCrossEntropy(tf.oneHot(labels, numClasses), tf.reshape(logits, [-1, numClasses]));
+  const { numTensors, numBytes } = tf.memory();
+  if (numBytes > peak.numBytes) peak = { numTensors, numBytes };
+  return value;
+}
+
+for (const [name, optimizer, variables] of [
+  ['weights (SGD, trainA batch)', sgd, net.weightVariables()],
+  ['α, β (Adam, trainB batch)', adam, net.architectureVariables()],
+]) {
+  const start = performance.now();
+  const value = optimizer.minimize(loss, true, variables);
+  const lossValue = (await value.data())[0];
+  value.dispose();
+  console.log(`${name}: ${((performance.now() - start) / 1000).toFixed(1)} s, loss ${lossValue.toFixed(3)}`);
+}
+const maxRss = process.resourceUsage().maxRSS * 1024;
+console.log(`peak: ${peak.numTensors} live tensors, ${gib(peak.numBytes)} in tensors; process max RSS ${gib(maxRss)}`);
+console.log(JSON.stringify({ backend, size, batch, filterMultiplier, layers, params, multAdds, peakTensors: peak.numTensors, peakTensorBytes: peak.numBytes, maxRss }));
+net.dispose();
