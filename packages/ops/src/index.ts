@@ -10,7 +10,7 @@ export { BatchNorm, type BatchNormOptions } from './batch-norm.js';
 export { ConvBnRelu, ReluConvBn, type ConvBlockOptions } from './conv-blocks.js';
 export { SepConv, type SepConvOptions } from './sep-conv.js';
 export { SeparableConvBnRelu, type SeparableConvBnReluOptions } from './separable-conv-bn-relu.js';
-export { AvgPool3x3, Identity, MaxPool3x3, Relu, Zero } from './simple-layers.js';
+export { AvgPool3x3, Identity, MaxPool3x3, Relu, StatelessLayer, Zero } from './simple-layers.js';
 export { halfSize, subsample2, Subsample2 } from './subsample.js';
 export {
   BilinearHalf,

@@ -2,9 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import { BatchNorm } from './batch-norm.js';
 import { Conv2d } from './conv2d.js';
 import { ReluConvBn } from './conv-blocks.js';
-import { addCosts, ZERO_COST, type Cost, type ForwardContext, type Layer, type Size } from './layer.js';
+import { addCosts, type Cost, type ForwardContext, type Layer, type Size } from './layer.js';
 import { resizeBilinear } from './resize-bilinear.js';
 import type { Rng } from './rng.js';
+import { StatelessLayer } from './simple-layers.js';
 import { halfSize } from './subsample.js';
 
 export interface ResampleOptions {
@@ -25,28 +26,14 @@ export class Downsample extends ReluConvBn {
  * Bilinear resize to ⌈n / 2⌉ (corners aligned): how the DeepLab NAS code strides its atrous ops in a
  * reducing cell, before a rate-1 conv.
  */
-export class BilinearHalf implements Layer {
+export class BilinearHalf extends StatelessLayer {
   apply(x: tf.Tensor4D): tf.Tensor4D {
     return resizeBilinear(x, halfSize([x.shape[1], x.shape[2]]));
   }
 
-  trainableVariables(): tf.Variable[] {
-    return [];
-  }
-
-  stateVariables(): tf.Variable[] {
-    return [];
-  }
-
-  cost(): Cost {
-    return ZERO_COST;
-  }
-
-  outputSize(input: Size): Size {
+  override outputSize(input: Size): Size {
     return halfSize(input);
   }
-
-  dispose(): void {}
 }
 
 /** The spatial size one level finer: twice as large, or `2n − 1` for odd strided outputs. */

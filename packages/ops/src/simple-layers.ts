@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { ZERO_COST, type Cost, type ForwardContext, type Layer, type Size } from './layer.js';
 
-/** Base for layers without variables that keep the spatial size. */
-abstract class StatelessLayer implements Layer {
+/** Base for layers without variables (keeping the spatial size unless they override it). */
+export abstract class StatelessLayer implements Layer {
   abstract apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D;
 
   trainableVariables(): tf.Variable[] {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { ZERO_COST, type Cost, type Layer, type Size } from './layer.js';
+import type { Size } from './layer.js';
+import { StatelessLayer } from './simple-layers.js';
 
 /** Size after keeping every other row and column: ⌈n / 2⌉. */
 export function halfSize([height, width]: Size): Size {
@@ -28,26 +29,12 @@ export function subsample2(x: tf.Tensor4D): tf.Tensor4D {
   ]);
 }
 
-export class Subsample2 implements Layer {
+export class Subsample2 extends StatelessLayer {
   apply(x: tf.Tensor4D): tf.Tensor4D {
     return subsample2(x);
   }
 
-  trainableVariables(): tf.Variable[] {
-    return [];
-  }
-
-  stateVariables(): tf.Variable[] {
-    return [];
-  }
-
-  cost(): Cost {
-    return ZERO_COST;
-  }
-
-  outputSize(input: Size): Size {
+  override outputSize(input: Size): Size {
     return halfSize(input);
   }
-
-  dispose(): void {}
 }
