@@ -1,0 +1,224 @@
+import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { augment, cropAndNormalize, DEFAULT_AUGMENT, resize, slidingWindows } from './augment.js';
+import { BatchLoader, DatasetErrors, type Batch } from './batch-loader.js';
+import { DatasetError } from './dataset-error.js';
+import { listSplit } from './layout.js';
+import { loadSample } from './load-sample.js';
+import { writePng } from './png.js';
+import { SeededRandom } from './seeded-random.js';
+import { splitTrainAB } from './split.js';
+import { generateSynthetic } from './synthetic.js';
+
+let root: string;
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'adl-cs-test-'));
+  await generateSynthetic({ dir: root, count: { train: 6, val: 2 }, height: 48, width: 96, seed: 3 });
+});
+afterAll(() => rm(root, { recursive: true, force: true }));
+
+async function copyDataset(): Promise<string> {
+  const copy = await mkdtemp(join(tmpdir(), 'adl-cs-bad-'));
+  await generateSynthetic({ dir: copy, count: { train: 4 }, height: 48, width: 96, seed: 3 });
+  return copy;
+}
+
+describe('the Cityscapes layout', () => {
+  it('generates the exact Cityscapes folders and file names', async () => {
+    expect(await readdir(root)).toEqual(['gtFine', 'leftImg8bit']);
+    expect(await readdir(join(root, 'leftImg8bit'))).toEqual(['train', 'val']);
+    expect(await readdir(join(root, 'leftImg8bit/train/synthcity'))).toContain('synthcity_000000_000019_leftImg8bit.png');
+    expect(await readdir(join(root, 'gtFine/val/synthcity'))).toEqual([
+      'synthcity_000006_000019_gtFine_labelIds.png',
+      'synthcity_000007_000019_gtFine_labelIds.png',
+    ]);
+  });
+
+  it('lists a split with image and label paired by name, sorted', async () => {
+    const samples = await listSplit(root, 'train');
+    expect(samples.map((s) => s.name)).toEqual([0, 1, 2, 3, 4, 5].map((i) => `synthcity_00000${i}_000019`));
+    expect(samples[0].labelFile).toBe('gtFine/train/synthcity/synthcity_000000_000019_gtFine_labelIds.png');
+  });
+
+  it('generated scenes hold at least 8 training classes, with label ids only', async () => {
+    const classes = new Set<number>();
+    for (const sample of await listSplit(root, 'train')) for (const id of (await loadSample(sample)).trainIds) classes.add(id);
+    classes.delete(255);
+    expect(classes.size).toBeGreaterThanOrEqual(8);
+  });
+
+  it('is deterministic for a seed', async () => {
+    const other = await mkdtemp(join(tmpdir(), 'adl-cs-det-'));
+    await generateSynthetic({ dir: other, count: { train: 6, val: 2 }, height: 48, width: 96, seed: 3 });
+    const file = 'leftImg8bit/train/synthcity/synthcity_000004_000019_leftImg8bit.png';
+    expect(await readFile(join(other, file))).toEqual(await readFile(join(root, file)));
+    await rm(other, { recursive: true });
+  });
+});
+
+describe('bad input names the file and the problem', () => {
+  it('a missing folder', async () => {
+    await expect(listSplit(root, 'test')).rejects.toThrow(/^leftImg8bit\/test: missing folder under /);
+  });
+
+  it('an image without its label', async () => {
+    const dir = await copyDataset();
+    await rm(join(dir, 'gtFine/train/synthcity/synthcity_000002_000019_gtFine_labelIds.png'));
+    await expect(listSplit(dir, 'train')).rejects.toThrow(
+      'leftImg8bit/train/synthcity/synthcity_000002_000019_leftImg8bit.png: no label gtFine/train/synthcity/synthcity_000002_000019_gtFine_labelIds.png',
+    );
+  });
+
+  it('a label of another size than its image', async () => {
+    const dir = await copyDataset();
+    const [sample] = await listSplit(dir, 'train');
+    await writePng(join(dir, sample.labelFile), { width: 50, height: 20, channels: 1, data: new Uint8Array(1000).fill(7) });
+    await expect(loadSample(sample)).rejects.toThrow(`${sample.labelFile}: 20×50 label for a 48×96 image`);
+  });
+
+  it('a truncated PNG and a file that is not a PNG', async () => {
+    const dir = await copyDataset();
+    const [first, second] = await listSplit(dir, 'train');
+    await truncate(join(dir, first.imageFile), 200);
+    await expect(loadSample(first)).rejects.toThrow(new RegExp(`^${first.imageFile}: cannot decode PNG`));
+    await writeFile(join(dir, second.labelFile), 'not a png');
+    await expect(loadSample(second)).rejects.toThrow(new RegExp(`^${second.labelFile}: cannot decode PNG`));
+  });
+
+  it('label values that are not Cityscapes label ids', async () => {
+    const dir = await copyDataset();
+    const [sample] = await listSplit(dir, 'train');
+    const values = new Uint8Array(48 * 96).fill(7);
+    values[96 * 2 + 5] = 200;
+    await writePng(join(dir, sample.labelFile), { width: 96, height: 48, channels: 1, data: values });
+    await expect(loadSample(sample)).rejects.toThrow(`${sample.labelFile}: value 200 at (x 5, y 2) is not a Cityscapes label id (0–33)`);
+  });
+
+  it('a run stops with the list of bad files, or skips them with a count, as configured', async () => {
+    const dir = await copyDataset();
+    const samples = await listSplit(dir, 'train');
+    await writeFile(join(dir, samples[1].imageFile), 'broken');
+    await writeFile(join(dir, samples[3].labelFile), 'broken');
+    const options = { samples, batchSize: 4, augment: { ...DEFAULT_AUGMENT, crop: [32, 32] as const } };
+    const stop = new BatchLoader({ ...options, onBadFile: 'stop' });
+    const error = await stop.load({ epoch: 0, batch: 0 }).catch((e) => e);
+    expect(error).toBeInstanceOf(DatasetErrors);
+    expect((error as DatasetErrors).errors.map((e) => e.file).sort()).toEqual([samples[1].imageFile, samples[3].labelFile].sort());
+    expect(error.message).toMatch(/^2 unusable file\(s\):\n {2}leftImg8bit|^2 unusable file\(s\):\n {2}gtFine/);
+    const reported: string[] = [];
+    const skip = new BatchLoader({ ...options, onBadFile: 'skip', onSkip: (e, n) => reported.push(`${n}:${e.file}`) });
+    const batch = await skip.load({ epoch: 0, batch: 0 });
+    expect(batch.size).toBe(2);
+    expect(skip.skipped).toHaveLength(2);
+    expect(reported.map((r) => r.split(':')[0])).toEqual(['1', '2']);
+  });
+
+  it('DatasetError carries the file and the problem', () => {
+    const error = new DatasetError('gtFine/val/x.png', '1024×2048 label for a 1024×1024 image');
+    expect(error.message).toBe('gtFine/val/x.png: 1024×2048 label for a 1024×1024 image');
+    expect(error.file).toBe('gtFine/val/x.png');
+  });
+});
+
+describe('augmentation', () => {
+  const sample = () => {
+    const width = 40;
+    const height = 30;
+    const data = new Uint8Array(width * height * 3).map((_, i) => (i * 7) % 256);
+    const trainIds = new Uint8Array(width * height).map((_, i) => i % 19);
+    return { image: { width, height, channels: 3 as const, data }, trainIds };
+  };
+
+  it('is identical for the same seed and differs for another', () => {
+    const options = { ...DEFAULT_AUGMENT, crop: [24, 24] as const };
+    const a = augment(sample(), options, new SeededRandom(5));
+    const b = augment(sample(), options, new SeededRandom(5));
+    const c = augment(sample(), options, new SeededRandom(6));
+    expect(a.pixels).toEqual(b.pixels);
+    expect(a.trainIds).toEqual(b.trainIds);
+    expect(a.pixels).not.toEqual(c.pixels);
+  });
+
+  it('pads the crop with label 255 and normalised zeros where the image ends', () => {
+    const example = cropAndNormalize(sample(), 20, 30, [16, 16], { mean: [10, 20, 30], std: [2, 2, 2] });
+    // Rows 20..29 and columns 30..39 exist: a 10×10 block; the rest is padding.
+    expect(example.trainIds[0]).toBe((20 * 40 + 30) % 19);
+    expect(example.trainIds[10]).toBe(255);
+    expect(example.trainIds[10 * 16]).toBe(255);
+    expect(example.pixels[10 * 3]).toBe(0);
+    expect(example.pixels[0]).toBeCloseTo((((20 * 40 + 30) * 3 * 7) % 256 - 10) / 2, 5);
+    const labelled = Array.from(example.trainIds).filter((id) => id !== 255).length;
+    expect(labelled).toBe(100);
+  });
+
+  it('flips horizontally', () => {
+    const plain = cropAndNormalize(sample(), 0, 0, [30, 40], { mean: [0, 0, 0], std: [1, 1, 1] });
+    const flipped = cropAndNormalize(sample(), 0, 0, [30, 40], { mean: [0, 0, 0], std: [1, 1, 1] }, true);
+    expect(flipped.trainIds[0]).toBe(plain.trainIds[39]);
+    expect(flipped.pixels[3 * 39 + 2]).toBe(plain.pixels[2]);
+  });
+
+  it('resizes labels by nearest neighbour (no new label values)', () => {
+    const scaled = resize(sample(), 45, 60);
+    expect(scaled.image.width).toBe(60);
+    const before = new Set(sample().trainIds);
+    for (const id of scaled.trainIds) expect(before.has(id)).toBe(true);
+  });
+
+  it('sliding windows cover the image for evaluation', () => {
+    expect(slidingWindows(1024, 2048, [513, 513], [400, 400])).toEqual(
+      [0, 400, 511].flatMap((top) => [0, 400, 800, 1200, 1535].map((left) => [top, left])),
+    );
+    expect(slidingWindows(100, 100, [321, 321])).toEqual([[0, 0]]);
+  });
+});
+
+describe('batches', () => {
+  const collect = async (loader: BatchLoader, epochs: number, from?: { epoch: number; batch: number }) => {
+    const batches: Batch[] = [];
+    for await (const batch of loader.batches(epochs, from)) batches.push(batch);
+    return batches;
+  };
+  const options = async () => ({
+    samples: await listSplit(root, 'train'),
+    batchSize: 2,
+    seed: 9,
+    augment: { ...DEFAULT_AUGMENT, crop: [32, 48] as const },
+  });
+
+  it('are NHWC float images and train ids of the crop size, reproducible whatever the prefetch depth', async () => {
+    const a = await collect(new BatchLoader({ ...(await options()), prefetch: 0 }), 2);
+    const b = await collect(new BatchLoader({ ...(await options()), prefetch: 3 }), 2);
+    expect(a).toHaveLength(6);
+    expect(a[0].images).toHaveLength(2 * 32 * 48 * 3);
+    expect(a[0].trainIds).toHaveLength(2 * 32 * 48);
+    expect(a.map((x) => x.names)).toEqual(b.map((x) => x.names));
+    expect(a[5].images).toEqual(b[5].images);
+    // Epochs are shuffled differently.
+    expect(a.slice(0, 3).map((x) => x.names)).not.toEqual(a.slice(3).map((x) => x.names));
+  });
+
+  it('resumed at a position, give the same batches as an uninterrupted run', async () => {
+    const full = await collect(new BatchLoader(await options()), 2);
+    const resumed = await collect(new BatchLoader(await options()), 2, { epoch: 1, batch: 1 });
+    expect(resumed.map((b) => [b.epoch, b.batch])).toEqual([
+      [1, 1],
+      [1, 2],
+    ]);
+    expect(resumed[0].images).toEqual(full[4].images);
+    expect(resumed[1].trainIds).toEqual(full[5].trainIds);
+  });
+
+  it('splits trainA / trainB into disjoint halves, deterministically and whatever the input order', async () => {
+    const samples = await listSplit(root, 'train');
+    const { trainA, trainB } = splitTrainAB(samples, 1);
+    expect(trainA).toHaveLength(3);
+    expect(trainB).toHaveLength(3);
+    expect(new Set([...trainA, ...trainB].map((s) => s.name)).size).toBe(6);
+    const again = splitTrainAB([...samples].reverse(), 1);
+    expect(again.trainA.map((s) => s.name)).toEqual(trainA.map((s) => s.name));
+  });
+});

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { labelIdToTrainId, NUM_TRAIN_CLASSES, TRAIN_CLASS_NAMES, TRAIN_ID_LUT, TRAIN_ID_PALETTE, TRAIN_ID_TO_LABEL_ID } from './labels.js';
+
+// SPEC §8, written out independently of the label table.
+const SPEC_MAPPING: Record<number, number> = {
+  7: 0, 8: 1, 11: 2, 12: 3, 13: 4, 17: 5, 19: 6, 20: 7, 21: 8, 22: 9, 23: 10,
+  24: 11, 25: 12, 26: 13, 27: 14, 28: 15, 31: 16, 32: 17, 33: 18,
+};
+
+describe('labelId → trainId', () => {
+  it('maps all 256 ids exactly as SPEC §8 (everything else → 255)', () => {
+    for (let id = 0; id < 256; id++) {
+      const expected = SPEC_MAPPING[id] ?? 255;
+      expect(labelIdToTrainId(id)).toBe(expected);
+      expect(TRAIN_ID_LUT[id]).toBe(expected);
+    }
+    expect(TRAIN_ID_LUT).toHaveLength(256);
+  });
+
+  it('sends out-of-range and non-integer ids to 255', () => {
+    expect([-1, 256, 7.5, NaN].map(labelIdToTrainId)).toEqual([255, 255, 255, 255]);
+  });
+
+  it('has 19 classes with names, official colours and label ids for submissions', () => {
+    expect(NUM_TRAIN_CLASSES).toBe(19);
+    expect(TRAIN_CLASS_NAMES.slice(0, 3)).toEqual(['road', 'sidewalk', 'building']);
+    expect(TRAIN_CLASS_NAMES[18]).toBe('bicycle');
+    expect(TRAIN_ID_PALETTE[0]).toEqual([128, 64, 128]);
+    expect(TRAIN_ID_PALETTE[10]).toEqual([70, 130, 180]);
+    expect(TRAIN_ID_TO_LABEL_ID).toEqual(Object.keys(SPEC_MAPPING).map(Number));
+  });
+});
