@@ -101,6 +101,55 @@ export function cropAndNormalize(
 }
 
 /**
+ * The crop of `image` scaled by `scale` whose top-left corner is (top, left) in the scaled image,
+ * normalised, optionally flipped. Only the crop's pixels are resampled (bilinear for the image,
+ * nearest for labels, the same arithmetic as `resize`), so the cost does not grow with the image;
+ * outside the scaled image pixels are 0 after normalisation and labels 255.
+ */
+export function scaledCrop(
+  { image, trainIds }: LabelledImage,
+  scale: number,
+  top: number,
+  left: number,
+  [cropHeight, cropWidth]: readonly [number, number],
+  { mean, std }: Pick<AugmentOptions, 'mean' | 'std'>,
+  flip = false,
+): TrainingExample {
+  const { width: w0, height: h0, data } = image;
+  const height = Math.max(1, Math.round(h0 * scale));
+  const width = Math.max(1, Math.round(w0 * scale));
+  const sy = h0 / height;
+  const sx = w0 / width;
+  const pixels = new Float32Array(cropHeight * cropWidth * 3);
+  const labels = new Uint8Array(cropHeight * cropWidth).fill(IGNORE_INDEX);
+  for (let y = 0; y < cropHeight; y++) {
+    const scaledY = top + y;
+    if (scaledY >= height) break;
+    const fy = Math.min(Math.max((scaledY + 0.5) * sy - 0.5, 0), h0 - 1);
+    const y0 = Math.floor(fy);
+    const y1 = Math.min(y0 + 1, h0 - 1);
+    const wy = fy - y0;
+    const ny = Math.min(Math.floor((scaledY + 0.5) * sy), h0 - 1);
+    for (let x = 0; x < cropWidth; x++) {
+      const scaledX = left + (flip ? cropWidth - 1 - x : x);
+      if (scaledX >= width) continue;
+      const fx = Math.min(Math.max((scaledX + 0.5) * sx - 0.5, 0), w0 - 1);
+      const x0 = Math.floor(fx);
+      const x1 = Math.min(x0 + 1, w0 - 1);
+      const wx = fx - x0;
+      const target = y * cropWidth + x;
+      for (let c = 0; c < 3; c++) {
+        const upper = data[(y0 * w0 + x0) * 3 + c] * (1 - wx) + data[(y0 * w0 + x1) * 3 + c] * wx;
+        const lower = data[(y1 * w0 + x0) * 3 + c] * (1 - wx) + data[(y1 * w0 + x1) * 3 + c] * wx;
+        pixels[target * 3 + c] = (Math.round(upper * (1 - wy) + lower * wy) - mean[c]) / std[c];
+      }
+      labels[target] = trainIds[ny * w0 + Math.min(Math.floor((scaledX + 0.5) * sx), w0 - 1)];
+    }
+  }
+  return { height: cropHeight, width: cropWidth, pixels, trainIds: labels };
+}
+
+/**
  * Training augmentation (SPEC §8): random scale, random crop (padding labels with 255 where the
  * scaled image is smaller than the crop), horizontal flip, per-channel normalisation. The same
  * generator state gives the same result.
@@ -109,12 +158,11 @@ export function augment(sample: LabelledImage, options: AugmentOptions, random: 
   const scale = random.uniform(options.scale[0], options.scale[1]);
   const height = Math.max(1, Math.round(sample.image.height * scale));
   const width = Math.max(1, Math.round(sample.image.width * scale));
-  const scaled = scale === 1 ? sample : resize(sample, height, width);
   const [cropHeight, cropWidth] = options.crop;
   const top = random.int(Math.max(height - cropHeight, 0) + 1);
   const left = random.int(Math.max(width - cropWidth, 0) + 1);
   const flip = random.next() < options.flip;
-  return cropAndNormalize(scaled, top, left, options.crop, options, flip);
+  return scaledCrop(sample, scale, top, left, options.crop, options, flip);
 }
 
 /** Top-left corners of `crop`-sized windows, `stride` apart, covering a `height × width` image (eval). */

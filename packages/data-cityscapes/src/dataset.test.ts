@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { augment, cropAndNormalize, DEFAULT_AUGMENT, resize, slidingWindows } from './augment.js';
+import { augment, cropAndNormalize, DEFAULT_AUGMENT, resize, scaledCrop, slidingWindows } from './augment.js';
 import { BatchLoader, DatasetErrors, type Batch } from './batch-loader.js';
 import { DatasetError } from './dataset-error.js';
 import { listSplit } from './layout.js';
@@ -159,6 +159,22 @@ describe('augmentation', () => {
     const flipped = cropAndNormalize(sample(), 0, 0, [30, 40], { mean: [0, 0, 0], std: [1, 1, 1] }, true);
     expect(flipped.trainIds[0]).toBe(plain.trainIds[39]);
     expect(flipped.pixels[3 * 39 + 2]).toBe(plain.pixels[2]);
+  });
+
+  it('scaled crops equal resizing the whole image, then cropping', () => {
+    const options = { mean: [1, 2, 3] as const, std: [2, 3, 4] as const };
+    for (const [scale, top, left, flip] of [
+      [1.5, 7, 11, false],
+      [0.7, 3, 2, true],
+      [2, 40, 60, false],
+    ] as const) {
+      const h = Math.round(30 * scale);
+      const w = Math.round(40 * scale);
+      const direct = scaledCrop(sample(), scale, top, left, [20, 24], options, flip);
+      const reference = cropAndNormalize(resize(sample(), h, w), top, left, [20, 24], options, flip);
+      expect(direct.trainIds).toEqual(reference.trainIds);
+      expect(direct.pixels).toEqual(reference.pixels);
+    }
   });
 
   it('resizes labels by nearest neighbour (no new label values)', () => {

@@ -18,6 +18,7 @@ export {
   augment,
   cropAndNormalize,
   resize,
+  scaledCrop,
   slidingWindows,
   DEFAULT_AUGMENT,
   IMAGENET_MEAN,
