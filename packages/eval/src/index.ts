@@ -1,0 +1,1 @@
+export { ConfusionMatrix, type ClassIds, type SegmentationMetrics } from './confusion-matrix.js';
