@@ -1,0 +1,72 @@
+import { z } from 'zod';
+
+/** Every hyper-parameter of the search (SPEC §5); the defaults are the paper's. */
+export const SearchConfigSchema = z
+  .object({
+    /** Dataset root in the Cityscapes layout (train split searched, val split for the held-out slice). */
+    dataRoot: z.string().min(1),
+    /** Where checkpoints, the JSONL log, α/β snapshots and the architecture are written. */
+    outDir: z.string().min(1),
+    epochs: z.number().int().positive().default(40),
+    /** α and β are frozen for these first epochs. */
+    warmupEpochs: z.number().int().nonnegative().default(20),
+    batchSize: z.number().int().positive().default(2),
+    /** Square random crops (321 in the paper). */
+    crop: z.number().int().positive().default(321),
+    /** Random scale range of augmentation. */
+    scale: z.tuple([z.number().positive(), z.number().positive()]).default([0.5, 2.0]),
+    layers: z.number().int().positive().default(12),
+    blocks: z.number().int().positive().default(5),
+    filterMultiplier: z.number().int().positive().default(8),
+    numClasses: z.number().int().positive().default(19),
+    weights: z
+      .object({
+        lrMax: z.number().positive().default(0.025),
+        lrMin: z.number().nonnegative().default(0.001),
+        momentum: z.number().min(0).max(1).default(0.9),
+        weightDecay: z.number().nonnegative().default(3e-4),
+      })
+      .default({ lrMax: 0.025, lrMin: 0.001, momentum: 0.9, weightDecay: 3e-4 }),
+    architecture: z
+      .object({
+        lr: z.number().positive().default(3e-3),
+        beta1: z.number().min(0).max(1).default(0.9),
+        beta2: z.number().min(0).max(1).default(0.999),
+        weightDecay: z.number().nonnegative().default(1e-3),
+      })
+      .default({ lr: 3e-3, beta1: 0.9, beta2: 0.999, weightDecay: 1e-3 }),
+    /** Cap on steps per epoch (default: as many as trainA and trainB allow). */
+    stepsPerEpoch: z.number().int().positive().optional(),
+    /** Validation images evaluated after each epoch (the held-out slice). */
+    valImages: z.number().int().nonnegative().default(2),
+    /** A checkpoint every this many steps, and at the end of every epoch. */
+    checkpointEvery: z.number().int().positive().default(50),
+    /** F of the architecture written at the end (the retrain width; 20 = Auto-DeepLab-S). */
+    retrainFilterMultiplier: z.number().int().positive().default(20),
+    seed: z.number().int().nonnegative().default(0),
+    /** `auto` or a backend name (see `selectBackend`). */
+    backend: z.enum(['auto', 'node-gpu', 'node', 'webgpu', 'wasm', 'cpu']).default('auto'),
+    /** Bad files: stop with the list, or skip and count. */
+    onBadFile: z.enum(['stop', 'skip']).default('stop'),
+  })
+  .strict();
+
+export type SearchConfig = z.infer<typeof SearchConfigSchema>;
+export type SearchConfigInput = z.input<typeof SearchConfigSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Validates a search config; errors name the source and each bad field. */
+export function parseSearchConfig(data: unknown, source = 'search config'): SearchConfig {
+  const result = SearchConfigSchema.safeParse(data);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new ConfigError(`${source}: ${problems.join('; ')}`);
+  }
+  if (result.data.warmupEpochs > result.data.epochs) {
+    throw new ConfigError(`${source}: warmupEpochs (${result.data.warmupEpochs}) exceeds epochs (${result.data.epochs})`);
+  }
+  return result.data;
+}

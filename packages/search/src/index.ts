@@ -1,0 +1,10 @@
+export { search, type EpochRecord, type SearchOptions, type SearchResult } from './search.js';
+export { SearchConfigSchema, parseSearchConfig, ConfigError, type SearchConfig, type SearchConfigInput } from './config.js';
+export { cosineLr, polyLr } from './schedules.js';
+export { SgdMomentum, Adam, type CheckpointableOptimizer } from './optimizers.js';
+export { crossEntropyIgnoring } from './loss.js';
+export { trainStep, NonFiniteLossError, type SegmentationModel, type GradientOptimizer } from './train-step.js';
+export { evaluateModel } from './evaluate.js';
+export { saveCheckpoint, restoreCheckpoint, readCheckpointManifest, CheckpointError, CHECKPOINT_MANIFEST, type VariableGroups } from './checkpoint.js';
+export { createProgress, type Progress, type ProgressUpdate } from './progress.js';
+export { writeFileAtomic } from './atomic-write.js';

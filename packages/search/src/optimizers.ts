@@ -1,0 +1,107 @@
+import * as tf from '@tensorflow/tfjs';
+
+/** An optimizer over an explicit variable list, whose state can be checkpointed exactly. */
+export interface CheckpointableOptimizer {
+  /** State tensors in a fixed order (for checkpoints). */
+  stateTensors(): tf.Variable[];
+  /** Scalars of the state (step counts). */
+  stateScalars(): Record<string, number>;
+  restoreScalars(scalars: Record<string, number>): void;
+  dispose(): void;
+}
+
+/**
+ * SGD with momentum and L2 weight decay as PyTorch computes it (and DARTS uses, SPEC §5):
+ * g ← ∇ + wd·w; v ← μ·v + g; w ← w − lr·v.
+ */
+export class SgdMomentum implements CheckpointableOptimizer {
+  private readonly velocity: tf.Variable[];
+
+  constructor(
+    private readonly variables: readonly tf.Variable[],
+    readonly momentum: number,
+    readonly weightDecay: number,
+  ) {
+    this.velocity = variables.map((v) => tf.variable(tf.zerosLike(v), false));
+  }
+
+  /** One step with gradients in the order of the variables. */
+  apply(gradients: readonly tf.Tensor[], learningRate: number): void {
+    tf.tidy(() => {
+      this.variables.forEach((variable, i) => {
+        const gradient = this.weightDecay ? tf.add(gradients[i], tf.mul(variable, this.weightDecay)) : gradients[i];
+        const velocity = tf.add(tf.mul(this.velocity[i], this.momentum), gradient);
+        this.velocity[i].assign(velocity);
+        variable.assign(tf.sub(variable, tf.mul(velocity, learningRate)));
+      });
+    });
+  }
+
+  stateTensors(): tf.Variable[] {
+    return this.velocity;
+  }
+
+  stateScalars(): Record<string, number> {
+    return {};
+  }
+
+  restoreScalars(): void {}
+
+  dispose(): void {
+    tf.dispose(this.velocity);
+  }
+}
+
+/**
+ * Adam with L2 weight decay added to the gradient (PyTorch `Adam(weight_decay=…)`, as DARTS and
+ * SPEC §5: lr 3e-3, betas 0.9 / 0.999, weight decay 1e-3), with bias correction.
+ */
+export class Adam implements CheckpointableOptimizer {
+  private readonly firstMoment: tf.Variable[];
+  private readonly secondMoment: tf.Variable[];
+  private step = 0;
+
+  constructor(
+    private readonly variables: readonly tf.Variable[],
+    readonly beta1: number,
+    readonly beta2: number,
+    readonly weightDecay: number,
+    readonly epsilon = 1e-8,
+  ) {
+    this.firstMoment = variables.map((v) => tf.variable(tf.zerosLike(v), false));
+    this.secondMoment = variables.map((v) => tf.variable(tf.zerosLike(v), false));
+  }
+
+  apply(gradients: readonly tf.Tensor[], learningRate: number): void {
+    this.step++;
+    const correction1 = 1 - this.beta1 ** this.step;
+    const correction2 = 1 - this.beta2 ** this.step;
+    tf.tidy(() => {
+      this.variables.forEach((variable, i) => {
+        const gradient = this.weightDecay ? tf.add(gradients[i], tf.mul(variable, this.weightDecay)) : gradients[i];
+        const m = tf.add(tf.mul(this.firstMoment[i], this.beta1), tf.mul(gradient, 1 - this.beta1));
+        const v = tf.add(tf.mul(this.secondMoment[i], this.beta2), tf.mul(tf.square(gradient), 1 - this.beta2));
+        this.firstMoment[i].assign(m);
+        this.secondMoment[i].assign(v);
+        const update = tf.div(tf.div(m, correction1), tf.add(tf.sqrt(tf.div(v, correction2)), this.epsilon));
+        variable.assign(tf.sub(variable, tf.mul(update, learningRate)));
+      });
+    });
+  }
+
+  stateTensors(): tf.Variable[] {
+    return [...this.firstMoment, ...this.secondMoment];
+  }
+
+  stateScalars(): Record<string, number> {
+    return { step: this.step };
+  }
+
+  restoreScalars(scalars: Record<string, number>): void {
+    this.step = scalars.step ?? 0;
+  }
+
+  dispose(): void {
+    tf.dispose([...this.firstMoment, ...this.secondMoment]);
+  }
+}

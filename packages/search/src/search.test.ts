@@ -1,0 +1,130 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { generateSynthetic } from '@adl/data-cityscapes';
+import { parseArchitecture } from '@adl/trellis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseSearchConfig } from './config.js';
+import { NonFiniteLossError } from './train-step.js';
+import { search } from './search.js';
+
+let dataRoot: string;
+const runs: string[] = [];
+const outDir = async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'adl-search-'));
+  runs.push(dir);
+  return dir;
+};
+
+beforeAll(async () => {
+  dataRoot = await mkdtemp(join(tmpdir(), 'adl-search-data-'));
+  // 8 training images: trainA and trainB hold 4 each, 2 steps per epoch at batch 2.
+  await generateSynthetic({ dir: dataRoot, count: { train: 8, val: 1 }, height: 40, width: 56, seed: 4 });
+});
+afterAll(async () => {
+  for (const dir of [dataRoot, ...runs]) await rm(dir, { recursive: true, force: true });
+});
+
+const tiny = (dir: string, overrides: object = {}) => ({
+  dataRoot,
+  outDir: dir,
+  epochs: 3,
+  warmupEpochs: 1,
+  crop: 32,
+  scale: [0.75, 1.25] as [number, number],
+  layers: 1,
+  filterMultiplier: 2,
+  valImages: 1,
+  checkpointEvery: 1,
+  backend: 'wasm' as const,
+  ...overrides,
+});
+
+describe('search config', () => {
+  it('defaults to the paper settings (SPEC §5)', () => {
+    const config = parseSearchConfig({ dataRoot: 'd', outDir: 'o' });
+    expect(config).toMatchObject({ epochs: 40, warmupEpochs: 20, batchSize: 2, crop: 321, layers: 12, blocks: 5, filterMultiplier: 8 });
+    expect(config.weights).toEqual({ lrMax: 0.025, lrMin: 0.001, momentum: 0.9, weightDecay: 3e-4 });
+    expect(config.architecture).toEqual({ lr: 3e-3, beta1: 0.9, beta2: 0.999, weightDecay: 1e-3 });
+  });
+
+  it('names the bad field', () => {
+    expect(() => parseSearchConfig({ dataRoot: 'd', outDir: 'o', epochs: -1 }, 'search.json')).toThrow(/^search\.json: epochs: /);
+    expect(() => parseSearchConfig({ dataRoot: 'd', outDir: 'o', weights: { lrMax: 'high' } }, 'search.json')).toThrow(/weights\.lrMax/);
+    expect(() => parseSearchConfig({ dataRoot: 'd', outDir: 'o', epoch: 3 }, 'search.json')).toThrow(/epoch/);
+    expect(() => parseSearchConfig({ dataRoot: 'd', outDir: 'o', epochs: 2 }, 'search.json')).toThrow(/warmupEpochs \(20\) exceeds epochs \(2\)/);
+  });
+});
+
+describe('search on the synthetic set', () => {
+  it('moves α/β only after the warm-up, writes the log and an architecture FixedNet loads, keeps the tensor count flat', async () => {
+    const dir = await outDir();
+    const counts: number[] = [];
+    const snapshots: number[][][] = [];
+    const result = await search(tiny(dir, { layers: 2 }), {
+      progress: false,
+      log: () => undefined,
+      onStep: () => counts.push(tf.memory().numTensors),
+    });
+    expect(result.steps).toBe(6);
+    expect(new Set(counts.slice(1)).size).toBe(1);
+    for (let epoch = 0; epoch < 3; epoch++) {
+      snapshots.push(JSON.parse(await readFile(join(dir, 'alpha-beta', `epoch-00${epoch}.json`), 'utf8')).alpha);
+    }
+    // Epoch 0 is warm-up: α is still its initial value; it moves in epochs 1 and 2.
+    expect(snapshots[1]).not.toEqual(snapshots[0]);
+    expect(snapshots[2]).not.toEqual(snapshots[1]);
+    const log = (await readFile(join(dir, 'search-log.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
+    expect(log.map((r) => r.epoch)).toEqual([0, 1, 2]);
+    expect(log[0].architectureLoss).toBeNull();
+    expect(log[1].architectureLoss).toBeGreaterThan(0);
+    expect(log[2].valMiou).toBeGreaterThanOrEqual(0);
+    const architecture = parseArchitecture(JSON.parse(await readFile(join(dir, 'architecture.json'), 'utf8')), 'architecture.json');
+    expect(architecture.path).toHaveLength(2);
+    expect(architecture.genotype).toHaveLength(10);
+    expect(architecture.filterMultiplier).toBe(20);
+  });
+
+  it('keeps α and β at their initial values through the warm-up epochs', async () => {
+    const dir = await outDir();
+    const warm = await search(tiny(dir, { epochs: 1, warmupEpochs: 1 }), { progress: false, log: () => undefined });
+    const fresh = await search(tiny(await outDir(), { epochs: 1, warmupEpochs: 1, stepsPerEpoch: 1 }), { progress: false, log: () => undefined });
+    expect(warm.alpha).toEqual(fresh.alpha);
+    expect(warm.beta).toEqual(fresh.beta);
+  });
+
+  it('killed mid-epoch and resumed, ends exactly where an uninterrupted run ends', async () => {
+    const straight = await outDir();
+    const killed = await outDir();
+    const full = await search(tiny(straight), { progress: false, log: () => undefined });
+    // 2 steps per epoch: step 3 is the first batch of epoch 1, after the warm-up.
+    const partial = await search(tiny(killed), { progress: false, log: () => undefined, stopAfterSteps: 3 });
+    expect(partial.interrupted).toBe(true);
+    const resumed = await search(tiny(killed), { progress: false, log: () => undefined, resume: true });
+    expect(resumed.steps).toBe(full.steps);
+    expect(resumed.alpha).toEqual(full.alpha);
+    expect(resumed.beta).toEqual(full.beta);
+    // The last checkpoints hold every weight, BN statistic and optimizer state: byte for byte equal.
+    const manifest = JSON.parse(await readFile(join(straight, 'checkpoint.json'), 'utf8'));
+    expect(await readFile(join(killed, manifest.data))).toEqual(await readFile(join(straight, manifest.data)));
+    expect(resumed.records.map((r) => r.path)).toEqual(full.records.map((r) => r.path));
+  });
+
+  it('stops on a NaN loss with a clear message and keeps the last good checkpoint', async () => {
+    const dir = await outDir();
+    await search(tiny(dir, { epochs: 3, warmupEpochs: 1 }), { progress: false, log: () => undefined, stopAfterSteps: 2 });
+    const before = await readFile(join(dir, 'checkpoint.json'), 'utf8');
+    const exploding = tiny(dir, { weights: { lrMax: 1e30, lrMin: 1e30, momentum: 0.9, weightDecay: 3e-4 } });
+    const error = await search(exploding, { progress: false, log: () => undefined, resume: true }).catch((e) => e);
+    expect(error).toBeInstanceOf(NonFiniteLossError);
+    expect(error.message).toMatch(/^loss is (NaN|Infinity|-Infinity) at epoch \d+ batch \d+ \(step \d+\), (weight|architecture) step$/);
+    // Checkpoints are written after every step here: the one left is from the step before the NaN.
+    const failedStep = Number(/\(step (\d+)\)/.exec(error.message)![1]);
+    const after = JSON.parse(await readFile(join(dir, 'checkpoint.json'), 'utf8'));
+    expect(JSON.parse(before).meta.step).toBe(2);
+    expect(after.meta.step).toBe(failedStep - 1);
+    const data = new Float32Array((await readFile(join(dir, after.data))).buffer.slice(0));
+    expect(data.every(Number.isFinite)).toBe(true);
+  });
+});

@@ -1,0 +1,45 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ForwardContext } from '@adl/ops';
+import { crossEntropyIgnoring } from './loss.js';
+
+export class NonFiniteLossError extends Error {
+  override name = 'NonFiniteLossError';
+}
+
+/** Anything that maps images to logits at their size. */
+export interface SegmentationModel {
+  apply(images: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D;
+}
+
+export interface GradientOptimizer {
+  apply(gradients: readonly tf.Tensor[], learningRate: number): void;
+}
+
+/**
+ * One optimisation step of `variables` on a batch (the variable list is explicit, so the two levels
+ * of the search never touch each other's parameters). Returns the loss before the update; a NaN or
+ * infinite loss throws before anything is changed.
+ */
+export function trainStep(
+  model: SegmentationModel,
+  variables: readonly tf.Variable[],
+  optimizer: GradientOptimizer,
+  images: tf.Tensor4D,
+  labels: tf.Tensor3D,
+  learningRate: number,
+  ctx: ForwardContext,
+  where: string,
+): number {
+  const { value, grads } = tf.variableGrads(() => crossEntropyIgnoring(model.apply(images, ctx), labels), [...variables]);
+  try {
+    const loss = value.dataSync()[0];
+    if (!Number.isFinite(loss)) throw new NonFiniteLossError(`loss is ${loss} at ${where}`);
+    optimizer.apply(
+      variables.map((v) => grads[v.name]),
+      learningRate,
+    );
+    return loss;
+  } finally {
+    tf.dispose([value, ...Object.values(grads)]);
+  }
+}

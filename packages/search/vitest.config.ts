@@ -1,0 +1,10 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['src/**/*.test.ts'],
+    testTimeout: 300_000,
+    pool: 'forks',
+    setupFiles: ['src/test-setup.ts'],
+  },
+});
