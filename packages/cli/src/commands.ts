@@ -1,0 +1,49 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { decodeCell, decodePath } from '@adl/decode';
+import { PRIMITIVES } from '@adl/ops';
+import { parseRetrainConfig, parseSearchConfig, readAlphaBeta, retrain, search, writeFileAtomic } from '@adl/search';
+import { parseArchitecture, type Architecture } from '@adl/trellis';
+import { CliError } from './summary.js';
+
+async function readJson(file: string): Promise<unknown> {
+  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new CliError(`${file}: cannot read (${error.code})`);
+  });
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new CliError(`${file}: not valid JSON (${(error as Error).message})`);
+  }
+}
+
+/** `adl search --config file.json [--resume]`. */
+export async function runSearch(configFile: string, resume: boolean): Promise<void> {
+  const config = parseSearchConfig(await readJson(configFile), configFile);
+  const result = await search(config, { resume });
+  if (result.architecture) process.stdout.write(`${JSON.stringify(result.architecture)}\n`);
+}
+
+/** `adl retrain --config file.json [--resume]`. */
+export async function runRetrain(configFile: string, resume: boolean): Promise<void> {
+  const config = parseRetrainConfig(await readJson(configFile), configFile);
+  const result = await retrain(config, { resume });
+  process.stdout.write(`${JSON.stringify({ iterations: result.iterations, best: result.best ?? null })}\n`);
+}
+
+/** `adl decode --from <checkpoint dir | α/β JSON> [--out file] [--filter-multiplier F]`. */
+export async function runDecode(from: string, { out, filterMultiplier, blocks }: { out?: string; filterMultiplier: number; blocks: number }): Promise<Architecture> {
+  const { alpha, beta } = await readAlphaBeta(from).catch((error: Error) => {
+    throw new CliError(error.message.startsWith(from) ? error.message : `${from}: ${error.message}`);
+  });
+  const architecture = parseArchitecture(
+    { name: 'decoded', path: decodePath(beta).path, genotype: decodeCell(alpha, { blocks, ops: PRIMITIVES }), filterMultiplier },
+    from,
+  );
+  const text = `${JSON.stringify(architecture, null, 2)}\n`;
+  if (out) await writeFileAtomic(out, text);
+  else process.stdout.write(text);
+  return architecture;
+}
+
+export const DEFAULT_SEARCH_OUT = join('runs', 'search');

@@ -1,0 +1,26 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArchitecture } from '@adl/trellis';
+import { describe, expect, it } from 'vitest';
+import { runDecode } from './commands.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'adl-decode-'));
+
+describe('adl decode', () => {
+  it('turns an α/β snapshot into an architecture file that the schema accepts', async () => {
+    const alpha = Array.from({ length: 20 }, (_, e) => Array.from({ length: 8 }, (_, k) => (k === 4 + (e % 4) ? 1 : 0)));
+    const beta = Array.from({ length: 12 }, () => Array.from({ length: 4 }, () => [0, 1, 0]));
+    writeFileSync(join(dir, 'epoch-039.json'), JSON.stringify({ epoch: 39, alpha, beta }));
+    const out = join(dir, 'architecture.json');
+    const architecture = await runDecode(join(dir, 'epoch-039.json'), { out, filterMultiplier: 20, blocks: 5 });
+    expect(architecture.path).toEqual(Array(12).fill(0));
+    expect(architecture.genotype[0]).toEqual([0, 'sep_conv_3x3']);
+    expect(parseArchitecture(JSON.parse(readFileSync(out, 'utf8')), out)).toEqual(architecture);
+  });
+
+  it('names the file when it holds no α/β', async () => {
+    writeFileSync(join(dir, 'other.json'), JSON.stringify({ alpha: 1 }));
+    await expect(runDecode(join(dir, 'other.json'), { filterMultiplier: 20, blocks: 5 })).rejects.toThrow(/other\.json: expected an object with "alpha" and "beta" arrays/);
+  });
+});

@@ -1,0 +1,34 @@
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CHECKPOINT_MANIFEST, type CheckpointManifest } from './checkpoint.js';
+
+export interface AlphaBeta {
+  readonly alpha: number[][];
+  readonly beta: number[][][];
+}
+
+function nest(values: Float32Array, shape: number[]): unknown {
+  if (shape.length === 1) return Array.from(values);
+  const inner = shape.slice(1).reduce((a, b) => a * b, 1);
+  return Array.from({ length: shape[0] }, (_, i) => nest(values.subarray(i * inner, (i + 1) * inner), shape.slice(1)));
+}
+
+/**
+ * α and β from a search checkpoint folder (its `architecture` group) or from an α/β JSON file
+ * (`alpha-beta/epoch-NNN.json`, or any `{ "alpha": …, "beta": … }`). No tfjs needed.
+ */
+export async function readAlphaBeta(path: string): Promise<AlphaBeta> {
+  if ((await stat(path)).isDirectory()) {
+    const manifestPath = join(path, CHECKPOINT_MANIFEST);
+    const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as CheckpointManifest<unknown>;
+    const entries = manifest.tensors.filter((t) => t.group === 'architecture');
+    if (entries.length !== 2) throw new Error(`${manifestPath}: expected α and β in the "architecture" group, found ${entries.length} tensors`);
+    const bytes = await readFile(join(path, manifest.data));
+    const values = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+    const [alpha, beta] = entries.map(({ shape, offset }) => nest(values.subarray(offset, offset + shape.reduce((a, b) => a * b, 1)), shape));
+    return { alpha: alpha as number[][], beta: beta as number[][][] };
+  }
+  const data = JSON.parse(await readFile(path, 'utf8'));
+  if (!Array.isArray(data?.alpha) || !Array.isArray(data?.beta)) throw new Error(`${path}: expected an object with "alpha" and "beta" arrays`);
+  return { alpha: data.alpha, beta: data.beta };
+}

@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { ConfigError } from './config.js';
+
+/**
+ * Retraining of a found network (SPEC §7). Defaults follow the DeepLab NAS code and the paper's
+ * Cityscapes setting as we read them: poly schedule (power 0.9) from 0.05, momentum 0.9, weight decay
+ * 4e-5 (`nas_arg_scope`), batch 14, 769×769 crops, 500k iterations.
+ */
+export const RetrainConfigSchema = z
+  .object({
+    dataRoot: z.string().min(1),
+    outDir: z.string().min(1),
+    /** A preset name (`autodeeplab-s|m|l`) or an architecture JSON file written by search. */
+    architecture: z.string().min(1),
+    /** Overrides the architecture's F. */
+    filterMultiplier: z.number().int().positive().optional(),
+    iterations: z.number().int().positive().default(500_000),
+    batchSize: z.number().int().positive().default(14),
+    crop: z.number().int().positive().default(769),
+    scale: z.tuple([z.number().positive(), z.number().positive()]).default([0.5, 2.0]),
+    lr: z.number().positive().default(0.05),
+    power: z.number().positive().default(0.9),
+    momentum: z.number().min(0).max(1).default(0.9),
+    weightDecay: z.number().nonnegative().default(4e-5),
+    numClasses: z.number().int().positive().default(19),
+    /** Evaluate on the validation slice every this many iterations (and at the end). */
+    evalEvery: z.number().int().positive().default(5000),
+    /** Validation images per evaluation (0 = the whole split). */
+    valImages: z.number().int().nonnegative().default(0),
+    checkpointEvery: z.number().int().positive().default(1000),
+    seed: z.number().int().nonnegative().default(0),
+    backend: z.enum(['auto', 'node-gpu', 'node', 'webgpu', 'wasm', 'cpu']).default('auto'),
+    onBadFile: z.enum(['stop', 'skip']).default('stop'),
+  })
+  .strict();
+
+export type RetrainConfig = z.infer<typeof RetrainConfigSchema>;
+export type RetrainConfigInput = z.input<typeof RetrainConfigSchema>;
+
+export function parseRetrainConfig(data: unknown, source = 'retrain config'): RetrainConfig {
+  const result = RetrainConfigSchema.safeParse(data);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new ConfigError(`${source}: ${problems.join('; ')}`);
+  }
+  return result.data;
+}
