@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { matMul } from './mat-mul.js';
 import { assertSamePadding, convOutputLength, type ConvGeometry, type Kernels } from './kernels.js';
 import { padSpatial, shiftedWindows } from './shifted-windows.js';
 
@@ -23,7 +24,7 @@ export const portableKernels: Kernels = {
     const windows = shiftedWindows(padded, kernel, geometry.stride, geometry.dilation, outHeight, outWidth);
     // im2col: columns ordered (kh, kw, in) to match the filter's [k, k, in, out] layout.
     const columns = windows.length === 1 ? windows[0] : tf.concat(windows, 3);
-    const product = tf.matMul(
+    const product = matMul(
       tf.reshape(columns, [batch * outHeight * outWidth, kernel * kernel * inChannels]),
       tf.reshape(filter, [kernel * kernel * inChannels, outChannels]),
     );
@@ -33,7 +34,7 @@ export const portableKernels: Kernels = {
   pointwiseConv(x, filter) {
     const [batch, height, width, inChannels] = x.shape;
     const outChannels = filter.shape[3];
-    const product = tf.matMul(
+    const product = matMul(
       tf.reshape(x, [batch * height * width, inChannels]),
       tf.reshape(filter, [inChannels, outChannels]),
     );

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { matMul } from './mat-mul.js';
 import type { Size } from './layer.js';
 
 /**
@@ -29,13 +30,13 @@ export function resizeBilinear(x: tf.Tensor4D, size: Size): tf.Tensor4D {
   const [outHeight, outWidth] = size;
   if (height === outHeight && width === outWidth) return x;
   // Rows: [H, N·W·C] → [H', N·W·C].
-  const rows = tf.matMul(
+  const rows = matMul(
     tf.tensor2d(bilinearMatrix(outHeight, height), [outHeight, height]),
     tf.reshape(tf.transpose(x, [1, 0, 2, 3]), [height, batch * width * channels]),
   );
   // Columns: [W, H'·N·C] → [W', H'·N·C].
   const byColumn = tf.transpose(tf.reshape(rows, [outHeight, batch, width, channels]), [2, 0, 1, 3]);
-  const columns = tf.matMul(
+  const columns = matMul(
     tf.tensor2d(bilinearMatrix(outWidth, width), [outWidth, width]),
     tf.reshape(byColumn, [width, outHeight * batch * channels]),
   );

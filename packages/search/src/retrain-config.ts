@@ -14,6 +14,8 @@ export const RetrainConfigSchema = z
     architecture: z.string().min(1),
     /** Overrides the architecture's F. */
     filterMultiplier: z.number().int().positive().optional(),
+    /** Width of ASPP and decoder (256 in DeepLabv3+; smaller for quick runs on a CPU). */
+    asppChannels: z.number().int().positive().default(256),
     iterations: z.number().int().positive().default(500_000),
     batchSize: z.number().int().positive().default(14),
     crop: z.number().int().positive().default(769),
