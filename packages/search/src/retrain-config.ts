@@ -16,6 +16,8 @@ export const RetrainConfigSchema = z
     filterMultiplier: z.number().int().positive().optional(),
     /** Width of ASPP and decoder (256 in DeepLabv3+; smaller for quick runs on a CPU). */
     asppChannels: z.number().int().positive().default(256),
+    /** ASPP rates (default DeepLabv3's for the output stride; lower them when crops are small). */
+    asppRates: z.tuple([z.number().int().positive(), z.number().int().positive(), z.number().int().positive()]).optional(),
     iterations: z.number().int().positive().default(500_000),
     batchSize: z.number().int().positive().default(14),
     crop: z.number().int().positive().default(769),

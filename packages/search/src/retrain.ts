@@ -75,7 +75,7 @@ export async function retrain(input: RetrainConfigInput, options: { resume?: boo
     onBadFile: config.onBadFile,
     augment: { ...DEFAULT_AUGMENT, crop: [config.crop, config.crop], scale: config.scale },
   });
-  const net = new FixedNet({ architecture, numClasses: config.numClasses, asppChannels: config.asppChannels, seed: config.seed });
+  const net = new FixedNet({ architecture, numClasses: config.numClasses, asppChannels: config.asppChannels, asppRates: config.asppRates, seed: config.seed });
   const variables = net.trainableVariables();
   const sgd = new SgdMomentum(variables, config.momentum, config.weightDecay);
   const groups: VariableGroups = { weights: variables, batchNorm: net.stateVariables(), sgd: sgd.stateTensors() };

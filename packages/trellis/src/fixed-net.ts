@@ -16,6 +16,11 @@ export interface FixedNetOptions {
   readonly asppChannels?: number;
   /** Separable 3×3 convs in ASPP and decoder, DeepLab's default. */
   readonly separable?: boolean;
+  /**
+   * ASPP rates; by default DeepLabv3's for the last cell's stride (`asppRates`). Training crops much
+   * smaller than the rates × stride see mostly padding in those branches: lower them for small images.
+   */
+  readonly asppRates?: readonly [number, number, number];
   readonly seed?: number;
 }
 
@@ -49,7 +54,7 @@ export class FixedNet {
   /** Index into the outputs list [stem stride 2, stem stride 4, cell 0, …] of the decoder's features. */
   private readonly lowLevelOutput: number;
 
-  constructor({ architecture, numClasses = 19, asppChannels = 256, separable = false, seed = 0 }: FixedNetOptions) {
+  constructor({ architecture, numClasses = 19, asppChannels = 256, separable = false, asppRates: rates, seed = 0 }: FixedNetOptions) {
     assertValidPath(architecture.path);
     assertValidGenotype(architecture.genotype);
     this.path = architecture.path;
@@ -78,7 +83,7 @@ export class FixedNet {
     this.aspp = new DeepLabV3Aspp({
       inChannels: channels[channels.length - 1],
       outChannels: asppChannels,
-      rates: asppRates(levelStride(lastLevel)),
+      rates: rates ?? asppRates(levelStride(lastLevel)),
       separable,
       rng,
     });
