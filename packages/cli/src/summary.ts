@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
-import { FixedNet, getPreset, parseArchitecture, type Architecture, type StageCost } from '@adl/trellis';
+import { FixedNet, getPreset, readArchitectureFile, type Architecture, type StageCost } from '@adl/trellis';
 
 export interface SummaryOptions {
   /** A preset name (`autodeeplab-s|m|l`) … */
@@ -27,20 +26,7 @@ export class CliError extends Error {
 
 export async function loadArchitecture({ preset, arch }: Pick<SummaryOptions, 'preset' | 'arch'>): Promise<Architecture> {
   if ((preset === undefined) === (arch === undefined)) throw new CliError('give exactly one of --preset and --arch');
-  if (preset !== undefined) return getPreset(preset);
-  let text: string;
-  try {
-    text = await readFile(arch!, 'utf8');
-  } catch (error) {
-    throw new CliError(`${arch}: cannot read (${(error as NodeJS.ErrnoException).code ?? error})`);
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw new CliError(`${arch}: not valid JSON (${(error as Error).message})`);
-  }
-  return parseArchitecture(data, arch);
+  return preset !== undefined ? getPreset(preset) : readArchitectureFile(arch!);
 }
 
 /**

@@ -41,35 +41,6 @@ export const DEFAULT_AUGMENT: AugmentOptions = {
   std: IMAGENET_STD,
 };
 
-/** Resizes image (bilinear, half-pixel centres) and labels (nearest) to `height × width`. */
-export function resize({ image, trainIds }: LabelledImage, height: number, width: number): LabelledImage {
-  const { width: w0, height: h0, data } = image;
-  const pixels = new Uint8Array(height * width * 3);
-  const labels = new Uint8Array(height * width);
-  const sy = h0 / height;
-  const sx = w0 / width;
-  for (let y = 0; y < height; y++) {
-    const fy = Math.min(Math.max((y + 0.5) * sy - 0.5, 0), h0 - 1);
-    const y0 = Math.floor(fy);
-    const y1 = Math.min(y0 + 1, h0 - 1);
-    const wy = fy - y0;
-    const ny = Math.min(Math.floor((y + 0.5) * sy), h0 - 1);
-    for (let x = 0; x < width; x++) {
-      const fx = Math.min(Math.max((x + 0.5) * sx - 0.5, 0), w0 - 1);
-      const x0 = Math.floor(fx);
-      const x1 = Math.min(x0 + 1, w0 - 1);
-      const wx = fx - x0;
-      for (let c = 0; c < 3; c++) {
-        const top = data[(y0 * w0 + x0) * 3 + c] * (1 - wx) + data[(y0 * w0 + x1) * 3 + c] * wx;
-        const bottom = data[(y1 * w0 + x0) * 3 + c] * (1 - wx) + data[(y1 * w0 + x1) * 3 + c] * wx;
-        pixels[(y * width + x) * 3 + c] = Math.round(top * (1 - wy) + bottom * wy);
-      }
-      labels[y * width + x] = trainIds[ny * w0 + Math.min(Math.floor((x + 0.5) * sx), w0 - 1)];
-    }
-  }
-  return { image: { width, height, channels: 3, data: pixels }, trainIds: labels };
-}
-
 /**
  * Normalises and crops a `cropHeight × cropWidth` window whose top-left corner is (top, left) in the
  * image; the window may reach past the image, where pixels are 0 after normalisation (padding with
@@ -102,8 +73,8 @@ export function cropAndNormalize(
 
 /**
  * The crop of `image` scaled by `scale` whose top-left corner is (top, left) in the scaled image,
- * normalised, optionally flipped. Only the crop's pixels are resampled (bilinear for the image,
- * nearest for labels, the same arithmetic as `resize`), so the cost does not grow with the image;
+ * normalised, optionally flipped. Only the crop's pixels are resampled (bilinear with half-pixel
+ * centres for the image, nearest for labels), so the cost does not grow with the image;
  * outside the scaled image pixels are 0 after normalisation and labels 255.
  */
 export function scaledCrop(

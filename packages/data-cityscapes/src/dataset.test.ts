@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { augment, cropAndNormalize, DEFAULT_AUGMENT, resize, scaledCrop, slidingWindows } from './augment.js';
+import { augment, cropAndNormalize, DEFAULT_AUGMENT, scaledCrop, slidingWindows, type LabelledImage } from './augment.js';
 import { BatchLoader, DatasetErrors, type Batch } from './batch-loader.js';
 import { DatasetError } from './dataset-error.js';
 import { listSplit } from './layout.js';
@@ -11,6 +11,36 @@ import { writePng } from './png.js';
 import { SeededRandom } from './seeded-random.js';
 import { splitTrainAB } from './split.js';
 import { generateSynthetic } from './synthetic.js';
+
+/** Reference: resize the whole image (bilinear, half-pixel centres; labels nearest), to crop afterwards. */
+function resize({ image, trainIds }: LabelledImage, height: number, width: number): LabelledImage {
+  const { width: w0, height: h0, data } = image;
+  const pixels = new Uint8Array(height * width * 3);
+  const labels = new Uint8Array(height * width);
+  const sy = h0 / height;
+  const sx = w0 / width;
+  for (let y = 0; y < height; y++) {
+    const fy = Math.min(Math.max((y + 0.5) * sy - 0.5, 0), h0 - 1);
+    const y0 = Math.floor(fy);
+    const y1 = Math.min(y0 + 1, h0 - 1);
+    const wy = fy - y0;
+    const ny = Math.min(Math.floor((y + 0.5) * sy), h0 - 1);
+    for (let x = 0; x < width; x++) {
+      const fx = Math.min(Math.max((x + 0.5) * sx - 0.5, 0), w0 - 1);
+      const x0 = Math.floor(fx);
+      const x1 = Math.min(x0 + 1, w0 - 1);
+      const wx = fx - x0;
+      for (let c = 0; c < 3; c++) {
+        const top = data[(y0 * w0 + x0) * 3 + c] * (1 - wx) + data[(y0 * w0 + x1) * 3 + c] * wx;
+        const bottom = data[(y1 * w0 + x0) * 3 + c] * (1 - wx) + data[(y1 * w0 + x1) * 3 + c] * wx;
+        pixels[(y * width + x) * 3 + c] = Math.round(top * (1 - wy) + bottom * wy);
+      }
+      labels[y * width + x] = trainIds[ny * w0 + Math.min(Math.floor((x + 0.5) * sx), w0 - 1)];
+    }
+  }
+  return { image: { width, height, channels: 3, data: pixels }, trainIds: labels };
+}
+
 
 let root: string;
 
@@ -177,10 +207,9 @@ describe('augmentation', () => {
     }
   });
 
-  it('resizes labels by nearest neighbour (no new label values)', () => {
-    const scaled = resize(sample(), 45, 60);
-    expect(scaled.image.width).toBe(60);
-    const before = new Set(sample().trainIds);
+  it('resamples labels by nearest neighbour (no new label values)', () => {
+    const scaled = scaledCrop(sample(), 1.7, 3, 5, [40, 50], { mean: [0, 0, 0], std: [1, 1, 1] });
+    const before = new Set([...sample().trainIds, 255]);
     for (const id of scaled.trainIds) expect(before.has(id)).toBe(true);
   });
 

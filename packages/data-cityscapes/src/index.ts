@@ -17,7 +17,6 @@ export { loadSample, type LoadedSample } from './load-sample.js';
 export {
   augment,
   cropAndNormalize,
-  resize,
   scaledCrop,
   slidingWindows,
   DEFAULT_AUGMENT,

@@ -58,15 +58,21 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Validates a search config; errors name the source and each bad field. */
-export function parseSearchConfig(data: unknown, source = 'search config'): SearchConfig {
-  const result = SearchConfigSchema.safeParse(data);
+/** Parses `data` with `schema`; a failure lists every bad field after `source`. */
+export function parseWithSchema<Schema extends z.ZodType>(schema: Schema, data: unknown, source: string): z.infer<Schema> {
+  const result = schema.safeParse(data);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
     throw new ConfigError(`${source}: ${problems.join('; ')}`);
   }
-  if (result.data.warmupEpochs > result.data.epochs) {
-    throw new ConfigError(`${source}: warmupEpochs (${result.data.warmupEpochs}) exceeds epochs (${result.data.epochs})`);
-  }
   return result.data;
+}
+
+/** Validates a search config; errors name the source and each bad field. */
+export function parseSearchConfig(data: unknown, source = 'search config'): SearchConfig {
+  const config = parseWithSchema(SearchConfigSchema, data, source);
+  if (config.warmupEpochs > config.epochs) {
+    throw new ConfigError(`${source}: warmupEpochs (${config.warmupEpochs}) exceeds epochs (${config.epochs})`);
+  }
+  return config;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError } from './config.js';
+import { parseWithSchema } from './config.js';
 
 /**
  * Retraining of a found network (SPEC §7). Defaults follow the DeepLab NAS code and the paper's
@@ -42,10 +42,5 @@ export type RetrainConfig = z.infer<typeof RetrainConfigSchema>;
 export type RetrainConfigInput = z.input<typeof RetrainConfigSchema>;
 
 export function parseRetrainConfig(data: unknown, source = 'retrain config'): RetrainConfig {
-  const result = RetrainConfigSchema.safeParse(data);
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
-    throw new ConfigError(`${source}: ${problems.join('; ')}`);
-  }
-  return result.data;
+  return parseWithSchema(RetrainConfigSchema, data, source);
 }

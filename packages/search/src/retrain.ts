@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BatchLoader, DEFAULT_AUGMENT, listSplit, type LoaderPosition } from '@adl/data-cityscapes';
 import { selectBackend } from '@adl/ops';
-import { FixedNet, getPreset, parseArchitecture, PRESET_NAMES, type Architecture } from '@adl/trellis';
+import { FixedNet, getPreset, PRESET_NAMES, readArchitectureFile, type Architecture } from '@adl/trellis';
 import { writeFileAtomic } from './atomic-write.js';
 import { batchTensors } from './batch-tensors.js';
 import { readCheckpointManifest, restoreCheckpoint, saveCheckpoint, type VariableGroups } from './checkpoint.js';
@@ -40,17 +39,7 @@ interface RetrainMeta {
 
 /** A preset name or an architecture JSON file. */
 export async function resolveArchitecture(reference: string): Promise<Architecture> {
-  if ((PRESET_NAMES as readonly string[]).includes(reference)) return getPreset(reference);
-  const text = await readFile(reference, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw new Error(`${reference}: not a preset (${PRESET_NAMES.join(', ')}) and cannot be read (${error.code})`);
-  });
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw new Error(`${reference}: not valid JSON (${(error as Error).message})`);
-  }
-  return parseArchitecture(data, reference);
+  return (PRESET_NAMES as readonly string[]).includes(reference) ? getPreset(reference) : readArchitectureFile(reference);
 }
 
 /**

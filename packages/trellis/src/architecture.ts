@@ -1,5 +1,6 @@
 import { PRIMITIVES } from '@adl/ops';
 import { assertValidGenotype } from '@adl/cell';
+import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 
 /** Levels 0..3 = output strides 4, 8, 16, 32 (SPEC §1). */
@@ -63,4 +64,21 @@ export function parseArchitecture(data: unknown, source = 'architecture'): Archi
     throw new ArchitectureError(`${source}: ${problems.join('; ')}`);
   }
   return result.data;
+}
+
+/** Reads and validates an architecture JSON file; errors name the file. */
+export async function readArchitectureFile(file: string): Promise<Architecture> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new ArchitectureError(`${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? error})`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new ArchitectureError(`${file}: not valid JSON (${(error as Error).message})`);
+  }
+  return parseArchitecture(data, file);
 }

@@ -6,6 +6,7 @@ export {
   ArchitectureSchema,
   assertValidPath,
   parseArchitecture,
+  readArchitectureFile,
   LEVEL_COUNT,
   type Architecture,
 } from './architecture.js';
