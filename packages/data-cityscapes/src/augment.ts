@@ -44,31 +44,17 @@ export const DEFAULT_AUGMENT: AugmentOptions = {
 /**
  * Normalises and crops a `cropHeight × cropWidth` window whose top-left corner is (top, left) in the
  * image; the window may reach past the image, where pixels are 0 after normalisation (padding with
- * the mean, as DeepLab) and labels are 255.
+ * the mean, as DeepLab) and labels are 255. (A scaled crop at scale 1.)
  */
 export function cropAndNormalize(
-  { image, trainIds }: LabelledImage,
+  sample: LabelledImage,
   top: number,
   left: number,
-  [cropHeight, cropWidth]: readonly [number, number],
-  { mean, std }: Pick<AugmentOptions, 'mean' | 'std'>,
+  crop: readonly [number, number],
+  normalisation: Pick<AugmentOptions, 'mean' | 'std'>,
   flip = false,
 ): TrainingExample {
-  const pixels = new Float32Array(cropHeight * cropWidth * 3);
-  const labels = new Uint8Array(cropHeight * cropWidth).fill(IGNORE_INDEX);
-  for (let y = 0; y < cropHeight; y++) {
-    const sourceY = top + y;
-    if (sourceY < 0 || sourceY >= image.height) continue;
-    for (let x = 0; x < cropWidth; x++) {
-      const sourceX = left + (flip ? cropWidth - 1 - x : x);
-      if (sourceX < 0 || sourceX >= image.width) continue;
-      const source = sourceY * image.width + sourceX;
-      const target = y * cropWidth + x;
-      for (let c = 0; c < 3; c++) pixels[target * 3 + c] = (image.data[source * 3 + c] - mean[c]) / std[c];
-      labels[target] = trainIds[source];
-    }
-  }
-  return { height: cropHeight, width: cropWidth, pixels, trainIds: labels };
+  return scaledCrop(sample, 1, top, left, crop, normalisation, flip);
 }
 
 /**
