@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { createOp, PRIMITIVES, type Cost, addCosts, type ForwardContext, type Layer, type Rng } from '@adl/ops';
+import { addCosts, createOp, PRIMITIVES, ZERO_COST, type Cost, type ForwardContext, type Layer, type Rng } from '@adl/ops';
 
 /**
  * One edge of the search cell (SPEC §3, DARTS): `Σ_k softmax(α_e)_k · op_k(x)` over the 8
@@ -32,7 +32,7 @@ export class MixedOp {
   }
 
   cost(input: readonly [number, number]): Cost {
-    return addCosts(...this.ops.map((op) => op?.cost(input) ?? { params: 0, multAdds: 0 }));
+    return addCosts(...this.ops.map((op) => op?.cost(input) ?? ZERO_COST));
   }
 
   dispose(): void {

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { decodeCell, decodePath } from '@adl/decode';
 import { PRIMITIVES } from '@adl/ops';
 import { parseRetrainConfig, parseSearchConfig, readAlphaBeta, retrain, search, writeFileAtomic } from '@adl/search';
@@ -45,5 +44,3 @@ export async function runDecode(from: string, { out, filterMultiplier, blocks }:
   else process.stdout.write(text);
   return architecture;
 }
-
-export const DEFAULT_SEARCH_OUT = join('runs', 'search');

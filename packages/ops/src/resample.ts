@@ -36,7 +36,7 @@ export class BilinearHalf extends StatelessLayer {
   }
 }
 
-/** The spatial size one level finer: twice as large, or `2n − 1` for odd strided outputs. */
+/** The default spatial size one level finer: twice as large (pass the exact size where it is known). */
 export function finerSize([height, width]: Size): Size {
   return [2 * height, 2 * width];
 }

@@ -26,6 +26,8 @@ function formatDuration(seconds: number): string {
  */
 export function createProgress(label: string, total: number, startStep: number, stream: NodeJS.WriteStream = process.stderr, lineEverySeconds = 10): Progress {
   const started = performance.now();
+  /** Seconds left, from the average time per step since the start. */
+  const secondsLeft = (step: number) => ((total - step) * (performance.now() - started)) / 1000 / Math.max(step - startStep, 1);
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
       {
@@ -38,9 +40,7 @@ export function createProgress(label: string, total: number, startStep: number, 
     bar.start(total, startStep, { epoch: 0, loss: '-', speed: '-', etaText: '?' });
     return {
       update: ({ step, epoch, loss, imagesPerSecond }) => {
-        const elapsed = (performance.now() - started) / 1000;
-        const eta = ((total - step) * elapsed) / Math.max(step - startStep, 1);
-        bar.update(step, { epoch, loss: loss.toFixed(3), speed: imagesPerSecond.toFixed(2), etaText: formatDuration(eta) });
+        bar.update(step, { epoch, loss: loss.toFixed(3), speed: imagesPerSecond.toFixed(2), etaText: formatDuration(secondsLeft(step)) });
       },
       stop: () => bar.stop(),
     };
@@ -51,8 +51,7 @@ export function createProgress(label: string, total: number, startStep: number, 
       const now = performance.now();
       if (now - lastLine < lineEverySeconds * 1000 && step < total) return;
       lastLine = now;
-      const eta = (((total - step) * (now - started)) / 1000) / Math.max(step - startStep, 1);
-      stream.write(`[adl] ${label} step ${step}/${total} epoch ${epoch} loss ${loss.toFixed(3)} ${imagesPerSecond.toFixed(2)} img/s ETA ${formatDuration(eta)}\n`);
+      stream.write(`[adl] ${label} step ${step}/${total} epoch ${epoch} loss ${loss.toFixed(3)} ${imagesPerSecond.toFixed(2)} img/s ETA ${formatDuration(secondsLeft(step))}\n`);
     },
     stop: () => undefined,
   };
