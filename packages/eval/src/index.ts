@@ -1,2 +1,11 @@
 export { ConfusionMatrix, type ClassIds, type SegmentationMetrics } from './confusion-matrix.js';
 export { iouRows, iouTableJson, iouTableMarkdown, type IouRow } from './iou-table.js';
+export type { InferenceModel } from './model.js';
+export { blend, colorizeTrainIds, sideBySide, trainIdsToLabelIds } from './colorize.js';
+export { imageTensor, predictTrainIds, type PredictOptions } from './predict.js';
+export { evaluateSamples, type EvaluateOptions, type EvaluationReport, type PredictionFiles } from './evaluate-samples.js';
+export { measureLatency, type LatencyResult } from './latency.js';
+export { renderReport, writeReport, type ReportData } from './report/render-report.js';
+export { lineChart, niceTicks, type Series, type LineChartOptions } from './report/line-chart.js';
+export { trellisSvg } from './report/trellis-svg.js';
+export { cellSvg } from './report/cell-svg.js';

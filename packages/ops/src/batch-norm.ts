@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { newVariable } from './new-variable.js';
 import type { Cost, ForwardContext, Layer, Size } from './layer.js';
 
 export interface BatchNormOptions {
@@ -28,11 +29,11 @@ export class BatchNorm implements Layer {
     this.momentum = options.momentum ?? 0.1;
     this.epsilon = options.epsilon ?? 1e-5;
     if (options.affine) {
-      this.gamma = tf.variable(tf.ones([channels]), true);
-      this.beta = tf.variable(tf.zeros([channels]), true);
+      this.gamma = newVariable(() => tf.ones([channels]) as tf.Tensor1D);
+      this.beta = newVariable(() => tf.zeros([channels]) as tf.Tensor1D);
     }
-    this.runningMean = tf.variable(tf.zeros([channels]), false);
-    this.runningVariance = tf.variable(tf.ones([channels]), false);
+    this.runningMean = newVariable(() => tf.zeros([channels]) as tf.Tensor1D, false);
+    this.runningVariance = newVariable(() => tf.ones([channels]) as tf.Tensor1D, false);
   }
 
   apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { newVariable } from './new-variable.js';
 import { convOutputLength, type ConvGeometry } from './kernels.js';
 import type { Cost, ForwardContext, Layer, Size } from './layer.js';
 import type { Rng } from './rng.js';
@@ -40,7 +41,7 @@ export class Conv2d implements Layer {
     const initial = heNormal(rng, [kernel, kernel, inChannels, outChannels], kernel * kernel * inChannels);
     this.filter = tf.variable(initial as tf.Tensor4D, true);
     initial.dispose();
-    if (options.bias) this.bias = tf.variable(tf.zeros([outChannels]), true);
+    if (options.bias) this.bias = newVariable(() => tf.zeros([outChannels]) as tf.Tensor1D);
   }
 
   apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {

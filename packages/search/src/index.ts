@@ -11,3 +11,4 @@ export { writeFileAtomic } from './atomic-write.js';
 export { retrain, resolveArchitecture, type EvaluationRecord, type RetrainResult } from './retrain.js';
 export { RetrainConfigSchema, parseRetrainConfig, type RetrainConfig, type RetrainConfigInput } from './retrain-config.js';
 export { readAlphaBeta, type AlphaBeta } from './read-alpha-beta.js';
+export { loadTrainedNet, type TrainedNetSpec } from './load-trained-net.js';

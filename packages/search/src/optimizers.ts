@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { newVariable } from '@adl/ops';
 
 /** An optimizer over an explicit variable list, whose state can be checkpointed exactly. */
 export interface CheckpointableOptimizer {
@@ -22,7 +23,7 @@ export class SgdMomentum implements CheckpointableOptimizer {
     readonly momentum: number,
     readonly weightDecay: number,
   ) {
-    this.velocity = variables.map((v) => tf.variable(tf.zerosLike(v), false));
+    this.velocity = variables.map((v) => newVariable(() => tf.zerosLike(v), false));
   }
 
   /** One step with gradients in the order of the variables. */
@@ -68,8 +69,8 @@ export class Adam implements CheckpointableOptimizer {
     readonly weightDecay: number,
     readonly epsilon = 1e-8,
   ) {
-    this.firstMoment = variables.map((v) => tf.variable(tf.zerosLike(v), false));
-    this.secondMoment = variables.map((v) => tf.variable(tf.zerosLike(v), false));
+    this.firstMoment = variables.map((v) => newVariable(() => tf.zerosLike(v), false));
+    this.secondMoment = variables.map((v) => newVariable(() => tf.zerosLike(v), false));
   }
 
   apply(gradients: readonly tf.Tensor[], learningRate: number): void {

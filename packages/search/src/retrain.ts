@@ -7,6 +7,7 @@ import { writeFileAtomic } from './atomic-write.js';
 import { batchTensors } from './batch-tensors.js';
 import { readCheckpointManifest, restoreCheckpoint, saveCheckpoint, type VariableGroups } from './checkpoint.js';
 import { evaluateModel } from './evaluate.js';
+import type { TrainedNetSpec } from './load-trained-net.js';
 import { SgdMomentum } from './optimizers.js';
 import { createProgress } from './progress.js';
 import { parseRetrainConfig, type RetrainConfig, type RetrainConfigInput } from './retrain-config.js';
@@ -31,6 +32,7 @@ export interface RetrainResult {
 }
 
 interface RetrainMeta {
+  readonly net: TrainedNetSpec;
   readonly iteration: number;
   readonly records: EvaluationRecord[];
   readonly lossSum: number;
@@ -64,19 +66,20 @@ export async function retrain(input: RetrainConfigInput, options: { resume?: boo
     onBadFile: config.onBadFile,
     augment: { ...DEFAULT_AUGMENT, crop: [config.crop, config.crop], scale: config.scale },
   });
+  const spec: TrainedNetSpec = { architecture, numClasses: config.numClasses, asppChannels: config.asppChannels, asppRates: config.asppRates };
   const net = new FixedNet({ architecture, numClasses: config.numClasses, asppChannels: config.asppChannels, asppRates: config.asppRates, seed: config.seed });
   const variables = net.trainableVariables();
   const sgd = new SgdMomentum(variables, config.momentum, config.weightDecay);
   const groups: VariableGroups = { weights: variables, batchNorm: net.stateVariables(), sgd: sgd.stateTensors() };
   const bestGroups: VariableGroups = { weights: variables, batchNorm: net.stateVariables() };
 
-  let meta: RetrainMeta = { iteration: 0, records: [], lossSum: 0, lossCount: 0 };
+  let meta: RetrainMeta = { net: spec, iteration: 0, records: [], lossSum: 0, lossCount: 0 };
   if (options.resume && (await readCheckpointManifest(config.outDir))) {
     meta = await restoreCheckpoint<RetrainMeta>(config.outDir, groups);
     log(`[adl] resuming retraining at iteration ${meta.iteration}`);
   }
   let { iteration, records, lossSum, lossCount } = meta;
-  const checkpoint = () => saveCheckpoint<RetrainMeta>(config.outDir, groups, { iteration, records, lossSum, lossCount }, String(iteration));
+  const checkpoint = () => saveCheckpoint<RetrainMeta>(config.outDir, groups, { net: spec, iteration, records, lossSum, lossCount }, String(iteration));
   const progress = options.progress === false ? undefined : createProgress('retrain', config.iterations, iteration);
   const ctx = { training: true, kernels };
   try {
@@ -97,7 +100,7 @@ export async function retrain(input: RetrainConfigInput, options: { resume?: boo
         records = [...records, record];
         lossSum = 0;
         lossCount = 0;
-        if (!(record.valMiou <= best)) await saveCheckpoint(join(config.outDir, 'best'), bestGroups, { architecture, record }, 'best');
+        if (!(record.valMiou <= best)) await saveCheckpoint(join(config.outDir, 'best'), bestGroups, { net: spec, record }, 'best');
         await writeFileAtomic(join(config.outDir, 'retrain-log.jsonl'), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
       }
       if (iteration % config.checkpointEvery === 0 || iteration === config.iterations) await checkpoint();

@@ -4,6 +4,7 @@ import { edgeCount, validMoves } from '@adl/decode';
 import {
   addCosts,
   Downsample,
+  newVariable,
   PRIMITIVES,
   resizeBilinear,
   Rng,
@@ -73,8 +74,8 @@ export class SuperNet {
     this.numClasses = numClasses;
     const rng = new Rng(seed);
     // DARTS initialises architecture weights at 1e-3 · N(0, 1).
-    this.alpha = tf.variable(tf.tensor2d(rng.normalArray(edgeCount(blocks) * PRIMITIVES.length, 1e-3), [edgeCount(blocks), PRIMITIVES.length]), true);
-    this.beta = tf.variable(tf.tensor3d(rng.normalArray(layers * 12, 1e-3), [layers, 4, 3]), true);
+    this.alpha = newVariable(() => tf.tensor2d(rng.normalArray(edgeCount(blocks) * PRIMITIVES.length, 1e-3), [edgeCount(blocks), PRIMITIVES.length]), true);
+    this.beta = newVariable(() => tf.tensor3d(rng.normalArray(layers * 12, 1e-3), [layers, 4, 3]), true);
     const mask = Array.from({ length: layers }, (_, l) => Array.from({ length: 4 }, (_, j) => validMoves(l, j).map((ok) => (ok ? 0 : -1e9))));
     this.betaMask = tf.tensor3d(mask);
     this.stem = new Stem({ affine: true, rng });

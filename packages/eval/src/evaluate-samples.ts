@@ -1,0 +1,85 @@
+import { join } from 'node:path';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { loadSample, writePng, type CityscapesSample } from '@adl/data-cityscapes';
+import { ConfusionMatrix, type SegmentationMetrics } from './confusion-matrix.js';
+import { blend, colorizeTrainIds, sideBySide, trainIdsToLabelIds } from './colorize.js';
+import { iouTableJson, iouTableMarkdown } from './iou-table.js';
+import type { InferenceModel } from './model.js';
+import { predictTrainIds, type PredictOptions } from './predict.js';
+
+export interface EvaluateOptions extends PredictOptions {
+  readonly numClasses: number;
+  readonly classNames?: readonly string[];
+  /** Where `predictions/`, `metrics.json` and `iou.md` go; nothing is written without it. */
+  readonly outDir?: string;
+  /** Images whose PNGs are written (the first ones; default all). */
+  readonly imagesWritten?: number;
+  readonly onImage?: (done: number, total: number, name: string) => void;
+}
+
+/** The PNGs written for one image, relative to `outDir`. */
+export interface PredictionFiles {
+  readonly name: string;
+  /** Label ids, the Cityscapes submission format. */
+  readonly labelIds: string;
+  /** Prediction in the Cityscapes colours. */
+  readonly color: string;
+  /** Prediction blended over the image. */
+  readonly overlay: string;
+  /** Image | prediction | ground truth. */
+  readonly compare: string;
+}
+
+export interface EvaluationReport {
+  readonly metrics: SegmentationMetrics;
+  readonly images: number;
+  /** Mean wall time per image (decode, inference, scoring). */
+  readonly msPerImage: number;
+  readonly scales: readonly number[];
+  readonly flip: boolean;
+  readonly files: PredictionFiles[];
+}
+
+async function writeTextAtomic(path: string, text: string): Promise<void> {
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, text);
+  await rename(temporary, path);
+}
+
+/**
+ * Predicts every sample's full image (see `predictTrainIds`), scores it against its label in one
+ * confusion matrix and, with `outDir`, writes per image `<name>_labelIds.png`, `_color.png`,
+ * `_overlay.png` and `_compare.png` under `predictions/`, then `metrics.json` and `iou.md`.
+ */
+export async function evaluateSamples(model: InferenceModel, samples: readonly CityscapesSample[], options: EvaluateOptions): Promise<EvaluationReport> {
+  const { numClasses, outDir, classNames = [], imagesWritten = Infinity, scales = [1], flip = false } = options;
+  const matrix = new ConfusionMatrix(numClasses);
+  const files: PredictionFiles[] = [];
+  const started = performance.now();
+  for (const [index, sample] of samples.entries()) {
+    const loaded = await loadSample(sample);
+    const { height, width } = loaded.image;
+    const prediction = await predictTrainIds(model, loaded.image, options);
+    matrix.update(prediction, loaded.trainIds);
+    if (outDir && index < imagesWritten) {
+      const stem = loaded.name;
+      const names = { name: stem, labelIds: `predictions/${stem}_labelIds.png`, color: `predictions/${stem}_color.png`, overlay: `predictions/${stem}_overlay.png`, compare: `predictions/${stem}_compare.png` };
+      const colour = colorizeTrainIds(prediction, height, width);
+      await writePng(join(outDir, names.labelIds), trainIdsToLabelIds(prediction, height, width));
+      await writePng(join(outDir, names.color), colour);
+      await writePng(join(outDir, names.overlay), blend(loaded.image, colour, 0.55));
+      await writePng(join(outDir, names.compare), sideBySide([loaded.image, colour, colorizeTrainIds(loaded.trainIds, height, width)]));
+      files.push(names);
+    }
+    options.onImage?.(index + 1, samples.length, loaded.name);
+  }
+  const metrics = matrix.metrics();
+  const report: EvaluationReport = { metrics, images: samples.length, msPerImage: (performance.now() - started) / Math.max(samples.length, 1), scales, flip, files };
+  if (outDir) {
+    await mkdir(outDir, { recursive: true });
+    const table = iouTableJson(metrics, classNames);
+    await writeTextAtomic(join(outDir, 'metrics.json'), `${JSON.stringify({ ...table, images: report.images, msPerImage: report.msPerImage, scales, flip }, null, 2)}\n`);
+    await writeTextAtomic(join(outDir, 'iou.md'), `${iouTableMarkdown(metrics, classNames)}\n`);
+  }
+  return report;
+}

@@ -1,0 +1,85 @@
+import * as tf from '@tensorflow/tfjs';
+import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { listSplit, loadSample, readPng, type RasterImage } from '@adl/data-cityscapes';
+import { createFakeCityscapes } from '@adl/data-cityscapes/test';
+import { kernelsFor } from '@adl/ops';
+import { evaluateSamples } from './evaluate-samples.js';
+import { measureLatency } from './latency.js';
+import type { InferenceModel } from './model.js';
+import { predictTrainIds } from './predict.js';
+
+const kernels = kernelsFor('cpu');
+
+/** Per pixel: class 0 where the red channel is above the mean, else class 1 (flip- and scale-equivariant). */
+const pointwise: InferenceModel = { apply: (x) => tf.tidy(() => tf.concat([x.slice([0, 0, 0, 0], [-1, -1, -1, 1]), x.slice([0, 0, 0, 0], [-1, -1, -1, 1]).neg()], 3)) as tf.Tensor4D };
+function halves(height: number, width: number): RasterImage {
+  const data = new Uint8Array(height * width * 3);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data[(y * width + x) * 3] = x < width / 2 ? 255 : 0;
+  return { width, height, channels: 3, data };
+}
+
+describe('predictTrainIds', () => {
+  it('predicts per pixel; flip and scales average back in image coordinates', async () => {
+    const image = halves(8, 16);
+    const single = await predictTrainIds(pointwise, image, { kernels });
+    expect(single.length).toBe(8 * 16);
+    expect(single[0]).toBe(0);
+    expect(single[15]).toBe(1);
+    // Had the flipped logits not been flipped back, left and right would tie everywhere (all class 0).
+    expect(await predictTrainIds(pointwise, image, { kernels, flip: true })).toEqual(single);
+    const multi = await predictTrainIds(pointwise, image, { kernels, scales: [0.5, 1, 1.5], flip: true });
+    expect(multi.filter((id, i) => id === single[i]).length).toBe(single.length);
+  });
+
+  it('leaves no tensors behind', async () => {
+    const before = tf.memory().numTensors;
+    await predictTrainIds(pointwise, halves(8, 8), { kernels, scales: [0.75, 1.25], flip: true });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('evaluateSamples', () => {
+  it('scores full images and writes label-id, colour, overlay and comparison PNGs with the tables', async () => {
+    const root = await createFakeCityscapes({ train: 1, val: 2, height: 16, width: 32 });
+    const samples = await listSplit(root, 'val');
+    const outDir = await mkdtemp(join(tmpdir(), 'adl-eval-'));
+    const constant: InferenceModel = { apply: (x) => tf.tidy(() => tf.oneHot(tf.zeros(x.shape.slice(0, 3), 'int32'), 19).toFloat()) as tf.Tensor4D };
+    const report = await evaluateSamples(constant, samples, { kernels, numClasses: 19, outDir, classNames: Array.from({ length: 19 }, (_, i) => `c${i}`) });
+    // By hand: every counted pixel predicted road, so IoU(road) = road pixels / counted pixels = pixel accuracy.
+    let road = 0;
+    let counted = 0;
+    for (const sample of samples) {
+      const { trainIds } = await loadSample(sample);
+      for (const id of trainIds) if (id !== 255) (counted++, (road += id === 0 ? 1 : 0));
+    }
+    expect(report.metrics.pixels).toBe(counted);
+    expect(report.metrics.pixelAccuracy).toBeCloseTo(road / counted, 12);
+    expect(report.metrics.iou[0]).toBeCloseTo(road / counted, 12);
+    expect(report.files).toHaveLength(2);
+    const written = await readdir(join(outDir, 'predictions'));
+    expect(written.filter((f) => f.endsWith('.png'))).toHaveLength(8);
+    expect(written.some((f) => f.endsWith('.tmp'))).toBe(false);
+    const labelIds = await readPng(join(outDir, report.files[0].labelIds), 1);
+    expect(new Set(labelIds.data)).toEqual(new Set([7]));
+    const compare = await readPng(join(outDir, report.files[0].compare), 3);
+    expect([compare.width, compare.height]).toEqual([3 * 32 + 8, 16]);
+    const metrics = JSON.parse(await readFile(join(outDir, 'metrics.json'), 'utf8'));
+    expect(metrics.classes[0]).toEqual({ trainId: 0, name: 'c0', iou: report.metrics.iou[0] });
+    expect(await readFile(join(outDir, 'iou.md'), 'utf8')).toMatch(/\*\*mIoU\*\*/);
+  });
+});
+
+describe('measureLatency', () => {
+  it('times warm runs of the forward pass', async () => {
+    const before = tf.memory().numTensors;
+    const result = await measureLatency(pointwise, { height: 16, width: 32, kernels, runs: 3 });
+    expect(result.runs).toBe(3);
+    expect(result.minMs).toBeLessThanOrEqual(result.medianMs);
+    expect(result.medianMs).toBeLessThanOrEqual(result.maxMs);
+    expect(result.imagesPerSecond).toBeCloseTo(1000 / result.medianMs, 9);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
