@@ -5,7 +5,8 @@ import { parseRetrainConfig, parseSearchConfig, readAlphaBeta, retrain, search, 
 import { parseArchitecture, type Architecture } from '@adl/trellis';
 import { CliError } from './summary.js';
 
-async function readJson(file: string): Promise<unknown> {
+/** Parses a JSON file; errors name the file. */
+export async function readJson(file: string): Promise<unknown> {
   const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
     throw new CliError(`${file}: cannot read (${error.code})`);
   });

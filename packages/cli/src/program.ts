@@ -1,11 +1,27 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { runDecode, runRetrain, runSearch } from './commands.js';
+import { runBench } from './bench-command.js';
+import { EvalConfigSchema, resolveConfig, runEval } from './eval-command.js';
+import { runPredict } from './predict-command.js';
 import { formatSummary, summarize } from './summary.js';
+
+const BACKENDS = ['auto', 'node-gpu', 'node', 'webgpu', 'wasm', 'cpu'];
 
 function integer(value: string): number {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError('expected a positive integer');
   return parsed;
+}
+
+function scaleList(value: string): number[] {
+  const scales = value.split(',').map(Number);
+  if (scales.some((s) => !(s > 0))) throw new InvalidArgumentError('expected positive numbers separated by commas, e.g. 0.75,1,1.25');
+  return scales;
+}
+
+function backendName(value: string): string {
+  if (!BACKENDS.includes(value)) throw new InvalidArgumentError(`expected one of ${BACKENDS.join(', ')}`);
+  return value;
 }
 
 /** The `adl` command line. */
@@ -47,5 +63,62 @@ export function createProgram(): Command {
     .requiredOption('--config <file>', 'retrain config JSON (fields: see @adl/search RetrainConfigSchema)')
     .option('--resume', 'continue from outDir/checkpoint.json')
     .action(async (options) => runRetrain(options.config, Boolean(options.resume)));
+  program
+    .command('eval')
+    .description('score a retrained net on a split: per-class IoU table; with --out, label-id/colour/overlay/comparison PNGs, metrics.json, iou.md')
+    .option('--config <file>', 'eval config JSON (checkpoint, dataRoot, split, outDir, scales, flip, images, imagesWritten, backend); flags override it')
+    .option('--checkpoint <dir>', 'retraining output folder or its best/')
+    .option('--data <root>', 'Cityscapes-layout dataset root')
+    .option('--split <name>', 'train, val or test (default val)')
+    .option('--out <dir>', 'write predictions and tables here')
+    .option('--scales <list>', 'multi-scale inference, e.g. 0.75,1,1.25 (default 1)', scaleList)
+    .option('--flip', 'also average the horizontally flipped image')
+    .option('--images <count>', 'only the first N images', integer)
+    .option('--backend <name>', `one of ${BACKENDS.join(', ')}`, backendName)
+    .option('--json', 'print the metrics as one JSON line instead of the table')
+    .action(async (options) => {
+      const config = await resolveConfig(EvalConfigSchema, options.config, {
+        checkpoint: options.checkpoint,
+        dataRoot: options.data,
+        split: options.split,
+        outDir: options.out,
+        scales: options.scales,
+        flip: options.flip,
+        images: options.images,
+        backend: options.backend,
+      });
+      await runEval(config, { json: Boolean(options.json) });
+    });
+  program
+    .command('predict')
+    .description('segment PNG images (files or folders): writes <name>_labelIds.png, _color.png and _overlay.png')
+    .argument('<images...>', 'PNG files or folders of PNGs')
+    .requiredOption('--checkpoint <dir>', 'retraining output folder or its best/')
+    .requiredOption('--out <dir>', 'output folder')
+    .option('--scales <list>', 'multi-scale inference, e.g. 0.75,1,1.25', scaleList, [1])
+    .option('--flip', 'also average the horizontally flipped image')
+    .option('--backend <name>', `one of ${BACKENDS.join(', ')}`, backendName, 'auto')
+    .action(async (images: string[], options) => {
+      const written = await runPredict(images, { checkpoint: options.checkpoint, out: options.out, scales: options.scales, flip: Boolean(options.flip), backend: options.backend });
+      process.stdout.write(`${written.join('\n')}\n`);
+    });
+  program
+    .command('bench')
+    .description('inference latency of a fixed net per image at a given size on the current backend')
+    .option('--preset <name>', 'autodeeplab-s, autodeeplab-m or autodeeplab-l')
+    .option('--arch <file>', 'architecture JSON')
+    .option('--checkpoint <dir>', 'a retrained net (its ASPP width, rates and classes)')
+    .option('--height <pixels>', 'input height', integer, 1024)
+    .option('--width <pixels>', 'input width', integer, 2048)
+    .option('--runs <count>', 'timed runs', integer, 5)
+    .option('--warmup <count>', 'untimed runs first', integer, 1)
+    .option('--classes <count>', 'output classes', integer, 19)
+    .option('--backend <name>', `one of ${BACKENDS.join(', ')}`, backendName, 'auto')
+    .option('--json', 'print one JSON line')
+    .action(async (options) => {
+      const result = await runBench({ ...options, numClasses: options.classes });
+      const line = `${result.name} at ${result.height}×${result.width} on ${result.backend}: median ${result.medianMs.toFixed(1)} ms per image (min ${result.minMs.toFixed(1)}, max ${result.maxMs.toFixed(1)}, ${result.runs} runs), ${result.imagesPerSecond.toFixed(2)} images/s`;
+      process.stdout.write(`${options.json ? JSON.stringify(result) : line}\n`);
+    });
   return program;
 }

@@ -1,5 +1,5 @@
 export { search, type EpochRecord, type SearchOptions, type SearchResult } from './search.js';
-export { SearchConfigSchema, parseSearchConfig, ConfigError, type SearchConfig, type SearchConfigInput } from './config.js';
+export { SearchConfigSchema, parseSearchConfig, parseWithSchema, ConfigError, type SearchConfig, type SearchConfigInput } from './config.js';
 export { cosineLr, polyLr } from './schedules.js';
 export { SgdMomentum, Adam, type CheckpointableOptimizer } from './optimizers.js';
 export { crossEntropyIgnoring } from './loss.js';

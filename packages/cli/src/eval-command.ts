@@ -1,0 +1,67 @@
+import { join } from 'node:path';
+import { listSplit, SPLITS, TRAIN_CLASS_NAMES } from '@adl/data-cityscapes';
+import { evaluateSamples, iouTableJson, iouTableMarkdown } from '@adl/eval';
+import { selectBackend } from '@adl/ops';
+import { loadTrainedNet, parseWithSchema } from '@adl/search';
+import { z } from 'zod';
+import { readJson } from './commands.js';
+
+const BackendSchema = z.enum(['auto', 'node-gpu', 'node', 'webgpu', 'wasm', 'cpu']);
+
+/** `adl eval` settings, from `--config` and/or flags (flags win). */
+export const EvalConfigSchema = z
+  .object({
+    /** A retraining output folder or its `best/` (anything `loadTrainedNet` reads). */
+    checkpoint: z.string().min(1),
+    /** Cityscapes-layout root. */
+    dataRoot: z.string().min(1),
+    split: z.enum(SPLITS).default('val'),
+    /** Where predictions/, metrics.json and iou.md go (nothing written without it). */
+    outDir: z.string().min(1).optional(),
+    /** Averaged input scales (DeepLab's multi-scale test uses 0.5 … 1.75). */
+    scales: z.array(z.number().positive()).min(1).default([1]),
+    flip: z.boolean().default(false),
+    /** Evaluate only the first N images of the split. */
+    images: z.number().int().positive().optional(),
+    /** PNGs for the first N images (default: all evaluated). */
+    imagesWritten: z.number().int().nonnegative().optional(),
+    backend: BackendSchema.default('auto'),
+  })
+  .strict();
+
+export type EvalConfig = z.infer<typeof EvalConfigSchema>;
+
+/** Merges a config file (when given) with flags, drops undefined flags, validates. */
+export async function resolveConfig<Schema extends z.ZodType>(schema: Schema, configFile: string | undefined, flags: Record<string, unknown>): Promise<z.infer<Schema>> {
+  const fromFile = configFile ? await readJson(configFile) : {};
+  if (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile)) throw new Error(`${configFile}: expected a JSON object`);
+  const defined = Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined));
+  return parseWithSchema(schema, { ...fromFile, ...defined }, configFile ? `${configFile} (with command-line flags)` : 'command line');
+}
+
+/** `adl eval`: scores a retrained net on a split, prints the per-class IoU table, writes the outputs. */
+export async function runEval(config: EvalConfig, { json = false, log = (line: string): void => void process.stderr.write(`${line}\n`) } = {}) {
+  const { kernels } = await selectBackend({ backend: config.backend, log });
+  const { net, spec } = await loadTrainedNet(config.checkpoint);
+  try {
+    const all = await listSplit(config.dataRoot, config.split);
+    const samples = config.images ? all.slice(0, config.images) : all;
+    const classNames = spec.numClasses === TRAIN_CLASS_NAMES.length ? TRAIN_CLASS_NAMES : [];
+    const report = await evaluateSamples(net, samples, {
+      kernels,
+      numClasses: spec.numClasses,
+      classNames,
+      scales: config.scales,
+      flip: config.flip,
+      outDir: config.outDir,
+      imagesWritten: config.imagesWritten,
+      onImage: (done, total, name) => log(`[adl] ${done}/${total} ${name}`),
+    });
+    if (json) process.stdout.write(`${JSON.stringify({ ...iouTableJson(report.metrics, classNames), images: report.images, msPerImage: report.msPerImage })}\n`);
+    else process.stdout.write(`${iouTableMarkdown(report.metrics, classNames)}\n\n${report.images} images, ${report.msPerImage.toFixed(0)} ms per image (scales ${config.scales.join(', ')}${config.flip ? ', flip' : ''})\n`);
+    if (config.outDir) log(`[adl] wrote ${join(config.outDir, 'metrics.json')}, iou.md and ${report.files.length * 4} PNGs under predictions/`);
+    return report;
+  } finally {
+    net.dispose();
+  }
+}

@@ -1,0 +1,57 @@
+import { readdir, stat } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import { readPng, writePng } from '@adl/data-cityscapes';
+import { blend, colorizeTrainIds, predictTrainIds, trainIdsToLabelIds } from '@adl/eval';
+import { selectBackend } from '@adl/ops';
+import { loadTrainedNet } from '@adl/search';
+import { CliError } from './summary.js';
+
+export interface PredictOptions {
+  readonly checkpoint: string;
+  readonly out: string;
+  readonly scales: readonly number[];
+  readonly flip: boolean;
+  readonly backend: string;
+}
+
+/** PNG files named directly, and the PNGs inside named folders (not recursive), in order. */
+async function expandInputs(inputs: readonly string[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const input of inputs) {
+    const info = await stat(input).catch(() => {
+      throw new CliError(`${input}: no such file or folder`);
+    });
+    if (info.isDirectory()) files.push(...(await readdir(input)).filter((f) => f.toLowerCase().endsWith('.png')).sort().map((f) => join(input, f)));
+    else files.push(input);
+  }
+  if (files.length === 0) throw new CliError(`no PNG images in ${inputs.join(', ')}`);
+  return files;
+}
+
+/** `adl predict`: label-id, colour and overlay PNGs for images without labels. */
+export async function runPredict(inputs: readonly string[], options: PredictOptions, log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): Promise<string[]> {
+  const files = await expandInputs(inputs);
+  const { kernels } = await selectBackend({ backend: options.backend as never, log });
+  const { net } = await loadTrainedNet(options.checkpoint);
+  const written: string[] = [];
+  try {
+    for (const [index, file] of files.entries()) {
+      const image = await readPng(file, 3).catch((error: Error) => {
+        throw new CliError(`${file}: cannot decode PNG (${error.message.split('\n')[0]})`);
+      });
+      const started = performance.now();
+      const ids = await predictTrainIds(net, image, { kernels, scales: options.scales, flip: options.flip });
+      const stem = basename(file, extname(file)).replace(/_leftImg8bit$/, '');
+      const colour = colorizeTrainIds(ids, image.height, image.width);
+      const outputs = [`${stem}_labelIds.png`, `${stem}_color.png`, `${stem}_overlay.png`].map((name) => join(options.out, name));
+      await writePng(outputs[0], trainIdsToLabelIds(ids, image.height, image.width));
+      await writePng(outputs[1], colour);
+      await writePng(outputs[2], blend(image, colour, 0.55));
+      written.push(...outputs);
+      log(`[adl] ${index + 1}/${files.length} ${file}: ${(performance.now() - started).toFixed(0)} ms`);
+    }
+  } finally {
+    net.dispose();
+  }
+  return written;
+}
