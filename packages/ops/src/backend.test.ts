@@ -23,6 +23,10 @@ describe('selectBackend', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(`backend ${choice.backend}`);
     for (const skipped of choice.attempts.slice(0, index)) expect(lines[0]).toContain(skipped.backend);
+    // A second auto choice in the same process gives the same answer and the same reasons without probing again.
+    const again = await selectBackend({ log: null });
+    expect(again.backend).toBe(choice.backend);
+    expect(again.attempts).toEqual(choice.attempts);
   });
 
   it('ADL_BACKEND forces a backend over the option', async () => {

@@ -144,6 +144,9 @@ function parseBackend(value: string | undefined, source: string): BackendName | 
   throw new BackendError(`${source}="${value}" is not one of auto, ${BACKENDS.join(', ')}`);
 }
 
+/** Backends that `auto` found unusable in this process, with the reason: not probed again (a WebGPU probe costs seconds). */
+const autoFailures = new Map<BackendName, string>();
+
 /**
  * Picks and activates the tfjs backend: `auto` tries node-gpu, node, WebGPU (hardware adapter),
  * wasm (SIMD), then cpu; `ADL_BACKEND` or `options.backend` forces one (and fails loudly if it
@@ -156,6 +159,11 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
   const attempts: BackendAttempt[] = [];
   const log = options.log === undefined ? (line: string) => console.error(line) : options.log;
   for (const backend of candidates) {
+    const knownFailure = auto ? autoFailures.get(backend) : undefined;
+    if (knownFailure !== undefined) {
+      attempts.push({ backend, ok: false, reason: knownFailure });
+      continue;
+    }
     try {
       const tfjsBackend = await LOADERS[backend](options, auto);
       const kernels = chooseKernels(tfjsBackend, options.kernels);
@@ -163,7 +171,9 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
       log?.(formatChoice(backend, kernels, attempts));
       return { backend, tfjsBackend, kernels, attempts };
     } catch (error) {
-      attempts.push({ backend, ok: false, reason: describeError(error) });
+      const reason = describeError(error);
+      attempts.push({ backend, ok: false, reason });
+      if (auto) autoFailures.set(backend, reason);
     }
   }
   const failures = attempts.map((a) => `${a.backend}: ${a.reason}`).join('; ');

@@ -41,7 +41,7 @@ export class BatchNorm implements Layer {
     if (ctx.training) {
       const { mean, variance } = tf.moments(x, [0, 1, 2]);
       normalised = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.epsilon)));
-      this.updateRunningStatistics(mean, variance, x.size / this.channels);
+      if (!ctx.recomputing) this.updateRunningStatistics(mean, variance, x.size / this.channels);
     } else {
       normalised = tf.mul(tf.sub(x, this.runningMean), tf.rsqrt(tf.add(this.runningVariance, this.epsilon)));
     }

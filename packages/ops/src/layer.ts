@@ -7,6 +7,11 @@ export interface ForwardContext {
   readonly training: boolean;
   /** The convolution and pooling implementations to use (see `kernelsFor`). */
   readonly kernels: Kernels;
+  /**
+   * True while `recompute` runs a forward pass a second time for its gradient: BatchNorm uses the
+   * batch statistics as before but does not update its running statistics again.
+   */
+  readonly recomputing?: boolean;
 }
 
 /** Parameter count and multiply-adds of one forward pass at batch 1. */

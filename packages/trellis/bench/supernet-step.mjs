@@ -3,6 +3,7 @@
 //
 //   node bench/supernet-step.mjs                       # F = 8, L = 12, batch 2, 321×321, ADL_BACKEND or auto
 //   ADL_BACKEND=cpu node bench/supernet-step.mjs --size 321 --batch 2 --filter 8 --layers 12
+//   node bench/supernet-step.mjs --no-recompute       # keep every activation (the default recomputes each cell in backward)
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { Rng, selectBackend } from '@adl/ops';
@@ -15,16 +16,18 @@ const { values: args } = parseArgs({
     filter: { type: 'string', default: '8' },
     layers: { type: 'string', default: '12' },
     classes: { type: 'string', default: '19' },
+    recompute: { type: 'boolean', default: true },
   },
+  allowNegative: true,
 });
 const [size, batch, filterMultiplier, layers, numClasses] = [args.size, args.batch, args.filter, args.layers, args.classes].map(Number);
 const { backend, kernels } = await selectBackend();
 const ctx = { training: true, kernels };
 const gib = (bytes) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
 
-const net = new SuperNet({ layers, filterMultiplier, numClasses });
+const net = new SuperNet({ layers, filterMultiplier, numClasses, recomputeCells: args.recompute });
 const { params, multAdds } = net.cost([size, size]);
-console.log(`supernet F=${filterMultiplier} L=${layers}: ${(params / 1e6).toFixed(2)}M weights, ${(multAdds / 1e9).toFixed(1)}B multiply-adds per ${size}×${size} image; backend ${backend}`);
+console.log(`supernet F=${filterMultiplier} L=${layers}: ${(params / 1e6).toFixed(2)}M weights, ${(multAdds / 1e9).toFixed(1)}B multiply-adds per ${size}×${size} image; backend ${backend}, ${args.recompute ? 'cells recomputed in backward' : 'all activations kept'}`);
 
 const rng = new Rng(1);
 const image = tf.tensor4d(rng.normalArray(batch * size * size * 3), [batch, size, size, 3]);
@@ -54,5 +57,5 @@ for (const [name, optimizer, variables] of [
 }
 const maxRss = process.resourceUsage().maxRSS * 1024;
 console.log(`peak: ${peak.numTensors} live tensors, ${gib(peak.numBytes)} in tensors; process max RSS ${gib(maxRss)}`);
-console.log(JSON.stringify({ backend, size, batch, filterMultiplier, layers, params, multAdds, peakTensors: peak.numTensors, peakTensorBytes: peak.numBytes, maxRss }));
+console.log(JSON.stringify({ backend, recompute: args.recompute, size, batch, filterMultiplier, layers, params, multAdds, peakTensors: peak.numTensors, peakTensorBytes: peak.numBytes, maxRss }));
 net.dispose();

@@ -6,6 +6,7 @@ import {
   Downsample,
   newVariable,
   PRIMITIVES,
+  recompute,
   resizeBilinear,
   Rng,
   SearchAspp,
@@ -30,6 +31,11 @@ export interface SuperNetOptions {
   /** Output classes (19 Cityscapes train ids). */
   readonly numClasses?: number;
   readonly seed?: number;
+  /**
+   * Keep only each cell's output for the backward pass and recompute the cell inside it (gradient
+   * checkpointing): far less memory for one more forward pass of compute. Gradients are identical.
+   */
+  readonly recomputeCells?: boolean;
 }
 
 /** One candidate edge into a node: source level j in the previous layer, its resampling and cell. */
@@ -55,6 +61,7 @@ export class SuperNet {
   readonly blocks: number;
   readonly filterMultiplier: number;
   readonly numClasses: number;
+  readonly recomputeCells: boolean;
   /** Cell architecture weights, `[edgeCount(B), 8]`. */
   readonly alpha: tf.Variable<tf.Rank.R2>;
   /** Network architecture weights, `[L, 4, 3]`. */
@@ -72,6 +79,7 @@ export class SuperNet {
     this.blocks = blocks;
     this.filterMultiplier = filterMultiplier;
     this.numClasses = numClasses;
+    this.recomputeCells = options.recomputeCells ?? false;
     const rng = new Rng(seed);
     // DARTS initialises architecture weights at 1e-3 · N(0, 1).
     this.alpha = newVariable(() => tf.tensor2d(rng.normalArray(edgeCount(blocks) * PRIMITIVES.length, 1e-3), [edgeCount(blocks), PRIMITIVES.length]), true);
@@ -131,11 +139,21 @@ export class SuperNet {
       const current = this.nodes[l].map((edges, i) => {
         if (!edges) return undefined;
         const terms = edges.map(({ source, move, resample, cell }) => {
-          const sourceValue = previous[source]!;
-          const hPrev = resample instanceof UpsampleConv ? resample.apply(sourceValue, ctx, sizes[i]) : resample ? resample.apply(sourceValue, ctx) : sourceValue;
-          const hPrevPrev = l === 0 ? stride2 : (beforePrevious[i] ?? hPrev);
+          // Resampling and cell as one function of (source, h_prev_prev if any, α rows).
+          const prevPrev = l === 0 ? stride2 : beforePrevious[i];
+          const edge = (xs: readonly tf.Tensor[], c: ForwardContext) => {
+            const sourceValue = xs[0] as tf.Tensor4D;
+            const hPrev = resample instanceof UpsampleConv ? resample.apply(sourceValue, c, sizes[i]) : resample ? resample.apply(sourceValue, c) : sourceValue;
+            const hPrevPrev = prevPrev ? (xs[1] as tf.Tensor4D) : hPrev;
+            return cell.apply(hPrevPrev, hPrev, xs.slice(prevPrev ? 2 : 1) as tf.Tensor1D[], c);
+          };
+          const inputs = [previous[source]!, ...(prevPrev ? [prevPrev] : []), ...edgeWeights];
+          const output =
+            this.recomputeCells && ctx.training
+              ? recompute(edge, inputs, [...(resample?.trainableVariables() ?? []), ...cell.trainableVariables()], ctx)
+              : edge(inputs, ctx);
           const weight = tf.reshape(tf.slice(betaHat, [l, source, move], [1, 1, 1]), []);
-          return tf.mul(cell.apply(hPrevPrev, hPrev, edgeWeights, ctx), weight) as tf.Tensor4D;
+          return tf.mul(output, weight) as tf.Tensor4D;
         });
         return terms.length === 1 ? terms[0] : tf.addN(terms);
       });

@@ -9,15 +9,16 @@ export function cellSvg(genotype: readonly (readonly [number, string])[], ops: r
   const names = ['h_{k−2}', 'h_{k−1}', ...Array.from({ length: blocks }, (_, b) => `block ${b}`), 'concat'];
   const gap = 96;
   const width = 40 + gap * (names.length - 1) + 40;
-  const baseline = 150;
-  const height = 230;
+  const baseline = 160;
+  const height = 250;
   const x = (node: number) => 40 + gap * node;
   const parts: string[] = [];
   genotype.forEach(([input, op], edge) => {
     const block = Math.floor(edge / 2);
     const [x1, x2] = [x(input), x(block + 2)];
     const up = edge % 2 === 0;
-    const lift = Math.min(130, 22 + (x2 - x1) * 0.28) * (up ? -1 : 0.55);
+    // Arcs of equal span would coincide: stagger their heights by edge so that labels do not overlap.
+    const lift = (Math.min(120, 18 + (x2 - x1) * 0.26) + 14 * (edge % 4)) * (up ? -1 : 0.6);
     const colour = colourOf(Math.max(0, ops.indexOf(op)));
     const midY = baseline + lift * 0.75;
     parts.push(`<path d="M${x1},${baseline} Q${(x1 + x2) / 2},${baseline + lift * 1.5} ${x2},${baseline}" fill="none" stroke="${colour}" stroke-width="2.2" class="cell-edge"><title>${escapeXml(`${names[input]} → ${names[block + 2]}: ${op}`)}</title></path>`);

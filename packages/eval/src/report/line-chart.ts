@@ -26,6 +26,13 @@ export function niceTicks(min: number, max: number, count = 5): number[] {
   return ticks;
 }
 
+/** A tick value with as many decimals as the tick spacing needs (so that neighbours differ). */
+export function tickLabel(value: number, ticks: readonly number[]): string {
+  const step = ticks.length > 1 ? Math.abs(ticks[1] - ticks[0]) : Math.abs(value) || 1;
+  const decimals = Math.max(0, Math.min(8, Math.ceil(-Math.log10(step) - 1e-9) + (step / 10 ** Math.floor(Math.log10(step)) === 2.5 ? 1 : 0)));
+  return value.toFixed(decimals);
+}
+
 /** A static SVG line chart with axes, ticks, markers and a legend. */
 export function lineChart(series: readonly Series[], { title, xLabel, yLabel = '', yRange, width = 460, height = 260 }: LineChartOptions): string {
   const margin = { left: 52, right: 12, top: 28, bottom: 40 };
@@ -43,12 +50,13 @@ export function lineChart(series: readonly Series[], { title, xLabel, yLabel = '
   const sy = (y: number) => margin.top + plotH - ((y - yMin) / (yMax - yMin)) * plotH;
   const parts: string[] = [];
   parts.push(`<text x="${width / 2}" y="16" text-anchor="middle" class="chart-title">${escapeXml(title)}</text>`);
-  for (const t of niceTicks(yMin, yMax)) {
+  const yTicks = niceTicks(yMin, yMax);
+  for (const t of yTicks) {
     parts.push(`<line x1="${margin.left}" x2="${margin.left + plotW}" y1="${sy(t)}" y2="${sy(t)}" class="grid"/>`);
-    parts.push(`<text x="${margin.left - 6}" y="${sy(t) + 4}" text-anchor="end" class="tick">${shortNumber(t)}</text>`);
+    parts.push(`<text x="${margin.left - 6}" y="${sy(t) + 4}" text-anchor="end" class="tick">${tickLabel(t, yTicks)}</text>`);
   }
   const xTicks = xMax - xMin <= 10 && Number.isInteger(xMin) ? Array.from({ length: xMax - xMin + 1 }, (_, i) => xMin + i) : niceTicks(xMin, xMax);
-  for (const t of xTicks) parts.push(`<text x="${sx(t)}" y="${margin.top + plotH + 16}" text-anchor="middle" class="tick">${shortNumber(t)}</text>`);
+  for (const t of xTicks) parts.push(`<text x="${sx(t)}" y="${margin.top + plotH + 16}" text-anchor="middle" class="tick">${tickLabel(t, xTicks)}</text>`);
   parts.push(`<rect x="${margin.left}" y="${margin.top}" width="${plotW}" height="${plotH}" class="frame"/>`);
   parts.push(`<text x="${margin.left + plotW / 2}" y="${height - 6}" text-anchor="middle" class="axis-label">${escapeXml(xLabel)}</text>`);
   if (yLabel) parts.push(`<text transform="translate(12 ${margin.top + plotH / 2}) rotate(-90)" text-anchor="middle" class="axis-label">${escapeXml(yLabel)}</text>`);

@@ -35,8 +35,8 @@ table{border-collapse:collapse}td,th{padding:3px 8px;border-bottom:1px solid #ee
 .cell-node{fill:#f4f4f4;stroke:#888}.cell-node.input{fill:#e8f0fa}.cell-node.output{fill:#fdf0e0}
 .bar{background:#4e79a7;height:10px;display:inline-block;vertical-align:middle}
 .alpha td{width:26px;height:18px;padding:0;text-align:center;font-size:10px}.alpha th{font-size:11px;font-weight:normal;padding:2px 4px}
-figure{margin:0 0 18px}figure img{max-width:100%;image-rendering:pixelated;border:1px solid #ddd}figcaption{color:#666;font-size:12px}
-.predictions{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:14px}
+figure{margin:0 0 18px}figure img{display:block;width:100%;image-rendering:pixelated;border:1px solid #ddd;margin-bottom:4px}figcaption{color:#666;font-size:12px}
+.predictions{display:grid;grid-template-columns:repeat(auto-fill,minmax(480px,1fr));gap:14px}
 `;
 
 const percent = (value: number | null) => (value === null ? '—' : `${(100 * value).toFixed(1)}%`);
@@ -85,8 +85,8 @@ export function renderReport(data: ReportData): string {
   sections.push(`<h2>Network level: the decoded path</h2><p>Path (levels per layer): <code id="path">[${architecture.path.join(', ')}]</code>; lines show β̂ after the last epoch, red is the Viterbi path.</p>${trellisSvg({ layers: data.layers, path: architecture.path, beta: data.alphaBetaHistory[data.alphaBetaHistory.length - 1]?.beta })}`);
   sections.push(`<h2>Cell level: the decoded cell</h2><p>Two strongest inputs per block (F = ${architecture.filterMultiplier} when retrained).</p>${cellSvg(architecture.genotype, data.ops)}`);
   const charts = [
-    lineChart(alphaSeries(data), { title: 'α: mean softmax weight per op', xLabel: 'epoch', yRange: [0, Math.max(0.3, ...alphaSeries(data).flatMap((s) => s.points.map((p) => p[1] ?? 0)))] }),
-    lineChart(betaSeries(data), { title: 'β̂ along the final path', xLabel: 'epoch', yRange: [0, 1] }),
+    lineChart(alphaSeries(data), { title: 'α: mean softmax weight per op (over the edges)', xLabel: 'epoch' }),
+    lineChart(betaSeries(data), { title: 'β̂ of each move of the final path', xLabel: 'epoch' }),
   ];
   sections.push(`<h2>Architecture parameters over the search</h2><div class="charts">${charts.join('')}</div><details><summary>softmax(α) per edge after the last epoch (%)</summary>${alphaTable(data)}</details>`);
   const curves = [

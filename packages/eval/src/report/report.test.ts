@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { niceTicks } from './line-chart.js';
+import { niceTicks, tickLabel } from './line-chart.js';
 import { renderReport, type ReportData } from './render-report.js';
 import { trellisSvg } from './trellis-svg.js';
 
@@ -46,5 +46,9 @@ describe('report', () => {
     expect(niceTicks(0, 1)).toEqual([0, 0.25, 0.5, 0.75, 1]);
     expect(niceTicks(0.13, 0.91)).toEqual([0.2, 0.4, 0.6, 0.8]);
     expect(niceTicks(3, 3)).toEqual([3]);
+    const fine = niceTicks(0.12495, 0.12505);
+    expect(new Set(fine.map((t) => tickLabel(t, fine))).size).toBe(fine.length);
+    expect(niceTicks(0, 1).map((t) => tickLabel(t, niceTicks(0, 1)))).toEqual(['0.00', '0.25', '0.50', '0.75', '1.00']);
+    expect(tickLabel(20, [0, 20, 40])).toBe('20');
   });
 });

@@ -9,8 +9,8 @@ const STRIDES = [4, 8, 16, 32];
  */
 export function trellisSvg({ layers, path, beta }: { layers: number; path: readonly number[]; beta?: readonly (readonly (readonly number[])[])[] }): string {
   const step = Math.max(34, Math.min(70, 640 / (layers + 1)));
-  const rowGap = 52;
-  const left = 70;
+  const rowGap = 56;
+  const left = 104;
   const top = 34;
   const width = left + step * layers + 30;
   const height = top + rowGap * (LEVELS - 1) + 40;

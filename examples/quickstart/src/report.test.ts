@@ -1,0 +1,62 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runQuickstart, type QuickstartResult } from './run-quickstart.js';
+import { QUICKSTART_SETTINGS } from './settings.js';
+
+// Debian's chromium (installed by .ci/run); CHROMIUM_PATH overrides.
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+let result: QuickstartResult;
+let outDir: string;
+beforeAll(async () => {
+  outDir = await mkdtemp(join(tmpdir(), 'adl-quickstart-'));
+  result = await runQuickstart(QUICKSTART_SETTINGS.tiny, outDir, { progress: false, log: () => {} });
+});
+afterAll(() => rm(outDir, { recursive: true, force: true }));
+
+describe('quickstart (tiny sizes)', () => {
+  it('runs every step and leaves the architecture, checkpoints, metrics, predictions and report in one folder', async () => {
+    const files = await readdir(outDir);
+    for (const name of ['architecture.json', 'summary.json', 'report.html', 'search', 'retrain', 'eval', 'data']) expect(files).toContain(name);
+    expect(await readdir(join(outDir, 'retrain', 'best'))).toContain('checkpoint.json');
+    expect(await readdir(join(outDir, 'search'))).toContain('checkpoint.json');
+    expect((await readdir(join(outDir, 'eval', 'predictions'))).filter((f) => f.endsWith('.png'))).toHaveLength(8);
+    const summary = JSON.parse(await readFile(join(outDir, 'summary.json'), 'utf8'));
+    expect(summary.path).toEqual(result.path);
+    expect(summary.eval.miou).toBe(result.miou);
+  });
+
+  it.skipIf(process.env.ADL_SKIP_BROWSER_TESTS === '1')('report.html loads in headless Chromium without console errors and shows the path', async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install chromium), set CHROMIUM_PATH, or ADL_SKIP_BROWSER_TESTS=1`);
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+      const problems: string[] = [];
+      page.on('console', (message) => {
+        if (message.type() === 'error' || message.type() === 'warning') problems.push(`console ${message.type()}: ${message.text()}`);
+      });
+      page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+      page.on('requestfailed', (request) => problems.push(`request failed: ${request.url()}`));
+      await page.goto(pathToFileURL(join(outDir, 'report.html')).href, { waitUntil: 'load' });
+      expect(problems).toEqual([]);
+      expect(await page.locator('svg.trellis').getAttribute('data-path')).toBe(result.path.join(','));
+      expect(await page.locator('svg.trellis .path-edge').count()).toBe(result.path.length);
+      expect(await page.locator('svg.trellis').isVisible()).toBe(true);
+      expect(await page.locator('#path').textContent()).toBe(`[${result.path.join(', ')}]`);
+      expect(await page.locator('svg.cell .cell-edge').count()).toBe(10);
+      expect(await page.locator('svg.chart').count()).toBe(6);
+      const images = await page.locator('img').evaluateAll((elements) => elements.map((img) => (img as unknown as { naturalWidth: number }).naturalWidth));
+      expect(images.length).toBe(4);
+      expect(images.every((width) => width > 0)).toBe(true);
+      await page.screenshot({ path: join(outDir, 'report.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
+  });
+});
