@@ -47,7 +47,7 @@ export async function runQuickstart(settings: QuickstartSettings, outDir: string
   const s = settings.search;
   const searched = await timed('search', () =>
     search(
-      { dataRoot, outDir: searchDir, epochs: s.epochs, warmupEpochs: s.warmupEpochs, stepsPerEpoch: s.stepsPerEpoch, layers: s.layers, filterMultiplier: s.filterMultiplier, crop: s.crop, scale: [0.75, 1.25], valImages: s.valImages, checkpointEvery: 1000, architecture: { lr: s.architectureLr }, recomputeCells: false },
+      { dataRoot, outDir: searchDir, epochs: s.epochs, warmupEpochs: s.warmupEpochs, stepsPerEpoch: s.stepsPerEpoch, layers: s.layers, filterMultiplier: s.filterMultiplier, crop: s.crop, scale: [0.75, 1.25], valImages: s.valImages, checkpointEvery: 1000, architecture: { lr: s.architectureLr }, recompute: false },
       { progress, log: quiet },
     ),
   );

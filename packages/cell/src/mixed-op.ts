@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { addCosts, createOp, PRIMITIVES, ZERO_COST, type Cost, type ForwardContext, type Layer, type Rng } from '@adl/ops';
+import { addCosts, createOp, PRIMITIVES, recompute, ZERO_COST, type Cost, type ForwardContext, type Layer, type Rng } from '@adl/ops';
 
 /**
  * One edge of the search cell (SPEC §3, DARTS): `Σ_k softmax(α_e)_k · op_k(x)` over the 8
@@ -10,12 +10,22 @@ export class MixedOp {
   /** `ops[k]` for k = 1..7 (index 0, `none`, is absent). */
   private readonly ops: readonly (Layer | undefined)[];
 
-  constructor(channels: number, rng: Rng) {
+  /** Gradient checkpointing: keep only input and output for the backward pass, which runs the op again. */
+  readonly recompute: boolean;
+
+  constructor(channels: number, rng: Rng, { recompute = false }: { recompute?: boolean } = {}) {
+    this.recompute = recompute;
     this.ops = PRIMITIVES.map((name) => (name === 'none' ? undefined : createOp(name, { channels, mode: 'search', rng })));
   }
 
   /** `weights`: this edge's softmax(α) row, shape [8]. */
   apply(x: tf.Tensor4D, weights: tf.Tensor1D, ctx: ForwardContext): tf.Tensor4D {
+    if (!this.recompute || !ctx.training) return this.forward(x, weights, ctx);
+    // Its im2col buffers and shifted windows are many times the input: recomputed, not kept.
+    return recompute(([input, w], c) => this.forward(input as tf.Tensor4D, w as tf.Tensor1D, c), [x, weights], this.trainableVariables(), ctx);
+  }
+
+  private forward(x: tf.Tensor4D, weights: tf.Tensor1D, ctx: ForwardContext): tf.Tensor4D {
     const terms: tf.Tensor4D[] = [];
     this.ops.forEach((op, k) => {
       if (op) terms.push(tf.mul(op.apply(x, ctx), tf.slice(weights, [k], [1])));

@@ -8,6 +8,8 @@ export interface SearchCellOptions extends CellInputChannels {
   /** B, blocks per cell (5 in Auto-DeepLab, SPEC §1). */
   readonly blocks?: number;
   readonly rng: Rng;
+  /** Recompute each mixed op in the backward pass (see `MixedOp`). */
+  readonly recompute?: boolean;
 }
 
 /** B = 5 blocks per cell (SPEC §1). */
@@ -30,7 +32,7 @@ export class SearchCell {
     this.blocks = options.blocks ?? DEFAULT_BLOCKS;
     this.channels = options.channels;
     this.inputs = new CellInputs(options, false, options.rng);
-    this.edges = Array.from({ length: edgeCount(this.blocks) }, () => new MixedOp(options.channels, options.rng));
+    this.edges = Array.from({ length: edgeCount(this.blocks) }, () => new MixedOp(options.channels, options.rng, { recompute: options.recompute }));
   }
 
   get outChannels(): number {

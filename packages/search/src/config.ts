@@ -19,8 +19,8 @@ export const SearchConfigSchema = z
     blocks: z.number().int().positive().default(5),
     filterMultiplier: z.number().int().positive().default(8),
     numClasses: z.number().int().positive().default(19),
-    /** Recompute each cell in the backward pass instead of keeping its activations (same gradients, far less memory, ~⅓ more compute). */
-    recomputeCells: z.boolean().default(true),
+    /** Recompute each mixed op in the backward pass instead of keeping its activations (same gradients, far less memory, ~⅓ more compute). */
+    recompute: z.boolean().default(true),
     weights: z
       .object({
         lrMax: z.number().positive().default(0.025),

@@ -88,7 +88,7 @@ export async function search(input: SearchConfigInput, options: SearchOptions = 
   const loaderB = new BatchLoader({ ...loaderOptions, samples: trainB, seed: config.seed + 1 });
   const stepsPerEpoch = Math.min(loaderA.batchesPerEpoch, loaderB.batchesPerEpoch, config.stepsPerEpoch ?? Infinity);
 
-  const net = new SuperNet({ layers: config.layers, blocks: config.blocks, filterMultiplier: config.filterMultiplier, numClasses: config.numClasses, seed: config.seed, recomputeCells: config.recomputeCells });
+  const net = new SuperNet({ layers: config.layers, blocks: config.blocks, filterMultiplier: config.filterMultiplier, numClasses: config.numClasses, seed: config.seed, recompute: config.recompute });
   const weights = net.weightVariables();
   const architecture = net.architectureVariables();
   const sgd = new SgdMomentum(weights, config.weights.momentum, config.weights.weightDecay);

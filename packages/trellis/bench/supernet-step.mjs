@@ -3,7 +3,7 @@
 //
 //   node bench/supernet-step.mjs                       # F = 8, L = 12, batch 2, 321×321, ADL_BACKEND or auto
 //   ADL_BACKEND=cpu node bench/supernet-step.mjs --size 321 --batch 2 --filter 8 --layers 12
-//   node bench/supernet-step.mjs --no-recompute       # keep every activation (the default recomputes each cell in backward)
+//   node bench/supernet-step.mjs --no-recompute       # keep every activation (the default recomputes cells and mixed ops in backward)
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { Rng, selectBackend } from '@adl/ops';
@@ -17,6 +17,8 @@ const { values: args } = parseArgs({
     layers: { type: 'string', default: '12' },
     classes: { type: 'string', default: '19' },
     recompute: { type: 'boolean', default: true },
+    warmup: { type: 'string', default: '0' },
+    runs: { type: 'string', default: '1' },
   },
   allowNegative: true,
 });
@@ -25,9 +27,9 @@ const { backend, kernels } = await selectBackend();
 const ctx = { training: true, kernels };
 const gib = (bytes) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
 
-const net = new SuperNet({ layers, filterMultiplier, numClasses, recomputeCells: args.recompute });
+const net = new SuperNet({ layers, filterMultiplier, numClasses, recompute: args.recompute });
 const { params, multAdds } = net.cost([size, size]);
-console.log(`supernet F=${filterMultiplier} L=${layers}: ${(params / 1e6).toFixed(2)}M weights, ${(multAdds / 1e9).toFixed(1)}B multiply-adds per ${size}×${size} image; backend ${backend}, ${args.recompute ? 'cells recomputed in backward' : 'all activations kept'}`);
+console.log(`supernet F=${filterMultiplier} L=${layers}: ${(params / 1e6).toFixed(2)}M weights, ${(multAdds / 1e9).toFixed(1)}B multiply-adds per ${size}×${size} image; backend ${backend}, ${args.recompute ? 'cells and mixed ops recomputed in backward' : 'all activations kept'}`);
 
 const rng = new Rng(1);
 const image = tf.tensor4d(rng.normalArray(batch * size * size * 3), [batch, size, size, 3]);
@@ -45,17 +47,29 @@ function loss() {
   return value;
 }
 
-for (const [name, optimizer, variables] of [
-  ['weights (SGD, trainA batch)', sgd, net.weightVariables()],
-  ['α, β (Adam, trainB batch)', adam, net.architectureVariables()],
-]) {
-  const start = performance.now();
-  const value = optimizer.minimize(loss, true, variables);
-  const lossValue = (await value.data())[0];
-  value.dispose();
-  console.log(`${name}: ${((performance.now() - start) / 1000).toFixed(1)} s, loss ${lossValue.toFixed(3)}`);
+/** One search step: the weight step, then the architecture step; their times in ms. */
+async function searchStep(log) {
+  const times = [];
+  for (const [name, optimizer, variables] of [
+    ['weights (SGD, trainA batch)', sgd, net.weightVariables()],
+    ['α, β (Adam, trainB batch)', adam, net.architectureVariables()],
+  ]) {
+    const start = performance.now();
+    const value = optimizer.minimize(loss, true, variables);
+    const lossValue = (await value.data())[0];
+    value.dispose();
+    times.push(performance.now() - start);
+    if (log) console.log(`${name}: ${(times[times.length - 1] / 1000).toFixed(1)} s, loss ${lossValue.toFixed(3)}`);
+  }
+  return times;
 }
+
+for (let i = 0; i < Number(args.warmup); i++) await searchStep(false);
+const runs = [];
+for (let i = 0; i < Number(args.runs); i++) runs.push(await searchStep(true));
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
+const stepMs = [median(runs.map((r) => r[0])), median(runs.map((r) => r[1]))];
 const maxRss = process.resourceUsage().maxRSS * 1024;
 console.log(`peak: ${peak.numTensors} live tensors, ${gib(peak.numBytes)} in tensors; process max RSS ${gib(maxRss)}`);
-console.log(JSON.stringify({ backend, recompute: args.recompute, size, batch, filterMultiplier, layers, params, multAdds, peakTensors: peak.numTensors, peakTensorBytes: peak.numBytes, maxRss }));
+console.log(JSON.stringify({ backend, recompute: args.recompute, stepMs: stepMs[0] + stepMs[1], weightStepMs: stepMs[0], architectureStepMs: stepMs[1], size, batch, filterMultiplier, layers, params, multAdds, peakTensors: peak.numTensors, peakTensorBytes: peak.numBytes, maxRss }));
 net.dispose();

@@ -32,10 +32,12 @@ export interface SuperNetOptions {
   readonly numClasses?: number;
   readonly seed?: number;
   /**
-   * Keep only each cell's output for the backward pass and recompute the cell inside it (gradient
-   * checkpointing): far less memory for one more forward pass of compute. Gradients are identical.
+   * Gradient checkpointing on two levels: the forward pass keeps only each cell's inputs and output;
+   * the backward pass recomputes one cell at a time, keeping only its mixed ops' inputs and outputs,
+   * and recomputes each mixed op for its own gradient. Same gradients; memory for the activations of
+   * one mixed op instead of the whole net, for two more forward passes of the cells.
    */
-  readonly recomputeCells?: boolean;
+  readonly recompute?: boolean;
 }
 
 /** One candidate edge into a node: source level j in the previous layer, its resampling and cell. */
@@ -61,7 +63,7 @@ export class SuperNet {
   readonly blocks: number;
   readonly filterMultiplier: number;
   readonly numClasses: number;
-  readonly recomputeCells: boolean;
+  readonly recompute: boolean;
   /** Cell architecture weights, `[edgeCount(B), 8]`. */
   readonly alpha: tf.Variable<tf.Rank.R2>;
   /** Network architecture weights, `[L, 4, 3]`. */
@@ -79,7 +81,7 @@ export class SuperNet {
     this.blocks = blocks;
     this.filterMultiplier = filterMultiplier;
     this.numClasses = numClasses;
-    this.recomputeCells = options.recomputeCells ?? false;
+    this.recompute = options.recompute ?? false;
     const rng = new Rng(seed);
     // DARTS initialises architecture weights at 1e-3 · N(0, 1).
     this.alpha = newVariable(() => tf.tensor2d(rng.normalArray(edgeCount(blocks) * PRIMITIVES.length, 1e-3), [edgeCount(blocks), PRIMITIVES.length]), true);
@@ -100,7 +102,7 @@ export class SuperNet {
           const prevChannels = resample ? nodeChannels(i) : sourceChannels;
           const prevPrevChannels =
             l === 0 ? STEM_CHANNELS[1] : l === 1 && i === 0 ? STEM_CHANNELS[2] : nodeExists(l - 2, i) ? nodeChannels(i) : prevChannels;
-          const cell = new SearchCell({ prevPrevChannels, prevChannels, channels: filterMultiplier * 2 ** i, blocks, rng });
+          const cell = new SearchCell({ prevPrevChannels, prevChannels, channels: filterMultiplier * 2 ** i, blocks, rng, recompute: this.recompute });
           return { source, move: i - source + 1, resample, cell };
         });
       }),
@@ -149,7 +151,7 @@ export class SuperNet {
           };
           const inputs = [previous[source]!, ...(prevPrev ? [prevPrev] : []), ...edgeWeights];
           const output =
-            this.recomputeCells && ctx.training
+            this.recompute && ctx.training
               ? recompute(edge, inputs, [...(resample?.trainableVariables() ?? []), ...cell.trainableVariables()], ctx)
               : edge(inputs, ctx);
           const weight = tf.reshape(tf.slice(betaHat, [l, source, move], [1, 1, 1]), []);

@@ -114,9 +114,9 @@ describe('SuperNet', () => {
     net.dispose();
   });
 
-  it('recomputing cells in the backward pass gives the same loss, gradients and BN statistics, and a flat tensor count', () => {
+  it('recomputing mixed ops in the backward pass gives the same loss, gradients and BN statistics, and a flat tensor count', () => {
     const plain = new SuperNet({ layers: 3, filterMultiplier: 2, numClasses: 3, seed: 5 });
-    const checkpointed = new SuperNet({ layers: 3, filterMultiplier: 2, numClasses: 3, seed: 5, recomputeCells: true });
+    const checkpointed = new SuperNet({ layers: 3, filterMultiplier: 2, numClasses: 3, seed: 5, recompute: true });
     const x = image([2, 16, 16, 3], 4);
     const target = image([2, 16, 16, 3], 5);
     const gradientsOf = (net: SuperNet) =>

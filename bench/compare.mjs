@@ -1,0 +1,95 @@
+// Ours (tfjs) against the PyTorch reference (bench/reference, Debian's python3-torch) at the same
+// configurations, one process per measurement, run one after another on this machine. Prints a
+// Markdown table with the ratio; --json writes every measurement.
+//
+//   pnpm bench:reference                       # all rows
+//   node bench/compare.mjs --only inference --json results.json
+//   PYTHON=/usr/bin/python3 ADL_BACKEND=wasm node bench/compare.mjs
+import { spawnSync } from 'node:child_process';
+import { readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { values: args } = parseArgs({ options: { only: { type: 'string' }, json: { type: 'string' }, runs: { type: 'string', default: '3' } } });
+const python = process.env.PYTHON ?? '/usr/bin/python3';
+const runs = args.runs;
+
+/** The benchmark configurations: what each side runs. */
+const CONFIGS = [
+  {
+    name: 'mixed-op',
+    label: 'mixed op fwd+bwd [2, 40, 80, 80]',
+    ours: () => {
+      const out = join(mkdtempSync(join(tmpdir(), 'adl-bench-')), 'mixed.json');
+      run('node', ['packages/ops/bench/mixed-op-step.mjs', '--shape', '2,40,80,80', '--steps', runs, '--backends', 'wasm', '--kernels', 'portable', '--json', out]);
+      const row = JSON.parse(readFileSync(out, 'utf8')).rows[0];
+      return { medianMs: row.ms, params: null, engine: `tfjs ${row.backend}/${row.kernels}` };
+    },
+    reference: ['mixed-op', '--batch', '2', '--channels', '40', '--size', '80'],
+  },
+  {
+    name: 'search-step',
+    label: 'search step (weights + α/β), supernet L = 4, F = 8, batch 2, 96×96',
+    ours: () => lastJson(run('node', ['packages/trellis/bench/supernet-step.mjs', '--layers', '4', '--size', '96', '--batch', '2', '--warmup', '1', '--runs', runs, '--no-recompute'])),
+    reference: ['search-step', '--layers', '4', '--filter', '8', '--size', '96', '--batch', '2'],
+  },
+  {
+    name: 'search-step-recompute',
+    label: 'the same, recomputing cells and mixed ops in backward (ours only; the reference keeps activations)',
+    ours: () => lastJson(run('node', ['packages/trellis/bench/supernet-step.mjs', '--layers', '4', '--size', '96', '--batch', '2', '--warmup', '1', '--runs', runs])),
+    reference: ['search-step', '--layers', '4', '--filter', '8', '--size', '96', '--batch', '2'],
+  },
+  {
+    name: 'retrain-step',
+    label: 'retrain step autodeeplab-s, batch 2, 129×129',
+    ours: () => lastJson(run('node', ['packages/trellis/bench/fixed-net.mjs', 'retrain-step', '--preset', 'autodeeplab-s', '--size', '129', '--batch', '2', '--runs', runs])),
+    reference: ['retrain-step', '--preset', 'autodeeplab-s', '--size', '129', '--batch', '2'],
+  },
+  {
+    name: 'inference',
+    label: 'inference autodeeplab-s, 1 image 256×512',
+    ours: () => lastJson(run('node', ['packages/trellis/bench/fixed-net.mjs', 'inference', '--preset', 'autodeeplab-s', '--height', '256', '--width', '512', '--runs', runs])),
+    reference: ['inference', '--preset', 'autodeeplab-s', '--height', '256', '--width', '512'],
+  },
+];
+
+function run(command, commandArgs) {
+  const result = spawnSync(command, commandArgs, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (result.status !== 0) throw new Error(`${command} ${commandArgs.join(' ')} failed (${result.status}): ${(result.stderr || result.stdout).slice(-2000)}`);
+  return result.stdout;
+}
+
+function lastJson(stdout) {
+  const line = stdout.trim().split('\n').reverse().find((l) => l.startsWith('{'));
+  const parsed = JSON.parse(line);
+  return { ...parsed, medianMs: parsed.medianMs ?? parsed.stepMs, engine: parsed.engine ?? `tfjs ${parsed.backend}` };
+}
+
+const rows = [];
+for (const config of CONFIGS.filter((c) => !args.only || args.only.split(',').includes(c.name))) {
+  process.stderr.write(`${config.name}: ours … `);
+  let ours;
+  try {
+    ours = config.ours();
+  } catch (error) {
+    ours = { error: error.message.split('\n')[0] };
+  }
+  process.stderr.write(`${ours.medianMs?.toFixed(0) ?? 'failed'} ms; reference … `);
+  const reference = lastJson(run(python, ['bench/reference/bench.py', ...config.reference, '--runs', runs]));
+  process.stderr.write(`${reference.medianMs.toFixed(0)} ms\n`);
+  rows.push({ config: config.name, label: config.label, ours, reference });
+}
+
+console.log(`\n| configuration | ours (ms) | PyTorch (ms) | ours / PyTorch | parameters equal |`);
+console.log('| --- | ---: | ---: | ---: | --- |');
+for (const { label, ours, reference } of rows) {
+  const ratio = ours.medianMs ? `${(ours.medianMs / reference.medianMs).toFixed(1)}×` : '—';
+  const params = ours.params == null ? 'n/a' : ours.params === reference.params ? `yes (${reference.params.toLocaleString('en')})` : `NO: ${ours.params} vs ${reference.params}`;
+  console.log(`| ${label} | ${ours.medianMs?.toFixed(0) ?? `fails: ${ours.error}`} | ${reference.medianMs.toFixed(0)} | ${ratio} | ${params} |`);
+}
+const engines = [...new Set(rows.flatMap((r) => [r.ours.engine, r.reference.engine]).filter(Boolean))];
+console.log(`\nEngines: ${engines.join('; ')}; medians of ${runs} runs after a warm-up run.`);
+if (args.json) writeFileSync(args.json, JSON.stringify(rows, null, 2));

@@ -1,0 +1,59 @@
+// A retraining step (forward + backward + SGD with momentum, batch of square crops) or an inference
+// pass (one image, evaluation mode) of a preset's FixedNet; prints one JSON line.
+//
+//   node bench/fixed-net.mjs retrain-step --preset autodeeplab-s --size 129 --batch 2
+//   node bench/fixed-net.mjs inference --preset autodeeplab-s --height 256 --width 512
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { Rng, selectBackend } from '@adl/ops';
+import { FixedNet, getPreset } from '../dist/index.js';
+
+const { values: args, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    preset: { type: 'string', default: 'autodeeplab-s' },
+    size: { type: 'string', default: '129' },
+    batch: { type: 'string', default: '2' },
+    height: { type: 'string', default: '256' },
+    width: { type: 'string', default: '512' },
+    classes: { type: 'string', default: '19' },
+    warmup: { type: 'string', default: '1' },
+    runs: { type: 'string', default: '3' },
+  },
+});
+const what = positionals[0] ?? 'inference';
+if (what !== 'retrain-step' && what !== 'inference') throw new Error(`expected retrain-step or inference, got ${what}`);
+const [size, batch, height, width, numClasses] = [args.size, args.batch, args.height, args.width, args.classes].map(Number);
+const { backend, kernels } = await selectBackend({ log: null });
+const net = new FixedNet({ architecture: getPreset(args.preset), numClasses });
+const rng = new Rng(1);
+let step;
+if (what === 'retrain-step') {
+  const image = tf.tensor4d(rng.normalArray(batch * size * size * 3), [batch, size, size, 3]);
+  const labels = tf.oneHot(tf.tensor1d(Int32Array.from({ length: batch * size * size }, () => Math.floor(rng.next() * numClasses)), 'int32'), numClasses);
+  const sgd = tf.train.momentum(0.05, 0.9);
+  const ctx = { training: true, kernels };
+  step = async () => {
+    const value = sgd.minimize(() => tf.losses.softmaxCrossEntropy(labels, tf.reshape(net.apply(image, ctx), [-1, numClasses])), true, net.trainableVariables());
+    await value.data();
+    value.dispose();
+  };
+} else {
+  const image = tf.tensor4d(rng.normalArray(height * width * 3), [1, height, width, 3]);
+  const ctx = { training: false, kernels };
+  step = async () => {
+    const logits = tf.tidy(() => net.apply(image, ctx));
+    await logits.data();
+    logits.dispose();
+  };
+}
+for (let i = 0; i < Number(args.warmup); i++) await step();
+const timesMs = [];
+for (let i = 0; i < Number(args.runs); i++) {
+  const start = performance.now();
+  await step();
+  timesMs.push(performance.now() - start);
+}
+const medianMs = [...timesMs].sort((a, b) => a - b)[Math.floor((timesMs.length - 1) / 2)];
+const params = net.trainableVariables().reduce((sum, v) => sum + v.size, 0);
+console.log(JSON.stringify({ engine: `tfjs ${backend}/${kernels.name}`, what, preset: args.preset, params, medianMs, timesMs, maxRssBytes: process.resourceUsage().maxRSS * 1024 }));
