@@ -32,13 +32,7 @@ const CONFIGS = [
   },
   {
     name: 'search-step',
-    label: 'search step (weights + α/β), supernet L = 4, F = 8, batch 2, 96×96',
-    ours: () => lastJson(run('node', ['packages/trellis/bench/supernet-step.mjs', '--layers', '4', '--size', '96', '--batch', '2', '--warmup', '1', '--runs', runs, '--no-recompute'])),
-    reference: ['search-step', '--layers', '4', '--filter', '8', '--size', '96', '--batch', '2'],
-  },
-  {
-    name: 'search-step-recompute',
-    label: 'the same, recomputing cells and mixed ops in backward (ours only; the reference keeps activations)',
+    label: 'search step (weights + α/β), supernet L = 4, F = 8, batch 2, 96×96; ours recomputes cells and mixed ops in backward (without, it needs more than wasm's 4 GB), the reference keeps activations',
     ours: () => lastJson(run('node', ['packages/trellis/bench/supernet-step.mjs', '--layers', '4', '--size', '96', '--batch', '2', '--warmup', '1', '--runs', runs])),
     reference: ['search-step', '--layers', '4', '--filter', '8', '--size', '96', '--batch', '2'],
   },

@@ -17,7 +17,7 @@ const { values: args } = parseArgs({
     shape: { type: 'string', default: '2,40,80,80' },
     steps: { type: 'string', default: '3' },
     backends: { type: 'string', default: 'webgpu,wasm,cpu' },
-    kernels: { type: 'string', default: 'portable,stock' },
+    kernels: { type: 'string', default: 'native,portable,stock' },
     json: { type: 'string' },
     worker: { type: 'string' },
   },

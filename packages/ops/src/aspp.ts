@@ -16,7 +16,9 @@ export class ImagePooling implements Layer {
   apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
     const [batch, height, width] = x.shape;
     const pooled = this.block.apply(tf.mean(x, [1, 2], true) as tf.Tensor4D, ctx);
-    return tf.broadcastTo(pooled, [batch, height, width, pooled.shape[3]]) as tf.Tensor4D;
+    // A product with ones, not broadcastTo: tfjs differentiates broadcastTo as a tile, whose
+    // gradient is one slice per output pixel (289 slices for a 17×17 map).
+    return tf.mul(pooled, tf.ones([batch, height, width, 1])) as tf.Tensor4D;
   }
 
   trainableVariables(): tf.Variable[] {

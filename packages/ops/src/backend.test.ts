@@ -34,7 +34,7 @@ describe('selectBackend', () => {
     const choice = await selectBackend({ backend: 'cpu', log: null });
     expect(choice.backend).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');
-    expect(choice.kernels.name).toBe('portable');
+    expect(choice.kernels.name).toBe('native');
   });
 
   it('ADL_KERNELS forces a kernel set', async () => {
@@ -52,8 +52,8 @@ describe('selectBackend', () => {
     await expect(selectBackend({ backend: 'node-gpu', log: null })).rejects.toThrow(/node-gpu: /);
   });
 
-  it('maps wasm and cpu to the portable kernels, native backends to the stock ones', () => {
-    expect(kernelsFor('wasm').name).toBe('portable');
+  it('maps wasm to the native kernels, cpu to the portable ones, native backends to the stock ones', () => {
+    expect(kernelsFor('wasm').name).toBe('native');
     expect(kernelsFor('cpu').name).toBe('portable');
     expect(kernelsFor('tensorflow').name).toBe('stock');
     expect(kernelsFor('webgpu').name).toBe('stock');

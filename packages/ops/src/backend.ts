@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { KernelSetName, Kernels } from './kernels.js';
 import { portableKernels } from './portable-kernels.js';
 import { stockKernels } from './stock-kernels.js';
+import { nativeKernels } from './native-kernels.js';
 
 /** The compute backends, in the order `auto` tries them. */
 export const BACKENDS = ['node-gpu', 'node', 'webgpu', 'wasm', 'cpu'] as const;
@@ -43,11 +44,12 @@ export class BackendError extends Error {
  * input backprop kernels, and the portable set is also faster on the pure-JS cpu backend.
  */
 export function kernelsFor(tfjsBackend: string): Kernels {
-  return tfjsBackend === 'wasm' || tfjsBackend === 'cpu' ? portableKernels : stockKernels;
+  if (tfjsBackend === 'wasm') return nativeKernels;
+  return tfjsBackend === 'cpu' ? portableKernels : stockKernels;
 }
 
 export function kernelSet(name: KernelSetName): Kernels {
-  return name === 'portable' ? portableKernels : stockKernels;
+  return { portable: portableKernels, native: nativeKernels, stock: stockKernels }[name];
 }
 
 type Loader = (options: SelectBackendOptions, auto: boolean) => Promise<string>;
@@ -183,8 +185,8 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
 function chooseKernels(tfjsBackend: string, option: KernelSetName | 'auto' | undefined): Kernels {
   const forced = process.env.ADL_KERNELS || option;
   if (forced === undefined || forced === 'auto') return kernelsFor(tfjsBackend);
-  if (forced !== 'stock' && forced !== 'portable') {
-    throw new BackendError(`ADL_KERNELS="${forced}" is not one of auto, stock, portable`);
+  if (forced !== 'stock' && forced !== 'portable' && forced !== 'native') {
+    throw new BackendError(`ADL_KERNELS="${forced}" is not one of auto, stock, portable, native`);
   }
   return kernelSet(forced);
 }

@@ -7,6 +7,7 @@ export { Sequential, addCosts, ZERO_COST, type Cost, type ForwardContext, type L
 export { convOutputLength, type ConvGeometry, type KernelSetName, type Kernels } from './kernels.js';
 export { portableKernels } from './portable-kernels.js';
 export { stockKernels } from './stock-kernels.js';
+export { nativeKernels } from './native-kernels.js';
 export { Conv2d, DepthwiseConv2d, heNormal, type Conv2dOptions } from './conv2d.js';
 export { BatchNorm, type BatchNormOptions } from './batch-norm.js';
 export { ConvBnRelu, ReluConvBn, type ConvBlockOptions } from './conv-blocks.js';
@@ -30,7 +31,7 @@ export {
   type DeepLabV3AsppOptions,
   type SearchAsppOptions,
 } from './aspp.js';
-export { bilinearMatrix, resizeBilinear } from './resize-bilinear.js';
+export { bilinearMatrix, resizeBilinear, separableResample } from './resize-bilinear.js';
 export { Stem, STEM_CHANNELS, type StemOutputs } from './stem.js';
 export {
   BACKENDS,

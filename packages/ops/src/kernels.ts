@@ -8,10 +8,11 @@ export interface ConvGeometry {
 }
 
 /**
- * The convolution and pooling primitives every layer is written against. Two sets exist:
- * `stockKernels` (tfjs's own ops; fastest where the backend has every gradient kernel) and
+ * The convolution and pooling primitives every layer is written against. Three sets exist:
+ * `stockKernels` (tfjs's own ops; fastest where the backend has every gradient kernel),
  * `portableKernels` (built from slices, matMul and elementwise ops only, so gradients exist on
- * every backend). `kernelsFor(backendName)` picks one.
+ * every backend) and `nativeKernels` (the backend's forward conv kernels, gradients written as
+ * forward convs: no backprop kernel needed). `kernelsFor(backendName)` picks one.
  */
 export interface Kernels {
   readonly name: KernelSetName;
@@ -27,7 +28,7 @@ export interface Kernels {
   avgPool3x3(x: tf.Tensor4D): tf.Tensor4D;
 }
 
-export type KernelSetName = 'stock' | 'portable';
+export type KernelSetName = 'stock' | 'portable' | 'native';
 
 export function convOutputLength(input: number, kernel: number, geometry: ConvGeometry): number {
   const { stride, dilation, padding } = geometry;

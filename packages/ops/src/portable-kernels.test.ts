@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { portableKernels } from './portable-kernels.js';
 import { stockKernels } from './stock-kernels.js';
+import { nativeKernels } from './native-kernels.js';
 import { seededTensor, TEST_BACKENDS, useBackend } from './testing/backends.js';
 import { checkGradients } from './testing/gradient-check.js';
 import type { Kernels } from './kernels.js';
@@ -37,7 +38,7 @@ describe.each(TEST_BACKENDS)('kernels on %s', (backend) => {
   beforeAll(() => useBackend(backend));
   afterAll(() => useBackend('cpu'));
 
-  const kernelSets: Kernels[] = backend === 'cpu' ? [portableKernels, stockKernels] : [portableKernels];
+  const kernelSets: Kernels[] = backend === 'cpu' ? [portableKernels, stockKernels, nativeKernels] : [portableKernels, nativeKernels];
 
   describe.each(kernelSets.map((k) => [k.name, k] as const))('%s', (_name, kernels) => {
     it.each(convCases)('conv2d k%i stride %i dilation %i pad %i at %i×%i equals tf.conv2d', async (k, s, d, p, h, w) => {
@@ -87,13 +88,15 @@ describe.each(TEST_BACKENDS)('kernels on %s', (backend) => {
       expect(values[0]).toBeCloseTo((at(0, 0, 0) + at(0, 1, 0) + at(1, 0, 0) + at(1, 1, 0)) / 4, 5);
     });
 
-    it('conv2d gradients (stride 2, dilation 2) match finite differences', () => {
-      for (const geometry of [
-        { stride: 2, dilation: 1, padding: 1 },
-        { stride: 1, dilation: 2, padding: 2 },
-      ]) {
+    it('conv2d gradients (stride 2, dilation 2, unpadded, 1×1 stride 2) match finite differences', () => {
+      for (const [kernel, geometry] of [
+        [3, { stride: 2, dilation: 1, padding: 1 }],
+        [3, { stride: 1, dilation: 2, padding: 2 }],
+        [3, { stride: 2, dilation: 1, padding: 0 }],
+        [1, { stride: 2, dilation: 1, padding: 0 }],
+      ] as const) {
         const x = tf.variable(seededTensor([2, 7, 6, 3], 9)) as tf.Variable<tf.Rank.R4>;
-        const f = tf.variable(seededTensor([3, 3, 3, 2], 10)) as tf.Variable<tf.Rank.R4>;
+        const f = tf.variable(seededTensor([kernel, kernel, 3, 2], 10)) as tf.Variable<tf.Rank.R4>;
         const r = seededTensor([2, 7, 6, 2], 11);
         checkGradients(() => {
           const y = kernels.conv2d(x, f, geometry);

@@ -26,19 +26,22 @@ export function bilinearMatrix(outLength: number, inLength: number): Float32Arra
  * wasm; this form has exact gradients on every backend.
  */
 export function resizeBilinear(x: tf.Tensor4D, size: Size): tf.Tensor4D {
-  const [batch, height, width, channels] = x.shape;
+  const [, height, width] = x.shape;
   const [outHeight, outWidth] = size;
   if (height === outHeight && width === outWidth) return x;
+  return separableResample(x, bilinearMatrix(outHeight, height), bilinearMatrix(outWidth, width), size);
+}
+
+/**
+ * `out[n, i, j, c] = Σ_{y, x} rows[i, y] · columns[j, x] · x[n, y, x, c]`: a resampling that acts on
+ * rows and columns separately, as two matrix products (fast on every backend, exact gradients).
+ */
+export function separableResample(x: tf.Tensor4D, rowMatrix: Float32Array, columnMatrix: Float32Array, [outHeight, outWidth]: Size): tf.Tensor4D {
+  const [batch, height, width, channels] = x.shape;
   // Rows: [H, N·W·C] → [H', N·W·C].
-  const rows = matMul(
-    tf.tensor2d(bilinearMatrix(outHeight, height), [outHeight, height]),
-    tf.reshape(tf.transpose(x, [1, 0, 2, 3]), [height, batch * width * channels]),
-  );
+  const rows = matMul(tf.tensor2d(rowMatrix, [outHeight, height]), tf.reshape(tf.transpose(x, [1, 0, 2, 3]), [height, batch * width * channels]));
   // Columns: [W, H'·N·C] → [W', H'·N·C].
   const byColumn = tf.transpose(tf.reshape(rows, [outHeight, batch, width, channels]), [2, 0, 1, 3]);
-  const columns = matMul(
-    tf.tensor2d(bilinearMatrix(outWidth, width), [outWidth, width]),
-    tf.reshape(byColumn, [width, outHeight * batch * channels]),
-  );
+  const columns = matMul(tf.tensor2d(columnMatrix, [outWidth, width]), tf.reshape(byColumn, [width, outHeight * batch * channels]));
   return tf.transpose(tf.reshape(columns, [outWidth, outHeight, batch, channels]), [2, 1, 0, 3]);
 }

@@ -1,32 +1,29 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Size } from './layer.js';
 import { StatelessLayer } from './simple-layers.js';
+import { separableResample } from './resize-bilinear.js';
 
 /** Size after keeping every other row and column: ⌈n / 2⌉. */
 export function halfSize([height, width]: Size): Size {
   return [Math.ceil(height / 2), Math.ceil(width / 2)];
 }
 
+/** `[⌈n/2⌉, n]` with a 1 at (i, 2i): picks every other index. */
+function everyOther(length: number): Float32Array {
+  const out = Math.ceil(length / 2);
+  const matrix = new Float32Array(out * length);
+  for (let i = 0; i < out; i++) matrix[i * length + 2 * i] = 1;
+  return matrix;
+}
+
 /**
  * Keeps rows and columns 0, 2, 4, …: a stride-1 "same" convolution or pool followed by this equals
- * the stride-2 one with symmetric padding. Written with pad and reshape so gradients exist everywhere.
+ * the stride-2 one with symmetric padding. Two selection-matrix products (exact): a strided slice
+ * has no gradient in tfjs, and a pad-reshape-slice of 6-D tensors is slow on wasm.
  */
 export function subsample2(x: tf.Tensor4D): tf.Tensor4D {
-  const [batch, height, width, channels] = x.shape;
-  const [outHeight, outWidth] = halfSize([height, width]);
-  const even = tf.pad(x, [
-    [0, 0],
-    [0, 2 * outHeight - height],
-    [0, 2 * outWidth - width],
-    [0, 0],
-  ]);
-  const phased = tf.reshape(even, [batch, outHeight, 2, outWidth, 2, channels]);
-  return tf.reshape(tf.slice(phased, [0, 0, 0, 0, 0, 0], [batch, outHeight, 1, outWidth, 1, channels]), [
-    batch,
-    outHeight,
-    outWidth,
-    channels,
-  ]);
+  const [, height, width] = x.shape;
+  return separableResample(x, everyOther(height), everyOther(width), halfSize([height, width]));
 }
 
 export class Subsample2 extends StatelessLayer {

@@ -133,7 +133,7 @@ export class SuperNet {
     const sizes = levelSizes([height, width]);
     const edgeWeights = tf.unstack(tf.softmax(this.alpha)) as tf.Tensor1D[];
     const betaHat = this.betaHat();
-    const { stride2, stride4 } = this.stem.apply(image, ctx);
+    const { stride2, stride4 } = this.applyStem(image, ctx);
     // The stem's stride-4 output is node (−1, 0); its stride-2 output is h_prev_prev of layer 0.
     let previous: (tf.Tensor4D | undefined)[] = [stride4];
     let beforePrevious: (tf.Tensor4D | undefined)[] = [];
@@ -162,8 +162,20 @@ export class SuperNet {
       beforePrevious = previous;
       previous = current;
     }
-    const logits = this.heads.map((head, i) => resizeBilinear(head.apply(previous[i]!, ctx), [height, width]));
+    const logits = this.heads.map((head, i) => {
+      const headLogits = (xs: readonly tf.Tensor[], c: ForwardContext) => resizeBilinear(head.apply(xs[0] as tf.Tensor4D, c), [height, width]);
+      return this.recompute && ctx.training ? recompute(headLogits, [previous[i]!], head.trainableVariables(), ctx) : headLogits([previous[i]!], ctx);
+    });
     return logits.length === 1 ? logits[0] : tf.addN(logits);
+  }
+
+  /** The stem; with `recompute`, its two halves are recomputed in the backward pass too. */
+  private applyStem(image: tf.Tensor4D, ctx: ForwardContext): { stride2: tf.Tensor4D; stride4: tf.Tensor4D } {
+    if (!this.recompute || !ctx.training) return this.stem.apply(image, ctx);
+    const [first, second, third] = this.stem.convs;
+    const stride2 = recompute(([x], c) => second.apply(first.apply(x as tf.Tensor4D, c), c), [image], [...first.trainableVariables(), ...second.trainableVariables()], ctx);
+    const stride4 = recompute(([x], c) => third.apply(x as tf.Tensor4D, c), [stride2], third.trainableVariables(), ctx);
+    return { stride2, stride4 };
   }
 
   /** Network weights: the SGD step of search updates these (SPEC §5). */
