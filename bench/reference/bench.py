@@ -19,16 +19,21 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from autodeeplab_reference import PRIMITIVES, FixedNet, MixedOp, SuperNet, count_parameters  # noqa: E402
 
-PRESETS = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'packages', 'trellis', 'src', 'presets.json')
+HERE = os.path.dirname(os.path.abspath(__file__))
+# In the repository, or next to this folder in the bundle that bench/gpu/prepare.sh packs.
+PRESETS = next(p for p in (os.path.join(HERE, '..', '..', 'packages', 'trellis', 'src', 'presets.json'), os.path.join(HERE, '..', 'presets.json')) if os.path.exists(p))
 
 
-def timed(step, warmup, runs):
+def timed(step, warmup, runs, device):
+    sync = torch.cuda.synchronize if device.startswith('cuda') else (lambda: None)
     for _ in range(warmup):
         step()
+    sync()
     times = []
     for _ in range(runs):
         start = time.perf_counter()
         step()
+        sync()
         times.append((time.perf_counter() - start) * 1000)
     return statistics.median(times), times
 
@@ -54,16 +59,18 @@ def main():
     parser.add_argument('--filter', type=int, default=8)
     parser.add_argument('--classes', type=int, default=19)
     parser.add_argument('--preset', default='autodeeplab-s')
+    parser.add_argument('--device', default='cpu', help='cpu or cuda')
     args = parser.parse_args()
+    dev = torch.device(args.device)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     n, c = args.batch, args.classes
-    result = {'engine': f'pytorch {torch.__version__} cpu', 'threads': args.threads, 'what': args.what}
+    result = {'engine': f'pytorch {torch.__version__} {args.device}', 'threads': args.threads, 'what': args.what}
 
     if args.what == 'mixed-op':
-        op = MixedOp(args.channels)
-        alpha = torch.zeros(len(PRIMITIVES), requires_grad=True)
-        x = torch.randn(n, args.channels, args.size, args.size)
+        op = MixedOp(args.channels).to(dev)
+        alpha = torch.zeros(len(PRIMITIVES), requires_grad=True, device=dev)
+        x = torch.randn(n, args.channels, args.size, args.size, device=dev)
 
         def step():
             op.zero_grad()
@@ -71,11 +78,11 @@ def main():
             op(x, F.softmax(alpha, 0)).square().mean().backward()
         params = count_parameters(op.parameters())
     elif args.what == 'search-step':
-        net = SuperNet(args.layers, 5, args.filter, c)
+        net = SuperNet(args.layers, 5, args.filter, c).to(dev)
         sgd = torch.optim.SGD(net.weight_parameters(), lr=0.025, momentum=0.9, weight_decay=3e-4)
         adam = torch.optim.Adam(net.architecture_parameters(), lr=3e-3, betas=(0.9, 0.999), weight_decay=1e-3)
-        xa, xb = torch.randn(n, 3, args.size, args.size), torch.randn(n, 3, args.size, args.size)
-        ya, yb = torch.randint(0, c, (n, args.size, args.size)), torch.randint(0, c, (n, args.size, args.size))
+        xa, xb = torch.randn(n, 3, args.size, args.size, device=dev), torch.randn(n, 3, args.size, args.size, device=dev)
+        ya, yb = torch.randint(0, c, (n, args.size, args.size), device=dev), torch.randint(0, c, (n, args.size, args.size), device=dev)
 
         def step():
             for optimizer, x, y in ((sgd, xa, ya), (adam, xb, yb)):
@@ -85,9 +92,9 @@ def main():
         params = count_parameters(net.weight_parameters())
         result.update(layers=args.layers, filterMultiplier=args.filter)
     elif args.what == 'retrain-step':
-        net = fixed_net(args.preset, c)
+        net = fixed_net(args.preset, c).to(dev)
         sgd = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9, weight_decay=4e-5)
-        x, y = torch.randn(n, 3, args.size, args.size), torch.randint(0, c, (n, args.size, args.size))
+        x, y = torch.randn(n, 3, args.size, args.size, device=dev), torch.randint(0, c, (n, args.size, args.size), device=dev)
 
         def step():
             sgd.zero_grad()
@@ -96,8 +103,8 @@ def main():
         params = count_parameters(net.parameters())
         result.update(preset=args.preset)
     else:
-        net = fixed_net(args.preset, c).eval()
-        x = torch.randn(1, 3, args.height, args.width)
+        net = fixed_net(args.preset, c).to(dev).eval()
+        x = torch.randn(1, 3, args.height, args.width, device=dev)
 
         def step():
             with torch.no_grad():
@@ -105,8 +112,10 @@ def main():
         params = count_parameters(net.parameters())
         result.update(preset=args.preset, height=args.height, width=args.width)
 
-    median, times = timed(step, args.warmup, args.runs)
+    median, times = timed(step, args.warmup, args.runs, args.device)
     result.update(params=params, medianMs=median, timesMs=times, maxRssBytes=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+    if args.device.startswith('cuda'):
+        result.update(peakGpuBytes=torch.cuda.max_memory_allocated())
     print(json.dumps(result))
 
 

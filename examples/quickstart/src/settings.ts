@@ -20,8 +20,8 @@ export interface QuickstartSettings {
 export const QUICKSTART_SETTINGS: Record<'full' | 'tiny', QuickstartSettings> = {
   full: {
     images: { train: 16, val: 4, height: 128, width: 256 },
-    search: { epochs: 4, warmupEpochs: 1, stepsPerEpoch: 2, layers: 3, filterMultiplier: 2, crop: 32, valImages: 1, architectureLr: 0.03 },
-    retrain: { filterMultiplier: 8, asppChannels: 32, asppRates: [2, 4, 6], iterations: 30, evalEvery: 10, batchSize: 4, crop: 128, lr: 0.05 },
+    search: { epochs: 6, warmupEpochs: 2, stepsPerEpoch: 3, layers: 4, filterMultiplier: 2, crop: 32, valImages: 1, architectureLr: 0.03 },
+    retrain: { filterMultiplier: 8, asppChannels: 32, asppRates: [2, 4, 6], iterations: 100, evalEvery: 25, batchSize: 4, crop: 128, lr: 0.05 },
     eval: { scales: [0.75, 1, 1.25], flip: true, imagesWritten: 4 },
   },
   tiny: {
