@@ -24,7 +24,7 @@ const CONFIGS = [
     label: 'mixed op fwd+bwd [2, 40, 80, 80]',
     ours: () => {
       const out = join(mkdtempSync(join(tmpdir(), 'adl-bench-')), 'mixed.json');
-      run('node', ['packages/ops/bench/mixed-op-step.mjs', '--shape', '2,40,80,80', '--steps', runs, '--backends', 'wasm', '--kernels', 'portable', '--json', out]);
+      run('node', ['packages/ops/bench/mixed-op-step.mjs', '--shape', '2,40,80,80', '--steps', runs, '--backends', 'wasm', '--kernels', process.env.ADL_KERNELS ?? 'native', '--json', out]);
       const row = JSON.parse(readFileSync(out, 'utf8')).rows[0];
       return { medianMs: row.ms, params: null, engine: `tfjs ${row.backend}/${row.kernels}` };
     },
@@ -32,7 +32,7 @@ const CONFIGS = [
   },
   {
     name: 'search-step',
-    label: 'search step (weights + α/β), supernet L = 4, F = 8, batch 2, 96×96; ours recomputes cells and mixed ops in backward (without, it needs more than wasm's 4 GB), the reference keeps activations',
+    label: 'search step (weights + α/β), supernet L = 4, F = 8, batch 2, 96×96; ours recomputes cells and mixed ops in backward (without, it needs more than the 4 GB wasm heap), the reference keeps activations',
     ours: () => lastJson(run('node', ['packages/trellis/bench/supernet-step.mjs', '--layers', '4', '--size', '96', '--batch', '2', '--warmup', '1', '--runs', runs])),
     reference: ['search-step', '--layers', '4', '--filter', '8', '--size', '96', '--batch', '2'],
   },

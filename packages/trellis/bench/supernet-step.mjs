@@ -71,5 +71,5 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor((values.
 const stepMs = [median(runs.map((r) => r[0])), median(runs.map((r) => r[1]))];
 const maxRss = process.resourceUsage().maxRSS * 1024;
 console.log(`peak: ${peak.numTensors} live tensors, ${gib(peak.numBytes)} in tensors; process max RSS ${gib(maxRss)}`);
-console.log(JSON.stringify({ backend, recompute: args.recompute, stepMs: stepMs[0] + stepMs[1], weightStepMs: stepMs[0], architectureStepMs: stepMs[1], size, batch, filterMultiplier, layers, params, multAdds, peakTensors: peak.numTensors, peakTensorBytes: peak.numBytes, maxRss }));
+console.log(JSON.stringify({ engine: `tfjs ${backend}/${kernels.name}`, backend, recompute: args.recompute, stepMs: stepMs[0] + stepMs[1], weightStepMs: stepMs[0], architectureStepMs: stepMs[1], size, batch, filterMultiplier, layers, params, multAdds, peakTensors: peak.numTensors, peakTensorBytes: peak.numBytes, maxRss }));
 net.dispose();
