@@ -17,7 +17,16 @@ for pkg in webgpu @tensorflow/tfjs-backend-webgpu; do
   mkdir -p "$out/stage/app/node_modules/$(dirname "$pkg")"
   cp -rL "node_modules/.pnpm/node_modules/$pkg" "$out/stage/app/node_modules/$pkg" 2>/dev/null || cp -rL "packages/ops/node_modules/$pkg" "$out/stage/app/node_modules/$pkg"
 done
+# tfjs is a peer dependency: link the deployed copy (one tfjs-core instance for every package) where
+# the bench scripts and the WebGPU backend resolve it.
+for pkg in tfjs tfjs-core tfjs-backend-wasm; do
+  ln -s "../.pnpm/node_modules/@tensorflow/$pkg" "$out/stage/app/node_modules/@tensorflow/$pkg"
+done
 cp -r bench/reference packages/trellis/src/presets.json bench/gpu/run.sh "$out/stage/"
+# Fit the 64 MiB a device run can carry: Dawn for linux-x64 only, no source maps or browser bundles.
+find "$out/stage/app/node_modules/webgpu/dist" -mindepth 1 -maxdepth 1 ! -name linux-x64 -exec rm -rf {} +
+find "$out/stage/app/node_modules" -name '*.map' -delete
+find "$out/stage/app/node_modules" -path '*/@tensorflow/*/dist/*' \( -name '*.min.js' -o -name '*.es2017.js' -o -name '*.fesm.js' \) -delete
 tar -C "$out/stage" -cJf "$out/adl-gpu-bench.tar.xz" .
 rm -rf "$out/stage"
 ls -l "$out/adl-gpu-bench.tar.xz"
