@@ -9,21 +9,28 @@ export function cellSvg(genotype: readonly (readonly [number, string])[], ops: r
   const names = ['h_{k−2}', 'h_{k−1}', ...Array.from({ length: blocks }, (_, b) => `block ${b}`), 'concat'];
   const gap = 96;
   const width = 40 + gap * (names.length - 1) + 40;
-  const baseline = 160;
-  const height = 250;
+  const baseline = 190;
+  const height = 300;
   const x = (node: number) => 40 + gap * node;
   const parts: string[] = [];
+  const labels: { x: number; y: number; width: number; up: boolean; text: string; colour: string }[] = [];
   genotype.forEach(([input, op], edge) => {
     const block = Math.floor(edge / 2);
     const [x1, x2] = [x(input), x(block + 2)];
     const up = edge % 2 === 0;
-    // Arcs of equal span would coincide: stagger their heights by edge so that labels do not overlap.
+    // Arcs of equal span would coincide: stagger their heights by edge.
     const lift = (Math.min(120, 18 + (x2 - x1) * 0.26) + 14 * (edge % 4)) * (up ? -1 : 0.6);
     const colour = colourOf(Math.max(0, ops.indexOf(op)));
-    const midY = baseline + lift * 0.75;
     parts.push(`<path d="M${x1},${baseline} Q${(x1 + x2) / 2},${baseline + lift * 1.5} ${x2},${baseline}" fill="none" stroke="${colour}" stroke-width="2.2" class="cell-edge"><title>${escapeXml(`${names[input]} → ${names[block + 2]}: ${op}`)}</title></path>`);
-    parts.push(`<text x="${(x1 + x2) / 2}" y="${midY + (up ? -3 : 11)}" text-anchor="middle" class="edge-label" fill="${colour}">${escapeXml(op)}</text>`);
+    labels.push({ x: (x1 + x2) / 2, y: baseline + lift * 0.75 + (up ? -3 : 11), width: 6.2 * op.length, up, text: op, colour });
   });
+  // Move a label away from the baseline while it overlaps one placed before it.
+  const placed: typeof labels = [];
+  for (const label of labels) {
+    while (placed.some((other) => Math.abs(other.x - label.x) < (other.width + label.width) / 2 + 4 && Math.abs(other.y - label.y) < 12)) label.y += label.up ? -12 : 12;
+    placed.push(label);
+    parts.push(`<text x="${label.x}" y="${label.y}" text-anchor="middle" class="edge-label" fill="${label.colour}">${escapeXml(label.text)}</text>`);
+  }
   for (let b = 0; b < blocks; b++) {
     parts.push(`<line x1="${x(b + 2)}" y1="${baseline}" x2="${x(names.length - 1)}" y2="${baseline}" stroke="#bbb" stroke-dasharray="3 3"/>`);
   }
