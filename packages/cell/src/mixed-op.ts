@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { addCosts, createOp, PRIMITIVES, recompute, ZERO_COST, type Cost, type ForwardContext, type Layer, type Rng } from '@adl/ops';
+import { addCosts, createOp, maybeRecompute, PRIMITIVES, ZERO_COST, type Cost, type ForwardContext, type Layer, type Rng } from '@adl/ops';
 
 /**
  * One edge of the search cell (SPEC §3, DARTS): `Σ_k softmax(α_e)_k · op_k(x)` over the 8
@@ -20,9 +20,8 @@ export class MixedOp {
 
   /** `weights`: this edge's softmax(α) row, shape [8]. */
   apply(x: tf.Tensor4D, weights: tf.Tensor1D, ctx: ForwardContext): tf.Tensor4D {
-    if (!this.recompute || !ctx.training) return this.forward(x, weights, ctx);
-    // Its im2col buffers and shifted windows are many times the input: recomputed, not kept.
-    return recompute(([input, w], c) => this.forward(input as tf.Tensor4D, w as tf.Tensor1D, c), [x, weights], this.trainableVariables(), ctx);
+    // The activations of its 7 ops are many times its input: recomputed, not kept.
+    return maybeRecompute(this.recompute, ([input, w], c) => this.forward(input as tf.Tensor4D, w as tf.Tensor1D, c), [x, weights], this.trainableVariables(), ctx);
   }
 
   private forward(x: tf.Tensor4D, weights: tf.Tensor1D, ctx: ForwardContext): tf.Tensor4D {

@@ -13,6 +13,7 @@ export {
 export { DatasetError } from './dataset-error.js';
 export { listSplit, imageFileOf, labelFileOf, SPLITS, IMAGE_SUFFIX, LABEL_SUFFIX, type CityscapesSample, type Split } from './layout.js';
 export { readPng, writePng, type RasterImage } from './png.js';
+export { writeFileAtomic } from './atomic-write.js';
 export { loadSample, type LoadedSample } from './load-sample.js';
 export {
   augment,

@@ -1,6 +1,5 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import sharp from 'sharp';
+import { writeFileAtomic } from './atomic-write.js';
 
 /** A decoded image: `channels` interleaved 8-bit samples per pixel, row by row. */
 export interface RasterImage {
@@ -30,8 +29,5 @@ export async function writePng(path: string, image: RasterImage): Promise<void> 
     .toColourspace(channels === 1 ? 'b-w' : 'srgb')
     .png({ compressionLevel: 6 })
     .toBuffer();
-  await mkdir(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, encoded);
-  await rename(temporary, path);
+  await writeFileAtomic(path, encoded);
 }

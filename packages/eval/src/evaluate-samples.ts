@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { loadSample, writePng, type CityscapesSample } from '@adl/data-cityscapes';
+import { loadSample, writeFileAtomic, writePng, type CityscapesSample } from '@adl/data-cityscapes';
 import { ConfusionMatrix, type SegmentationMetrics } from './confusion-matrix.js';
 import { blend, colorizeTrainIds, sideBySide, trainIdsToLabelIds } from './colorize.js';
 import { iouTableJson, iouTableMarkdown } from './iou-table.js';
@@ -40,12 +39,6 @@ export interface EvaluationReport {
   readonly files: PredictionFiles[];
 }
 
-async function writeTextAtomic(path: string, text: string): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, text);
-  await rename(temporary, path);
-}
-
 /**
  * Predicts every sample's full image (see `predictTrainIds`), scores it against its label in one
  * confusion matrix and, with `outDir`, writes per image `<name>_labelIds.png`, `_color.png`,
@@ -76,10 +69,9 @@ export async function evaluateSamples(model: InferenceModel, samples: readonly C
   const metrics = matrix.metrics();
   const report: EvaluationReport = { metrics, images: samples.length, msPerImage: (performance.now() - started) / Math.max(samples.length, 1), scales, flip, files };
   if (outDir) {
-    await mkdir(outDir, { recursive: true });
     const table = iouTableJson(metrics, classNames);
-    await writeTextAtomic(join(outDir, 'metrics.json'), `${JSON.stringify({ ...table, images: report.images, msPerImage: report.msPerImage, scales, flip }, null, 2)}\n`);
-    await writeTextAtomic(join(outDir, 'iou.md'), `${iouTableMarkdown(metrics, classNames)}\n`);
+    await writeFileAtomic(join(outDir, 'metrics.json'), `${JSON.stringify({ ...table, images: report.images, msPerImage: report.msPerImage, scales, flip }, null, 2)}\n`);
+    await writeFileAtomic(join(outDir, 'iou.md'), `${iouTableMarkdown(metrics, classNames)}\n`);
   }
   return report;
 }

@@ -2,7 +2,7 @@ export { PRIMITIVES, isOpName, type OpName } from './primitives.js';
 export { OPS, createOp, ATROUS_RATE, type OpFactory, type OpMode, type OpOptions } from './ops-table.js';
 export { Rng } from './rng.js';
 export { newVariable } from './new-variable.js';
-export { recompute } from './recompute.js';
+export { maybeRecompute, recompute } from './recompute.js';
 export { Sequential, addCosts, ZERO_COST, type Cost, type ForwardContext, type Layer, type Size } from './layer.js';
 export { convOutputLength, type ConvGeometry, type KernelSetName, type Kernels } from './kernels.js';
 export { portableKernels } from './portable-kernels.js';

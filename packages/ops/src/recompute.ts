@@ -43,3 +43,14 @@ export function recompute(
   });
   return run(...sources) as tf.Tensor4D;
 }
+
+/** `recompute(f, …)` when `enabled` and training (evaluation keeps nothing for a backward pass); else `f` as is. */
+export function maybeRecompute(
+  enabled: boolean,
+  f: (inputs: readonly tf.Tensor[], ctx: ForwardContext) => tf.Tensor4D,
+  inputs: readonly tf.Tensor[],
+  variables: readonly tf.Variable[],
+  ctx: ForwardContext,
+): tf.Tensor4D {
+  return enabled && ctx.training ? recompute(f, inputs, variables, ctx) : f(inputs, ctx);
+}

@@ -1,7 +1,7 @@
 import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '@adl/data-cityscapes';
 
 export const CHECKPOINT_MANIFEST = 'checkpoint.json';
 

@@ -7,7 +7,7 @@ export { trainStep, NonFiniteLossError, type SegmentationModel, type GradientOpt
 export { evaluateModel } from './evaluate.js';
 export { saveCheckpoint, restoreCheckpoint, readCheckpointManifest, CheckpointError, CHECKPOINT_MANIFEST, type VariableGroups } from './checkpoint.js';
 export { createProgress, type Progress, type ProgressUpdate } from './progress.js';
-export { writeFileAtomic } from './atomic-write.js';
+export { writeFileAtomic } from '@adl/data-cityscapes';
 export { retrain, resolveArchitecture, type EvaluationRecord, type RetrainResult } from './retrain.js';
 export { RetrainConfigSchema, parseRetrainConfig, type RetrainConfig, type RetrainConfigInput } from './retrain-config.js';
 export { readAlphaBeta, type AlphaBeta } from './read-alpha-beta.js';

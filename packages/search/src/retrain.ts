@@ -1,9 +1,8 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { BatchLoader, DEFAULT_AUGMENT, listSplit, type LoaderPosition } from '@adl/data-cityscapes';
+import { BatchLoader, DEFAULT_AUGMENT, listSplit, writeFileAtomic, type LoaderPosition } from '@adl/data-cityscapes';
 import { selectBackend } from '@adl/ops';
 import { FixedNet, getPreset, PRESET_NAMES, readArchitectureFile, type Architecture } from '@adl/trellis';
-import { writeFileAtomic } from './atomic-write.js';
 import { batchTensors } from './batch-tensors.js';
 import { readCheckpointManifest, restoreCheckpoint, saveCheckpoint, type VariableGroups } from './checkpoint.js';
 import { evaluateModel } from './evaluate.js';

@@ -1,10 +1,9 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { BatchLoader, DEFAULT_AUGMENT, listSplit, splitTrainAB, type LoaderPosition } from '@adl/data-cityscapes';
+import { BatchLoader, DEFAULT_AUGMENT, listSplit, splitTrainAB, writeFileAtomic, type LoaderPosition } from '@adl/data-cityscapes';
 import { decodeCell, decodePath, type GenotypeEdge } from '@adl/decode';
 import { PRIMITIVES, selectBackend } from '@adl/ops';
 import { SuperNet, type Architecture } from '@adl/trellis';
-import { writeFileAtomic } from './atomic-write.js';
 import { batchTensors } from './batch-tensors.js';
 import { readCheckpointManifest, restoreCheckpoint, saveCheckpoint, type VariableGroups } from './checkpoint.js';
 import { parseSearchConfig, type SearchConfig, type SearchConfigInput } from './config.js';

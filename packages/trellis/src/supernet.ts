@@ -5,8 +5,8 @@ import {
   addCosts,
   Downsample,
   newVariable,
+  maybeRecompute,
   PRIMITIVES,
-  recompute,
   resizeBilinear,
   Rng,
   SearchAspp,
@@ -150,10 +150,7 @@ export class SuperNet {
             return cell.apply(hPrevPrev, hPrev, xs.slice(prevPrev ? 2 : 1) as tf.Tensor1D[], c);
           };
           const inputs = [previous[source]!, ...(prevPrev ? [prevPrev] : []), ...edgeWeights];
-          const output =
-            this.recompute && ctx.training
-              ? recompute(edge, inputs, [...(resample?.trainableVariables() ?? []), ...cell.trainableVariables()], ctx)
-              : edge(inputs, ctx);
+          const output = maybeRecompute(this.recompute, edge, inputs, [...(resample?.trainableVariables() ?? []), ...cell.trainableVariables()], ctx);
           const weight = tf.reshape(tf.slice(betaHat, [l, source, move], [1, 1, 1]), []);
           return tf.mul(output, weight) as tf.Tensor4D;
         });
@@ -164,17 +161,16 @@ export class SuperNet {
     }
     const logits = this.heads.map((head, i) => {
       const headLogits = (xs: readonly tf.Tensor[], c: ForwardContext) => resizeBilinear(head.apply(xs[0] as tf.Tensor4D, c), [height, width]);
-      return this.recompute && ctx.training ? recompute(headLogits, [previous[i]!], head.trainableVariables(), ctx) : headLogits([previous[i]!], ctx);
+      return maybeRecompute(this.recompute, headLogits, [previous[i]!], head.trainableVariables(), ctx);
     });
     return logits.length === 1 ? logits[0] : tf.addN(logits);
   }
 
   /** The stem; with `recompute`, its two halves are recomputed in the backward pass too. */
   private applyStem(image: tf.Tensor4D, ctx: ForwardContext): { stride2: tf.Tensor4D; stride4: tf.Tensor4D } {
-    if (!this.recompute || !ctx.training) return this.stem.apply(image, ctx);
     const [first, second, third] = this.stem.convs;
-    const stride2 = recompute(([x], c) => second.apply(first.apply(x as tf.Tensor4D, c), c), [image], [...first.trainableVariables(), ...second.trainableVariables()], ctx);
-    const stride4 = recompute(([x], c) => third.apply(x as tf.Tensor4D, c), [stride2], third.trainableVariables(), ctx);
+    const stride2 = maybeRecompute(this.recompute, ([x], c) => second.apply(first.apply(x as tf.Tensor4D, c), c), [image], [...first.trainableVariables(), ...second.trainableVariables()], ctx);
+    const stride4 = maybeRecompute(this.recompute, ([x], c) => third.apply(x as tf.Tensor4D, c), [stride2], third.trainableVariables(), ctx);
     return { stride2, stride4 };
   }
 

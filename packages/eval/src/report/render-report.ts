@@ -1,5 +1,4 @@
-import { rename, writeFile, mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { writeFileAtomic } from '@adl/data-cityscapes';
 import { normalizeBetas, softmax } from '@adl/decode';
 import type { IouRow } from '../iou-table.js';
 import { cellSvg } from './cell-svg.js';
@@ -114,8 +113,5 @@ export function renderReport(data: ReportData): string {
 
 /** Renders and writes `path` atomically. */
 export async function writeReport(path: string, data: ReportData): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, renderReport(data));
-  await rename(temporary, path);
+  await writeFileAtomic(path, renderReport(data));
 }
