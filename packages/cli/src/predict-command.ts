@@ -1,7 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { readPng, writePng } from '@adl/data-cityscapes';
-import { blend, colorizeTrainIds, predictTrainIds, trainIdsToLabelIds } from '@adl/eval';
+import { readPng } from '@adl/data-cityscapes';
+import { predictTrainIds, writePredictionPngs } from '@adl/eval';
 import { selectBackend } from '@adl/ops';
 import { loadTrainedNet } from '@adl/search';
 import { CliError } from './summary.js';
@@ -42,12 +42,8 @@ export async function runPredict(inputs: readonly string[], options: PredictOpti
       const started = performance.now();
       const ids = await predictTrainIds(net, image, { kernels, scales: options.scales, flip: options.flip });
       const stem = basename(file, extname(file)).replace(/_leftImg8bit$/, '');
-      const colour = colorizeTrainIds(ids, image.height, image.width);
-      const outputs = [`${stem}_labelIds.png`, `${stem}_color.png`, `${stem}_overlay.png`].map((name) => join(options.out, name));
-      await writePng(outputs[0], trainIdsToLabelIds(ids, image.height, image.width));
-      await writePng(outputs[1], colour);
-      await writePng(outputs[2], blend(image, colour, 0.55));
-      written.push(...outputs);
+      const names = await writePredictionPngs(options.out, stem, image, ids);
+      written.push(...[names.labelIds, names.color, names.overlay].map((name) => join(options.out, name)));
       log(`[adl] ${index + 1}/${files.length} ${file}: ${(performance.now() - started).toFixed(0)} ms`);
     }
   } finally {

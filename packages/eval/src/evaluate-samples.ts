@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import { loadSample, writeFileAtomic, writePng, type CityscapesSample } from '@adl/data-cityscapes';
+import { loadSample, writeFileAtomic, type CityscapesSample } from '@adl/data-cityscapes';
 import { ConfusionMatrix, type SegmentationMetrics } from './confusion-matrix.js';
-import { blend, colorizeTrainIds, sideBySide, trainIdsToLabelIds } from './colorize.js';
 import { iouTableJson, iouTableMarkdown } from './iou-table.js';
 import type { InferenceModel } from './model.js';
 import { predictTrainIds, type PredictOptions } from './predict.js';
+import { writePredictionPngs } from './prediction-pngs.js';
 
 export interface EvaluateOptions extends PredictOptions {
   readonly numClasses: number;
@@ -51,18 +51,12 @@ export async function evaluateSamples(model: InferenceModel, samples: readonly C
   const started = performance.now();
   for (const [index, sample] of samples.entries()) {
     const loaded = await loadSample(sample);
-    const { height, width } = loaded.image;
     const prediction = await predictTrainIds(model, loaded.image, options);
     matrix.update(prediction, loaded.trainIds);
     if (outDir && index < imagesWritten) {
-      const stem = loaded.name;
-      const names = { name: stem, labelIds: `predictions/${stem}_labelIds.png`, color: `predictions/${stem}_color.png`, overlay: `predictions/${stem}_overlay.png`, compare: `predictions/${stem}_compare.png` };
-      const colour = colorizeTrainIds(prediction, height, width);
-      await writePng(join(outDir, names.labelIds), trainIdsToLabelIds(prediction, height, width));
-      await writePng(join(outDir, names.color), colour);
-      await writePng(join(outDir, names.overlay), blend(loaded.image, colour, 0.55));
-      await writePng(join(outDir, names.compare), sideBySide([loaded.image, colour, colorizeTrainIds(loaded.trainIds, height, width)]));
-      files.push(names);
+      const written = await writePredictionPngs(join(outDir, 'predictions'), loaded.name, loaded.image, prediction, loaded.trainIds);
+      const inPredictions = (file: string) => `predictions/${file}`;
+      files.push({ name: loaded.name, labelIds: inPredictions(written.labelIds), color: inPredictions(written.color), overlay: inPredictions(written.overlay), compare: inPredictions(written.compare!) });
     }
     options.onImage?.(index + 1, samples.length, loaded.name);
   }

@@ -2,6 +2,7 @@ export { ConfusionMatrix, type ClassIds, type SegmentationMetrics } from './conf
 export { iouRows, iouTableJson, iouTableMarkdown, type IouRow } from './iou-table.js';
 export type { InferenceModel } from './model.js';
 export { blend, colorizeTrainIds, sideBySide, trainIdsToLabelIds } from './colorize.js';
+export { writePredictionPngs, type PredictionPngs } from './prediction-pngs.js';
 export { imageTensor, predictTrainIds, type PredictOptions } from './predict.js';
 export { evaluateSamples, type EvaluateOptions, type EvaluationReport, type PredictionFiles } from './evaluate-samples.js';
 export { measureLatency, type LatencyResult } from './latency.js';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertSamePadding, convOutputLength, type ConvGeometry, type Kernels } from './kernels.js';
 import { portableKernels } from './portable-kernels.js';
+import { padSpatial } from './shifted-windows.js';
 
 /**
  * Convolutions run by the backend's own forward kernels (XNNPACK on wasm), with gradients that
@@ -91,10 +92,6 @@ function rotate180(filter: tf.Tensor4D): tf.Tensor4D {
     reversals.set(cells, permutation);
   }
   return tf.reshape(tf.matMul(permutation, tf.reshape(filter, [cells, inChannels * outChannels])), filter.shape);
-}
-
-function padSpatial(x: tf.Tensor4D, padding: number): tf.Tensor4D {
-  return padding === 0 ? x : tf.pad(x, [[0, 0], [padding, padding], [padding, padding], [0, 0]]);
 }
 
 /** A stride-1 convolution with symmetric `padding` (negative: crop), cut or zero-extended to `size`. */

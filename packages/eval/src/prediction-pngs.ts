@@ -1,0 +1,31 @@
+import { join } from 'node:path';
+import { writePng, type RasterImage } from '@adl/data-cityscapes';
+import type { ClassIds } from './confusion-matrix.js';
+import { blend, colorizeTrainIds, sideBySide, trainIdsToLabelIds } from './colorize.js';
+
+/** File names (in one folder) of the pictures of one prediction. */
+export interface PredictionPngs {
+  /** Label ids, the Cityscapes submission format. */
+  readonly labelIds: string;
+  /** Prediction in the Cityscapes colours. */
+  readonly color: string;
+  /** Prediction blended over the image. */
+  readonly overlay: string;
+  /** Image | prediction | ground truth, when the ground truth is given. */
+  readonly compare?: string;
+}
+
+/**
+ * Writes `<stem>_labelIds.png`, `_color.png`, `_overlay.png` and, with `groundTruth` (train ids),
+ * `_compare.png` into `dir`; returns their names.
+ */
+export async function writePredictionPngs(dir: string, stem: string, image: RasterImage, prediction: ClassIds, groundTruth?: ClassIds): Promise<PredictionPngs> {
+  const { height, width } = image;
+  const names = { labelIds: `${stem}_labelIds.png`, color: `${stem}_color.png`, overlay: `${stem}_overlay.png`, compare: groundTruth ? `${stem}_compare.png` : undefined };
+  const colour = colorizeTrainIds(prediction, height, width);
+  await writePng(join(dir, names.labelIds), trainIdsToLabelIds(prediction, height, width));
+  await writePng(join(dir, names.color), colour);
+  await writePng(join(dir, names.overlay), blend(image, colour, 0.55));
+  if (groundTruth && names.compare) await writePng(join(dir, names.compare), sideBySide([image, colour, colorizeTrainIds(groundTruth, height, width)]));
+  return names;
+}
