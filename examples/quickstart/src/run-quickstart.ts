@@ -40,7 +40,7 @@ export async function runQuickstart(settings: QuickstartSettings, outDir: string
   const searchDir = join(outDir, 'search');
   const retrainDir = join(outDir, 'retrain');
   const evalDir = join(outDir, 'eval');
-  const { backend } = await selectBackend({ log: quiet });
+  const { backend, kernels } = await selectBackend({ log: quiet });
 
   await timed('generate', () => generateSynthetic({ dir: dataRoot, count: { train: settings.images.train, val: settings.images.val }, height: settings.images.height, width: settings.images.width, seed: 0 }));
 
@@ -77,7 +77,6 @@ export async function runQuickstart(settings: QuickstartSettings, outDir: string
   const evaluation = await timed('evaluate', async () => {
     const { net } = await loadTrainedNet(join(retrainDir, 'best'));
     try {
-      const { kernels } = await selectBackend({ log: null });
       return await evaluateSamples(net, val, { kernels, numClasses: 19, classNames: TRAIN_CLASS_NAMES, outDir: evalDir, scales: settings.eval.scales, flip: settings.eval.flip, imagesWritten: settings.eval.imagesWritten });
     } finally {
       net.dispose();
