@@ -9,8 +9,8 @@ describe('selectBackend', () => {
     await tf.setBackend('cpu');
   });
 
-  it('tries node-gpu, node, webgpu, wasm, cpu in that order', () => {
-    expect(BACKENDS).toEqual(['node-gpu', 'node', 'webgpu', 'wasm', 'cpu']);
+  it('tries node-gpu, node, webgpu, onednn, wasm, cpu in that order', () => {
+    expect(BACKENDS).toEqual(['node-gpu', 'node', 'webgpu', 'onednn', 'wasm', 'cpu']);
   });
 
   it('auto takes the first backend that loads and says why each earlier one was skipped', async () => {
@@ -42,6 +42,16 @@ describe('selectBackend', () => {
     expect((await selectBackend({ backend: 'cpu', log: null })).kernels.name).toBe('stock');
   });
 
+  it('refuses the onednn kernels on another backend', async () => {
+    process.env.ADL_KERNELS = 'onednn';
+    await expect(selectBackend({ backend: 'cpu', log: null })).rejects.toThrow(/onednn kernels do not run on the cpu backend/);
+  });
+
+  it.runIf(tf.findBackendFactory('onednn'))('runs the onednn backend (where @adl/onednn is built) with the onednn kernels', async () => {
+    const choice = await selectBackend({ backend: 'onednn', log: null });
+    expect([choice.tfjsBackend, choice.kernels.name, tf.getBackend()]).toEqual(['onednn', 'onednn', 'onednn']);
+  });
+
   it('rejects an unknown ADL_BACKEND with the list of valid names', async () => {
     process.env.ADL_BACKEND = 'cuda';
     await expect(selectBackend({ log: null })).rejects.toThrow(/ADL_BACKEND="cuda" is not one of auto, node-gpu/);
@@ -52,8 +62,9 @@ describe('selectBackend', () => {
     await expect(selectBackend({ backend: 'node-gpu', log: null })).rejects.toThrow(/node-gpu: /);
   });
 
-  it('maps wasm to the native kernels, cpu to the portable ones, native backends to the stock ones', () => {
+  it('maps wasm to the native kernels, onednn to its own, cpu to the portable ones, native backends to the stock ones', () => {
     expect(kernelsFor('wasm').name).toBe('native');
+    expect(kernelsFor('onednn').name).toBe('onednn');
     expect(kernelsFor('cpu').name).toBe('portable');
     expect(kernelsFor('tensorflow').name).toBe('stock');
     expect(kernelsFor('webgpu').name).toBe('stock');

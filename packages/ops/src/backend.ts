@@ -1,11 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
-import type { KernelSetName, Kernels } from './kernels.js';
+import { KERNEL_SET_NAMES, type KernelSetName, type Kernels } from './kernels.js';
 import { portableKernels } from './portable-kernels.js';
 import { stockKernels } from './stock-kernels.js';
 import { nativeKernels } from './native-kernels.js';
+import { onednnKernels } from './onednn-kernels.js';
+import { ONEDNN_BACKEND, registerOneDnnBackend } from './onednn-backend.js';
 
 /** The compute backends, in the order `auto` tries them. */
-export const BACKENDS = ['node-gpu', 'node', 'webgpu', 'wasm', 'cpu'] as const;
+export const BACKENDS = ['node-gpu', 'node', 'webgpu', 'onednn', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
 export interface BackendAttempt {
@@ -45,11 +47,12 @@ export class BackendError extends Error {
  */
 export function kernelsFor(tfjsBackend: string): Kernels {
   if (tfjsBackend === 'wasm') return nativeKernels;
+  if (tfjsBackend === ONEDNN_BACKEND) return onednnKernels;
   return tfjsBackend === 'cpu' ? portableKernels : stockKernels;
 }
 
 export function kernelSet(name: KernelSetName): Kernels {
-  return { portable: portableKernels, native: nativeKernels, stock: stockKernels }[name];
+  return { portable: portableKernels, native: nativeKernels, stock: stockKernels, onednn: onednnKernels }[name];
 }
 
 type Loader = (options: SelectBackendOptions, auto: boolean) => Promise<string>;
@@ -99,6 +102,13 @@ const LOADERS: Record<BackendName, Loader> = {
     Object.defineProperty(globalThis, 'navigator', { value: { gpu: withAllStorageBuffers(gpu) }, configurable: true });
     await importOptional('@tensorflow/tfjs-backend-webgpu');
     return activate('webgpu');
+  },
+  onednn: async () => {
+    const addon = await importOptional('@adl/onednn');
+    const { binding, reason } = addon.default ?? addon;
+    if (!binding) throw new BackendError(`@adl/onednn ${reason}`);
+    registerOneDnnBackend(binding);
+    return activate(ONEDNN_BACKEND);
   },
   wasm: async () => {
     await importOptional('@tensorflow/tfjs-backend-wasm');
@@ -185,10 +195,13 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
 function chooseKernels(tfjsBackend: string, option: KernelSetName | 'auto' | undefined): Kernels {
   const forced = process.env.ADL_KERNELS || option;
   if (forced === undefined || forced === 'auto') return kernelsFor(tfjsBackend);
-  if (forced !== 'stock' && forced !== 'portable' && forced !== 'native') {
-    throw new BackendError(`ADL_KERNELS="${forced}" is not one of auto, stock, portable, native`);
+  if (!(KERNEL_SET_NAMES as readonly string[]).includes(forced)) {
+    throw new BackendError(`ADL_KERNELS="${forced}" is not one of auto, ${KERNEL_SET_NAMES.join(', ')}`);
   }
-  return kernelSet(forced);
+  if (forced === 'onednn' && tfjsBackend !== ONEDNN_BACKEND) {
+    throw new BackendError(`the ${forced} kernels do not run on the ${tfjsBackend} backend`);
+  }
+  return kernelSet(forced as KernelSetName);
 }
 
 function formatChoice(backend: BackendName, kernels: Kernels, attempts: readonly BackendAttempt[]): string {

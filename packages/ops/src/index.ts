@@ -8,6 +8,8 @@ export { convOutputLength, type ConvGeometry, type KernelSetName, type Kernels }
 export { portableKernels } from './portable-kernels.js';
 export { stockKernels } from './stock-kernels.js';
 export { nativeKernels } from './native-kernels.js';
+export { onednnKernels } from './onednn-kernels.js';
+export { ONEDNN_BACKEND, registerOneDnnBackend, type OneDnnBinding } from './onednn-backend.js';
 export { Conv2d, DepthwiseConv2d, heNormal, type Conv2dOptions } from './conv2d.js';
 export { BatchNorm, type BatchNormOptions } from './batch-norm.js';
 export { ConvBnRelu, ReluConvBn, type ConvBlockOptions } from './conv-blocks.js';

@@ -8,11 +8,12 @@ export interface ConvGeometry {
 }
 
 /**
- * The convolution and pooling primitives every layer is written against. Three sets exist:
+ * The convolution and pooling primitives every layer is written against. Four sets exist:
  * `stockKernels` (tfjs's own ops; fastest where the backend has every gradient kernel),
  * `portableKernels` (built from slices, matMul and elementwise ops only, so gradients exist on
- * every backend) and `nativeKernels` (the backend's forward conv kernels, gradients written as
- * forward convs: no backprop kernel needed). `kernelsFor(backendName)` picks one.
+ * every backend), `nativeKernels` (the backend's forward conv kernels, gradients written as
+ * forward convs: no backprop kernel needed) and `onednnKernels` (oneDNN primitives for the forward
+ * pass and both gradients; `onednn` backend only). `kernelsFor(backendName)` picks one.
  */
 export interface Kernels {
   readonly name: KernelSetName;
@@ -28,7 +29,8 @@ export interface Kernels {
   avgPool3x3(x: tf.Tensor4D): tf.Tensor4D;
 }
 
-export type KernelSetName = 'stock' | 'portable' | 'native';
+export const KERNEL_SET_NAMES = ['stock', 'portable', 'native', 'onednn'] as const;
+export type KernelSetName = (typeof KERNEL_SET_NAMES)[number];
 
 export function convOutputLength(input: number, kernel: number, geometry: ConvGeometry): number {
   const { stride, dilation, padding } = geometry;

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { portableKernels } from './portable-kernels.js';
 import { stockKernels } from './stock-kernels.js';
 import { nativeKernels } from './native-kernels.js';
+import { onednnKernels } from './onednn-kernels.js';
 import { seededTensor, TEST_BACKENDS, useBackend } from './testing/backends.js';
 import { checkGradients } from './testing/gradient-check.js';
 import type { Kernels } from './kernels.js';
@@ -38,7 +39,11 @@ describe.each(TEST_BACKENDS)('kernels on %s', (backend) => {
   beforeAll(() => useBackend(backend));
   afterAll(() => useBackend('cpu'));
 
-  const kernelSets: Kernels[] = backend === 'cpu' ? [portableKernels, stockKernels, nativeKernels] : [portableKernels, nativeKernels];
+  const kernelSets: Kernels[] = {
+    cpu: [portableKernels, stockKernels, nativeKernels],
+    wasm: [portableKernels, nativeKernels],
+    onednn: [portableKernels, stockKernels, onednnKernels],
+  }[backend]!;
 
   describe.each(kernelSets.map((k) => [k.name, k] as const))('%s', (_name, kernels) => {
     it.each(convCases)('conv2d k%i stride %i dilation %i pad %i at %i×%i equals tf.conv2d', async (k, s, d, p, h, w) => {

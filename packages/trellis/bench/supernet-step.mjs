@@ -19,6 +19,7 @@ const { values: args } = parseArgs({
     recompute: { type: 'boolean', default: true },
     warmup: { type: 'string', default: '0' },
     runs: { type: 'string', default: '1' },
+    profile: { type: 'boolean', default: false },
   },
   allowNegative: true,
 });
@@ -65,6 +66,39 @@ async function searchStep(log) {
 }
 
 for (let i = 0; i < Number(args.warmup); i++) await searchStep(false);
+if (args.profile) await printProfile();
+
+/**
+ * `--profile`: one weight step with every kernel of the backend timed (tf.profile overflows the
+ * stack at this many kernel calls); kernels by total time.
+ */
+async function printProfile() {
+  const byKernel = new Map();
+  const configs = tf.getKernelsForBackend(tf.getBackend());
+  const originals = configs.map((config) => config.kernelFunc);
+  configs.forEach((config, i) => {
+    config.kernelFunc = (kernelArgs) => {
+      const start = performance.now();
+      const result = originals[i](kernelArgs);
+      const entry = byKernel.get(config.kernelName) ?? { ms: 0, calls: 0 };
+      entry.ms += performance.now() - start;
+      entry.calls++;
+      byKernel.set(config.kernelName, entry);
+      return result;
+    };
+  });
+  const start = performance.now();
+  tf.dispose(sgd.minimize(loss, true, net.weightVariables()));
+  const wall = performance.now() - start;
+  configs.forEach((config, i) => (config.kernelFunc = originals[i]));
+  const total = [...byKernel.values()].reduce((sum, e) => sum + e.ms, 0);
+  const calls = [...byKernel.values()].reduce((sum, e) => sum + e.calls, 0);
+  console.log(`kernels of one weight step: ${(total / 1000).toFixed(1)} s in ${calls} calls, ${(wall / 1000).toFixed(1)} s wall`);
+  for (const [name, entry] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) {
+    console.log(`  ${name.padEnd(40)} ${(entry.ms / 1000).toFixed(2).padStart(7)} s ${((100 * entry.ms) / total).toFixed(1).padStart(5)}% ${String(entry.calls).padStart(7)} calls`);
+  }
+}
+
 const runs = [];
 for (let i = 0; i < Number(args.runs); i++) runs.push(await searchStep(true));
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];

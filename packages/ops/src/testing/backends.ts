@@ -4,8 +4,11 @@ import { kernelsFor } from '../backend.js';
 import type { ForwardContext } from '../layer.js';
 import { Rng } from '../rng.js';
 
-/** Backends that install from the npm registry alone; every test that computes runs on each. */
-export const TEST_BACKENDS = ['cpu', 'wasm'] as const;
+/**
+ * Backends that install from the npm registry alone, and `onednn` where its addon was built (the
+ * test setup registers it); every test that computes runs on each.
+ */
+export const TEST_BACKENDS: readonly string[] = ['cpu', 'wasm', ...(tf.findBackendFactory('onednn') ? ['onednn'] : [])];
 
 export async function useBackend(name: string): Promise<void> {
   await tf.setBackend(name);

@@ -1,0 +1,336 @@
+// oneDNN convolutions and matrix products on Float32Arrays, for the `onednn` tfjs backend.
+// Tensors are NHWC; filters are tfjs's [kh, kw, in, out] (dense) or [kh, kw, channels, multiplier]
+// (grouped). Primitives are cached by their shapes, so a training step pays creation once.
+#include <node_api.h>
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "strided.h"
+
+#include <cstring>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace {
+
+using dnnl::memory;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+dnnl::engine& cpuEngine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+dnnl::stream& cpuStream() {
+  static dnnl::stream stream(cpuEngine());
+  return stream;
+}
+
+// Parameters of one convolution, in the order JavaScript passes them.
+struct ConvShape {
+  memory::dim n, h, w, c, oh, ow, oc, kh, kw, groups, sh, sw, dh, dw, pt, pl;
+};
+
+struct ConvPrimitive {
+  dnnl::primitive primitive;
+  memory::desc weights;  // the layout the primitive wants its (diff_)weights in
+  memory::desc user;     // tfjs's layout of the same weights
+};
+
+std::unordered_map<std::string, ConvPrimitive> convCache;
+
+memory::desc activations(memory::dim n, memory::dim c, memory::dim h, memory::dim w) {
+  return memory::desc({n, c, h, w}, dt::f32, tag::nhwc);
+}
+
+memory::desc userWeights(const ConvShape& s) {
+  if (s.groups == 1) return memory::desc({s.oc, s.c, s.kh, s.kw}, dt::f32, tag::hwio);
+  return memory::desc({s.groups, s.oc / s.groups, s.c / s.groups, s.kh, s.kw}, dt::f32, tag::hwigo);
+}
+
+memory::desc anyWeights(const ConvShape& s) {
+  if (s.groups == 1) return memory::desc({s.oc, s.c, s.kh, s.kw}, dt::f32, tag::any);
+  return memory::desc({s.groups, s.oc / s.groups, s.c / s.groups, s.kh, s.kw}, dt::f32, tag::any);
+}
+
+dnnl::convolution_forward::primitive_desc forwardDesc(const ConvShape& s, dnnl::prop_kind kind) {
+  // oneDNN's dilation counts the skipped pixels; the right/bottom padding follows from the output size.
+  memory::dims strides{s.sh, s.sw}, dilates{s.dh - 1, s.dw - 1}, left{s.pt, s.pl};
+  memory::dims right{(s.oh - 1) * s.sh + (s.kh - 1) * s.dh + 1 - s.h - s.pt,
+                     (s.ow - 1) * s.sw + (s.kw - 1) * s.dw + 1 - s.w - s.pl};
+  dnnl::convolution_forward::desc desc(kind, dnnl::algorithm::convolution_direct,
+                                       activations(s.n, s.c, s.h, s.w), anyWeights(s),
+                                       activations(s.n, s.oc, s.oh, s.ow), strides, dilates, left, right);
+  return dnnl::convolution_forward::primitive_desc(desc, cpuEngine());
+}
+
+const ConvPrimitive& convPrimitive(int mode, const ConvShape& s) {
+  std::string key(reinterpret_cast<const char*>(&s), sizeof s);
+  key.push_back(static_cast<char>(mode));
+  auto found = convCache.find(key);
+  if (found != convCache.end()) return found->second;
+  memory::dims strides{s.sh, s.sw}, dilates{s.dh - 1, s.dw - 1}, left{s.pt, s.pl};
+  memory::dims right{(s.oh - 1) * s.sh + (s.kh - 1) * s.dh + 1 - s.h - s.pt,
+                     (s.ow - 1) * s.sw + (s.kw - 1) * s.dw + 1 - s.w - s.pl};
+  ConvPrimitive entry;
+  entry.user = userWeights(s);
+  if (mode == 0) {
+    auto pd = forwardDesc(s, dnnl::prop_kind::forward_inference);
+    entry.primitive = dnnl::convolution_forward(pd);
+    entry.weights = pd.weights_desc();
+  } else if (mode == 1) {
+    auto hint = forwardDesc(s, dnnl::prop_kind::forward_training);
+    dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct,
+                                               activations(s.n, s.c, s.h, s.w), anyWeights(s),
+                                               activations(s.n, s.oc, s.oh, s.ow), strides, dilates, left, right);
+    dnnl::convolution_backward_data::primitive_desc pd(desc, cpuEngine(), hint);
+    entry.primitive = dnnl::convolution_backward_data(pd);
+    entry.weights = pd.weights_desc();
+  } else {
+    auto hint = forwardDesc(s, dnnl::prop_kind::forward_training);
+    dnnl::convolution_backward_weights::desc desc(dnnl::algorithm::convolution_direct,
+                                                  activations(s.n, s.c, s.h, s.w), anyWeights(s),
+                                                  activations(s.n, s.oc, s.oh, s.ow), strides, dilates, left, right);
+    dnnl::convolution_backward_weights::primitive_desc pd(desc, cpuEngine(), hint);
+    entry.primitive = dnnl::convolution_backward_weights(pd);
+    entry.weights = pd.diff_weights_desc();
+  }
+  return convCache.emplace(std::move(key), std::move(entry)).first->second;
+}
+
+// mode 0: y = conv(x, w); 1: dx = conv_backward_data(dy, w); 2: dw = conv_backward_weights(x, dy).
+// (a, b, out) = (x, w, y), (dy, w, dx), (x, dy, dw).
+void convolution(int mode, float* a, float* b, float* out, const ConvShape& s) {
+  const ConvPrimitive& p = convPrimitive(mode, s);
+  auto& engine = cpuEngine();
+  auto& stream = cpuStream();
+  memory src(activations(s.n, s.c, s.h, s.w), engine);
+  memory dst(activations(s.n, s.oc, s.oh, s.ow), engine);
+  memory user(p.user, engine);
+  memory weights = p.weights == p.user ? user : memory(p.weights, engine);
+  if (mode == 0) {
+    src.set_data_handle(a);
+    user.set_data_handle(b);
+    dst.set_data_handle(out);
+    if (weights != user) dnnl::reorder(user, weights).execute(stream, user, weights);
+    p.primitive.execute(stream, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}});
+  } else if (mode == 1) {
+    dst.set_data_handle(a);
+    user.set_data_handle(b);
+    src.set_data_handle(out);
+    if (weights != user) dnnl::reorder(user, weights).execute(stream, user, weights);
+    p.primitive.execute(stream, {{DNNL_ARG_DIFF_DST, dst}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DIFF_SRC, src}});
+  } else {
+    src.set_data_handle(a);
+    dst.set_data_handle(b);
+    user.set_data_handle(out);
+    p.primitive.execute(stream, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, dst}, {DNNL_ARG_DIFF_WEIGHTS, weights}});
+    if (weights != user) dnnl::reorder(weights, user).execute(stream, weights, user);
+  }
+  stream.wait();
+}
+
+// out[batch, m, n] = op(a)[batch, m, k] · op(b)[batch, k, n]; a batch of 1 broadcasts.
+struct MatMulShape {
+  memory::dim batchA, batchB, m, k, n, transposeA, transposeB;
+};
+
+std::unordered_map<std::string, dnnl::matmul> matMulCache;
+
+void matMul(float* a, float* b, float* out, const MatMulShape& s) {
+  memory::dim batch = std::max(s.batchA, s.batchB);
+  memory::desc aDesc({s.batchA, s.m, s.k}, dt::f32,
+                     s.transposeA ? memory::dims{s.m * s.k, 1, s.m} : memory::dims{s.m * s.k, s.k, 1});
+  memory::desc bDesc({s.batchB, s.k, s.n}, dt::f32,
+                     s.transposeB ? memory::dims{s.k * s.n, 1, s.k} : memory::dims{s.k * s.n, s.n, 1});
+  memory::desc outDesc({batch, s.m, s.n}, dt::f32, tag::abc);
+  std::string key(reinterpret_cast<const char*>(&s), sizeof s);
+  auto found = matMulCache.find(key);
+  if (found == matMulCache.end()) {
+    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(aDesc, bDesc, outDesc), cpuEngine());
+    found = matMulCache.emplace(std::move(key), dnnl::matmul(pd)).first;
+  }
+  auto& engine = cpuEngine();
+  memory aMem(aDesc, engine, a), bMem(bDesc, engine, b), outMem(outDesc, engine, out);
+  found->second.execute(cpuStream(), {{DNNL_ARG_SRC, aMem}, {DNNL_ARG_WEIGHTS, bMem}, {DNNL_ARG_DST, outMem}});
+  cpuStream().wait();
+}
+
+// ---- N-API glue ----
+
+bool check(napi_env env, napi_status status, const char* what) {
+  if (status == napi_ok) return true;
+  napi_throw_error(env, nullptr, what);
+  return false;
+}
+
+bool floatArray(napi_env env, napi_value value, float** data, size_t* length, const char* name) {
+  napi_typedarray_type type;
+  void* raw;
+  napi_value buffer;
+  size_t offset;
+  if (napi_get_typedarray_info(env, value, &type, length, &raw, &buffer, &offset) != napi_ok ||
+      type != napi_float32_array) {
+    napi_throw_type_error(env, nullptr, (std::string(name) + " must be a Float32Array").c_str());
+    return false;
+  }
+  *data = static_cast<float*>(raw);
+  return true;
+}
+
+bool intParams(napi_env env, napi_value value, memory::dim* out, size_t count) {
+  napi_typedarray_type type;
+  size_t length;
+  void* raw;
+  napi_value buffer;
+  size_t offset;
+  if (napi_get_typedarray_info(env, value, &type, &length, &raw, &buffer, &offset) != napi_ok ||
+      type != napi_int32_array || length != count) {
+    napi_throw_type_error(env, nullptr, ("params must be an Int32Array of " + std::to_string(count)).c_str());
+    return false;
+  }
+  for (size_t i = 0; i < count; i++) out[i] = static_cast<const int32_t*>(raw)[i];
+  return true;
+}
+
+template <typename F>
+napi_value guarded(napi_env env, F&& body) {
+  try {
+    body();
+  } catch (const dnnl::error& e) {
+    napi_throw_error(env, nullptr, (std::string("oneDNN: ") + e.what()).c_str());
+  } catch (const std::exception& e) {
+    napi_throw_error(env, nullptr, e.what());
+  }
+  return nullptr;
+}
+
+// conv(mode, a, b, out, Int32Array[n, h, w, c, oh, ow, oc, kh, kw, groups, sh, sw, dh, dw, pt, pl])
+napi_value Conv(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value args[5];
+  if (!check(env, napi_get_cb_info(env, info, &argc, args, nullptr, nullptr), "conv: bad call")) return nullptr;
+  if (argc != 5) {
+    napi_throw_type_error(env, nullptr, "conv(mode, a, b, out, params) takes 5 arguments");
+    return nullptr;
+  }
+  int32_t mode;
+  if (!check(env, napi_get_value_int32(env, args[0], &mode), "conv: mode must be 0, 1 or 2")) return nullptr;
+  float *a, *b, *out;
+  size_t la, lb, lo;
+  ConvShape s;
+  if (!floatArray(env, args[1], &a, &la, "a") || !floatArray(env, args[2], &b, &lb, "b") ||
+      !floatArray(env, args[3], &out, &lo, "out") ||
+      !intParams(env, args[4], reinterpret_cast<memory::dim*>(&s), sizeof s / sizeof(memory::dim)))
+    return nullptr;
+  size_t x = s.n * s.h * s.w * s.c, y = s.n * s.oh * s.ow * s.oc, w = s.kh * s.kw * (s.c / s.groups) * s.oc;
+  size_t want[3][3] = {{x, w, y}, {y, w, x}, {x, y, w}};
+  if (mode < 0 || mode > 2 || la != want[mode][0] || lb != want[mode][1] || lo != want[mode][2]) {
+    napi_throw_range_error(env, nullptr, "conv: array lengths do not match the shape parameters");
+    return nullptr;
+  }
+  return guarded(env, [&] { convolution(mode, a, b, out, s); });
+}
+
+// matMul(a, b, out, Int32Array[batchA, batchB, m, k, n, transposeA, transposeB])
+napi_value MatMul(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value args[4];
+  if (!check(env, napi_get_cb_info(env, info, &argc, args, nullptr, nullptr), "matMul: bad call")) return nullptr;
+  if (argc != 4) {
+    napi_throw_type_error(env, nullptr, "matMul(a, b, out, params) takes 4 arguments");
+    return nullptr;
+  }
+  float *a, *b, *out;
+  size_t la, lb, lo;
+  MatMulShape s;
+  if (!floatArray(env, args[0], &a, &la, "a") || !floatArray(env, args[1], &b, &lb, "b") ||
+      !floatArray(env, args[2], &out, &lo, "out") ||
+      !intParams(env, args[3], reinterpret_cast<memory::dim*>(&s), sizeof s / sizeof(memory::dim)))
+    return nullptr;
+  if (la != size_t(s.batchA * s.m * s.k) || lb != size_t(s.batchB * s.k * s.n) ||
+      lo != size_t(std::max(s.batchA, s.batchB) * s.m * s.n) ||
+      (s.batchA != s.batchB && s.batchA != 1 && s.batchB != 1)) {
+    napi_throw_range_error(env, nullptr, "matMul: array lengths do not match the shape parameters");
+    return nullptr;
+  }
+  return guarded(env, [&] { matMul(a, b, out, s); });
+}
+
+bool intVector(napi_env env, napi_value value, std::vector<int64_t>* out, const char* name) {
+  napi_typedarray_type type;
+  size_t length;
+  void* raw;
+  napi_value buffer;
+  size_t offset;
+  if (napi_get_typedarray_info(env, value, &type, &length, &raw, &buffer, &offset) != napi_ok ||
+      type != napi_int32_array) {
+    napi_throw_type_error(env, nullptr, (std::string(name) + " must be an Int32Array").c_str());
+    return false;
+  }
+  out->assign(static_cast<const int32_t*>(raw), static_cast<const int32_t*>(raw) + length);
+  return true;
+}
+
+// Whether every element a view reaches lies inside an array of `length` floats.
+bool inBounds(const std::vector<int64_t>& shape, const std::vector<int64_t>& strides, int64_t offset, size_t length) {
+  int64_t low = offset, high = offset;
+  for (size_t d = 0; d < shape.size(); d++) {
+    if (shape[d] == 0) return true;
+    (strides[d] < 0 ? low : high) += strides[d] * (shape[d] - 1);
+  }
+  return low >= 0 && high < static_cast<int64_t>(length);
+}
+
+// strided(op, shape, out, outOffset, outStrides, a, aOffset, aStrides[, b, bOffset, bStrides]):
+// out[o] = op(a[i], b[j]) over the n-D index space `shape`, each operand with its own strides.
+napi_value Strided(napi_env env, napi_callback_info info) {
+  size_t argc = 11;
+  napi_value args[11];
+  if (!check(env, napi_get_cb_info(env, info, &argc, args, nullptr, nullptr), "strided: bad call")) return nullptr;
+  if (argc != 8 && argc != 11) {
+    napi_throw_type_error(env, nullptr, "strided takes 8 or 11 arguments");
+    return nullptr;
+  }
+  int32_t op, outOffset, aOffset, bOffset = 0;
+  std::vector<int64_t> shape, so, sa, sb;
+  float *out, *a, *b = nullptr;
+  size_t lo, la, lb = 0;
+  if (!check(env, napi_get_value_int32(env, args[0], &op), "strided: op must be an integer") ||
+      !intVector(env, args[1], &shape, "shape") || !floatArray(env, args[2], &out, &lo, "out") ||
+      !check(env, napi_get_value_int32(env, args[3], &outOffset), "strided: outOffset must be an integer") ||
+      !intVector(env, args[4], &so, "outStrides") || !floatArray(env, args[5], &a, &la, "a") ||
+      !check(env, napi_get_value_int32(env, args[6], &aOffset), "strided: aOffset must be an integer") ||
+      !intVector(env, args[7], &sa, "aStrides"))
+    return nullptr;
+  if (argc == 11 && (!floatArray(env, args[8], &b, &lb, "b") ||
+                     !check(env, napi_get_value_int32(env, args[9], &bOffset), "strided: bOffset must be an integer") ||
+                     !intVector(env, args[10], &sb, "bStrides")))
+    return nullptr;
+  const bool binary = op >= strided::kAdd && op <= strided::kSquaredDifference;
+  if (so.size() != shape.size() || sa.size() != shape.size() || (binary != (b != nullptr)) ||
+      (b && sb.size() != shape.size()) || !inBounds(shape, so, outOffset, lo) || !inBounds(shape, sa, aOffset, la) ||
+      (b && !inBounds(shape, sb, bOffset, lb))) {
+    napi_throw_range_error(env, nullptr, "strided: shape, strides and offsets do not fit the arrays");
+    return nullptr;
+  }
+  if (!strided::dispatch(op, shape, out + outOffset, so, a + aOffset, sa, b ? b + bOffset : nullptr, sb)) {
+    napi_throw_range_error(env, nullptr, "strided: unknown op");
+  }
+  return nullptr;
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  napi_property_descriptor properties[] = {
+      {"conv", nullptr, Conv, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"matMul", nullptr, MatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"strided", nullptr, Strided, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, 3, properties);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

@@ -1,0 +1,105 @@
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+
+const require = createRequire(import.meta.url);
+const { binding, reason } = require('../index.cjs') as typeof import('../index.cjs');
+
+/** A direct NHWC convolution (dense or grouped with multiplier 1), the reference for oneDNN. */
+function referenceConv(x: Float32Array, w: Float32Array, p: number[]): Float32Array {
+  const [n, h, wd, c, oh, ow, oc, kh, kw, groups, sh, sw, dh, dw, pt, pl] = p;
+  const out = new Float32Array(n * oh * ow * oc);
+  for (let b = 0; b < n; b++)
+    for (let y = 0; y < oh; y++)
+      for (let xo = 0; xo < ow; xo++)
+        for (let o = 0; o < oc; o++) {
+          let sum = 0;
+          for (let i = 0; i < kh; i++)
+            for (let j = 0; j < kw; j++) {
+              const yy = y * sh + i * dh - pt;
+              const xx = xo * sw + j * dw - pl;
+              if (yy < 0 || yy >= h || xx < 0 || xx >= wd) continue;
+              if (groups === 1) {
+                for (let ci = 0; ci < c; ci++) sum += x[((b * h + yy) * wd + xx) * c + ci] * w[((i * kw + j) * c + ci) * oc + o];
+              } else {
+                sum += x[((b * h + yy) * wd + xx) * c + o] * w[(i * kw + j) * c + o];
+              }
+            }
+          out[((b * oh + y) * ow + xo) * oc + o] = sum;
+        }
+  return out;
+}
+
+const random = (length: number, seed: number) => {
+  let s = seed;
+  return Float32Array.from({ length }, () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1);
+};
+const dot = (a: Float32Array, b: Float32Array) => a.reduce((sum, v, i) => sum + v * b[i], 0);
+
+describe.runIf(binding)('the oneDNN addon', () => {
+  // [n, h, w, c, oh, ow, oc, kh, kw, groups, sh, sw, dh, dw, pt, pl]
+  it.each([
+    ['3×3 "same"', [2, 7, 6, 3, 7, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1]],
+    ['3×3 stride 2', [2, 7, 6, 3, 4, 3, 4, 3, 3, 1, 2, 2, 1, 1, 1, 1]],
+    ['3×3 stride 2 unpadded (negative right padding)', [1, 7, 6, 3, 3, 2, 2, 3, 3, 1, 2, 2, 1, 1, 0, 0]],
+    ['3×3 dilation 2', [1, 8, 8, 2, 8, 8, 3, 3, 3, 1, 1, 1, 2, 2, 2, 2]],
+    ['depthwise 5×5 dilation 2', [2, 9, 9, 4, 9, 9, 4, 5, 5, 4, 1, 1, 2, 2, 4, 4]],
+  ])('%s: forward equals a direct loop; both gradients are its adjoints', (_name, p) => {
+    const [n, h, w, c, oh, ow, oc, kh, kw, groups] = p;
+    const x = random(n * h * w * c, 1);
+    const filter = random(kh * kw * (c / groups) * oc, 2);
+    const dy = random(n * oh * ow * oc, 3);
+    const params = Int32Array.from(p);
+    const y = new Float32Array(dy.length);
+    binding!.conv(0, x, filter, y, params);
+    const expected = referenceConv(x, filter, p);
+    y.forEach((v, i) => expect(v).toBeCloseTo(expected[i], 4));
+    const dx = new Float32Array(x.length);
+    const dFilter = new Float32Array(filter.length);
+    binding!.conv(1, dy, filter, dx, params);
+    binding!.conv(2, x, dy, dFilter, params);
+    // <conv(x, f), dy> = <x, dx> = <f, dFilter> for a linear map and its adjoints.
+    const reference = dot(y, dy);
+    expect(dot(x, dx)).toBeCloseTo(reference, 3);
+    expect(dot(filter, dFilter)).toBeCloseTo(reference, 3);
+  });
+
+  it('matMul with transposes and a broadcast batch', () => {
+    const [m, k, n] = [3, 4, 2];
+    const a = random(2 * k * m, 4); // two [k, m] matrices, used transposed
+    const b = random(k * n, 5); // one [k, n] matrix, broadcast
+    const out = new Float32Array(2 * m * n);
+    binding!.matMul(a, b, out, Int32Array.of(2, 1, m, k, n, 1, 0));
+    for (let batch = 0; batch < 2; batch++)
+      for (let i = 0; i < m; i++)
+        for (let j = 0; j < n; j++) {
+          let sum = 0;
+          for (let t = 0; t < k; t++) sum += a[batch * k * m + t * m + i] * b[t * n + j];
+          expect(out[(batch * m + i) * n + j]).toBeCloseTo(sum, 5);
+        }
+  });
+
+  it('strided: a broadcast add, a transpose, and a reduction over the outer axis', () => {
+    const a = Float32Array.of(1, 2, 3, 4, 5, 6); // [2, 3]
+    const out = new Float32Array(6);
+    binding!.strided(1, Int32Array.of(2, 3), out, 0, Int32Array.of(3, 1), a, 0, Int32Array.of(3, 1), Float32Array.of(10, 20, 30), 0, Int32Array.of(0, 1));
+    expect([...out]).toEqual([11, 22, 33, 14, 25, 36]);
+    binding!.strided(0, Int32Array.of(3, 2), out, 0, Int32Array.of(2, 1), a, 0, Int32Array.of(1, 3));
+    expect([...out]).toEqual([1, 4, 2, 5, 3, 6]);
+    const sums = new Float32Array(3);
+    binding!.strided(10, Int32Array.of(2, 3), sums, 0, Int32Array.of(0, 1), a, 0, Int32Array.of(3, 1));
+    expect([...sums]).toEqual([5, 7, 9]);
+  });
+
+  it('rejects arrays that do not match the shapes, instead of reading past them', () => {
+    const params = Int32Array.of(1, 4, 4, 2, 4, 4, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+    expect(() => binding!.conv(0, new Float32Array(31), new Float32Array(36), new Float32Array(32), params)).toThrow(/array lengths do not match/);
+    expect(() => binding!.conv(0, new Float32Array(32) as any, new Float64Array(36) as any, new Float32Array(32), params)).toThrow(/b must be a Float32Array/);
+    expect(() => binding!.strided(0, Int32Array.of(4), new Float32Array(3), 0, Int32Array.of(1), new Float32Array(4), 0, Int32Array.of(1))).toThrow(/do not fit/);
+  });
+});
+
+describe.runIf(!binding)('without the addon', () => {
+  it('says why it is missing', () => {
+    expect(reason).toMatch(/not built|could not load/);
+  });
+});

@@ -1,0 +1,136 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { seededTensor } from './testing/backends.js';
+
+/** The same computation on the cpu backend and on onednn, as plain arrays. */
+async function onBoth(compute: () => tf.Tensor | tf.Tensor[]): Promise<[number[][], number[][]]> {
+  const run = async (backend: string) => {
+    await tf.setBackend(backend);
+    const result = tf.tidy(compute);
+    const list = Array.isArray(result) ? result : [result];
+    const arrays = list.map((t) => [...t.shape, -1, ...t.dataSync()]);
+    tf.dispose(list);
+    return arrays;
+  };
+  const cpu = await run('cpu');
+  const onednn = await run('onednn');
+  await tf.setBackend('cpu');
+  return [cpu, onednn];
+}
+
+function expectSame([cpu, onednn]: [number[][], number[][]], tolerance = 1e-5): void {
+  expect(onednn.length).toBe(cpu.length);
+  cpu.forEach((expected, i) => {
+    expect(onednn[i].length).toBe(expected.length);
+    expected.forEach((v, j) => expect(Math.abs(onednn[i][j] - v)).toBeLessThanOrEqual(tolerance * Math.max(1, Math.abs(v))));
+  });
+}
+
+// Fresh tensors on whichever backend is current.
+const x4 = () => seededTensor([2, 5, 6, 3], 1);
+const y4 = () => seededTensor([2, 5, 6, 3], 2);
+
+describe.runIf(tf.findBackendFactory('onednn'))('onednn backend kernels equal the cpu backend', () => {
+  it.each([
+    ['add', tf.add],
+    ['sub', tf.sub],
+    ['mul', tf.mul],
+    ['div', tf.div],
+    ['maximum', tf.maximum],
+    ['minimum', tf.minimum],
+    ['squaredDifference', tf.squaredDifference],
+  ] as const)('%s, same shapes and broadcast either way', async (_name, op) => {
+    expectSame(
+      await onBoth(() => [
+        op(x4(), y4()),
+        op(x4(), seededTensor([3], 3)),
+        op(seededTensor([1, 5, 1, 3], 4), x4()),
+        op(seededTensor([6, 1], 5), seededTensor([2, 1, 1, 4], 6)),
+        op(x4(), tf.scalar(0.7)),
+        op(tf.scalar(-0.2), x4()),
+      ]),
+    );
+  });
+
+  it('sum, mean, max and min over every axis set, keeping dims or not', async () => {
+    expectSame(
+      await onBoth(() =>
+        [undefined, 0, 3, [0, 1, 2], [1, 3], -1].flatMap((axis) => [
+          tf.sum(x4(), axis),
+          tf.mean(x4(), axis, true),
+          tf.max(x4(), axis),
+          tf.min(x4(), axis, true),
+          tf.logSumExp(x4(), axis),
+        ]),
+      ),
+    );
+  });
+
+  it('slice, pad, transpose', async () => {
+    expectSame(
+      await onBoth(() => [
+        tf.slice(x4(), [0, 1, 2, 0], [-1, 3, 2, 2]),
+        tf.slice(x4(), [1, 0, 0, 0], [1, -1, -1, -1]),
+        tf.pad(x4(), [[0, 0], [1, 2], [0, 3], [0, 0]]),
+        tf.pad(x4(), [[1, 0], [0, 0], [2, 1], [1, 1]], -1.5),
+        tf.transpose(x4(), [3, 1, 2, 0]),
+        tf.transpose(x4(), [0, 3, 1, 2]),
+        tf.transpose(seededTensor([4, 7], 7)),
+        ...tf.split(x4(), [1, 3, 1], 1),
+        ...tf.split(x4(), 3, 3),
+        ...tf.split(x4(), 2, 0),
+      ]),
+    );
+  });
+
+  it('less and greaterEqual, same shape and broadcast', async () => {
+    const [cpu, onednn] = await onBoth(() => [tf.less(x4(), y4()), tf.greaterEqual(x4(), y4()), tf.less(x4(), tf.scalar(0)), tf.greaterEqual(x4(), x4())]);
+    expect(onednn).toEqual(cpu);
+  });
+
+  it('relu, step, square, addN (NaN kept where the cpu backend keeps it)', async () => {
+    const withNaN = () => tf.concat([seededTensor([5], 8), tf.tensor1d([NaN, 0, -0])]);
+    const [cpu, onednn] = await onBoth(() => [tf.relu(withNaN()), tf.step(withNaN()), tf.square(x4()), tf.addN([x4(), y4(), x4()])]);
+    expect(onednn.map((a) => a.map(String))).toEqual(cpu.map((a) => a.map(String)));
+  });
+
+  it('batched matMul with transposes and a broadcast batch', async () => {
+    expectSame(
+      await onBoth(() => [
+        tf.matMul(seededTensor([3, 4, 5], 9), seededTensor([3, 5, 2], 10)),
+        tf.matMul(seededTensor([3, 5, 4], 9), seededTensor([3, 2, 5], 10), true, true),
+        tf.matMul(seededTensor([4, 5], 9), seededTensor([2, 3, 5, 6], 10)),
+        tf.matMul(seededTensor([2, 3, 4, 5], 9), seededTensor([5, 6], 10)),
+      ]),
+    );
+  });
+
+  it('conv2d and depthwiseConv2d forward (strided, "same", "valid") and their tfjs gradients', async () => {
+    const f = () => seededTensor([3, 3, 3, 4], 11);
+    const fd = () => seededTensor([3, 3, 3, 2], 12);
+    expectSame(
+      await onBoth(() => [
+        tf.conv2d(x4() as tf.Tensor4D, f() as tf.Tensor4D, 2, 'same'),
+        tf.conv2d(x4() as tf.Tensor4D, f() as tf.Tensor4D, 1, 'valid', 'NHWC', 2),
+        tf.depthwiseConv2d(x4() as tf.Tensor4D, fd() as tf.Tensor4D, 2, 'same'),
+        ...tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.sum(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same')))([x4(), f()]),
+        ...tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.sum(tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same')))([x4(), fd()]),
+      ]),
+      1e-4,
+    );
+  });
+
+  it('reads float32 tensors cast from bool and int32 (the cpu backend keeps their arrays)', async () => {
+    expectSame(
+      await onBoth(() => [
+        tf.mul(tf.cast(tf.greater(x4(), 0), 'float32'), y4()),
+        tf.add(tf.cast(tf.tensor1d([1, 2, 3], 'int32'), 'float32'), tf.scalar(0.5)),
+        tf.sum(tf.cast(tf.less(x4(), 0), 'float32'), 0),
+      ]),
+    );
+  });
+
+  it('leaves int32 work to the cpu kernels', async () => {
+    expectSame(await onBoth(() => [tf.add(tf.tensor1d([1, 2], 'int32'), tf.tensor1d([3, 4], 'int32')), tf.sum(tf.tensor2d([[1, 2]], [1, 2], 'int32'))]));
+  });
+});

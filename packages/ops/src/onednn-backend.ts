@@ -1,0 +1,341 @@
+import * as tf from '@tensorflow/tfjs';
+import { BufferPool } from './onednn-buffer-pool.js';
+
+/** The functions of `@adl/onednn` (its types are repeated here so that it stays optional). */
+export interface OneDnnBinding {
+  conv(mode: 0 | 1 | 2, a: Float32Array, b: Float32Array, out: Float32Array, params: Int32Array): void;
+  matMul(a: Float32Array, b: Float32Array, out: Float32Array, params: Int32Array): void;
+  strided(op: number, shape: Int32Array, out: Float32Array, outOffset: number, outStrides: Int32Array, a: Float32Array, aOffset: number, aStrides: Int32Array, b?: Float32Array, bOffset?: number, bStrides?: Int32Array): void;
+}
+
+/** The tfjs name of the backend: tfjs's cpu backend with its convolutions and matMul run by oneDNN. */
+export const ONEDNN_BACKEND = 'onednn';
+
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap };
+type TensorInfo = tf.TensorInfo;
+
+const CONV_MODE = { forward: 0, backwardData: 1, backwardFilter: 2 } as const;
+
+/** Freed tensors' arrays, reused by the kernels below (at most 2 GiB kept). */
+const pool = new BufferPool(2 ** 31);
+
+/**
+ * A cpu backend whose deleted tensors return their arrays to the pool, and whose reads hand out
+ * copies of pooled arrays (a `dataSync()` result stays valid after its tensor is disposed).
+ */
+function pooledCpuBackend(cpuFactory: () => tf.KernelBackend | Promise<tf.KernelBackend>): () => Promise<tf.KernelBackend> {
+  return async () => {
+    const backend = (await cpuFactory()) as any;
+    const { data } = backend;
+    const disposeData = backend.disposeData.bind(backend);
+    backend.disposeData = (dataId: object, force?: boolean) => {
+      const values = data.get(dataId)?.values;
+      const deleted = disposeData(dataId, force);
+      if (deleted && values !== undefined && !data.has(dataId)) pool.release(values);
+      return deleted;
+    };
+    const readSync = backend.readSync.bind(backend);
+    backend.readSync = (dataId: object) => {
+      const values = readSync(dataId);
+      return pool.owns(values) ? values.slice() : values;
+    };
+    backend.read = async (dataId: object) => backend.readSync(dataId);
+    const dispose = backend.dispose.bind(backend);
+    backend.dispose = () => {
+      dispose();
+      pool.clear();
+    };
+    return backend as tf.KernelBackend;
+  };
+}
+
+/**
+ * Runs a cpu kernel on the pooled storage: an output that shares an input's array under another
+ * data id (a contiguous slice is a view) pins that array, so it is never reused under the view.
+ */
+function cpuKernelOnPool(kernelFunc: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const result = kernelFunc(args);
+    const { data } = args.backend as any;
+    const inputs = Object.values(args.inputs) as TensorInfo[];
+    for (const out of Array.isArray(result) ? result : [result]) {
+      const buffer = data.get(out.dataId)?.values?.buffer;
+      if (buffer === undefined) continue;
+      for (const input of inputs) {
+        const values = data.get(input.dataId)?.values;
+        if (input.dataId !== out.dataId && values?.buffer === buffer) {
+          pool.pin(values);
+          pool.pin(data.get(out.dataId).values);
+        }
+      }
+    }
+    return result;
+  };
+}
+
+/**
+ * Registers the `onednn` backend: the cpu backend's storage and kernels, where Conv2D,
+ * DepthwiseConv2dNative, their input and filter backprops (which also take a `dilations`
+ * attribute here, so dilated convolutions have gradients) and BatchMatMul call oneDNN, and
+ * broadcasting arithmetic, slices, pads, transposes and reductions run as compiled strided loops
+ * (the cpu backend computes an n-D index per element for these).
+ * Inputs it does not handle (NCHW, non-float32, unbroadcastable batches) go to the cpu kernel.
+ */
+export function registerOneDnnBackend(binding: OneDnnBinding): void {
+  if (tf.findBackendFactory(ONEDNN_BACKEND)) return;
+  const cpuFactory = tf.findBackendFactory('cpu');
+  if (!cpuFactory) throw new Error('the tfjs cpu backend is not registered');
+  tf.registerBackend(ONEDNN_BACKEND, pooledCpuBackend(cpuFactory), 0);
+  const overrides = oneDnnKernelFuncs(binding);
+  for (const config of tf.getKernelsForBackend('cpu')) {
+    if (!overrides.has(config.kernelName)) tf.registerKernel({ ...config, backendName: ONEDNN_BACKEND, kernelFunc: cpuKernelOnPool(config.kernelFunc) });
+  }
+  for (const [kernelName, kernelFunc] of overrides) {
+    const fallback = cpuKernelOnPool(tf.getKernel(kernelName, 'cpu')!.kernelFunc);
+    tf.registerKernel({
+      kernelName,
+      backendName: ONEDNN_BACKEND,
+      kernelFunc: (args) => kernelFunc(args as KernelArgs) ?? fallback(args),
+    });
+  }
+}
+
+/** A float32 tensor's values; a cast from bool or int32 keeps the source's Uint8Array/Int32Array on cpu. */
+function values(backend: tf.KernelBackend, tensor: TensorInfo): Float32Array {
+  const stored = (backend as any).data.get(tensor.dataId).values;
+  return stored instanceof Float32Array ? stored : Float32Array.from(stored as ArrayLike<number>);
+}
+
+function output(backend: tf.KernelBackend, shape: number[], data: Float32Array): TensorInfo {
+  return (backend as any).makeTensorInfo(shape, 'float32', data);
+}
+
+const allFloat = (...tensors: TensorInfo[]) => tensors.every((t) => t.dtype === 'float32');
+
+function convParams(info: tf.backend_util.Conv2DInfo, groups: number): Int32Array {
+  return Int32Array.of(
+    info.batchSize, info.inHeight, info.inWidth, info.inChannels,
+    info.outHeight, info.outWidth, info.outChannels,
+    info.filterHeight, info.filterWidth, groups,
+    info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth,
+    info.padInfo.top, info.padInfo.left,
+  );
+}
+
+const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+type OneDnnKernelFunc = (args: KernelArgs) => TensorInfo | TensorInfo[] | null;
+
+function oneDnnKernelFuncs(binding: OneDnnBinding): Map<string, OneDnnKernelFunc> {
+  /** Runs one convolution; `depthwise` makes the filter `[kh, kw, channels, multiplier]`. */
+  const conv = (
+    backend: tf.KernelBackend,
+    mode: 0 | 1 | 2,
+    a: TensorInfo,
+    b: TensorInfo,
+    info: tf.backend_util.Conv2DInfo,
+    depthwise: boolean,
+  ): TensorInfo => {
+    const shape = mode === CONV_MODE.forward ? info.outShape : mode === CONV_MODE.backwardData ? info.inShape : info.filterShape;
+    const out = pool.allocate(size(shape), false);
+    binding.conv(mode, values(backend, a), values(backend, b), out, convParams(info, depthwise ? info.inChannels : 1));
+    return output(backend, shape, out);
+  };
+  const nhwc = (format: unknown) => format === undefined || format === 'NHWC';
+  const info = (inShape: number[], filterShape: number[], attrs: any, depthwise: boolean) =>
+    tf.backend_util.computeConv2DInfo(
+      inShape as [number, number, number, number],
+      filterShape as [number, number, number, number],
+      attrs.strides,
+      attrs.dilations ?? 1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+      depthwise,
+      'channelsLast',
+    );
+
+  const kernels = new Map<string, OneDnnKernelFunc>();
+  for (const depthwise of [false, true]) {
+    const [forward, backwardData, backwardFilter] = depthwise
+      ? ['DepthwiseConv2dNative', 'DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter']
+      : ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'];
+    kernels.set(forward, ({ inputs, backend, attrs }) => {
+      const { x, filter } = inputs as { x: TensorInfo; filter: TensorInfo };
+      if (!nhwc(attrs?.dataFormat) || !allFloat(x, filter)) return null;
+      return conv(backend, CONV_MODE.forward, x, filter, info(x.shape, filter.shape, attrs, depthwise), depthwise);
+    });
+    kernels.set(backwardData, ({ inputs, backend, attrs }) => {
+      const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
+      if (!nhwc(attrs?.dataFormat) || !allFloat(dy, filter)) return null;
+      const inputShape = attrs!.inputShape as number[];
+      return conv(backend, CONV_MODE.backwardData, dy, filter, info(inputShape, filter.shape, attrs, depthwise), depthwise);
+    });
+    kernels.set(backwardFilter, ({ inputs, backend, attrs }) => {
+      const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
+      if (!nhwc(attrs?.dataFormat) || !allFloat(x, dy)) return null;
+      const filterShape = attrs!.filterShape as number[];
+      return conv(backend, CONV_MODE.backwardFilter, x, dy, info(x.shape, filterShape, attrs, depthwise), depthwise);
+    });
+  }
+
+  kernels.set('BatchMatMul', ({ inputs, backend, attrs }) => {
+    const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
+    if (!allFloat(a, b) || a.shape.length < 2 || b.shape.length < 2) return null;
+    const transposeA = Boolean(attrs?.transposeA);
+    const transposeB = Boolean(attrs?.transposeB);
+    const [ra, rb] = [a.shape.length, b.shape.length];
+    const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
+    const k = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
+    const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
+    const [batchShapeA, batchShapeB] = [a.shape.slice(0, -2), b.shape.slice(0, -2)];
+    const [batchA, batchB] = [size(batchShapeA), size(batchShapeB)];
+    const sameBatch = batchShapeA.length === batchShapeB.length && batchShapeA.every((d, i) => d === batchShapeB[i]);
+    if (!sameBatch && batchA !== 1 && batchB !== 1) return null;
+    const batchShape = batchA === 1 && batchShapeB.length >= batchShapeA.length ? batchShapeB : batchShapeA;
+    const out = pool.allocate(Math.max(batchA, batchB) * m * n, false);
+    binding.matMul(values(backend, a), values(backend, b), out, Int32Array.of(batchA, batchB, m, k, n, +transposeA, +transposeB));
+    return output(backend, [...batchShape, m, n], out);
+  });
+  for (const [kernelName, op] of Object.entries(BINARY_OPS)) kernels.set(kernelName, (args) => binary(binding, args, op));
+  for (const [kernelName, op] of Object.entries(REDUCE_OPS)) kernels.set(kernelName, (args) => reduce(binding, args, op, kernelName === 'Mean'));
+  for (const [kernelName, op] of Object.entries(UNARY_OPS)) kernels.set(kernelName, (args) => unary(binding, args, op));
+  kernels.set('AddN', (args) => addN(binding, args));
+  kernels.set('Slice', (args) => slice(binding, args));
+  kernels.set('SplitV', (args) => splitV(binding, args));
+  kernels.set('Less', (args) => compareSameShape(args, (a, b) => a < b));
+  kernels.set('GreaterEqual', (args) => compareSameShape(args, (a, b) => a >= b));
+  kernels.set('PadV2', (args) => pad(binding, args));
+  kernels.set('Transpose', (args) => transpose(binding, args));
+  return kernels;
+}
+
+// Op codes of the addon's strided loop.
+const COPY = 0;
+const BINARY_OPS = { Add: 1, Sub: 2, Multiply: 3, RealDiv: 4, Maximum: 5, Minimum: 6, SquaredDifference: 7 } as const;
+const REDUCE_OPS = { Sum: 10, Mean: 10, Max: 11, Min: 12 } as const;
+const UNARY_OPS = { Relu: 20, Step: 21, Square: 22 } as const;
+
+/** Row-major strides of a shape. */
+function stridesOf(shape: readonly number[]): number[] {
+  const strides = new Array<number>(shape.length);
+  for (let d = shape.length - 1, s = 1; d >= 0; d--) {
+    strides[d] = s;
+    s *= shape[d];
+  }
+  return strides;
+}
+
+/** Strides that read `shape` broadcast (numpy rules) to `outShape`: 0 along broadcast dimensions. */
+function broadcastStrides(shape: readonly number[], outShape: readonly number[]): Int32Array {
+  const aligned = [...new Array<number>(outShape.length - shape.length).fill(1), ...shape];
+  const strides = stridesOf(aligned);
+  return Int32Array.from(aligned, (d, i) => (d === 1 ? 0 : strides[i]));
+}
+
+function binary(binding: OneDnnBinding, { inputs, backend }: KernelArgs, op: number): TensorInfo | null {
+  const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
+  if (!allFloat(a, b)) return null;
+  const shape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+  const out = pool.allocate(size(shape), false);
+  binding.strided(op, Int32Array.from(shape), out, 0, Int32Array.from(stridesOf(shape)), values(backend, a), 0, broadcastStrides(a.shape, shape), values(backend, b), 0, broadcastStrides(b.shape, shape));
+  return output(backend, shape, out);
+}
+
+function unary(binding: OneDnnBinding, { inputs, backend, attrs }: KernelArgs, op: number): TensorInfo | null {
+  const { x } = inputs as { x: TensorInfo };
+  if (!allFloat(x) || (op === UNARY_OPS.Step && attrs?.alpha)) return null;
+  const contiguous = Int32Array.of(1);
+  const out = pool.allocate(size(x.shape), false);
+  binding.strided(op, Int32Array.of(out.length), out, 0, contiguous, values(backend, x), 0, contiguous);
+  return output(backend, x.shape, out);
+}
+
+function addN(binding: OneDnnBinding, { inputs, backend }: KernelArgs): TensorInfo | null {
+  const tensors = Object.values(inputs) as TensorInfo[];
+  if (!allFloat(...tensors)) return null;
+  const shape = Int32Array.of(size(tensors[0].shape));
+  const contiguous = Int32Array.of(1);
+  const out = pool.allocate(shape[0], false);
+  out.set(values(backend, tensors[0]));
+  for (const t of tensors.slice(1)) binding.strided(BINARY_OPS.Add, shape, out, 0, contiguous, out, 0, contiguous, values(backend, t), 0, contiguous);
+  return output(backend, tensors[0].shape, out);
+}
+
+function reduce(binding: OneDnnBinding, { inputs, backend, attrs }: KernelArgs, op: number, mean: boolean): TensorInfo | null {
+  const { x } = inputs as { x: TensorInfo };
+  if (!allFloat(x)) return null;
+  // Max names its axes `reductionIndices`, the other reductions `axis`.
+  const axes = tf.util.parseAxisParam((attrs!.axis ?? attrs!.reductionIndices) as number | number[], x.shape);
+  const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  const keptStrides = stridesOf(kept);
+  const out = pool.allocate(size(kept), op === REDUCE_OPS.Sum);
+  if (op !== REDUCE_OPS.Sum) out.fill(op === REDUCE_OPS.Max ? -Infinity : Infinity);
+  const outStrides = Int32Array.from(kept, (_, i) => (axes.includes(i) ? 0 : keptStrides[i]));
+  binding.strided(op, Int32Array.from(x.shape), out, 0, outStrides, values(backend, x), 0, Int32Array.from(stridesOf(x.shape)));
+  if (mean) {
+    const scale = 1 / axes.reduce((n, axis) => n * x.shape[axis], 1);
+    for (let i = 0; i < out.length; i++) out[i] *= scale;
+  }
+  return output(backend, attrs!.keepDims ? kept : x.shape.filter((_, i) => !axes.includes(i)), out);
+}
+
+function slice(binding: OneDnnBinding, { inputs, backend, attrs }: KernelArgs): TensorInfo | null {
+  const { x } = inputs as { x: TensorInfo };
+  if (!allFloat(x)) return null;
+  const [begin, sliceShape] = tf.slice_util.parseSliceParams(x as tf.Tensor, attrs!.begin as number[], attrs!.size as number[]);
+  const strides = stridesOf(x.shape);
+  const offset = begin.reduce((sum, b, i) => sum + b * strides[i], 0);
+  const out = pool.allocate(size(sliceShape), false);
+  binding.strided(COPY, Int32Array.from(sliceShape), out, 0, Int32Array.from(stridesOf(sliceShape)), values(backend, x), offset, Int32Array.from(strides));
+  return output(backend, sliceShape, out);
+}
+
+function splitV(binding: OneDnnBinding, { inputs, backend, attrs }: KernelArgs): TensorInfo[] | null {
+  const { x } = inputs as { x: TensorInfo };
+  if (!allFloat(x)) return null;
+  const axis = tf.util.parseAxisParam(attrs!.axis as number, x.shape)[0];
+  const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, attrs!.numOrSizeSplits as number | number[], axis);
+  const strides = stridesOf(x.shape);
+  let begin = 0;
+  return sizes.map((length) => {
+    const shape = x.shape.map((d, i) => (i === axis ? length : d));
+    const out = pool.allocate(size(shape), false);
+    binding.strided(COPY, Int32Array.from(shape), out, 0, Int32Array.from(stridesOf(shape)), values(backend, x), begin * strides[axis], Int32Array.from(strides));
+    begin += length;
+    return output(backend, shape, out);
+  });
+}
+
+/** A comparison of two same-shape float32 tensors into a bool tensor (broadcasts go to the cpu kernel). */
+function compareSameShape({ inputs, backend }: KernelArgs, compare: (a: number, b: number) => boolean): TensorInfo | null {
+  const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
+  if (!allFloat(a, b) || a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) return null;
+  const [av, bv] = [values(backend, a), values(backend, b)];
+  const out = new Uint8Array(av.length);
+  for (let i = 0; i < av.length; i++) out[i] = compare(av[i], bv[i]) ? 1 : 0;
+  return (backend as any).makeTensorInfo(a.shape, 'bool', out);
+}
+
+function pad(binding: OneDnnBinding, { inputs, backend, attrs }: KernelArgs): TensorInfo | null {
+  const { x } = inputs as { x: TensorInfo };
+  if (!allFloat(x)) return null;
+  const paddings = attrs!.paddings as [number, number][];
+  const shape = x.shape.map((d, i) => paddings[i][0] + d + paddings[i][1]);
+  const out = pool.allocate(size(shape), true);
+  if (attrs!.constantValue) out.fill(attrs!.constantValue as number);
+  const strides = stridesOf(shape);
+  const offset = paddings.reduce((sum, [before], i) => sum + before * strides[i], 0);
+  binding.strided(COPY, Int32Array.from(x.shape), out, offset, Int32Array.from(strides), values(backend, x), 0, Int32Array.from(stridesOf(x.shape)));
+  return output(backend, shape, out);
+}
+
+function transpose(binding: OneDnnBinding, { inputs, backend, attrs }: KernelArgs): TensorInfo | null {
+  const { x } = inputs as { x: TensorInfo };
+  if (!allFloat(x)) return null;
+  const perm = attrs!.perm as number[];
+  const shape = perm.map((axis) => x.shape[axis]);
+  const inStrides = stridesOf(x.shape);
+  const out = pool.allocate(size(shape), false);
+  binding.strided(COPY, Int32Array.from(shape), out, 0, Int32Array.from(stridesOf(shape)), values(backend, x), 0, Int32Array.from(perm, (axis) => inStrides[axis]));
+  return output(backend, shape, out);
+}
