@@ -6,6 +6,7 @@
 //   node bench/compare.mjs --only inference --json results.json
 //   PYTHON=/usr/bin/python3 ADL_BACKEND=wasm node bench/compare.mjs
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -24,7 +25,10 @@ const CONFIGS = [
     label: 'mixed op fwd+bwd [2, 40, 80, 80]',
     ours: () => {
       const out = join(mkdtempSync(join(tmpdir(), 'adl-bench-')), 'mixed.json');
-      run('node', ['packages/ops/bench/mixed-op-step.mjs', '--shape', '2,40,80,80', '--steps', runs, '--backends', 'wasm', '--kernels', process.env.ADL_KERNELS ?? 'native', '--json', out]);
+      // The backend `auto` takes: onednn where its addon is built, else wasm.
+      const backend = process.env.ADL_BACKEND ?? (oneDnnBuilt() ? 'onednn' : 'wasm');
+      const kernels = process.env.ADL_KERNELS ?? (backend === 'onednn' ? 'onednn' : 'native');
+      run('node', ['packages/ops/bench/mixed-op-step.mjs', '--shape', '2,40,80,80', '--steps', runs, '--backends', backend, '--kernels', kernels, '--json', out]);
       const row = JSON.parse(readFileSync(out, 'utf8')).rows[0];
       return { medianMs: row.ms, params: null, engine: `tfjs ${row.backend}/${row.kernels}` };
     },
