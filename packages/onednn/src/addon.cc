@@ -54,14 +54,25 @@ memory::desc anyWeights(const ConvShape& s) {
   return memory::desc({s.groups, s.oc / s.groups, s.c / s.groups, s.kh, s.kw}, dt::f32, tag::any);
 }
 
-dnnl::convolution_forward::primitive_desc forwardDesc(const ConvShape& s, dnnl::prop_kind kind) {
-  // oneDNN's dilation counts the skipped pixels; the right/bottom padding follows from the output size.
-  memory::dims strides{s.sh, s.sw}, dilates{s.dh - 1, s.dw - 1}, left{s.pt, s.pl};
-  memory::dims right{(s.oh - 1) * s.sh + (s.kh - 1) * s.dh + 1 - s.h - s.pt,
-                     (s.ow - 1) * s.sw + (s.kw - 1) * s.dw + 1 - s.w - s.pl};
-  dnnl::convolution_forward::desc desc(kind, dnnl::algorithm::convolution_direct,
-                                       activations(s.n, s.c, s.h, s.w), anyWeights(s),
-                                       activations(s.n, s.oc, s.oh, s.ow), strides, dilates, left, right);
+// Strides, dilation and padding in oneDNN's terms: dilation counts the skipped pixels, and the
+// right/bottom padding follows from the output size.
+struct Geometry {
+  memory::dims strides, dilates, left, right;
+};
+
+Geometry geometry(const ConvShape& s) {
+  return {{s.sh, s.sw},
+          {s.dh - 1, s.dw - 1},
+          {s.pt, s.pl},
+          {(s.oh - 1) * s.sh + (s.kh - 1) * s.dh + 1 - s.h - s.pt, (s.ow - 1) * s.sw + (s.kw - 1) * s.dw + 1 - s.w - s.pl}};
+}
+
+memory::desc source(const ConvShape& s) { return activations(s.n, s.c, s.h, s.w); }
+memory::desc destination(const ConvShape& s) { return activations(s.n, s.oc, s.oh, s.ow); }
+
+dnnl::convolution_forward::primitive_desc forwardDesc(const ConvShape& s, const Geometry& g, dnnl::prop_kind kind) {
+  dnnl::convolution_forward::desc desc(kind, dnnl::algorithm::convolution_direct, source(s), anyWeights(s),
+                                       destination(s), g.strides, g.dilates, g.left, g.right);
   return dnnl::convolution_forward::primitive_desc(desc, cpuEngine());
 }
 
@@ -70,29 +81,25 @@ const ConvPrimitive& convPrimitive(int mode, const ConvShape& s) {
   key.push_back(static_cast<char>(mode));
   auto found = convCache.find(key);
   if (found != convCache.end()) return found->second;
-  memory::dims strides{s.sh, s.sw}, dilates{s.dh - 1, s.dw - 1}, left{s.pt, s.pl};
-  memory::dims right{(s.oh - 1) * s.sh + (s.kh - 1) * s.dh + 1 - s.h - s.pt,
-                     (s.ow - 1) * s.sw + (s.kw - 1) * s.dw + 1 - s.w - s.pl};
+  const Geometry g = geometry(s);
   ConvPrimitive entry;
   entry.user = userWeights(s);
   if (mode == 0) {
-    auto pd = forwardDesc(s, dnnl::prop_kind::forward_inference);
+    auto pd = forwardDesc(s, g, dnnl::prop_kind::forward_inference);
     entry.primitive = dnnl::convolution_forward(pd);
     entry.weights = pd.weights_desc();
   } else if (mode == 1) {
-    auto hint = forwardDesc(s, dnnl::prop_kind::forward_training);
-    dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct,
-                                               activations(s.n, s.c, s.h, s.w), anyWeights(s),
-                                               activations(s.n, s.oc, s.oh, s.ow), strides, dilates, left, right);
-    dnnl::convolution_backward_data::primitive_desc pd(desc, cpuEngine(), hint);
+    dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct, source(s), anyWeights(s),
+                                               destination(s), g.strides, g.dilates, g.left, g.right);
+    dnnl::convolution_backward_data::primitive_desc pd(desc, cpuEngine(),
+                                                       forwardDesc(s, g, dnnl::prop_kind::forward_training));
     entry.primitive = dnnl::convolution_backward_data(pd);
     entry.weights = pd.weights_desc();
   } else {
-    auto hint = forwardDesc(s, dnnl::prop_kind::forward_training);
-    dnnl::convolution_backward_weights::desc desc(dnnl::algorithm::convolution_direct,
-                                                  activations(s.n, s.c, s.h, s.w), anyWeights(s),
-                                                  activations(s.n, s.oc, s.oh, s.ow), strides, dilates, left, right);
-    dnnl::convolution_backward_weights::primitive_desc pd(desc, cpuEngine(), hint);
+    dnnl::convolution_backward_weights::desc desc(dnnl::algorithm::convolution_direct, source(s), anyWeights(s),
+                                                  destination(s), g.strides, g.dilates, g.left, g.right);
+    dnnl::convolution_backward_weights::primitive_desc pd(desc, cpuEngine(),
+                                                          forwardDesc(s, g, dnnl::prop_kind::forward_training));
     entry.primitive = dnnl::convolution_backward_weights(pd);
     entry.weights = pd.diff_weights_desc();
   }
@@ -105,8 +112,8 @@ void convolution(int mode, float* a, float* b, float* out, const ConvShape& s) {
   const ConvPrimitive& p = convPrimitive(mode, s);
   auto& engine = cpuEngine();
   auto& stream = cpuStream();
-  memory src(activations(s.n, s.c, s.h, s.w), engine);
-  memory dst(activations(s.n, s.oc, s.oh, s.ow), engine);
+  memory src(source(s), engine);
+  memory dst(destination(s), engine);
   memory user(p.user, engine);
   memory weights = p.weights == p.user ? user : memory(p.weights, engine);
   if (mode == 0) {

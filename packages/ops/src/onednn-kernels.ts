@@ -11,22 +11,7 @@ export const onednnKernels: Kernels = {
   name: 'onednn',
 
   conv2d(x, filter, { stride, dilation, padding }: ConvGeometry) {
-    const attrs = { strides: stride, pad: padding, dataFormat: 'NHWC', dilations: dilation };
-    const conv = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-      const [input, weights, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
-      save([input, weights]);
-      return {
-        value: run('Conv2D', { x: input, filter: weights }, attrs),
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-          const [savedInput, savedWeights] = saved as [tf.Tensor4D, tf.Tensor4D];
-          return [
-            run('Conv2DBackpropInput', { dy, filter: savedWeights }, { ...attrs, inputShape: savedInput.shape }),
-            run('Conv2DBackpropFilter', { x: savedInput, dy }, { ...attrs, filterShape: savedWeights.shape }),
-          ];
-        },
-      };
-    });
-    return conv(x, filter) as tf.Tensor4D;
+    return withBackpropKernels(DENSE, { strides: stride, pad: padding, dataFormat: 'NHWC', dilations: dilation })(x, filter);
   },
 
   pointwiseConv(x, filter) {
@@ -37,27 +22,45 @@ export const onednnKernels: Kernels = {
     const kernel = filter.shape[0];
     const padding = (dilation * (kernel - 1)) / 2;
     assertSamePadding(kernel, dilation, padding);
-    const attrs = { strides: 1, pad: padding, dataFormat: 'NHWC', dilations: dilation };
-    const depthwise = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-      const [input, weights, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
-      save([input, weights]);
-      return {
-        value: run('DepthwiseConv2dNative', { x: input, filter: weights }, attrs),
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-          const [savedInput, savedWeights] = saved as [tf.Tensor4D, tf.Tensor4D];
-          return [
-            run('DepthwiseConv2dNativeBackpropInput', { dy, filter: savedWeights }, { ...attrs, inputShape: savedInput.shape }),
-            run('DepthwiseConv2dNativeBackpropFilter', { x: savedInput, dy }, { ...attrs, filterShape: savedWeights.shape }),
-          ];
-        },
-      };
-    });
-    return depthwise(x, filter) as tf.Tensor4D;
+    return withBackpropKernels(DEPTHWISE, { strides: 1, pad: padding, dataFormat: 'NHWC', dilations: dilation })(x, filter);
   },
 
   maxPool3x3: portableKernels.maxPool3x3,
   avgPool3x3: portableKernels.avgPool3x3,
 };
+
+/** The forward kernel of a convolution and its two backprop kernels (which take `dilations` on onednn). */
+interface ConvKernelNames {
+  readonly forward: string;
+  readonly input: string;
+  readonly filter: string;
+}
+
+const DENSE: ConvKernelNames = { forward: 'Conv2D', input: 'Conv2DBackpropInput', filter: 'Conv2DBackpropFilter' };
+const DEPTHWISE: ConvKernelNames = {
+  forward: 'DepthwiseConv2dNative',
+  input: 'DepthwiseConv2dNativeBackpropInput',
+  filter: 'DepthwiseConv2dNativeBackpropFilter',
+};
+
+/** `(x, filter) => conv`, with its gradients from the backprop kernels (tfjs-core refuses dilated ones). */
+function withBackpropKernels(names: ConvKernelNames, attrs: Record<string, unknown>): (x: tf.Tensor4D, filter: tf.Tensor4D) => tf.Tensor4D {
+  const conv = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, weights, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
+    save([input, weights]);
+    return {
+      value: run(names.forward, { x: input, filter: weights }, attrs),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [savedInput, savedWeights] = saved as [tf.Tensor4D, tf.Tensor4D];
+        return [
+          run(names.input, { dy, filter: savedWeights }, { ...attrs, inputShape: savedInput.shape }),
+          run(names.filter, { x: savedInput, dy }, { ...attrs, filterShape: savedWeights.shape }),
+        ];
+      },
+    };
+  });
+  return (x, filter) => conv(x, filter) as tf.Tensor4D;
+}
 
 function run(kernel: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>): tf.Tensor4D {
   if (tf.getBackend() !== 'onednn') throw new Error(`onednn kernels need the onednn backend, not "${tf.getBackend()}"`);
