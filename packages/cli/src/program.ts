@@ -35,10 +35,10 @@ export function createProgram(): Command {
     .option('--height <pixels>', 'input height', integer, 1024)
     .option('--width <pixels>', 'input width', integer, 2048)
     .option('--classes <count>', 'output classes', integer, 19)
-    .option('--json', 'print one JSON line {"params", "multAdds"}')
+    .option('--json', 'print one JSON line {"params", "multAdds", "tfMultAdds"}')
     .action(async (options) => {
       const summary = await summarize({ ...options, numClasses: options.classes });
-      if (options.json) process.stdout.write(`${JSON.stringify({ params: summary.params, multAdds: summary.multAdds })}\n`);
+      if (options.json) process.stdout.write(`${JSON.stringify({ params: summary.params, multAdds: summary.multAdds, tfMultAdds: summary.tfMultAdds })}\n`);
       else process.stdout.write(`${formatSummary(summary)}\n`);
     });
   program

@@ -1,3 +1,4 @@
+import { addCosts } from '@adl/ops';
 import * as tf from '@tensorflow/tfjs';
 import { FixedNet, getPreset, readArchitectureFile, type Architecture, type StageCost } from '@adl/trellis';
 
@@ -17,6 +18,8 @@ export interface Summary {
   readonly width: number;
   readonly params: number;
   readonly multAdds: number;
+  /** Multiply-adds as TensorFlow 1 runs the atrous convolutions (see `Cost.tfMultAdds` in @adl/ops). */
+  readonly tfMultAdds: number;
   readonly stages: StageCost[];
 }
 
@@ -46,9 +49,8 @@ export async function summarize(options: SummaryOptions): Promise<Summary> {
   const net = new FixedNet({ architecture, numClasses: options.numClasses ?? 19 });
   try {
     const stages = net.costBreakdown([height, width]);
-    const params = stages.reduce((sum, stage) => sum + stage.params, 0);
-    const multAdds = stages.reduce((sum, stage) => sum + stage.multAdds, 0);
-    return { name: architecture.name ?? options.arch ?? 'architecture', height, width, params, multAdds, stages };
+    const { params, multAdds, tfMultAdds } = addCosts(...stages);
+    return { name: architecture.name ?? options.arch ?? 'architecture', height, width, params, multAdds, tfMultAdds, stages };
   } finally {
     net.dispose();
   }
@@ -57,13 +59,13 @@ export async function summarize(options: SummaryOptions): Promise<Summary> {
 export function formatSummary(summary: Summary): string {
   const millions = (n: number) => (n / 1e6).toFixed(3);
   const billions = (n: number) => (n / 1e9).toFixed(2);
-  const rows = summary.stages.map((s) => `| ${s.stage} | ${millions(s.params)} | ${billions(s.multAdds)} |`);
+  const rows = summary.stages.map((s) => `| ${s.stage} | ${millions(s.params)} | ${billions(s.multAdds)} | ${billions(s.tfMultAdds)} |`);
   return [
     `${summary.name} at ${summary.height}×${summary.width}`,
     '',
-    '| stage | params (M) | multiply-adds (B) |',
-    '| --- | ---: | ---: |',
+    '| stage | params (M) | multiply-adds (B) | as TensorFlow runs them (B) |',
+    '| --- | ---: | ---: | ---: |',
     ...rows,
-    `| **total** | **${(summary.params / 1e6).toFixed(2)}** | **${billions(summary.multAdds)}** |`,
+    `| **total** | **${(summary.params / 1e6).toFixed(2)}** | **${billions(summary.multAdds)}** | **${billions(summary.tfMultAdds)}** |`,
   ].join('\n');
 }

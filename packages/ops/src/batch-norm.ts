@@ -72,7 +72,7 @@ export class BatchNorm implements Layer {
   }
 
   cost(): Cost {
-    return { params: this.options.affine ? 2 * this.channels : 0, multAdds: 0 };
+    return { params: this.options.affine ? 2 * this.channels : 0, multAdds: 0, tfMultAdds: 0 };
   }
 
   dispose(): void {

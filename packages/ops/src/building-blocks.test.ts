@@ -46,6 +46,18 @@ describe('ASPP heads', () => {
     expect(trainableSize(aspp.trainableVariables())).toBe(expected);
     aspp.dispose();
   });
+
+  it('counts atrous convs at their output size, and as TensorFlow runs them: rounded up to the rate', () => {
+    const cin = 10;
+    const aspp = new DeepLabV3Aspp({ inChannels: cin, rates: [12, 24, 36], rng: rng() });
+    // At 129×257 (stride 8 of 1025×2049): rate 12 → 132×264, rate 24 → 144×264, rate 36 → 144×288.
+    const pixels = 129 * 257;
+    const dense = (pixels * (1 + 3 * 9) + 1) * cin * 256 + pixels * 5 * 256 * 256;
+    const atrousTf = (132 * 264 + 144 * 264 + 144 * 288) * 9 * cin * 256;
+    expect(aspp.cost([129, 257]).multAdds).toBe(dense);
+    expect(aspp.cost([129, 257]).tfMultAdds).toBe(dense - 3 * pixels * 9 * cin * 256 + atrousTf);
+    aspp.dispose();
+  });
 });
 
 describe('resampling between levels (SPEC §4)', () => {
@@ -53,9 +65,9 @@ describe('resampling between levels (SPEC §4)', () => {
     const down = new Downsample({ inChannels: 8, outChannels: 16, affine: false, rng: rng() });
     const up = new UpsampleConv({ inChannels: 16, outChannels: 8, affine: false, rng: rng() });
     const reduce = new FactorizedReduce({ inChannels: 8, outChannels: 16, affine: true, rng: rng() });
-    expect(down.cost([81, 81])).toEqual({ params: 9 * 8 * 16, multAdds: 41 * 41 * 9 * 8 * 16 });
+    expect(down.cost([81, 81])).toEqual({ params: 9 * 8 * 16, multAdds: 41 * 41 * 9 * 8 * 16, tfMultAdds: 41 * 41 * 9 * 8 * 16 });
     expect(down.outputSize([81, 81])).toEqual([41, 41]);
-    expect(up.cost([41, 41], [81, 81])).toEqual({ params: 16 * 8, multAdds: 81 * 81 * 16 * 8 });
+    expect(up.cost([41, 41], [81, 81])).toEqual({ params: 16 * 8, multAdds: 81 * 81 * 16 * 8, tfMultAdds: 81 * 81 * 16 * 8 });
     expect(reduce.cost([8, 8]).params).toBe(2 * 8 * 8 + 32);
     for (const layer of [down, up, reduce]) layer.dispose();
   });

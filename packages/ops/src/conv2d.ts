@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { newVariable } from './new-variable.js';
 import { convOutputLength, type ConvGeometry } from './kernels.js';
-import type { Cost, ForwardContext, Layer, Size } from './layer.js';
+import { convCost, type Cost, type ForwardContext, type Layer, type Size } from './layer.js';
 import type { Rng } from './rng.js';
 import { halfSize, subsample2 } from './subsample.js';
 
@@ -65,9 +65,8 @@ export class Conv2d implements Layer {
 
   cost(input: Size): Cost {
     const { kernel, inChannels, outChannels } = this.options;
-    const [height, width] = this.outputSize(input);
     const weights = kernel * kernel * inChannels * outChannels;
-    return { params: weights + (this.bias ? outChannels : 0), multAdds: height * width * weights };
+    return convCost(weights + (this.bias ? outChannels : 0), weights, this.outputSize(input), this.geometry.dilation);
   }
 
   dispose(): void {
@@ -113,9 +112,8 @@ export class DepthwiseConv2d implements Layer {
   }
 
   cost(input: Size): Cost {
-    const [height, width] = this.outputSize(input);
     const params = this.kernel * this.kernel * this.channels;
-    return { params, multAdds: height * width * params };
+    return convCost(params, params, this.outputSize(input), this.dilation);
   }
 
   dispose(): void {

@@ -3,7 +3,7 @@ export { OPS, createOp, ATROUS_RATE, type OpFactory, type OpMode, type OpOptions
 export { Rng } from './rng.js';
 export { newVariable } from './new-variable.js';
 export { maybeRecompute, recompute } from './recompute.js';
-export { Sequential, addCosts, ZERO_COST, type Cost, type ForwardContext, type Layer, type Size } from './layer.js';
+export { Sequential, addCosts, convCost, ZERO_COST, type Cost, type ForwardContext, type Layer, type Size } from './layer.js';
 export { convOutputLength, type ConvGeometry, type KernelSetName, type Kernels } from './kernels.js';
 export { portableKernels } from './portable-kernels.js';
 export { stockKernels } from './stock-kernels.js';

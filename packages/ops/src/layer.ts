@@ -17,16 +17,41 @@ export interface ForwardContext {
 /** Parameter count and multiply-adds of one forward pass at batch 1. */
 export interface Cost {
   readonly params: number;
+  /** Multiply-adds of the convolutions (dense, depthwise, pointwise) at their output sizes. */
   readonly multAdds: number;
+  /**
+   * The same convolutions as TensorFlow 1 runs them, which is how DeepLab's published figures were
+   * counted: an atrous convolution of rate r runs as space-to-batch → dense conv → batch-to-space,
+   * and the dense conv computes every output dimension rounded up to a multiple of r (the extra rows
+   * and columns are cropped afterwards). Equal to `multAdds` where no convolution is dilated.
+   */
+  readonly tfMultAdds: number;
 }
 
-export const ZERO_COST: Cost = { params: 0, multAdds: 0 };
+export const ZERO_COST: Cost = { params: 0, multAdds: 0, tfMultAdds: 0 };
 
 export function addCosts(...costs: Cost[]): Cost {
   return costs.reduce(
-    (sum, cost) => ({ params: sum.params + cost.params, multAdds: sum.multAdds + cost.multAdds }),
+    (sum, cost) => ({
+      params: sum.params + cost.params,
+      multAdds: sum.multAdds + cost.multAdds,
+      tfMultAdds: sum.tfMultAdds + cost.tfMultAdds,
+    }),
     ZERO_COST,
   );
+}
+
+/**
+ * The cost of a convolution with `weightsPerPixel` multiply-adds per output pixel, producing an
+ * `output`-sized map with dilation `dilation` (see `Cost.tfMultAdds`).
+ */
+export function convCost(params: number, weightsPerPixel: number, [height, width]: Size, dilation: number): Cost {
+  const roundUp = (n: number) => Math.ceil(n / dilation) * dilation;
+  return {
+    params,
+    multAdds: height * width * weightsPerPixel,
+    tfMultAdds: roundUp(height) * roundUp(width) * weightsPerPixel,
+  };
 }
 
 /** Spatial size `[height, width]` of an NHWC feature map. */
