@@ -11,6 +11,20 @@ export interface OneDnnBinding {
   conv(mode: 0 | 1 | 2, a: Float32Array, b: Float32Array, out: Float32Array, params: Int32Array): void;
   /** `out[batch] = op(a)[batch] · op(b)[batch]`; `params`: `[batchA, batchB, m, k, n, transposeA, transposeB]`, a batch of 1 broadcasts. */
   matMul(a: Float32Array, b: Float32Array, out: Float32Array, params: Int32Array): void;
+  /**
+   * `out[o] = op(a[i], b[j])` over the n-D index space `shape`, each operand at its own offset and
+   * strides (0 broadcasts). op: 0 copy, 1 add, 2 sub, 3 mul, 4 div, 5 max, 6 min, 7 squared difference,
+   * 10/11/12 sum/max/min into `out`, 20 relu, 21 step, 22 square.
+   */
+  strided(op: number, shape: Int32Array, out: Float32Array, outOffset: number, outStrides: Int32Array, a: Float32Array, aOffset: number, aStrides: Int32Array, b?: Float32Array, bOffset?: number, bStrides?: Int32Array): void;
+  /** Training-mode batch norm without scale/shift over `rows` rows of `channels`; writes `y`, `mean` and the biased `variance`. */
+  batchNorm(x: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array, params: Int32Array, epsilon: number): void;
+  /** The input gradient of `batchNorm` (its mean and variance depend on `x` too). `params`: `[rows, channels]`. */
+  batchNormGrad(dy: Float32Array, x: Float32Array, mean: Float32Array, variance: Float32Array, dx: Float32Array, params: Int32Array, epsilon: number): void;
+  /** 3×3 pool, stride 1, padding 1 (never the max; not counted in the average). mode 0 max, 1 average; `params`: `[n, h, w, c]`. */
+  pool3x3(mode: 0 | 1, x: Float32Array, y: Float32Array, params: Int32Array): void;
+  /** The input gradient of `pool3x3`; a max sends it to the first maximum of each window in row-major order. */
+  pool3x3Grad(mode: 0 | 1, x: Float32Array, dy: Float32Array, dx: Float32Array, params: Int32Array): void;
 }
 
 /** The addon, or `null` when it was not built or does not load. */

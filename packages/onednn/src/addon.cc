@@ -1,9 +1,12 @@
-// oneDNN convolutions and matrix products on Float32Arrays, for the `onednn` tfjs backend.
+// oneDNN convolutions and matrix products on Float32Arrays, for the `onednn` tfjs backend, plus
+// compiled loops for strided elementwise ops, training-mode batch norm and 3×3 pooling.
 // Tensors are NHWC; filters are tfjs's [kh, kw, in, out] (dense) or [kh, kw, channels, multiplier]
 // (grouped). Primitives are cached by their shapes, so a training step pays creation once.
 #include <node_api.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include "batch_norm.h"
+#include "pool3x3.h"
 #include "strided.h"
 
 #include <cstring>
@@ -328,13 +331,99 @@ napi_value Strided(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// Reads `count` arguments starting at `first` as Float32Arrays named by `names`.
+bool floatArrays(napi_env env, const napi_value* args, size_t count, const char* const* names, float** data,
+                 size_t* lengths) {
+  for (size_t i = 0; i < count; i++) {
+    if (!floatArray(env, args[i], &data[i], &lengths[i], names[i])) return false;
+  }
+  return true;
+}
+
+// batchNorm(x, y, mean, variance, Int32Array[rows, channels], epsilon)
+// batchNormGrad(dy, x, mean, variance, dx, Int32Array[rows, channels], epsilon)
+template <bool kGradient>
+napi_value BatchNormFunction(napi_env env, napi_callback_info info) {
+  constexpr size_t kArrays = kGradient ? 5 : 4;
+  const char* name = kGradient ? "batchNormGrad" : "batchNorm";
+  size_t argc = kArrays + 2;
+  napi_value args[kArrays + 2];
+  if (!check(env, napi_get_cb_info(env, info, &argc, args, nullptr, nullptr), "batchNorm: bad call")) return nullptr;
+  if (argc != kArrays + 2) {
+    napi_throw_type_error(env, nullptr, (std::string(name) + " takes " + std::to_string(kArrays + 2) + " arguments").c_str());
+    return nullptr;
+  }
+  static const char* const kNames[2][5] = {{"x", "y", "mean", "variance", ""}, {"dy", "x", "mean", "variance", "dx"}};
+  float* data[5];
+  size_t lengths[5];
+  memory::dim shape[2];
+  double epsilon;
+  if (!floatArrays(env, args, kArrays, kNames[kGradient], data, lengths) || !intParams(env, args[kArrays], shape, 2) ||
+      !check(env, napi_get_value_double(env, args[kArrays + 1], &epsilon), "batchNorm: epsilon must be a number"))
+    return nullptr;
+  const size_t rows = shape[0], channels = shape[1], elements = rows * channels;
+  const size_t want[2][5] = {{elements, elements, channels, channels, 0}, {elements, elements, channels, channels, elements}};
+  for (size_t i = 0; i < kArrays; i++) {
+    if (lengths[i] != want[kGradient][i]) {
+      napi_throw_range_error(env, nullptr, (std::string(name) + ": array lengths do not match the shape parameters").c_str());
+      return nullptr;
+    }
+  }
+  if (kGradient) {
+    batch_norm::backward(data[0], data[1], data[2], data[3], data[4], rows, channels, epsilon);
+  } else {
+    batch_norm::forward(data[0], data[1], data[2], data[3], rows, channels, epsilon);
+  }
+  return nullptr;
+}
+
+// pool3x3(mode, x, y, Int32Array[n, h, w, c]); pool3x3Grad(mode, x, dy, dx, Int32Array[n, h, w, c])
+template <bool kGradient>
+napi_value Pool3x3Function(napi_env env, napi_callback_info info) {
+  constexpr size_t kArrays = kGradient ? 3 : 2;
+  const char* name = kGradient ? "pool3x3Grad" : "pool3x3";
+  size_t argc = kArrays + 2;
+  napi_value args[kArrays + 2];
+  if (!check(env, napi_get_cb_info(env, info, &argc, args, nullptr, nullptr), "pool3x3: bad call")) return nullptr;
+  if (argc != kArrays + 2) {
+    napi_throw_type_error(env, nullptr, (std::string(name) + " takes " + std::to_string(kArrays + 2) + " arguments").c_str());
+    return nullptr;
+  }
+  static const char* const kNames[2][3] = {{"x", "y", ""}, {"x", "dy", "dx"}};
+  int32_t mode;
+  float* data[3];
+  size_t lengths[3];
+  memory::dim shape[4];
+  if (!check(env, napi_get_value_int32(env, args[0], &mode), "pool3x3: mode must be an integer") ||
+      !floatArrays(env, args + 1, kArrays, kNames[kGradient], data, lengths) || !intParams(env, args[kArrays + 1], shape, 4))
+    return nullptr;
+  const pool3x3::Shape s{size_t(shape[0]), size_t(shape[1]), size_t(shape[2]), size_t(shape[3])};
+  const size_t elements = s.n * s.h * s.w * s.c;
+  bool fits = mode == pool3x3::kMax || mode == pool3x3::kAverage;
+  for (size_t i = 0; i < kArrays; i++) fits = fits && lengths[i] == elements;
+  if (!fits || s.h == 0 || s.w == 0) {
+    napi_throw_range_error(env, nullptr, (std::string(name) + ": unknown mode, or array lengths do not match the shape").c_str());
+    return nullptr;
+  }
+  if (kGradient) {
+    pool3x3::backward(mode, data[0], data[1], data[2], s);
+  } else {
+    pool3x3::forward(mode, data[0], data[1], s);
+  }
+  return nullptr;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
       {"conv", nullptr, Conv, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"matMul", nullptr, MatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"strided", nullptr, Strided, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNorm", nullptr, BatchNormFunction<false>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormGrad", nullptr, BatchNormFunction<true>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"pool3x3", nullptr, Pool3x3Function<false>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"pool3x3Grad", nullptr, Pool3x3Function<true>, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
-  napi_define_properties(env, exports, 3, properties);
+  napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
   return exports;
 }
 

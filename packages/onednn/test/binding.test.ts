@@ -90,11 +90,61 @@ describe.runIf(binding)('the oneDNN addon', () => {
     expect([...sums]).toEqual([5, 7, 9]);
   });
 
+  it('batchNorm: per-channel statistics over the rows; its gradient is the adjoint of its linearisation', () => {
+    const [rows, channels, epsilon] = [30, 3, 1e-5];
+    const x = random(rows * channels, 6).map((v, i) => v * (1 + (i % channels)) + (i % channels));
+    const [y, mean, variance] = [new Float32Array(x.length), new Float32Array(channels), new Float32Array(channels)];
+    binding!.batchNorm(x, y, mean, variance, Int32Array.of(rows, channels), epsilon);
+    for (let c = 0; c < channels; c++) {
+      const column = Array.from({ length: rows }, (_, r) => x[r * channels + c]);
+      const m = column.reduce((a, b) => a + b, 0) / rows;
+      const v = column.reduce((a, b) => a + (b - m) ** 2, 0) / rows;
+      expect(mean[c]).toBeCloseTo(m, 5);
+      expect(variance[c]).toBeCloseTo(v, 5);
+      column.forEach((value, r) => expect(y[r * channels + c]).toBeCloseTo((value - m) / Math.sqrt(v + epsilon), 4));
+    }
+    // <dy, J·u> (central difference of the forward along u) = <dx, u>.
+    const [dy, u] = [random(x.length, 7), random(x.length, 8)];
+    const dx = new Float32Array(x.length);
+    binding!.batchNormGrad(dy, x, mean, variance, dx, Int32Array.of(rows, channels), epsilon);
+    const h = 1e-2;
+    const at = (sign: number) => {
+      const out = new Float32Array(x.length);
+      binding!.batchNorm(x.map((v, i) => v + sign * h * u[i]), out, new Float32Array(channels), new Float32Array(channels), Int32Array.of(rows, channels), epsilon);
+      return out;
+    };
+    const [plus, minus] = [at(1), at(-1)];
+    const directional = dot(dy, plus.map((v, i) => (v - minus[i]) / (2 * h)));
+    expect(dot(dx, u)).toBeCloseTo(directional, 2);
+  });
+
+  it('pool3x3: max and average over the in-bounds cells; gradients to the first maximum / spread evenly', () => {
+    const x = Float32Array.of(1, 5, 2, 5, 0, 3); // [1, 2, 3, 1]: rows 1 5 2 / 5 0 3
+    const params = Int32Array.of(1, 2, 3, 1);
+    const y = new Float32Array(6);
+    binding!.pool3x3(0, x, y, params);
+    expect([...y]).toEqual([5, 5, 5, 5, 5, 5]);
+    binding!.pool3x3(1, x, y, params);
+    expect([...y].map((v) => +v.toFixed(5))).toEqual([11 / 4, 16 / 6, 10 / 4, 11 / 4, 16 / 6, 10 / 4].map((v) => +v.toFixed(5)));
+    const dy = Float32Array.of(1, 2, 3, 4, 5, 6);
+    const dx = new Float32Array(6);
+    binding!.pool3x3Grad(0, x, dy, dx, params);
+    // Every window holds the 5 at (0, 1), which comes first in row-major order; the 5 at (1, 0) gets nothing.
+    expect([...dx]).toEqual([0, 21, 0, 0, 0, 0]);
+    binding!.pool3x3Grad(1, x, dy, dx, params);
+    expect(dot(dx, x)).toBeCloseTo(dot(dy, (() => { const out = new Float32Array(6); binding!.pool3x3(1, x, out, params); return out; })()), 4);
+  });
+
   it('rejects arrays that do not match the shapes, instead of reading past them', () => {
     const params = Int32Array.of(1, 4, 4, 2, 4, 4, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1);
     expect(() => binding!.conv(0, new Float32Array(31), new Float32Array(36), new Float32Array(32), params)).toThrow(/array lengths do not match/);
     expect(() => binding!.conv(0, new Float32Array(32) as any, new Float64Array(36) as any, new Float32Array(32), params)).toThrow(/b must be a Float32Array/);
     expect(() => binding!.strided(0, Int32Array.of(4), new Float32Array(3), 0, Int32Array.of(1), new Float32Array(4), 0, Int32Array.of(1))).toThrow(/do not fit/);
+    const f = (n: number) => new Float32Array(n);
+    expect(() => binding!.batchNorm(f(6), f(6), f(3), f(2), Int32Array.of(2, 3), 1e-5)).toThrow(/batchNorm: array lengths/);
+    expect(() => binding!.batchNormGrad(f(6), f(6), f(3), f(3), f(5), Int32Array.of(2, 3), 1e-5)).toThrow(/batchNormGrad: array lengths/);
+    expect(() => binding!.pool3x3(0, f(6), f(5), Int32Array.of(1, 2, 3, 1))).toThrow(/pool3x3: unknown mode, or array lengths/);
+    expect(() => binding!.pool3x3(2 as 0, f(6), f(6), Int32Array.of(1, 2, 3, 1))).toThrow(/unknown mode/);
   });
 });
 

@@ -11,8 +11,8 @@ export interface BatchNormOptions {
 }
 
 /**
- * Batch normalisation over N, H, W with running statistics. Written with elementwise ops:
- * `tf.batchNorm` without offset/scale crashes under gradients.
+ * Batch normalisation over N, H, W with running statistics. In training the normalisation with the
+ * batch's statistics is the kernel set's `batchStatistics` (one fused kernel each way on onednn).
  */
 export class BatchNorm implements Layer {
   readonly gamma: tf.Variable<tf.Rank.R1> | undefined;
@@ -39,8 +39,8 @@ export class BatchNorm implements Layer {
   apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
     let normalised: tf.Tensor4D;
     if (ctx.training) {
-      const { mean, variance } = tf.moments(x, [0, 1, 2]);
-      normalised = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.epsilon)));
+      const { mean, variance, ...batch } = ctx.kernels.batchStatistics(x, this.epsilon);
+      normalised = batch.normalised;
       if (!ctx.recomputing) this.updateRunningStatistics(mean, variance, x.size / this.channels);
     } else {
       normalised = tf.mul(tf.sub(x, this.runningMean), tf.rsqrt(tf.add(this.runningVariance, this.epsilon)));

@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
+import type { BatchStatistics } from './batch-statistics.js';
 
 /** Symmetric zero padding, stride and dilation of a convolution. */
 export interface ConvGeometry {
@@ -27,6 +28,8 @@ export interface Kernels {
   maxPool3x3(x: tf.Tensor4D): tf.Tensor4D;
   /** 3×3 average pool, stride 1, padding 1, padded cells not counted. */
   avgPool3x3(x: tf.Tensor4D): tf.Tensor4D;
+  /** Training-mode batch normalisation without scale/shift, with the batch's statistics. */
+  batchStatistics(x: tf.Tensor4D, epsilon: number): BatchStatistics;
 }
 
 export const KERNEL_SET_NAMES = ['stock', 'portable', 'native', 'onednn'] as const;

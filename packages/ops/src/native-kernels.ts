@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertSamePadding, convOutputLength, type ConvGeometry, type Kernels } from './kernels.js';
+import { normaliseWithElementwiseOps } from './batch-statistics.js';
 import { portableKernels } from './portable-kernels.js';
 import { padSpatial } from './shifted-windows.js';
 
@@ -73,6 +74,7 @@ export const nativeKernels: Kernels = {
 
   maxPool3x3: portableKernels.maxPool3x3,
   avgPool3x3: portableKernels.avgPool3x3,
+  batchStatistics: normaliseWithElementwiseOps,
 };
 
 const reversals = new Map<number, tf.Tensor2D>();

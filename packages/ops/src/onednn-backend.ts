@@ -1,11 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { BufferPool } from './onednn-buffer-pool.js';
+import { BATCH_NORM_KERNELS, POOL_KERNELS } from './onednn-kernels.js';
 
 /** The functions of `@adl/onednn` (its types are repeated here so that it stays optional). */
 export interface OneDnnBinding {
   conv(mode: 0 | 1 | 2, a: Float32Array, b: Float32Array, out: Float32Array, params: Int32Array): void;
   matMul(a: Float32Array, b: Float32Array, out: Float32Array, params: Int32Array): void;
   strided(op: number, shape: Int32Array, out: Float32Array, outOffset: number, outStrides: Int32Array, a: Float32Array, aOffset: number, aStrides: Int32Array, b?: Float32Array, bOffset?: number, bStrides?: Int32Array): void;
+  batchNorm(x: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array, params: Int32Array, epsilon: number): void;
+  batchNormGrad(dy: Float32Array, x: Float32Array, mean: Float32Array, variance: Float32Array, dx: Float32Array, params: Int32Array, epsilon: number): void;
+  pool3x3(mode: 0 | 1, x: Float32Array, y: Float32Array, params: Int32Array): void;
+  pool3x3Grad(mode: 0 | 1, x: Float32Array, dy: Float32Array, dx: Float32Array, params: Int32Array): void;
 }
 
 /** The tfjs name of the backend: tfjs's cpu backend with its convolutions and matMul run by oneDNN. */
@@ -98,6 +103,67 @@ export function registerOneDnnBackend(binding: OneDnnBinding): void {
       kernelFunc: (args) => kernelFunc(args as KernelArgs) ?? fallback(args),
     });
   }
+  registerFusedKernels(binding);
+}
+
+/** The pool and batch-statistics kernels of `onednnKernels` (no cpu equivalent), with their gradients. */
+function registerFusedKernels(binding: OneDnnBinding): void {
+  const register = (kernelName: string, kernelFunc: (args: KernelArgs) => TensorInfo | TensorInfo[]) =>
+    tf.registerKernel({ kernelName, backendName: ONEDNN_BACKEND, kernelFunc: (args) => kernelFunc(args as KernelArgs) });
+  const float = (kernelName: string, inputs: TensorInfo[]) => {
+    if (!allFloat(...inputs)) throw new TypeError(`${kernelName} takes float32 tensors`);
+  };
+  const poolMode = (attrs: tf.NamedAttrMap | undefined) => (attrs?.mode === 'max' ? 0 : 1);
+  const nhwc = (x: TensorInfo) => Int32Array.from(x.shape);
+  const rowsAndChannels = (x: TensorInfo) => Int32Array.of(size(x.shape) / x.shape[x.shape.length - 1], x.shape[x.shape.length - 1]);
+
+  register(POOL_KERNELS.forward, ({ inputs, backend, attrs }) => {
+    const { x } = inputs as { x: TensorInfo };
+    float(POOL_KERNELS.forward, [x]);
+    const y = pool.allocate(size(x.shape), false);
+    binding.pool3x3(poolMode(attrs), values(backend, x), y, nhwc(x));
+    return output(backend, x.shape, y);
+  });
+  register(POOL_KERNELS.gradient, ({ inputs, backend, attrs }) => {
+    const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
+    float(POOL_KERNELS.gradient, [x, dy]);
+    const dx = pool.allocate(size(x.shape), false);
+    binding.pool3x3Grad(poolMode(attrs), values(backend, x), values(backend, dy), dx, nhwc(x));
+    return output(backend, x.shape, dx);
+  });
+  register(BATCH_NORM_KERNELS.forward, ({ inputs, backend, attrs }) => {
+    const { x } = inputs as { x: TensorInfo };
+    float(BATCH_NORM_KERNELS.forward, [x]);
+    const channels = x.shape[x.shape.length - 1];
+    const [y, mean, variance] = [pool.allocate(size(x.shape), false), pool.allocate(channels, false), pool.allocate(channels, false)];
+    binding.batchNorm(values(backend, x), y, mean, variance, rowsAndChannels(x), attrs!.epsilon as number);
+    return [output(backend, x.shape, y), output(backend, [channels], mean), output(backend, [channels], variance)];
+  });
+  register(BATCH_NORM_KERNELS.gradient, ({ inputs, backend, attrs }) => {
+    const { dy, x, mean, variance } = inputs as Record<'dy' | 'x' | 'mean' | 'variance', TensorInfo>;
+    float(BATCH_NORM_KERNELS.gradient, [dy, x, mean, variance]);
+    const dx = pool.allocate(size(x.shape), false);
+    binding.batchNormGrad(values(backend, dy), values(backend, x), values(backend, mean), values(backend, variance), dx, rowsAndChannels(x), attrs!.epsilon as number);
+    return output(backend, x.shape, dx);
+  });
+
+  const runKernel = (kernelName: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap) =>
+    tf.engine().runKernel(kernelName, inputs, attrs) as tf.Tensor;
+  tf.registerGradient({
+    kernelName: POOL_KERNELS.forward,
+    inputsToSave: ['x'],
+    gradFunc: (dy, [x], attrs) => ({ x: () => runKernel(POOL_KERNELS.gradient, { x, dy: dy as tf.Tensor }, attrs) }),
+  });
+  tf.registerGradient({
+    kernelName: BATCH_NORM_KERNELS.forward,
+    inputsToSave: ['x'],
+    outputsToSave: [false, true, true],
+    // Only the normalised output is differentiated: the mean and variance outputs feed the running
+    // statistics, which the loss never reads.
+    gradFunc: (dys, [x, mean, variance], attrs) => ({
+      x: () => runKernel(BATCH_NORM_KERNELS.gradient, { dy: (dys as tf.Tensor[])[0], x, mean, variance }, attrs),
+    }),
+  });
 }
 
 /** A float32 tensor's values; a cast from bool or int32 keeps the source's Uint8Array/Int32Array on cpu. */

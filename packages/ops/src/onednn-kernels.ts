@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ConvGeometry, Kernels } from './kernels.js';
 import { assertSamePadding } from './kernels.js';
-import { portableKernels } from './portable-kernels.js';
 
 /**
  * Convolutions for the `onednn` backend: forward, input and filter gradients are each one oneDNN
- * primitive (multi-threaded, dilation included). Pools are the portable ones.
+ * primitive (multi-threaded, dilation included). 3×3 pools and training-mode batch statistics are
+ * one compiled kernel each way, instead of the dozens of elementwise kernels of the portable forms.
  */
 export const onednnKernels: Kernels = {
   name: 'onednn',
@@ -25,9 +25,25 @@ export const onednnKernels: Kernels = {
     return withBackpropKernels(DEPTHWISE, { strides: 1, pad: padding, dataFormat: 'NHWC', dilations: dilation })(x, filter);
   },
 
-  maxPool3x3: portableKernels.maxPool3x3,
-  avgPool3x3: portableKernels.avgPool3x3,
+  maxPool3x3: (x) => pool3x3(x, 'max'),
+  avgPool3x3: (x) => pool3x3(x, 'avg'),
+
+  batchStatistics(x, epsilon) {
+    const [normalised, mean, variance] = runKernel(BATCH_NORM_KERNELS.forward, { x }, { epsilon }) as tf.Tensor[];
+    return { normalised: normalised as tf.Tensor4D, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+  },
 };
+
+/**
+ * Kernels `registerOneDnnBackend` adds, with their gradients, for 3×3 pools (attr `mode`: 'max' or
+ * 'avg') and training-mode batch statistics (attr `epsilon`; outputs normalised, mean, variance).
+ */
+export const POOL_KERNELS = { forward: 'AdlPool3x3', gradient: 'AdlPool3x3Grad' } as const;
+export const BATCH_NORM_KERNELS = { forward: 'AdlBatchNorm', gradient: 'AdlBatchNormGrad' } as const;
+
+function pool3x3(x: tf.Tensor4D, mode: 'max' | 'avg'): tf.Tensor4D {
+  return runKernel(POOL_KERNELS.forward, { x }, { mode }) as tf.Tensor4D;
+}
 
 /** The forward kernel of a convolution and its two backprop kernels (which take `dilations` on onednn). */
 interface ConvKernelNames {
@@ -63,6 +79,10 @@ function withBackpropKernels(names: ConvKernelNames, attrs: Record<string, unkno
 }
 
 function run(kernel: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>): tf.Tensor4D {
+  return runKernel(kernel, inputs, attrs) as tf.Tensor4D;
+}
+
+function runKernel(kernel: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
   if (tf.getBackend() !== 'onednn') throw new Error(`onednn kernels need the onednn backend, not "${tf.getBackend()}"`);
-  return tf.engine().runKernel(kernel, inputs, attrs as tf.NamedAttrMap) as tf.Tensor4D;
+  return tf.engine().runKernel(kernel, inputs, attrs as tf.NamedAttrMap);
 }

@@ -132,6 +132,33 @@ describe.each(TEST_BACKENDS)('kernels on %s', (backend) => {
       checkGradients(() => tf.sum(tf.mul(kernels.avgPool3x3(x), r)), [x]);
       tf.dispose([x, r]);
     });
+
+    it('batch statistics: per-channel mean, biased variance and normalised values of tf.moments', async () => {
+      // Channels with different offsets and scales, so a wrong axis or a missing centring shows.
+      const x = () => tf.tidy(() => tf.add(tf.mul(seededTensor([2, 5, 4, 3], 19), [1, 3, 0.5]), [10, -2, 0])) as tf.Tensor4D;
+      const epsilon = 1e-3;
+      const expected = await valuesOn('cpu', () =>
+        tf.tidy(() => {
+          const { mean, variance } = tf.moments(x(), [0, 1, 2]);
+          return tf.concat([tf.reshape(tf.div(tf.sub(x(), mean), tf.sqrt(tf.add(variance, epsilon))), [-1]), mean, variance]);
+        }),
+      );
+      const actual = await valuesOn(backend, () =>
+        tf.tidy(() => {
+          const { normalised, mean, variance } = kernels.batchStatistics(x(), epsilon);
+          expect(normalised.shape).toEqual([2, 5, 4, 3]);
+          return tf.concat([tf.reshape(normalised, [-1]), mean, variance]);
+        }),
+      );
+      expectClose(actual, expected);
+    });
+
+    it('batch statistics gradient (through the mean and variance too) matches finite differences', () => {
+      const x = tf.variable(tf.tidy(() => tf.add(seededTensor([2, 3, 4, 3], 20), [1, -1, 2]))) as tf.Variable<tf.Rank.R4>;
+      const r = seededTensor([2, 3, 4, 3], 21);
+      checkGradients(() => tf.sum(tf.mul(kernels.batchStatistics(x, 1e-5).normalised, r)), [x]);
+      tf.dispose([x, r]);
+    });
   });
 });
 

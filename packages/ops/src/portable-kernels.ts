@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { normaliseWithElementwiseOps } from './batch-statistics.js';
 import { matMul } from './mat-mul.js';
 import { assertSamePadding, convOutputLength, type ConvGeometry, type Kernels } from './kernels.js';
 import { padSpatial, shiftedWindows } from './shifted-windows.js';
@@ -84,6 +85,8 @@ export const portableKernels: Kernels = {
     const windows = shiftedWindows(padSpatial(x, 1), 3, 1, 1, height, width);
     return tf.mul(tf.addN(windows), inverseWindowCounts(height, width)) as tf.Tensor4D;
   },
+
+  batchStatistics: normaliseWithElementwiseOps,
 };
 
 /** 1 / (number of in-bounds cells) of each 3×3 window, shape [1, h, w, 1]. */

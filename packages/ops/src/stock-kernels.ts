@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertSamePadding, type ConvGeometry, type Kernels } from './kernels.js';
+import { normaliseWithElementwiseOps } from './batch-statistics.js';
 import { portableKernels } from './portable-kernels.js';
 
 /**
@@ -37,6 +38,7 @@ export const stockKernels: Kernels = {
   // tfjs's AvgPoolGrad divides by the full window size even where its forward pass excludes the
   // padding (wrong gradients at the border, measured on cpu), so use the portable average pool.
   avgPool3x3: (x) => portableKernels.avgPool3x3(x),
+  batchStatistics: normaliseWithElementwiseOps,
 };
 
 /**

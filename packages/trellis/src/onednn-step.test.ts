@@ -1,0 +1,93 @@
+import * as tf from '@tensorflow/tfjs';
+import { AUTO_DEEPLAB_GENOTYPE } from '@adl/cell';
+import { onednnKernels, portableKernels, Rng, selectBackend, type Kernels } from '@adl/ops';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FixedNet } from './fixed-net.js';
+import { SuperNet } from './supernet.js';
+
+// The onednn backend where @adl/onednn was built; these tests are skipped elsewhere.
+const onednn = await selectBackend({ backend: 'onednn', log: null }).then(
+  (choice) => choice.backend === 'onednn',
+  () => false,
+);
+await tf.setBackend('cpu');
+
+const image = (shape: [number, number, number, number], seed: number) =>
+  tf.tensor4d(new Rng(seed).normalArray(shape.reduce((a, b) => a * b, 1)), shape);
+
+interface Net {
+  apply(x: tf.Tensor4D, ctx: { training: boolean; kernels: Kernels }): tf.Tensor4D;
+  dispose(): void;
+}
+
+/** Loss and gradients of every trainable variable with one kernel set. */
+function gradients(net: Net, variables: tf.Variable[], kernels: Kernels, x: tf.Tensor4D, target: tf.Tensor4D): { loss: number; grads: Float32Array[] } {
+  const { value, grads } = tf.variableGrads(() => tf.mean(tf.mul(net.apply(x, { training: true, kernels }), target)) as tf.Scalar, variables);
+  const result = { loss: value.dataSync()[0], grads: variables.map((v) => grads[v.name].dataSync() as Float32Array) };
+  tf.dispose([value, ...Object.values(grads)]);
+  return result;
+}
+
+/**
+ * The onednn kernel set (fused pools and batch statistics) against the portable one on the same
+ * backend. Batch 4 at 32×32: with batch 2, BN over the image-pooling branch (one value per image) and
+ * over 1×1 maps normalises near-equal values, and float32 rounding alone moves gradients by percents.
+ */
+function expectSameGradients(makeNet: () => Net, variables: (net: Net) => tf.Variable[]): void {
+  const x = image([4, 32, 32, 3], 1);
+  const target = image([4, 32, 32, 3], 2);
+  const [reference, fused] = [portableKernels, onednnKernels].map((kernels) => {
+    const net = makeNet();
+    const result = gradients(net, variables(net), kernels, x, target);
+    net.dispose();
+    return result;
+  });
+  expect(fused.loss).toBeCloseTo(reference.loss, 5);
+  // Float32 summation order differs (convolutions and reductions): compare on the largest gradient's scale.
+  const scale = Math.max(...reference.grads.map((g) => g.reduce((m, v) => Math.max(m, Math.abs(v)), 0)));
+  let worst = 0;
+  reference.grads.forEach((g, i) => g.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - fused.grads[i][j])))));
+  expect(worst).toBeLessThanOrEqual(1e-3 * scale);
+  tf.dispose([x, target]);
+}
+
+describe.runIf(onednn)('networks on the onednn backend', () => {
+  beforeAll(() => tf.setBackend('onednn'));
+  afterAll(() => tf.setBackend('cpu'));
+
+  it('the supernet has the gradients of the portable kernels', () => {
+    expectSameGradients(
+      () => new SuperNet({ layers: 3, filterMultiplier: 2, numClasses: 3, seed: 5, recompute: true }),
+      (net) => [...(net as SuperNet).architectureVariables(), ...(net as SuperNet).weightVariables()],
+    );
+  });
+
+  it('a fixed net has the gradients of the portable kernels', () => {
+    const architecture = { path: [0, 1, 2, 1], genotype: AUTO_DEEPLAB_GENOTYPE, filterMultiplier: 2 };
+    expectSameGradients(
+      () => new FixedNet({ architecture, numClasses: 3, asppRates: [1, 2, 3] }),
+      (net) => (net as FixedNet).trainableVariables(),
+    );
+  });
+
+  it('search steps (SGD on weights, Adam on α/β) keep the tensor count flat', () => {
+    const net = new SuperNet({ layers: 2, filterMultiplier: 2, numClasses: 3, recompute: true });
+    const x = image([2, 16, 16, 3], 3);
+    const sgd = tf.train.momentum(0.025, 0.9);
+    const adam = tf.train.adam(3e-3);
+    const loss = () => tf.mean(tf.square(net.apply(x, { training: true, kernels: onednnKernels }))) as tf.Scalar;
+    const step = () => {
+      sgd.minimize(loss, false, net.weightVariables());
+      adam.minimize(loss, false, net.architectureVariables());
+    };
+    step();
+    const before = tf.memory().numTensors;
+    step();
+    step();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose(x);
+    sgd.dispose();
+    adam.dispose();
+    net.dispose();
+  });
+});
