@@ -25,6 +25,14 @@ export interface OneDnnBinding {
   pool3x3(mode: 0 | 1, x: Float32Array, y: Float32Array, params: Int32Array): void;
   /** The input gradient of `pool3x3`; a max sends it to the first maximum of each window in row-major order. */
   pool3x3Grad(mode: 0 | 1, x: Float32Array, dy: Float32Array, dx: Float32Array, params: Int32Array): void;
+  /** `out = Σ_i weights[i] · terms[i]`, every term as long as `out`. */
+  weightedSum(weights: Float32Array, terms: Float32Array[], out: Float32Array): void;
+  /** Gradients of `weightedSum`: `dWeights[i] = ⟨dy, terms[i]⟩`, `dTerms[i] = weights[i] · dy`. */
+  weightedSumGrad(dy: Float32Array, weights: Float32Array, terms: Float32Array[], dWeights: Float32Array, dTerms: Float32Array[]): void;
+  /** SGD with momentum, L2 weight decay in the gradient (PyTorch's formula); `hyper`: `[lr, momentum, weightDecay]`. */
+  sgdMomentum(value: Float32Array, velocity: Float32Array, gradient: Float32Array, outValue: Float32Array, outVelocity: Float32Array, hyper: Float64Array): void;
+  /** Adam with L2 weight decay and bias correction; `hyper`: `[lr, beta1, beta2, epsilon, weightDecay, 1 − beta1^t, 1 − beta2^t]`. */
+  adam(value: Float32Array, first: Float32Array, second: Float32Array, gradient: Float32Array, outValue: Float32Array, outFirst: Float32Array, outSecond: Float32Array, hyper: Float64Array): void;
 }
 
 /** The addon, or `null` when it was not built or does not load. */

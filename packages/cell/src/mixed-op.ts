@@ -15,6 +15,7 @@ export class MixedOp {
 
   constructor(channels: number, rng: Rng, { recompute = false }: { recompute?: boolean } = {}) {
     this.recompute = recompute;
+    if (PRIMITIVES.indexOf('none') !== 0) throw new Error('MixedOp expects `none` as the first primitive');
     this.ops = PRIMITIVES.map((name) => (name === 'none' ? undefined : createOp(name, { channels, mode: 'search', rng })));
   }
 
@@ -25,11 +26,9 @@ export class MixedOp {
   }
 
   private forward(x: tf.Tensor4D, weights: tf.Tensor1D, ctx: ForwardContext): tf.Tensor4D {
-    const terms: tf.Tensor4D[] = [];
-    this.ops.forEach((op, k) => {
-      if (op) terms.push(tf.mul(op.apply(x, ctx), tf.slice(weights, [k], [1])));
-    });
-    return tf.addN(terms);
+    const terms = this.ops.slice(1).map((op) => op!.apply(x, ctx));
+    // `none` is op 0 (asserted in the constructor): the other weights are one contiguous slice.
+    return ctx.kernels.weightedSum(terms, tf.slice(weights, [1], [terms.length])) as tf.Tensor4D;
   }
 
   trainableVariables(): tf.Variable[] {

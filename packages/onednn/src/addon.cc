@@ -1,13 +1,16 @@
 // oneDNN convolutions and matrix products on Float32Arrays, for the `onednn` tfjs backend, plus
-// compiled loops for strided elementwise ops, training-mode batch norm and 3×3 pooling.
+// compiled loops for strided elementwise ops, weighted sums, training-mode batch norm, 3×3 pooling
+// and optimizer updates.
 // Tensors are NHWC; filters are tfjs's [kh, kw, in, out] (dense) or [kh, kw, channels, multiplier]
 // (grouped). Primitives are cached by their shapes, so a training step pays creation once.
 #include <node_api.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "batch_norm.h"
+#include "optimizers.h"
 #include "pool3x3.h"
 #include "strided.h"
+#include "weighted_sum.h"
 
 #include <cstring>
 #include <string>
@@ -413,6 +416,107 @@ napi_value Pool3x3Function(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// Reads a JavaScript array of Float32Arrays, each `length` floats long.
+bool floatArrayList(napi_env env, napi_value value, size_t length, std::vector<float*>* out, const char* name) {
+  bool isArray = false;
+  uint32_t count = 0;
+  if (napi_is_array(env, value, &isArray) != napi_ok || !isArray || napi_get_array_length(env, value, &count) != napi_ok) {
+    napi_throw_type_error(env, nullptr, (std::string(name) + " must be an array of Float32Arrays").c_str());
+    return false;
+  }
+  out->resize(count);
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value element;
+    size_t elementLength;
+    if (!check(env, napi_get_element(env, value, i, &element), "weightedSum: bad array") ||
+        !floatArray(env, element, &(*out)[i], &elementLength, name))
+      return false;
+    if (elementLength != length) {
+      napi_throw_range_error(env, nullptr, (std::string(name) + ": every array must have the output's length").c_str());
+      return false;
+    }
+  }
+  return true;
+}
+
+// weightedSum(weights, terms[], out); weightedSumGrad(dy, weights, terms[], dWeights, dTerms[])
+template <bool kGradient>
+napi_value WeightedSumFunction(napi_env env, napi_callback_info info) {
+  constexpr size_t kArgs = kGradient ? 5 : 3;
+  const char* name = kGradient ? "weightedSumGrad" : "weightedSum";
+  size_t argc = kArgs;
+  napi_value args[kArgs];
+  if (!check(env, napi_get_cb_info(env, info, &argc, args, nullptr, nullptr), "weightedSum: bad call")) return nullptr;
+  if (argc != kArgs) {
+    napi_throw_type_error(env, nullptr, (std::string(name) + " takes " + std::to_string(kArgs) + " arguments").c_str());
+    return nullptr;
+  }
+  float *dy = nullptr, *weights, *out = nullptr, *dWeights = nullptr;
+  size_t length = 0, weightCount, dWeightCount = 0;
+  std::vector<float*> terms, dTerms;
+  const size_t w = kGradient ? 1 : 0;
+  if ((kGradient && !floatArray(env, args[0], &dy, &length, "dy")) || !floatArray(env, args[w], &weights, &weightCount, "weights") ||
+      (!kGradient && !floatArray(env, args[2], &out, &length, "out")) || !floatArrayList(env, args[w + 1], length, &terms, "terms") ||
+      (kGradient && (!floatArray(env, args[3], &dWeights, &dWeightCount, "dWeights") ||
+                     !floatArrayList(env, args[4], length, &dTerms, "dTerms"))))
+    return nullptr;
+  if (terms.empty() || weightCount != terms.size() || (kGradient && (dWeightCount != terms.size() || dTerms.size() != terms.size()))) {
+    napi_throw_range_error(env, nullptr, (std::string(name) + ": need one weight (and one gradient) per term").c_str());
+    return nullptr;
+  }
+  const std::vector<const float*> inputs(terms.begin(), terms.end());
+  if (kGradient) {
+    weighted_sum::backward(dy, weights, inputs, dWeights, dTerms, length);
+  } else {
+    weighted_sum::forward(weights, inputs, out, length);
+  }
+  return nullptr;
+}
+
+// sgdMomentum(value, velocity, gradient, outValue, outVelocity, Float64Array[lr, momentum, weightDecay])
+// adam(value, m, v, gradient, outValue, outM, outV, Float64Array[lr, beta1, beta2, epsilon, weightDecay, c1, c2])
+template <bool kAdam>
+napi_value OptimizerFunction(napi_env env, napi_callback_info info) {
+  constexpr size_t kArrays = kAdam ? 7 : 5;
+  constexpr size_t kScalars = kAdam ? 7 : 3;
+  const char* name = kAdam ? "adam" : "sgdMomentum";
+  size_t argc = kArrays + 1;
+  napi_value args[kArrays + 1];
+  if (!check(env, napi_get_cb_info(env, info, &argc, args, nullptr, nullptr), "optimizer: bad call")) return nullptr;
+  if (argc != kArrays + 1) {
+    napi_throw_type_error(env, nullptr, (std::string(name) + " takes " + std::to_string(kArrays + 1) + " arguments").c_str());
+    return nullptr;
+  }
+  static const char* const kNames[7] = {"value", "state", "state", "state", "out", "out", "out"};
+  float* data[kArrays];
+  size_t lengths[kArrays];
+  if (!floatArrays(env, args, kArrays, kNames, data, lengths)) return nullptr;
+  napi_typedarray_type type;
+  size_t count;
+  void* raw;
+  napi_value buffer;
+  size_t offset;
+  if (napi_get_typedarray_info(env, args[kArrays], &type, &count, &raw, &buffer, &offset) != napi_ok ||
+      type != napi_float64_array || count != kScalars) {
+    napi_throw_type_error(env, nullptr, (std::string(name) + ": hyper-parameters must be a Float64Array of " + std::to_string(kScalars)).c_str());
+    return nullptr;
+  }
+  for (size_t i = 1; i < kArrays; i++) {
+    if (lengths[i] != lengths[0]) {
+      napi_throw_range_error(env, nullptr, (std::string(name) + ": every array must have the variable's length").c_str());
+      return nullptr;
+    }
+  }
+  const double* h = static_cast<const double*>(raw);
+  if (kAdam) {
+    optimizers::adam(data[0], data[1], data[2], data[3], data[4], data[5], data[6], lengths[0],
+                     {h[0], h[1], h[2], h[3], h[4], h[5], h[6]});
+  } else {
+    optimizers::sgdMomentum(data[0], data[1], data[2], data[3], data[4], lengths[0], {h[0], h[1], h[2]});
+  }
+  return nullptr;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
       {"conv", nullptr, Conv, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -422,6 +526,10 @@ napi_value Init(napi_env env, napi_value exports) {
       {"batchNormGrad", nullptr, BatchNormFunction<true>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"pool3x3", nullptr, Pool3x3Function<false>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"pool3x3Grad", nullptr, Pool3x3Function<true>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"weightedSum", nullptr, WeightedSumFunction<false>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"weightedSumGrad", nullptr, WeightedSumFunction<true>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sgdMomentum", nullptr, OptimizerFunction<false>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"adam", nullptr, OptimizerFunction<true>, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
   return exports;

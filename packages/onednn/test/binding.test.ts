@@ -135,6 +135,38 @@ describe.runIf(binding)('the oneDNN addon', () => {
     expect(dot(dx, x)).toBeCloseTo(dot(dy, (() => { const out = new Float32Array(6); binding!.pool3x3(1, x, out, params); return out; })()), 4);
   });
 
+  it('weightedSum and its gradients', () => {
+    const terms = [Float32Array.of(1, 2, 3), Float32Array.of(-1, 0, 4)];
+    const weights = Float32Array.of(0.5, 2);
+    const out = new Float32Array(3);
+    binding!.weightedSum(weights, terms, out);
+    expect([...out]).toEqual([-1.5, 1, 9.5]);
+    const dy = Float32Array.of(1, -1, 2);
+    const [dWeights, dTerms] = [new Float32Array(2), [new Float32Array(3), new Float32Array(3)]];
+    binding!.weightedSumGrad(dy, weights, terms, dWeights, dTerms);
+    expect([...dWeights]).toEqual([1 - 2 + 6, -1 + 0 + 8]);
+    expect(dTerms.map((t) => [...t])).toEqual([[0.5, -0.5, 1], [2, -2, 4]]);
+  });
+
+  it('sgdMomentum and adam follow PyTorch\'s formulas with weight decay', () => {
+    const [w, state, g] = [Float32Array.of(1, -2), Float32Array.of(0.5, 0), Float32Array.of(0.1, 0.2)];
+    const [outW, outV] = [new Float32Array(2), new Float32Array(2)];
+    binding!.sgdMomentum(w, state, g, outW, outV, Float64Array.of(0.1, 0.9, 0.01));
+    const v = [0.9 * 0.5 + 0.1 + 0.01 * 1, 0.2 + 0.01 * -2];
+    [...outV].forEach((x, i) => expect(x).toBeCloseTo(v[i], 6));
+    [...outW].forEach((x, i) => expect(x).toBeCloseTo(w[i] - 0.1 * v[i], 6));
+    const [outM, outS] = [new Float32Array(2), new Float32Array(2)];
+    binding!.adam(w, state, Float32Array.of(0, 0.04), g, outW, outM, outS, Float64Array.of(0.01, 0.9, 0.999, 1e-8, 0.001, 0.1, 0.001));
+    [0, 1].forEach((i) => {
+      const grad = g[i] + 0.001 * w[i];
+      const m = 0.9 * state[i] + 0.1 * grad;
+      const s2 = 0.999 * [0, 0.04][i] + 0.001 * grad * grad;
+      expect(outM[i]).toBeCloseTo(m, 6);
+      expect(outS[i]).toBeCloseTo(s2, 6);
+      expect(outW[i]).toBeCloseTo(w[i] - (0.01 * (m / 0.1)) / (Math.sqrt(s2 / 0.001) + 1e-8), 5);
+    });
+  });
+
   it('rejects arrays that do not match the shapes, instead of reading past them', () => {
     const params = Int32Array.of(1, 4, 4, 2, 4, 4, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1);
     expect(() => binding!.conv(0, new Float32Array(31), new Float32Array(36), new Float32Array(32), params)).toThrow(/array lengths do not match/);
@@ -145,6 +177,11 @@ describe.runIf(binding)('the oneDNN addon', () => {
     expect(() => binding!.batchNormGrad(f(6), f(6), f(3), f(3), f(5), Int32Array.of(2, 3), 1e-5)).toThrow(/batchNormGrad: array lengths/);
     expect(() => binding!.pool3x3(0, f(6), f(5), Int32Array.of(1, 2, 3, 1))).toThrow(/pool3x3: unknown mode, or array lengths/);
     expect(() => binding!.pool3x3(2 as 0, f(6), f(6), Int32Array.of(1, 2, 3, 1))).toThrow(/unknown mode/);
+    expect(() => binding!.weightedSum(f(2), [f(3), f(4)], f(3))).toThrow(/every array must have the output's length/);
+    expect(() => binding!.weightedSum(f(1), [f(3), f(3)], f(3))).toThrow(/one weight/);
+    expect(() => binding!.weightedSum(f(1), f(3) as any, f(3))).toThrow(/terms must be an array/);
+    expect(() => binding!.sgdMomentum(f(2), f(2), f(3), f(2), f(2), Float64Array.of(1, 1, 1))).toThrow(/every array must have the variable's length/);
+    expect(() => binding!.sgdMomentum(f(2), f(2), f(2), f(2), f(2), Float64Array.of(1, 1))).toThrow(/Float64Array of 3/);
   });
 });
 

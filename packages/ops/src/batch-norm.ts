@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { newVariable } from './new-variable.js';
+import type { Kernels } from './kernels.js';
 import type { Cost, ForwardContext, Layer, Size } from './layer.js';
 
 export interface BatchNormOptions {
@@ -41,7 +42,7 @@ export class BatchNorm implements Layer {
     if (ctx.training) {
       const { mean, variance, ...batch } = ctx.kernels.batchStatistics(x, this.epsilon);
       normalised = batch.normalised;
-      if (!ctx.recomputing) this.updateRunningStatistics(mean, variance, x.size / this.channels);
+      if (!ctx.recomputing) this.updateRunningStatistics(mean, variance, x.size / this.channels, ctx.kernels);
     } else {
       normalised = tf.mul(tf.sub(x, this.runningMean), tf.rsqrt(tf.add(this.runningVariance, this.epsilon)));
     }
@@ -49,13 +50,13 @@ export class BatchNorm implements Layer {
     return tf.add(tf.mul(normalised, this.gamma), this.beta);
   }
 
-  private updateRunningStatistics(mean: tf.Tensor, variance: tf.Tensor, count: number): void {
+  private updateRunningStatistics(mean: tf.Tensor, variance: tf.Tensor, count: number, kernels: Kernels): void {
     const unbiased = count > 1 ? count / (count - 1) : 1;
     const m = this.momentum;
     // The loss never reads these, so no gradient flows through them.
     tf.tidy(() => {
-      this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(mean, m)));
-      this.runningVariance.assign(tf.add(tf.mul(this.runningVariance, 1 - m), tf.mul(variance, m * unbiased)));
+      this.runningMean.assign(kernels.weightedSum([this.runningMean, mean], [1 - m, m]) as tf.Tensor1D);
+      this.runningVariance.assign(kernels.weightedSum([this.runningVariance, variance], [1 - m, m * unbiased]) as tf.Tensor1D);
     });
   }
 

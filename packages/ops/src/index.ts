@@ -46,3 +46,6 @@ export {
   type BackendName,
   type SelectBackendOptions,
 } from './backend.js';
+export { sgdMomentumUpdate, adamUpdate, type SgdMomentumHyper, type AdamHyper } from './optimizer-updates.js';
+export type { BatchStatistics } from './batch-statistics.js';
+export type { SumWeights } from './weighted-sum.js';

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { BatchStatistics } from './batch-statistics.js';
+import type { SumWeights } from './weighted-sum.js';
 
 /** Symmetric zero padding, stride and dilation of a convolution. */
 export interface ConvGeometry {
@@ -30,6 +31,8 @@ export interface Kernels {
   avgPool3x3(x: tf.Tensor4D): tf.Tensor4D;
   /** Training-mode batch normalisation without scale/shift, with the batch's statistics. */
   batchStatistics(x: tf.Tensor4D, epsilon: number): BatchStatistics;
+  /** `Σ_i weights[i] · terms[i]` over same-shaped float32 terms (mixed ops, running averages). */
+  weightedSum(terms: readonly tf.Tensor[], weights: SumWeights): tf.Tensor;
 }
 
 export const KERNEL_SET_NAMES = ['stock', 'portable', 'native', 'onednn'] as const;

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertSamePadding, convOutputLength, type ConvGeometry, type Kernels } from './kernels.js';
 import { normaliseWithElementwiseOps } from './batch-statistics.js';
+import { weightedSumOfElementwiseOps } from './weighted-sum.js';
 import { portableKernels } from './portable-kernels.js';
 import { padSpatial } from './shifted-windows.js';
 
@@ -75,6 +76,7 @@ export const nativeKernels: Kernels = {
   maxPool3x3: portableKernels.maxPool3x3,
   avgPool3x3: portableKernels.avgPool3x3,
   batchStatistics: normaliseWithElementwiseOps,
+  weightedSum: weightedSumOfElementwiseOps,
 };
 
 const reversals = new Map<number, tf.Tensor2D>();

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BufferPool } from './onednn-buffer-pool.js';
-import { BATCH_NORM_KERNELS, POOL_KERNELS } from './onednn-kernels.js';
+import { BATCH_NORM_KERNELS, POOL_KERNELS, WEIGHTED_SUM_KERNELS } from './onednn-kernels.js';
+import { OPTIMIZER_KERNELS } from './optimizer-updates.js';
 
 /** The functions of `@adl/onednn` (its types are repeated here so that it stays optional). */
 export interface OneDnnBinding {
@@ -11,6 +12,10 @@ export interface OneDnnBinding {
   batchNormGrad(dy: Float32Array, x: Float32Array, mean: Float32Array, variance: Float32Array, dx: Float32Array, params: Int32Array, epsilon: number): void;
   pool3x3(mode: 0 | 1, x: Float32Array, y: Float32Array, params: Int32Array): void;
   pool3x3Grad(mode: 0 | 1, x: Float32Array, dy: Float32Array, dx: Float32Array, params: Int32Array): void;
+  weightedSum(weights: Float32Array, terms: Float32Array[], out: Float32Array): void;
+  weightedSumGrad(dy: Float32Array, weights: Float32Array, terms: Float32Array[], dWeights: Float32Array, dTerms: Float32Array[]): void;
+  sgdMomentum(value: Float32Array, velocity: Float32Array, gradient: Float32Array, outValue: Float32Array, outVelocity: Float32Array, hyper: Float64Array): void;
+  adam(value: Float32Array, first: Float32Array, second: Float32Array, gradient: Float32Array, outValue: Float32Array, outFirst: Float32Array, outSecond: Float32Array, hyper: Float64Array): void;
 }
 
 /** The tfjs name of the backend: tfjs's cpu backend with its convolutions and matMul run by oneDNN. */
@@ -106,7 +111,10 @@ export function registerOneDnnBackend(binding: OneDnnBinding): void {
   registerFusedKernels(binding);
 }
 
-/** The pool and batch-statistics kernels of `onednnKernels` (no cpu equivalent), with their gradients. */
+/**
+ * The pool, batch-statistics and weighted-sum kernels of `onednnKernels` (no cpu equivalent), with
+ * their gradients, and the one-pass optimizer updates of `sgdMomentumUpdate` and `adamUpdate`.
+ */
 function registerFusedKernels(binding: OneDnnBinding): void {
   const register = (kernelName: string, kernelFunc: (args: KernelArgs) => TensorInfo | TensorInfo[]) =>
     tf.registerKernel({ kernelName, backendName: ONEDNN_BACKEND, kernelFunc: (args) => kernelFunc(args as KernelArgs) });
@@ -147,6 +155,39 @@ function registerFusedKernels(binding: OneDnnBinding): void {
     return output(backend, x.shape, dx);
   });
 
+  register(WEIGHTED_SUM_KERNELS.forward, ({ inputs, backend }) => {
+    const [weights, ...terms] = inputs as unknown as TensorInfo[];
+    const shape = terms[0].shape;
+    const out = pool.allocate(size(shape), false);
+    binding.weightedSum(values(backend, weights), terms.map((t) => values(backend, t)), out);
+    return output(backend, shape, out);
+  });
+  register(WEIGHTED_SUM_KERNELS.gradient, ({ inputs, backend }) => {
+    const [dy, weights, ...termList] = inputs as unknown as TensorInfo[];
+    const dWeights = pool.allocate(termList.length, false);
+    const dTerms = termList.map(() => pool.allocate(size(dy.shape), false));
+    binding.weightedSumGrad(values(backend, dy), values(backend, weights), termList.map((t) => values(backend, t)), dWeights, dTerms);
+    return [output(backend, [termList.length], dWeights), ...dTerms.map((d) => output(backend, dy.shape, d))];
+  });
+
+  register(OPTIMIZER_KERNELS.sgdMomentum, ({ inputs, backend, attrs }) => {
+    const tensors = inputs as unknown as TensorInfo[];
+    float(OPTIMIZER_KERNELS.sgdMomentum, tensors);
+    const [value, velocity] = [0, 1].map(() => pool.allocate(size(tensors[0].shape), false));
+    const { learningRate, momentum, weightDecay } = attrs as Record<string, number>;
+    binding.sgdMomentum(...(tensors.map((t) => values(backend, t)) as [Float32Array, Float32Array, Float32Array]), value, velocity, Float64Array.of(learningRate, momentum, weightDecay));
+    return [value, velocity].map((data) => output(backend, tensors[0].shape, data));
+  });
+  register(OPTIMIZER_KERNELS.adam, ({ inputs, backend, attrs }) => {
+    const tensors = inputs as unknown as TensorInfo[];
+    float(OPTIMIZER_KERNELS.adam, tensors);
+    const [value, first, second] = [0, 1, 2].map(() => pool.allocate(size(tensors[0].shape), false));
+    const a = attrs as Record<string, number>;
+    const hyper = Float64Array.of(a.learningRate, a.beta1, a.beta2, a.epsilon, a.weightDecay, a.correction1, a.correction2);
+    binding.adam(...(tensors.map((t) => values(backend, t)) as [Float32Array, Float32Array, Float32Array, Float32Array]), value, first, second, hyper);
+    return [value, first, second].map((data) => output(backend, tensors[0].shape, data));
+  });
+
   const runKernel = (kernelName: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap) =>
     tf.engine().runKernel(kernelName, inputs, attrs) as tf.Tensor;
   tf.registerGradient({
@@ -163,6 +204,17 @@ function registerFusedKernels(binding: OneDnnBinding): void {
     gradFunc: (dys, [x, mean, variance], attrs) => ({
       x: () => runKernel(BATCH_NORM_KERNELS.gradient, { dy: (dys as tf.Tensor[])[0], x, mean, variance }, attrs),
     }),
+  });
+  tf.registerGradient({
+    kernelName: WEIGHTED_SUM_KERNELS.forward,
+    saveAllInputs: true,
+    gradFunc: (dy, [weights, ...terms]) => {
+      // One kernel computes every input's gradient, here rather than in the per-input functions:
+      // tfjs runs each of those in its own tidy, which would dispose the other gradients.
+      const inputs = [dy as tf.Tensor, weights, ...terms] as unknown as tf.NamedTensorMap;
+      const gradients = tf.engine().runKernel(WEIGHTED_SUM_KERNELS.gradient, inputs, {}) as tf.Tensor[];
+      return Object.fromEntries(gradients.map((gradient, i) => [String(i), () => gradient]));
+    },
   });
 }
 

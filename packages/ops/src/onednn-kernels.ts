@@ -1,11 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ConvGeometry, Kernels } from './kernels.js';
 import { assertSamePadding } from './kernels.js';
+import { weightedSumOfElementwiseOps } from './weighted-sum.js';
 
 /**
  * Convolutions for the `onednn` backend: forward, input and filter gradients are each one oneDNN
- * primitive (multi-threaded, dilation included). 3×3 pools and training-mode batch statistics are
- * one compiled kernel each way, instead of the dozens of elementwise kernels of the portable forms.
+ * primitive (multi-threaded, dilation included). 3×3 pools, training-mode batch statistics and
+ * weighted sums are one compiled kernel each way, instead of the many elementwise kernels of the
+ * portable forms.
  */
 export const onednnKernels: Kernels = {
   name: 'onednn',
@@ -32,14 +34,26 @@ export const onednnKernels: Kernels = {
     const [normalised, mean, variance] = runKernel(BATCH_NORM_KERNELS.forward, { x }, { epsilon }) as tf.Tensor[];
     return { normalised: normalised as tf.Tensor4D, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
   },
+
+  weightedSum(terms, weights) {
+    const shape = terms[0].shape;
+    const fits = terms.every((t) => t.dtype === 'float32' && t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]));
+    if (!fits) return weightedSumOfElementwiseOps(terms, weights);
+    const weightTensor = Array.isArray(weights) ? tf.tensor1d(weights as number[]) : (weights as tf.Tensor1D);
+    if (weightTensor.size !== terms.length) throw new RangeError(`weightedSum: ${terms.length} terms but ${weightTensor.size} weights`);
+    return runKernel(WEIGHTED_SUM_KERNELS.forward, [weightTensor, ...terms] as unknown as tf.NamedTensorMap, {}) as tf.Tensor;
+  },
 };
 
 /**
  * Kernels `registerOneDnnBackend` adds, with their gradients, for 3×3 pools (attr `mode`: 'max' or
- * 'avg') and training-mode batch statistics (attr `epsilon`; outputs normalised, mean, variance).
+ * 'avg'), training-mode batch statistics (attr `epsilon`; outputs normalised, mean, variance) and
+ * weighted sums.
  */
 export const POOL_KERNELS = { forward: 'AdlPool3x3', gradient: 'AdlPool3x3Grad' } as const;
 export const BATCH_NORM_KERNELS = { forward: 'AdlBatchNorm', gradient: 'AdlBatchNormGrad' } as const;
+/** Inputs `[weights, ...terms]`; the gradient kernel takes `[dy, weights, ...terms]` and returns `[dWeights, ...dTerms]`. */
+export const WEIGHTED_SUM_KERNELS = { forward: 'AdlWeightedSum', gradient: 'AdlWeightedSumGrad' } as const;
 
 function pool3x3(x: tf.Tensor4D, mode: 'max' | 'avg'): tf.Tensor4D {
   return runKernel(POOL_KERNELS.forward, { x }, { mode }) as tf.Tensor4D;

@@ -153,6 +153,21 @@ describe.each(TEST_BACKENDS)('kernels on %s', (backend) => {
       expectClose(actual, expected);
     });
 
+    it('weighted sum of three terms with tensor and with numeric weights', async () => {
+      const terms = () => [1, 2, 3].map((seed) => seededTensor([2, 3, 4, 5], 30 + seed));
+      const expected = await valuesOn('cpu', () => tf.tidy(() => { const [a, b, c] = terms(); return tf.addN([tf.mul(a, 0.5), tf.mul(b, -2), tf.mul(c, 0.25)]); }));
+      expectClose(await valuesOn(backend, () => tf.tidy(() => kernels.weightedSum(terms(), tf.tensor1d([0.5, -2, 0.25])))), expected);
+      expectClose(await valuesOn(backend, () => tf.tidy(() => kernels.weightedSum(terms(), [0.5, -2, 0.25]))), expected);
+    });
+
+    it('weighted sum gradients (weights and terms) match finite differences', () => {
+      const terms = [1, 2].map((seed) => tf.variable(seededTensor([2, 3, 4, 5], 40 + seed)));
+      const weights = tf.variable(tf.tensor1d([0.7, -0.3]));
+      const r = seededTensor([2, 3, 4, 5], 43);
+      checkGradients(() => tf.sum(tf.mul(kernels.weightedSum(terms, weights as tf.Tensor1D), r)), [...terms, weights]);
+      tf.dispose([...terms, weights, r]);
+    });
+
     it('batch statistics gradient (through the mean and variance too) matches finite differences', () => {
       const x = tf.variable(tf.tidy(() => tf.add(seededTensor([2, 3, 4, 3], 20), [1, -1, 2]))) as tf.Variable<tf.Rank.R4>;
       const r = seededTensor([2, 3, 4, 3], 21);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertSamePadding, type ConvGeometry, type Kernels } from './kernels.js';
 import { normaliseWithElementwiseOps } from './batch-statistics.js';
+import { weightedSumOfElementwiseOps } from './weighted-sum.js';
 import { portableKernels } from './portable-kernels.js';
 
 /**
@@ -39,6 +40,7 @@ export const stockKernels: Kernels = {
   // padding (wrong gradients at the border, measured on cpu), so use the portable average pool.
   avgPool3x3: (x) => portableKernels.avgPool3x3(x),
   batchStatistics: normaliseWithElementwiseOps,
+  weightedSum: weightedSumOfElementwiseOps,
 };
 
 /**

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { newVariable } from '@adl/ops';
+import { adamUpdate, newVariable, sgdMomentumUpdate } from '@adl/ops';
 
 /** An optimizer over an explicit variable list, whose state can be checkpointed exactly. */
 export interface CheckpointableOptimizer {
@@ -13,7 +13,8 @@ export interface CheckpointableOptimizer {
 
 /**
  * SGD with momentum and L2 weight decay as PyTorch computes it (and DARTS uses, SPEC §5):
- * g ← ∇ + wd·w; v ← μ·v + g; w ← w − lr·v.
+ * g ← ∇ + wd·w; v ← μ·v + g; w ← w − lr·v (`sgdMomentumUpdate` of @adl/ops: one kernel per
+ * variable on the onednn backend).
  */
 export class SgdMomentum implements CheckpointableOptimizer {
   private readonly velocity: tf.Variable[];
@@ -28,14 +29,8 @@ export class SgdMomentum implements CheckpointableOptimizer {
 
   /** One step with gradients in the order of the variables. */
   apply(gradients: readonly tf.Tensor[], learningRate: number): void {
-    tf.tidy(() => {
-      this.variables.forEach((variable, i) => {
-        const gradient = this.weightDecay ? tf.add(gradients[i], tf.mul(variable, this.weightDecay)) : gradients[i];
-        const velocity = tf.add(tf.mul(this.velocity[i], this.momentum), gradient);
-        this.velocity[i].assign(velocity);
-        variable.assign(tf.sub(variable, tf.mul(velocity, learningRate)));
-      });
-    });
+    const hyper = { learningRate, momentum: this.momentum, weightDecay: this.weightDecay };
+    this.variables.forEach((variable, i) => sgdMomentumUpdate(variable, this.velocity[i], gradients[i], hyper));
   }
 
   stateTensors(): tf.Variable[] {
@@ -75,19 +70,10 @@ export class Adam implements CheckpointableOptimizer {
 
   apply(gradients: readonly tf.Tensor[], learningRate: number): void {
     this.step++;
-    const correction1 = 1 - this.beta1 ** this.step;
-    const correction2 = 1 - this.beta2 ** this.step;
-    tf.tidy(() => {
-      this.variables.forEach((variable, i) => {
-        const gradient = this.weightDecay ? tf.add(gradients[i], tf.mul(variable, this.weightDecay)) : gradients[i];
-        const m = tf.add(tf.mul(this.firstMoment[i], this.beta1), tf.mul(gradient, 1 - this.beta1));
-        const v = tf.add(tf.mul(this.secondMoment[i], this.beta2), tf.mul(tf.square(gradient), 1 - this.beta2));
-        this.firstMoment[i].assign(m);
-        this.secondMoment[i].assign(v);
-        const update = tf.div(tf.div(m, correction1), tf.add(tf.sqrt(tf.div(v, correction2)), this.epsilon));
-        variable.assign(tf.sub(variable, tf.mul(update, learningRate)));
-      });
-    });
+    const { beta1, beta2, epsilon, weightDecay, step } = this;
+    this.variables.forEach((variable, i) =>
+      adamUpdate(variable, this.firstMoment[i], this.secondMoment[i], gradients[i], { learningRate, beta1, beta2, epsilon, weightDecay, step }),
+    );
   }
 
   stateTensors(): tf.Variable[] {

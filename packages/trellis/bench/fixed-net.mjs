@@ -1,4 +1,4 @@
-// A retraining step (forward + backward + SGD with momentum, batch of square crops) or an inference
+// A retraining step (forward + backward + SGD with momentum and weight decay, batch of square crops) or an inference
 // pass (one image, evaluation mode) of a preset's FixedNet; prints one JSON line.
 //
 //   node bench/fixed-net.mjs retrain-step --preset autodeeplab-s --size 129 --batch 2
@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { Rng, selectBackend } from '@adl/ops';
 import { FixedNet, getPreset } from '../dist/index.js';
+import { sgd } from './reference-optimizers.mjs';
 
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
@@ -31,10 +32,11 @@ let step;
 if (what === 'retrain-step') {
   const image = tf.tensor4d(rng.normalArray(batch * size * size * 3), [batch, size, size, 3]);
   const labels = tf.oneHot(tf.tensor1d(Int32Array.from({ length: batch * size * size }, () => Math.floor(rng.next() * numClasses)), 'int32'), numClasses);
-  const sgd = tf.train.momentum(0.05, 0.9);
+  // As the reference: SGD(lr 0.05, momentum 0.9, weight decay 4e-5).
+  const optimizer = sgd(net.trainableVariables(), { learningRate: 0.05, momentum: 0.9, weightDecay: 4e-5 });
   const ctx = { training: true, kernels };
   step = async () => {
-    const value = sgd.minimize(() => tf.losses.softmaxCrossEntropy(labels, tf.reshape(net.apply(image, ctx), [-1, numClasses])), true, net.trainableVariables());
+    const value = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(labels, tf.reshape(net.apply(image, ctx), [-1, numClasses])));
     await value.data();
     value.dispose();
   };

@@ -28,15 +28,24 @@ function gradients(net: Net, variables: tf.Variable[], kernels: Kernels, x: tf.T
   return result;
 }
 
+/** The onednn kernel set with its fused kernels replaced by the portable elementwise forms. */
+const elementwiseForms: Kernels = {
+  ...onednnKernels,
+  maxPool3x3: portableKernels.maxPool3x3,
+  avgPool3x3: portableKernels.avgPool3x3,
+  batchStatistics: portableKernels.batchStatistics,
+  weightedSum: portableKernels.weightedSum,
+};
+
 /**
- * The onednn kernel set (fused pools and batch statistics) against the portable one on the same
- * backend. Batch 4 at 32×32: with batch 2, BN over the image-pooling branch (one value per image) and
+ * The onednn kernel set (fused pools, batch statistics and weighted sums) against the elementwise
+ * forms on the same backend (the convolutions are compared with tfjs's in @adl/ops). Batch 4 at 32×32: with batch 2, BN over the image-pooling branch (one value per image) and
  * over 1×1 maps normalises near-equal values, and float32 rounding alone moves gradients by percents.
  */
 function expectSameGradients(makeNet: () => Net, variables: (net: Net) => tf.Variable[]): void {
   const x = image([4, 32, 32, 3], 1);
   const target = image([4, 32, 32, 3], 2);
-  const [reference, fused] = [portableKernels, onednnKernels].map((kernels) => {
+  const [reference, fused] = [elementwiseForms, onednnKernels].map((kernels) => {
     const net = makeNet();
     const result = gradients(net, variables(net), kernels, x, target);
     net.dispose();
@@ -55,14 +64,14 @@ describe.runIf(onednn)('networks on the onednn backend', () => {
   beforeAll(() => tf.setBackend('onednn'));
   afterAll(() => tf.setBackend('cpu'));
 
-  it('the supernet has the gradients of the portable kernels', () => {
+  it('the supernet has the gradients of the elementwise forms', () => {
     expectSameGradients(
       () => new SuperNet({ layers: 3, filterMultiplier: 2, numClasses: 3, seed: 5, recompute: true }),
       (net) => [...(net as SuperNet).architectureVariables(), ...(net as SuperNet).weightVariables()],
     );
   });
 
-  it('a fixed net has the gradients of the portable kernels', () => {
+  it('a fixed net has the gradients of the elementwise forms', () => {
     const architecture = { path: [0, 1, 2, 1], genotype: AUTO_DEEPLAB_GENOTYPE, filterMultiplier: 2 };
     expectSameGradients(
       () => new FixedNet({ architecture, numClasses: 3, asppRates: [1, 2, 3] }),

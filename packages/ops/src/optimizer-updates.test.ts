@@ -1,0 +1,75 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { adamUpdate, sgdMomentumUpdate } from './optimizer-updates.js';
+import { TEST_BACKENDS, useBackend } from './testing/backends.js';
+
+/** PyTorch's updates in float64, the reference for every backend. */
+function referenceSgd(w: number[], gradients: number[][], lr: number, mu: number, wd: number): number[] {
+  const v = w.map(() => 0);
+  for (const g of gradients) {
+    w.forEach((x, i) => {
+      v[i] = mu * v[i] + g[i] + wd * x;
+      w[i] = x - lr * v[i];
+    });
+  }
+  return w;
+}
+
+function referenceAdam(w: number[], gradients: number[][], lr: number, b1: number, b2: number, eps: number, wd: number): number[] {
+  const [m, v] = [w.map(() => 0), w.map(() => 0)];
+  gradients.forEach((g, t) => {
+    w.forEach((x, i) => {
+      const grad = g[i] + wd * x;
+      m[i] = b1 * m[i] + (1 - b1) * grad;
+      v[i] = b2 * v[i] + (1 - b2) * grad * grad;
+      w[i] = x - (lr * (m[i] / (1 - b1 ** (t + 1)))) / (Math.sqrt(v[i] / (1 - b2 ** (t + 1))) + eps);
+    });
+  });
+  return w;
+}
+
+const start = [0.5, -1, 2];
+const gradients = [
+  [0.1, -0.2, 0.3],
+  [-0.05, 0.4, 0.1],
+  [0.2, 0.2, -0.3],
+];
+
+describe.each(TEST_BACKENDS)('optimizer updates on %s', (backend) => {
+  afterAll(() => useBackend('cpu'));
+
+  it('sgdMomentumUpdate: three steps equal PyTorch SGD(momentum, weight_decay), no tensors left over', async () => {
+    await useBackend(backend);
+    const [w, velocity] = [tf.variable(tf.tensor1d(start)), tf.variable(tf.zeros([3]))];
+    const before = tf.memory().numTensors;
+    for (const g of gradients) tf.tidy(() => sgdMomentumUpdate(w, velocity, tf.tensor1d(g), { learningRate: 0.1, momentum: 0.9, weightDecay: 0.01 }));
+    expect(tf.memory().numTensors).toBe(before);
+    const expected = referenceSgd([...start], gradients, 0.1, 0.9, 0.01);
+    Array.from(w.dataSync()).forEach((x, i) => expect(x).toBeCloseTo(expected[i], 5));
+    tf.dispose([w, velocity]);
+  });
+
+  it('adamUpdate: three steps equal PyTorch Adam(weight_decay) with bias correction, no tensors left over', async () => {
+    await useBackend(backend);
+    const [w, m, v] = [tf.variable(tf.tensor1d(start)), tf.variable(tf.zeros([3])), tf.variable(tf.zeros([3]))];
+    const before = tf.memory().numTensors;
+    gradients.forEach((g, t) =>
+      tf.tidy(() => adamUpdate(w, m, v, tf.tensor1d(g), { learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 1e-3, step: t + 1 })),
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    const expected = referenceAdam([...start], gradients, 0.01, 0.9, 0.999, 1e-8, 1e-3);
+    Array.from(w.dataSync()).forEach((x, i) => expect(x).toBeCloseTo(expected[i], 5));
+    tf.dispose([w, m, v]);
+  });
+
+  it('is one kernel per variable on onednn, elementwise ops elsewhere', async () => {
+    await useBackend(backend);
+    const [w, a, b] = [0, 1, 2].map(() => tf.variable(tf.zeros([3])));
+    // (tf.profile reuses its result object: read each before the next.)
+    const sgd = (await tf.profile(() => tf.tidy(() => sgdMomentumUpdate(w, a, tf.ones([3]), { learningRate: 0.1, momentum: 0.9, weightDecay: 0 })))).kernelNames.join();
+    const adam = (await tf.profile(() => tf.tidy(() => adamUpdate(w, a, b, tf.ones([3]), { learningRate: 0.1, beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: 0, step: 1 })))).kernelNames.join();
+    expect(sgd === 'AdlSgdMomentum').toBe(backend === 'onednn');
+    expect(adam === 'AdlAdam').toBe(backend === 'onednn');
+    tf.dispose([w, a, b]);
+  });
+});

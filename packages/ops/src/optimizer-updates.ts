@@ -1,0 +1,71 @@
+import * as tf from '@tensorflow/tfjs';
+
+/** Kernels of the onednn backend that update one variable in one pass (see `registerOneDnnBackend`). */
+export const OPTIMIZER_KERNELS = { sgdMomentum: 'AdlSgdMomentum', adam: 'AdlAdam' } as const;
+
+export interface SgdMomentumHyper {
+  readonly learningRate: number;
+  readonly momentum: number;
+  readonly weightDecay: number;
+}
+
+/**
+ * One SGD step with momentum and L2 weight decay as PyTorch computes it:
+ * g ← ∇ + wd·w; v ← μ·v + g; w ← w − lr·v. One kernel on backends that have it.
+ */
+export function sgdMomentumUpdate(variable: tf.Variable, velocity: tf.Variable, gradient: tf.Tensor, hyper: SgdMomentumHyper): void {
+  const { learningRate, momentum, weightDecay } = hyper;
+  tf.tidy(() => {
+    if (fused(OPTIMIZER_KERNELS.sgdMomentum, variable, gradient)) {
+      const [value, newVelocity] = tf.engine().runKernel(OPTIMIZER_KERNELS.sgdMomentum, [variable, velocity, gradient] as unknown as tf.NamedTensorMap, { learningRate, momentum, weightDecay }) as tf.Tensor[];
+      velocity.assign(newVelocity);
+      variable.assign(value);
+      return;
+    }
+    const g = weightDecay ? tf.add(gradient, tf.mul(variable, weightDecay)) : gradient;
+    const newVelocity = tf.add(tf.mul(velocity, momentum), g);
+    velocity.assign(newVelocity);
+    variable.assign(tf.sub(variable, tf.mul(newVelocity, learningRate)));
+  });
+}
+
+export interface AdamHyper {
+  readonly learningRate: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  readonly weightDecay: number;
+  /** The step number, from 1 (for the bias corrections). */
+  readonly step: number;
+}
+
+/**
+ * One Adam step with L2 weight decay added to the gradient and bias correction (PyTorch
+ * `Adam(weight_decay=…)`). One kernel on backends that have it.
+ */
+export function adamUpdate(variable: tf.Variable, first: tf.Variable, second: tf.Variable, gradient: tf.Tensor, hyper: AdamHyper): void {
+  const { learningRate, beta1, beta2, epsilon, weightDecay, step } = hyper;
+  const correction1 = 1 - beta1 ** step;
+  const correction2 = 1 - beta2 ** step;
+  tf.tidy(() => {
+    if (fused(OPTIMIZER_KERNELS.adam, variable, gradient)) {
+      const attrs = { learningRate, beta1, beta2, epsilon, weightDecay, correction1, correction2 };
+      const [value, m, v] = tf.engine().runKernel(OPTIMIZER_KERNELS.adam, [variable, first, second, gradient] as unknown as tf.NamedTensorMap, attrs) as tf.Tensor[];
+      first.assign(m);
+      second.assign(v);
+      variable.assign(value);
+      return;
+    }
+    const g = weightDecay ? tf.add(gradient, tf.mul(variable, weightDecay)) : gradient;
+    const m = tf.add(tf.mul(first, beta1), tf.mul(g, 1 - beta1));
+    const v = tf.add(tf.mul(second, beta2), tf.mul(tf.square(g), 1 - beta2));
+    first.assign(m);
+    second.assign(v);
+    const update = tf.div(tf.div(m, correction1), tf.add(tf.sqrt(tf.div(v, correction2)), epsilon));
+    variable.assign(tf.sub(variable, tf.mul(update, learningRate)));
+  });
+}
+
+function fused(kernelName: string, variable: tf.Tensor, gradient: tf.Tensor): boolean {
+  return variable.dtype === 'float32' && gradient.dtype === 'float32' && tf.getKernel(kernelName, tf.getBackend()) !== undefined;
+}
