@@ -54,6 +54,15 @@ const CONFIGS = [
   },
 ];
 
+/** Whether @adl/onednn's addon was built, so that the backend `auto` takes is onednn. */
+function oneDnnBuilt() {
+  try {
+    return createRequire(join(root, 'packages/ops/package.json'))('@adl/onednn').binding !== null;
+  } catch {
+    return false;
+  }
+}
+
 function run(command, commandArgs) {
   const result = spawnSync(command, commandArgs, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 });
   if (result.status !== 0) throw new Error(`${command} ${commandArgs.join(' ')} failed (${result.status}): ${(result.stderr || result.stdout).slice(-2000)}`);
