@@ -334,7 +334,18 @@ napi_value Strided(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// Reads `count` arguments starting at `first` as Float32Arrays named by `names`.
+// Reads exactly `count` arguments into `args`, or throws "<name> takes <count> arguments".
+bool arguments(napi_env env, napi_callback_info info, napi_value* args, size_t count, const char* name) {
+  size_t argc = count;
+  if (!check(env, napi_get_cb_info(env, info, &argc, args, nullptr, nullptr), "bad call")) return false;
+  if (argc != count) {
+    napi_throw_type_error(env, nullptr, (std::string(name) + " takes " + std::to_string(count) + " arguments").c_str());
+    return false;
+  }
+  return true;
+}
+
+// Reads the first `count` of `args` as Float32Arrays named by `names`.
 bool floatArrays(napi_env env, const napi_value* args, size_t count, const char* const* names, float** data,
                  size_t* lengths) {
   for (size_t i = 0; i < count; i++) {
@@ -349,13 +360,8 @@ template <bool kGradient>
 napi_value BatchNormFunction(napi_env env, napi_callback_info info) {
   constexpr size_t kArrays = kGradient ? 5 : 4;
   const char* name = kGradient ? "batchNormGrad" : "batchNorm";
-  size_t argc = kArrays + 2;
   napi_value args[kArrays + 2];
-  if (!check(env, napi_get_cb_info(env, info, &argc, args, nullptr, nullptr), "batchNorm: bad call")) return nullptr;
-  if (argc != kArrays + 2) {
-    napi_throw_type_error(env, nullptr, (std::string(name) + " takes " + std::to_string(kArrays + 2) + " arguments").c_str());
-    return nullptr;
-  }
+  if (!arguments(env, info, args, kArrays + 2, name)) return nullptr;
   static const char* const kNames[2][5] = {{"x", "y", "mean", "variance", ""}, {"dy", "x", "mean", "variance", "dx"}};
   float* data[5];
   size_t lengths[5];
@@ -385,13 +391,8 @@ template <bool kGradient>
 napi_value Pool3x3Function(napi_env env, napi_callback_info info) {
   constexpr size_t kArrays = kGradient ? 3 : 2;
   const char* name = kGradient ? "pool3x3Grad" : "pool3x3";
-  size_t argc = kArrays + 2;
   napi_value args[kArrays + 2];
-  if (!check(env, napi_get_cb_info(env, info, &argc, args, nullptr, nullptr), "pool3x3: bad call")) return nullptr;
-  if (argc != kArrays + 2) {
-    napi_throw_type_error(env, nullptr, (std::string(name) + " takes " + std::to_string(kArrays + 2) + " arguments").c_str());
-    return nullptr;
-  }
+  if (!arguments(env, info, args, kArrays + 2, name)) return nullptr;
   static const char* const kNames[2][3] = {{"x", "y", ""}, {"x", "dy", "dx"}};
   int32_t mode;
   float* data[3];
@@ -444,13 +445,8 @@ template <bool kGradient>
 napi_value WeightedSumFunction(napi_env env, napi_callback_info info) {
   constexpr size_t kArgs = kGradient ? 5 : 3;
   const char* name = kGradient ? "weightedSumGrad" : "weightedSum";
-  size_t argc = kArgs;
   napi_value args[kArgs];
-  if (!check(env, napi_get_cb_info(env, info, &argc, args, nullptr, nullptr), "weightedSum: bad call")) return nullptr;
-  if (argc != kArgs) {
-    napi_throw_type_error(env, nullptr, (std::string(name) + " takes " + std::to_string(kArgs) + " arguments").c_str());
-    return nullptr;
-  }
+  if (!arguments(env, info, args, kArgs, name)) return nullptr;
   float *dy = nullptr, *weights, *out = nullptr, *dWeights = nullptr;
   size_t length = 0, weightCount, dWeightCount = 0;
   std::vector<float*> terms, dTerms;
@@ -480,13 +476,8 @@ napi_value OptimizerFunction(napi_env env, napi_callback_info info) {
   constexpr size_t kArrays = kAdam ? 7 : 5;
   constexpr size_t kScalars = kAdam ? 7 : 3;
   const char* name = kAdam ? "adam" : "sgdMomentum";
-  size_t argc = kArrays + 1;
   napi_value args[kArrays + 1];
-  if (!check(env, napi_get_cb_info(env, info, &argc, args, nullptr, nullptr), "optimizer: bad call")) return nullptr;
-  if (argc != kArrays + 1) {
-    napi_throw_type_error(env, nullptr, (std::string(name) + " takes " + std::to_string(kArrays + 1) + " arguments").c_str());
-    return nullptr;
-  }
+  if (!arguments(env, info, args, kArrays + 1, name)) return nullptr;
   static const char* const kNames[7] = {"value", "state", "state", "state", "out", "out", "out"};
   float* data[kArrays];
   size_t lengths[kArrays];

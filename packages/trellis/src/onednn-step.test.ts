@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { AUTO_DEEPLAB_GENOTYPE } from '@adl/cell';
-import { onednnKernels, portableKernels, Rng, selectBackend, type Kernels } from '@adl/ops';
+import { adamUpdate, onednnKernels, portableKernels, Rng, selectBackend, sgdMomentumUpdate, type Kernels } from '@adl/ops';
+import { expectNoLeakedTensors } from '@adl/ops/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FixedNet } from './fixed-net.js';
 import { SuperNet } from './supernet.js';
@@ -79,24 +80,24 @@ describe.runIf(onednn)('networks on the onednn backend', () => {
     );
   });
 
-  it('search steps (SGD on weights, Adam on α/β) keep the tensor count flat', () => {
+  it('search steps with the one-pass updates (SGD on weights, Adam on α/β) keep the tensor count flat', async () => {
     const net = new SuperNet({ layers: 2, filterMultiplier: 2, numClasses: 3, recompute: true });
     const x = image([2, 16, 16, 3], 3);
-    const sgd = tf.train.momentum(0.025, 0.9);
-    const adam = tf.train.adam(3e-3);
     const loss = () => tf.mean(tf.square(net.apply(x, { training: true, kernels: onednnKernels }))) as tf.Scalar;
-    const step = () => {
-      sgd.minimize(loss, false, net.weightVariables());
-      adam.minimize(loss, false, net.architectureVariables());
-    };
-    step();
-    const before = tf.memory().numTensors;
-    step();
-    step();
-    expect(tf.memory().numTensors).toBe(before);
-    tf.dispose(x);
-    sgd.dispose();
-    adam.dispose();
+    const slots = (variables: tf.Variable[]) => variables.map((v) => tf.variable(tf.zerosLike(v), false));
+    const [weights, architecture] = [net.weightVariables(), net.architectureVariables()];
+    const [velocity, first, second] = [slots(weights), slots(architecture), slots(architecture)];
+    let step = 0;
+    await expectNoLeakedTensors(() => {
+      step++;
+      const w = tf.variableGrads(loss, weights);
+      weights.forEach((v, i) => sgdMomentumUpdate(v, velocity[i], w.grads[v.name], { learningRate: 0.025, momentum: 0.9, weightDecay: 3e-4 }));
+      const a = tf.variableGrads(loss, architecture);
+      const adam = { learningRate: 3e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 1e-3, step };
+      architecture.forEach((v, i) => adamUpdate(v, first[i], second[i], a.grads[v.name], adam));
+      tf.dispose([w.value, a.value, ...Object.values(w.grads), ...Object.values(a.grads)]);
+    });
+    tf.dispose([x, ...velocity, ...first, ...second]);
     net.dispose();
   });
 });
