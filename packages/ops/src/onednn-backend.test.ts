@@ -83,6 +83,12 @@ describe.runIf(tf.findBackendFactory('onednn'))('onednn backend kernels equal th
     );
   });
 
+  it('reverse along any axes, softmax over the last axis (and its gradient)', async () => {
+    expectSame(await onBoth(() => [tf.reverse(x4(), 2), tf.reverse(x4(), [0, 3]), tf.reverse(x4(), [-1]), tf.reverse(tf.reshape(x4(), [-1]))]));
+    expectSame(await onBoth(() => [tf.softmax(tf.mul(x4(), 30)), tf.softmax(tf.reshape(x4(), [12, 15]))]));
+    expectSame(await onBoth(() => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.softmax(t), y4())))(x4())));
+  });
+
   it('less and greaterEqual, same shape and broadcast', async () => {
     const [cpu, onednn] = await onBoth(() => [tf.less(x4(), y4()), tf.greaterEqual(x4(), y4()), tf.less(x4(), tf.scalar(0)), tf.greaterEqual(x4(), x4())]);
     expect(onednn).toEqual(cpu);
