@@ -16,8 +16,8 @@ const { values: args } = parseArgs({
   options: {
     shape: { type: 'string', default: '2,40,80,80' },
     steps: { type: 'string', default: '3' },
-    backends: { type: 'string', default: 'webgpu,wasm,cpu' },
-    kernels: { type: 'string', default: 'native,portable,stock' },
+    backends: { type: 'string', default: 'webgpu,onednn,wasm,cpu' },
+    kernels: { type: 'string', default: 'native,portable,stock,onednn' },
     json: { type: 'string' },
     worker: { type: 'string' },
   },
@@ -45,8 +45,10 @@ function step(model, kernels) {
   return tf.tidy(() => {
     const { value, grads } = tf.variableGrads(() => {
       const mix = tf.softmax(model.alpha);
-      const outputs = model.ops.slice(1).map((op, i) => tf.mul(op.apply(model.input, ctx), tf.slice(mix, [i + 1], [1])));
-      return tf.div(tf.sum(tf.mul(tf.addN(outputs), model.target)), model.input.size);
+      // As MixedOp: `none` (op 0) is skipped; the others are summed with the kernel set's weightedSum.
+      const outputs = model.ops.slice(1).map((op) => op.apply(model.input, ctx));
+      const mixed = kernels.weightedSum(outputs, tf.slice(mix, [1], [outputs.length]));
+      return tf.div(tf.sum(tf.mul(mixed, model.target)), model.input.size);
     }, model.variables);
     return { loss: value, alphaGrad: grads[model.alpha.name] };
   });
@@ -101,6 +103,8 @@ function measureIsolated(backend, kernelName) {
 const rows = [];
 for (const backend of args.backends.split(',')) {
   for (const kernelName of args.kernels.split(',')) {
+    // The onednn kernel set runs on the onednn backend only.
+    if (kernelName === 'onednn' && backend !== 'onednn') continue;
     rows.push(measureIsolated(backend, kernelName));
     const row = rows.at(-1);
     console.error(`${backend}/${kernelName}: ${row.ok ? `${row.ms.toFixed(0)} ms` : row.error}`);
