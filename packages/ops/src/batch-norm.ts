@@ -40,9 +40,9 @@ export class BatchNorm implements Layer {
   apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
     let normalised: tf.Tensor4D;
     if (ctx.training) {
-      const { mean, variance, ...batch } = ctx.kernels.batchStatistics(x, this.epsilon);
+      const batch = ctx.kernels.batchStatistics(x, this.epsilon);
       normalised = batch.normalised;
-      if (!ctx.recomputing) this.updateRunningStatistics(mean, variance, x.size / this.channels, ctx.kernels);
+      if (!ctx.recomputing) this.updateRunningStatistics(batch.mean, batch.variance, x.size / this.channels, ctx.kernels);
     } else {
       normalised = tf.mul(tf.sub(x, this.runningMean), tf.rsqrt(tf.add(this.runningVariance, this.epsilon)));
     }

@@ -122,21 +122,21 @@ function registerFusedKernels(binding: OneDnnBinding): void {
     if (!allFloat(...inputs)) throw new TypeError(`${kernelName} takes float32 tensors`);
   };
   const poolMode = (attrs: tf.NamedAttrMap | undefined) => (attrs?.mode === 'max' ? 0 : 1);
-  const nhwc = (x: TensorInfo) => Int32Array.from(x.shape);
+  const shapeParams = (x: TensorInfo) => Int32Array.from(x.shape);
   const rowsAndChannels = (x: TensorInfo) => Int32Array.of(size(x.shape) / x.shape[x.shape.length - 1], x.shape[x.shape.length - 1]);
 
   register(POOL_KERNELS.forward, ({ inputs, backend, attrs }) => {
     const { x } = inputs as { x: TensorInfo };
     float(POOL_KERNELS.forward, [x]);
     const y = pool.allocate(size(x.shape), false);
-    binding.pool3x3(poolMode(attrs), values(backend, x), y, nhwc(x));
+    binding.pool3x3(poolMode(attrs), values(backend, x), y, shapeParams(x));
     return output(backend, x.shape, y);
   });
   register(POOL_KERNELS.gradient, ({ inputs, backend, attrs }) => {
     const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
     float(POOL_KERNELS.gradient, [x, dy]);
     const dx = pool.allocate(size(x.shape), false);
-    binding.pool3x3Grad(poolMode(attrs), values(backend, x), values(backend, dy), dx, nhwc(x));
+    binding.pool3x3Grad(poolMode(attrs), values(backend, x), values(backend, dy), dx, shapeParams(x));
     return output(backend, x.shape, dx);
   });
   register(BATCH_NORM_KERNELS.forward, ({ inputs, backend, attrs }) => {
@@ -157,6 +157,7 @@ function registerFusedKernels(binding: OneDnnBinding): void {
 
   register(WEIGHTED_SUM_KERNELS.forward, ({ inputs, backend }) => {
     const [weights, ...terms] = inputs as unknown as TensorInfo[];
+    float(WEIGHTED_SUM_KERNELS.forward, [weights, ...terms]);
     const shape = terms[0].shape;
     const out = pool.allocate(size(shape), false);
     binding.weightedSum(values(backend, weights), terms.map((t) => values(backend, t)), out);
@@ -164,6 +165,7 @@ function registerFusedKernels(binding: OneDnnBinding): void {
   });
   register(WEIGHTED_SUM_KERNELS.gradient, ({ inputs, backend }) => {
     const [dy, weights, ...termList] = inputs as unknown as TensorInfo[];
+    float(WEIGHTED_SUM_KERNELS.gradient, [dy, weights, ...termList]);
     const dWeights = pool.allocate(termList.length, false);
     const dTerms = termList.map(() => pool.allocate(size(dy.shape), false));
     binding.weightedSumGrad(values(backend, dy), values(backend, weights), termList.map((t) => values(backend, t)), dWeights, dTerms);
