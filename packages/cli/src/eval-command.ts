@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import { listSplit, SPLITS, TRAIN_CLASS_NAMES } from '@adl/data-cityscapes';
 import { evaluateSamples, iouTableJson, iouTableMarkdown } from '@adl/eval';
-import { selectBackend } from '@adl/ops';
+import { BACKEND_CHOICES, selectBackend } from '@adl/ops';
 import { loadTrainedNet, parseWithSchema } from '@adl/search';
 import { z } from 'zod';
 import { readJson } from './commands.js';
 
-const BackendSchema = z.enum(['auto', 'node-gpu', 'node', 'webgpu', 'wasm', 'cpu']);
+const BackendSchema = z.enum(BACKEND_CHOICES);
 
 /** `adl eval` settings, from `--config` and/or flags (flags win). */
 export const EvalConfigSchema = z

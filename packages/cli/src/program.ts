@@ -1,11 +1,10 @@
+import { BACKEND_CHOICES } from '@adl/ops';
 import { Command, InvalidArgumentError } from 'commander';
 import { runDecode, runRetrain, runSearch } from './commands.js';
 import { runBench } from './bench-command.js';
 import { EvalConfigSchema, resolveConfig, runEval } from './eval-command.js';
 import { runPredict } from './predict-command.js';
 import { formatSummary, summarize } from './summary.js';
-
-const BACKENDS = ['auto', 'node-gpu', 'node', 'webgpu', 'wasm', 'cpu'];
 
 function integer(value: string): number {
   const parsed = Number(value);
@@ -20,7 +19,7 @@ function scaleList(value: string): number[] {
 }
 
 function backendName(value: string): string {
-  if (!BACKENDS.includes(value)) throw new InvalidArgumentError(`expected one of ${BACKENDS.join(', ')}`);
+  if (!(BACKEND_CHOICES as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${BACKEND_CHOICES.join(', ')}`);
   return value;
 }
 
@@ -74,7 +73,7 @@ export function createProgram(): Command {
     .option('--scales <list>', 'multi-scale inference, e.g. 0.75,1,1.25 (default 1)', scaleList)
     .option('--flip', 'also average the horizontally flipped image')
     .option('--images <count>', 'only the first N images', integer)
-    .option('--backend <name>', `one of ${BACKENDS.join(', ')}`, backendName)
+    .option('--backend <name>', `one of ${BACKEND_CHOICES.join(', ')}`, backendName)
     .option('--json', 'print the metrics as one JSON line instead of the table')
     .action(async (options) => {
       const config = await resolveConfig(EvalConfigSchema, options.config, {
@@ -97,7 +96,7 @@ export function createProgram(): Command {
     .requiredOption('--out <dir>', 'output folder')
     .option('--scales <list>', 'multi-scale inference, e.g. 0.75,1,1.25', scaleList, [1])
     .option('--flip', 'also average the horizontally flipped image')
-    .option('--backend <name>', `one of ${BACKENDS.join(', ')}`, backendName, 'auto')
+    .option('--backend <name>', `one of ${BACKEND_CHOICES.join(', ')}`, backendName, 'auto')
     .action(async (images: string[], options) => {
       const written = await runPredict(images, { checkpoint: options.checkpoint, out: options.out, scales: options.scales, flip: Boolean(options.flip), backend: options.backend });
       process.stdout.write(`${written.join('\n')}\n`);
@@ -113,7 +112,7 @@ export function createProgram(): Command {
     .option('--runs <count>', 'timed runs', integer, 5)
     .option('--warmup <count>', 'untimed runs first', integer, 1)
     .option('--classes <count>', 'output classes', integer, 19)
-    .option('--backend <name>', `one of ${BACKENDS.join(', ')}`, backendName, 'auto')
+    .option('--backend <name>', `one of ${BACKEND_CHOICES.join(', ')}`, backendName, 'auto')
     .option('--json', 'print one JSON line')
     .action(async (options) => {
       const result = await runBench({ ...options, numClasses: options.classes });

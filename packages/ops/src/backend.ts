@@ -10,6 +10,10 @@ import { ONEDNN_BACKEND, registerOneDnnBackend } from './onednn-backend.js';
 export const BACKENDS = ['node-gpu', 'node', 'webgpu', 'onednn', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
+/** What a config or a command line may name: `auto` or one backend. */
+export const BACKEND_CHOICES = ['auto', ...BACKENDS] as const;
+export type BackendChoiceName = (typeof BACKEND_CHOICES)[number];
+
 export interface BackendAttempt {
   readonly backend: BackendName;
   readonly ok: boolean;

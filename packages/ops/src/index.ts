@@ -37,6 +37,7 @@ export { bilinearMatrix, resizeBilinear, separableResample } from './resize-bili
 export { Stem, STEM_CHANNELS, type StemOutputs } from './stem.js';
 export {
   BACKENDS,
+  BACKEND_CHOICES,
   BackendError,
   kernelSet,
   kernelsFor,
@@ -44,6 +45,7 @@ export {
   type BackendAttempt,
   type BackendChoice,
   type BackendName,
+  type BackendChoiceName,
   type SelectBackendOptions,
 } from './backend.js';
 export { sgdMomentumUpdate, adamUpdate, type SgdMomentumHyper, type AdamHyper } from './optimizer-updates.js';

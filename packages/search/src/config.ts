@@ -1,3 +1,4 @@
+import { BACKEND_CHOICES } from '@adl/ops';
 import { z } from 'zod';
 
 /** Every hyper-parameter of the search (SPEC §5); the defaults are the paper's. */
@@ -47,7 +48,7 @@ export const SearchConfigSchema = z
     retrainFilterMultiplier: z.number().int().positive().default(20),
     seed: z.number().int().nonnegative().default(0),
     /** `auto` or a backend name (see `selectBackend`). */
-    backend: z.enum(['auto', 'node-gpu', 'node', 'webgpu', 'wasm', 'cpu']).default('auto'),
+    backend: z.enum(BACKEND_CHOICES).default('auto'),
     /** Bad files: stop with the list, or skip and count. */
     onBadFile: z.enum(['stop', 'skip']).default('stop'),
   })

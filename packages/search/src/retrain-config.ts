@@ -1,3 +1,4 @@
+import { BACKEND_CHOICES } from '@adl/ops';
 import { z } from 'zod';
 import { parseWithSchema } from './config.js';
 
@@ -33,7 +34,7 @@ export const RetrainConfigSchema = z
     valImages: z.number().int().nonnegative().default(0),
     checkpointEvery: z.number().int().positive().default(1000),
     seed: z.number().int().nonnegative().default(0),
-    backend: z.enum(['auto', 'node-gpu', 'node', 'webgpu', 'wasm', 'cpu']).default('auto'),
+    backend: z.enum(BACKEND_CHOICES).default('auto'),
     onBadFile: z.enum(['stop', 'skip']).default('stop'),
   })
   .strict();

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { generateSynthetic, listSplit } from '@adl/data-cityscapes';
 import { kernelsFor } from '@adl/ops';
+import { useFastestTestBackend } from '@adl/ops/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluateModel } from './evaluate.js';
 import { loadTrainedNet } from './load-trained-net.js';
@@ -11,6 +12,7 @@ import { parseRetrainConfig } from './retrain-config.js';
 import { retrain } from './retrain.js';
 import { polyLr } from './schedules.js';
 
+const backend = await useFastestTestBackend();
 let root: string;
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'adl-retrain-'));
@@ -29,7 +31,7 @@ describe('retrain', () => {
     const genotype = [[1, 'sep_conv_3x3'], [0, 'skip_connect'], [2, 'sep_conv_3x3'], [1, 'avg_pool_3x3'], [3, 'skip_connect'], [0, 'sep_conv_3x3'], [4, 'max_pool_3x3'], [1, 'skip_connect'], [5, 'sep_conv_3x3'], [2, 'skip_connect']];
     await import('node:fs/promises').then((fs) => fs.writeFile(architecture, JSON.stringify({ name: 'tiny', path: [0, 0], genotype, filterMultiplier: 2 })));
     const outDir = join(root, 'run');
-    const config = { dataRoot: join(root, 'data'), outDir, architecture, asppChannels: 8, asppRates: [1, 2, 3] as [number, number, number], iterations: 4, evalEvery: 2, batchSize: 2, crop: 32, lr: 0.02, backend: 'wasm' as const };
+    const config = { dataRoot: join(root, 'data'), outDir, architecture, asppChannels: 8, asppRates: [1, 2, 3] as [number, number, number], iterations: 4, evalEvery: 2, batchSize: 2, crop: 32, lr: 0.02, backend };
     const result = await retrain(config, { progress: false, log: () => {} });
     // A second run leaves no more tensors than the first (kernel caches of constants stay).
     const afterFirst = tf.memory().numTensors;

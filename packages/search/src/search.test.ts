@@ -4,11 +4,13 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { generateSynthetic } from '@adl/data-cityscapes';
 import { parseArchitecture } from '@adl/trellis';
+import { useFastestTestBackend } from '@adl/ops/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSearchConfig } from './config.js';
 import { NonFiniteLossError } from './train-step.js';
 import { search } from './search.js';
 
+const backend = await useFastestTestBackend();
 let dataRoot: string;
 const runs: string[] = [];
 const outDir = async () => {
@@ -37,7 +39,7 @@ const tiny = (dir: string, overrides: object = {}) => ({
   filterMultiplier: 2,
   valImages: 1,
   checkpointEvery: 1,
-  backend: 'wasm' as const,
+  backend,
   ...overrides,
 });
 

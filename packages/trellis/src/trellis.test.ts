@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { AUTO_DEEPLAB_GENOTYPE } from '@adl/cell';
 import { validMoves } from '@adl/decode';
 import { kernelsFor, Rng, type ForwardContext } from '@adl/ops';
+import { useFastestTestBackend } from '@adl/ops/test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ArchitectureError, parseArchitecture } from './architecture.js';
 import { FixedNet, asppRates } from './fixed-net.js';
@@ -104,7 +105,7 @@ describe('architectures and presets (SPEC §7)', () => {
 
 describe('SuperNet', () => {
   beforeAll(async () => {
-    await tf.setBackend('wasm');
+    await useFastestTestBackend();
   });
 
   // L = 4 holds every kind of node and edge (layer 3 has all four levels, with three sources each);
@@ -206,7 +207,7 @@ describe('SuperNet', () => {
 
 describe('FixedNet', () => {
   beforeAll(async () => {
-    await tf.setBackend('wasm');
+    await useFastestTestBackend();
   });
 
   it('trains along a path that goes down, up and down again; logits at input size; no tensor growth', () => {

@@ -1,0 +1,33 @@
+// @ts-check
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The mutation-testing settings every package shares; a package's `stryker.config.mjs` adds the
+ * files that carry the paper's rules (`mutate`). Run `pnpm mutate` at the root for all of them,
+ * `pnpm --filter @adl/<name> mutate` for one.
+ * @param {string[]} mutate
+ * @returns {import('@stryker-mutator/api/core').PartialStrykerOptions}
+ */
+export function strykerConfig(mutate) {
+  return {
+    testRunner: 'vitest',
+    plugins: ['@stryker-mutator/vitest-runner', fileURLToPath(new URL('./ignore-messages.mjs', import.meta.url))],
+    ignorers: ['messages'],
+    mutate,
+    // Each mutant runs only the tests that reach it.
+    coverageAnalysis: 'perTest',
+    // Module-level constants (the label table, PRIMITIVES) are evaluated once per test file; the
+    // vitest runner does not re-evaluate them per mutant (stryker-js #6209), so such mutants would be
+    // reported as survivors without having run. Their tables are tested entry by entry instead.
+    ignoreStatic: true,
+    concurrency: 2,
+    // Tensor code is slow to start: a mutant that makes a test loop forever still ends.
+    timeoutMS: 60_000,
+    reporters: ['clear-text', 'progress-append-only', 'json', 'html'],
+    htmlReporter: { fileName: 'reports/mutation/index.html' },
+    jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+    clearTextReporter: { allowEmojis: false, logTests: false, reportScoreTable: true, reportMutants: true },
+    incremental: false,
+    cleanTempDir: 'always',
+  };
+}

@@ -1,0 +1,11 @@
+import { strykerConfig } from '../../mutation/stryker.base.mjs';
+
+// The files that carry the paper's rules (docs: mutation testing).
+export default strykerConfig([
+  'src/mixed-op.ts',
+  'src/search-cell.ts',
+  'src/fixed-cell.ts',
+  'src/cell-inputs.ts',
+  'src/genotype.ts',
+  'src/paper-genotype.ts',
+]);

@@ -1,0 +1,8 @@
+import { strykerConfig } from '../../mutation/stryker.base.mjs';
+
+// The files that carry the paper's rules (docs: mutation testing).
+export default strykerConfig([
+  'src/labels.ts',
+  'src/augment.ts',
+  'src/split.ts',
+]);

@@ -1,0 +1,6 @@
+import { strykerConfig } from '../../mutation/stryker.base.mjs';
+
+// The files that carry the paper's rules (docs: mutation testing).
+export default strykerConfig([
+  'src/confusion-matrix.ts',
+]);

@@ -1,0 +1,13 @@
+import { strykerConfig } from '../../mutation/stryker.base.mjs';
+
+// The files that carry the paper's rules (docs: mutation testing).
+export default strykerConfig([
+  'src/search.ts',
+  'src/retrain.ts',
+  'src/config.ts',
+  'src/retrain-config.ts',
+  'src/schedules.ts',
+  'src/optimizers.ts',
+  'src/loss.ts',
+  'src/train-step.ts',
+]);
