@@ -182,6 +182,10 @@ describe('augmentation', () => {
     expect(example.pixels[0]).toBeCloseTo((((20 * 40 + 30) * 3 * 7) % 256 - 10) / 2, 5);
     const labelled = Array.from(example.trainIds).filter((id) => id !== 255).length;
     expect(labelled).toBe(100);
+    // A crop past the bottom only: every row below the image is padding, its first pixel included.
+    const below = cropAndNormalize(sample(), 20, 0, [16, 16], { mean: [0, 0, 0], std: [1, 1, 1] });
+    expect(Array.from(below.trainIds.slice(10 * 16))).toEqual(Array(6 * 16).fill(255));
+    expect(Array.from(below.pixels.slice(10 * 16 * 3))).toEqual(Array(6 * 16 * 3).fill(0));
   });
 
   it('flips horizontally', () => {
@@ -218,6 +222,69 @@ describe('augmentation', () => {
       [0, 400, 511].flatMap((top) => [0, 400, 800, 1200, 1535].map((left) => [top, left])),
     );
     expect(slidingWindows(100, 100, [321, 321])).toEqual([[0, 0]]);
+    // The stride defaults to the crop; windows that fit exactly are not repeated.
+    expect(slidingWindows(64, 96, [32, 32])).toEqual([0, 32].flatMap((top) => [0, 32, 64].map((left) => [top, left])));
+    expect(slidingWindows(32, 40, [32, 32])).toEqual([[0, 0], [0, 8]]);
+  });
+
+  describe('samples scale, crop position and flip as configured', () => {
+    // A ramp: red = 6·x, green = 8·y, so a crop's first pixel tells where it was taken, and the
+    // step between neighbours tells the scale.
+    const ramp = (): LabelledImage => {
+      const [width, height] = [40, 30];
+      const data = new Uint8Array(width * height * 3);
+      for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data.set([6 * x, 8 * y, 0], (y * width + x) * 3);
+      return { image: { width, height, channels: 3, data }, trainIds: new Uint8Array(width * height).fill(1) };
+    };
+    const raw = { mean: [0, 0, 0] as const, std: [1, 1, 1] as const };
+    const crops = (options: Partial<typeof DEFAULT_AUGMENT>, draws = 200) =>
+      Array.from({ length: draws }, (_, seed) => {
+        const { pixels, trainIds } = augment(ramp(), { ...DEFAULT_AUGMENT, ...raw, crop: [8, 8], ...options }, new SeededRandom(seed));
+        const red = (x: number) => pixels[3 * x];
+        return { pixels, trainIds, left: red(0) / 6, top: pixels[1] / 8, step: (red(7) - red(0)) / 7 };
+      });
+
+    it('at scale 1: an exact window of the image, at every position from the first to the last', () => {
+      const windows = crops({ scale: [1, 1], flip: 0 });
+      for (const { pixels, trainIds, left, top } of windows) {
+        expect(pixels).toHaveLength(8 * 8 * 3);
+        expect(trainIds).toEqual(new Uint8Array(64).fill(1));
+        for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) expect([pixels[(y * 8 + x) * 3], pixels[(y * 8 + x) * 3 + 1]]).toEqual([6 * (left + x), 8 * (top + y)]);
+      }
+      const range = (values: number[]) => [Math.min(...values), Math.max(...values)];
+      expect(range(windows.map((w) => w.top))).toEqual([0, 30 - 8]);
+      expect(range(windows.map((w) => w.left))).toEqual([0, 40 - 8]);
+    });
+
+    it('flips with the configured probability: never at 0, always at 1, about half the time at 0.5', () => {
+      expect(crops({ scale: [1, 1], flip: 0 }).every((w) => w.step === 6)).toBe(true);
+      expect(crops({ scale: [1, 1], flip: 1 }).every((w) => w.step === -6)).toBe(true);
+      const flipped = crops({ scale: [1, 1], flip: 0.5 }).filter((w) => w.step < 0).length;
+      expect(flipped).toBeGreaterThan(70);
+      expect(flipped).toBeLessThan(130);
+    });
+
+    it('scales the image by a factor drawn from the range before cropping', () => {
+      // Twice as large: neighbours differ by half as much, and crops start anywhere in the 60×80 image.
+      const doubled = crops({ scale: [2, 2], flip: 0 });
+      expect(doubled.every((w) => Math.abs(w.step - 3) < 0.3)).toBe(true);
+      expect(Math.max(...doubled.map((w) => w.top))).toBeGreaterThan(25);
+      const halved = crops({ scale: [0.5, 0.5], flip: 0 });
+      expect(halved.every((w) => w.step === 12)).toBe(true);
+      // DeepLab's range [0.5, 2]: every scale falls inside it, and both ends are visited.
+      const scales = crops({ scale: [0.5, 2], flip: 0 }).map((w) => 6 / w.step);
+      expect(Math.min(...scales)).toBeGreaterThan(0.45);
+      expect(Math.max(...scales)).toBeLessThan(2.1);
+      expect(scales.filter((s) => s < 0.7).length).toBeGreaterThan(10);
+      expect(scales.filter((s) => s > 1.6).length).toBeGreaterThan(10);
+    });
+
+    it('keeps every value finite at the far edges of an upscaled image', () => {
+      const corner = scaledCrop(ramp(), 2.5, 75 - 8, 100 - 8, [8, 8], raw);
+      expect(corner.pixels.every(Number.isFinite)).toBe(true);
+      expect(corner.pixels[(7 * 8 + 7) * 3]).toBe(6 * 39);
+      expect(corner.pixels[(7 * 8 + 7) * 3 + 1]).toBe(8 * 29);
+    });
   });
 });
 
@@ -255,6 +322,14 @@ describe('batches', () => {
     ]);
     expect(resumed[0].images).toEqual(full[4].images);
     expect(resumed[1].trainIds).toEqual(full[5].trainIds);
+  });
+
+  it('orders samples by city, then name, before the split: the same names in two cities split the same whatever the input order', () => {
+    const samples = ['b', 'a'].flatMap((city) => ['x', 'y', 'z'].map((name) => ({ city, name })));
+    const forward = splitTrainAB(samples, 3);
+    const backward = splitTrainAB([...samples].reverse(), 3);
+    expect(backward).toEqual(forward);
+    expect([...forward.trainA, ...forward.trainB].map((s) => `${s.city}/${s.name}`).sort()).toEqual(['a/x', 'a/y', 'a/z', 'b/x', 'b/y', 'b/z']);
   });
 
   it('splits trainA / trainB into disjoint halves, deterministically and whatever the input order', async () => {

@@ -23,10 +23,16 @@ describe('labelId → trainId', () => {
 
   it('has 19 classes with names, official colours and label ids for submissions', () => {
     expect(NUM_TRAIN_CLASSES).toBe(19);
-    expect(TRAIN_CLASS_NAMES.slice(0, 3)).toEqual(['road', 'sidewalk', 'building']);
-    expect(TRAIN_CLASS_NAMES[18]).toBe('bicycle');
-    expect(TRAIN_ID_PALETTE[0]).toEqual([128, 64, 128]);
-    expect(TRAIN_ID_PALETTE[10]).toEqual([70, 130, 180]);
+    // cityscapesScripts `labels.py`, entry by entry.
+    expect(TRAIN_CLASS_NAMES).toEqual([
+      'road', 'sidewalk', 'building', 'wall', 'fence', 'pole', 'traffic light', 'traffic sign', 'vegetation', 'terrain',
+      'sky', 'person', 'rider', 'car', 'truck', 'bus', 'train', 'motorcycle', 'bicycle',
+    ]);
+    expect(TRAIN_ID_PALETTE).toEqual([
+      [128, 64, 128], [244, 35, 232], [70, 70, 70], [102, 102, 156], [190, 153, 153], [153, 153, 153], [250, 170, 30],
+      [220, 220, 0], [107, 142, 35], [152, 251, 152], [70, 130, 180], [220, 20, 60], [255, 0, 0], [0, 0, 142],
+      [0, 0, 70], [0, 60, 100], [0, 80, 100], [0, 0, 230], [119, 11, 32],
+    ]);
     expect(TRAIN_ID_TO_LABEL_ID).toEqual(Object.keys(SPEC_MAPPING).map(Number));
   });
 });

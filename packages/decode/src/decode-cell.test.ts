@@ -23,6 +23,7 @@ describe('edge numbering (SPEC §3)', () => {
       [14, 19],
     ]);
     expect(() => edgeIndex(1, 3)).toThrow(/block 1 has inputs 0..2/);
+    expect(() => edgeIndex(1, -1)).toThrow(/block 1 has inputs 0..2, not -1/);
   });
 });
 
@@ -71,7 +72,11 @@ describe('decodeCell', () => {
     expect(genotype.every(([, op]) => op === 'max_pool_3x3')).toBe(true);
   });
 
-  it('works for other block counts and op lists', () => {
+  it('works for other block counts and op lists, down to one operation besides none', () => {
+    expect(decodeCell([[5, 1], [0, 2]], { blocks: 1, ops: ['none', 'a'] })).toEqual([
+      [1, 'a'],
+      [0, 'a'],
+    ]);
     const alphas = [
       [0, 1, 0],
       [0, 0, 2],
@@ -88,6 +93,7 @@ describe('decodeCell', () => {
     [alphasWith({}).map((row, e) => (e === 4 ? [...row.slice(0, 7), NaN] : row)), { blocks: 5, ops: OPS }, /alphas\[4\]\[7\] is NaN/],
     [alphasWith({}), { blocks: 5, ops: ['skip_connect', ...OPS.slice(1)] }, /ops\[0\] must be "none"/],
     [alphasWith({}), { blocks: 0, ops: OPS }, /blocks must be a positive integer/],
+    [[[0], [0]], { blocks: 1, ops: ['none'] }, /ops must hold "none" and at least one operation/],
   ])('rejects bad input (%#)', (alphas, options, message) => {
     expect(() => decodeCell(alphas, options)).toThrow(message);
   });

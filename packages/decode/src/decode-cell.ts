@@ -42,6 +42,7 @@ export function decodeCell(alphas: readonly (readonly number[])[], { blocks, ops
     const candidates = Array.from({ length: block + 2 }, (_, input) => {
       const weights = softmax(alphas[edgeIndex(block, input)]);
       let best = 1;
+      // Stryker disable next-line EqualityOperator: equivalent: weights[length] is undefined and never wins
       for (let k = 2; k < weights.length; k++) if (weights[k] > weights[best]) best = k;
       return { input, strength: weights[best], op: ops[best] };
     });

@@ -14,9 +14,11 @@ export interface DecodedPath {
   readonly logProb: number;
 }
 
-/** Which moves k leave source level j of layer l − 1 into layer l (for l = 0 the source is the stem). */
+/**
+ * Which moves k leave source level j of layer l − 1 into layer l: layer l − 1 has levels 0..l (for
+ * l = 0 the source is the stem, at level 0); none is finer than 0 or coarser than 3.
+ */
 export function validMoves(layer: number, level: number): boolean[] {
-  if (layer === 0) return [false, level === 0, level === 0];
   const exists = level <= layer;
   return [exists && level > 0, exists, exists && level < LEVELS - 1];
 }
@@ -55,8 +57,8 @@ export function decodePath(betas: readonly (readonly (readonly number[])[])[]): 
   const transition = (l: number) =>
     Array.from({ length: LEVELS }, (_, from) =>
       Array.from({ length: LEVELS }, (_, to) => {
-        const k = to - from + 1;
-        return k >= 0 && k < MOVES ? logBetaHat[l][from][k] : -Infinity;
+        // Moves of more than one level have no entry in β.
+        return logBetaHat[l][from][to - from + 1] ?? -Infinity;
       }),
     );
   const logInit = transition(0)[0];

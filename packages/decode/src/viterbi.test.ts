@@ -30,5 +30,7 @@ describe('viterbi', () => {
     expect(viterbi({ logInit: [-1, -0.5, -Infinity], logTransitions: [] })).toEqual({ path: [1], logProb: -0.5 });
     expect(() => viterbi({ logInit: [-Infinity], logTransitions: [] })).toThrow(/no state sequence has a finite score/);
     expect(() => viterbi({ logInit: [0, 0], logTransitions: [[[0, 0]]] })).toThrow(/logTransitions\[0\]: expected a 2×2 matrix/);
+    expect(() => viterbi({ logInit: [0, 0], logTransitions: [[[0, 0], [0]]] })).toThrow(/logTransitions\[0\]: expected a 2×2 matrix/);
+    expect(() => viterbi({ logInit: [0, 0], logTransitions: [[[0, 0], [0, 0]], [[0, 0], [0, 0, 0]]] })).toThrow(/logTransitions\[1\]: expected a 2×2 matrix/);
   });
 });

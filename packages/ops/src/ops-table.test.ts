@@ -142,6 +142,43 @@ describe.each(TEST_BACKENDS)('ops on %s', (backend) => {
     op.dispose();
   });
 
+  // Offsets (dy, dx) from an impulse where each op's output is non-zero, with every filter set to ones:
+  // the op's receptive field. Atrous ops see every second pixel (rate 2); separable ops, applied
+  // twice, see a dense square of twice their kernel's reach.
+  const square = (reach: number, step = 1) => {
+    const offsets: string[] = [];
+    for (let dy = -reach; dy <= reach; dy += step) for (let dx = -reach; dx <= reach; dx += step) offsets.push(`${dy},${dx}`);
+    return offsets;
+  };
+  const receptiveFields: Record<OpName, string[]> = {
+    none: [],
+    max_pool_3x3: square(1),
+    avg_pool_3x3: square(1),
+    skip_connect: square(0),
+    sep_conv_3x3: square(2),
+    sep_conv_5x5: square(4),
+    atrous_conv_3x3: square(ATROUS_RATE, ATROUS_RATE),
+    atrous_conv_5x5: square(2 * ATROUS_RATE, ATROUS_RATE),
+  };
+
+  it.each([...PRIMITIVES])('%s has the receptive field its definition says (impulse response)', (name) => {
+    expect(ATROUS_RATE).toBe(2);
+    const size = 15;
+    const centre = 7;
+    for (const mode of ['search', 'fixed'] as const) {
+      const op = createOp(name, { channels: 2, mode, rng: new Rng(11) });
+      for (const v of op.trainableVariables()) if (v.rank === 4) v.assign(tf.onesLike(v));
+      const impulse = tf.tidy(() => tf.pad(tf.ones([1, 1, 1, 2]), [[0, 0], [centre, centre], [centre, centre], [0, 0]]) as tf.Tensor4D);
+      // Inference mode: BatchNorm scales by its running statistics (1 / √(1 + ε)), keeping signs.
+      const response = tf.tidy(() => op.apply(impulse, { ...trainingContext(), training: false }).arraySync() as number[][][][]);
+      const field: string[] = [];
+      response[0].forEach((row, y) => row.forEach((pixel, x) => pixel.some((v) => v !== 0) && field.push(`${y - centre},${x - centre}`)));
+      expect(field, `${name} (${mode})`).toEqual(receptiveFields[name]);
+      impulse.dispose();
+      op.dispose();
+    }
+  });
+
   it('none gives zeros', () => {
     const op = createOp('none', { channels: C, mode: 'search', rng: new Rng(0) });
     const sum = tf.tidy(() => tf.sum(tf.abs(op.apply(tf.ones([1, 3, 3, C]) as tf.Tensor4D, trainingContext()))).dataSync()[0]);

@@ -1,4 +1,4 @@
-export { search, type EpochRecord, type SearchOptions, type SearchResult } from './search.js';
+export { search, type EpochRecord, type SearchOptions, type SearchResult, type SearchStep } from './search.js';
 export { SearchConfigSchema, parseSearchConfig, parseWithSchema, ConfigError, type SearchConfig, type SearchConfigInput } from './config.js';
 export { cosineLr, polyLr } from './schedules.js';
 export { SgdMomentum, Adam, type CheckpointableOptimizer } from './optimizers.js';

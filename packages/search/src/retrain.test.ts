@@ -21,8 +21,32 @@ beforeAll(async () => {
 afterAll(() => rm(root, { recursive: true, force: true }));
 
 describe('retrain', () => {
-  it('defaults to the DeepLab NAS retraining settings', () => {
-    expect(parseRetrainConfig({ dataRoot: 'd', outDir: 'o', architecture: 'autodeeplab-s' })).toMatchObject({ lr: 0.05, power: 0.9, momentum: 0.9, weightDecay: 4e-5, batchSize: 14, crop: 769, asppChannels: 256 });
+  it('defaults every setting to the paper and the DeepLab NAS retraining code', () => {
+    expect(parseRetrainConfig({ dataRoot: 'd', outDir: 'o', architecture: 'autodeeplab-s' })).toEqual({
+      dataRoot: 'd',
+      outDir: 'o',
+      architecture: 'autodeeplab-s',
+      // Auto-DeepLab §5.2 (Cityscapes): poly schedule (power 0.9) from 0.05, batch 14, 769×769 crops,
+      // 500K iterations; momentum 0.9 and weight decay 4e-5 from `nas_arg_scope`.
+      lr: 0.05,
+      power: 0.9,
+      momentum: 0.9,
+      weightDecay: 4e-5,
+      batchSize: 14,
+      crop: 769,
+      iterations: 500_000,
+      // DeepLab's random scale range; the DeepLabv3 ASPP and decoder width.
+      scale: [0.5, 2.0],
+      asppChannels: 256,
+      numClasses: 19,
+      // Bookkeeping, not in the paper.
+      evalEvery: 5000,
+      valImages: 0,
+      checkpointEvery: 1000,
+      seed: 0,
+      backend: 'auto',
+      onBadFile: 'stop',
+    });
     expect(() => parseRetrainConfig({ dataRoot: 'd', outDir: 'o', architecture: 'x', crop: 0 }, 'retrain.json')).toThrow(/^retrain\.json: crop: /);
   });
 

@@ -2,13 +2,14 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { generateSynthetic } from '@adl/data-cityscapes';
+import { generateSynthetic, listSplit, splitTrainAB } from '@adl/data-cityscapes';
 import { parseArchitecture } from '@adl/trellis';
 import { useFastestTestBackend } from '@adl/ops/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSearchConfig } from './config.js';
 import { NonFiniteLossError } from './train-step.js';
-import { search } from './search.js';
+import { cosineLr } from './schedules.js';
+import { search, type SearchStep } from './search.js';
 
 const backend = await useFastestTestBackend();
 let dataRoot: string;
@@ -44,11 +45,42 @@ const tiny = (dir: string, overrides: object = {}) => ({
 });
 
 describe('search config', () => {
-  it('defaults to the paper settings (SPEC §5)', () => {
-    const config = parseSearchConfig({ dataRoot: 'd', outDir: 'o' });
-    expect(config).toMatchObject({ epochs: 40, warmupEpochs: 20, batchSize: 2, crop: 321, layers: 12, blocks: 5, filterMultiplier: 8 });
-    expect(config.weights).toEqual({ lrMax: 0.025, lrMin: 0.001, momentum: 0.9, weightDecay: 3e-4 });
-    expect(config.architecture).toEqual({ lr: 3e-3, beta1: 0.9, beta2: 0.999, weightDecay: 1e-3 });
+  it('defaults every setting to the paper (Auto-DeepLab §5.1, DARTS for the optimizers)', () => {
+    expect(parseSearchConfig({ dataRoot: 'd', outDir: 'o' })).toEqual({
+      dataRoot: 'd',
+      outDir: 'o',
+      // 40 epochs, α/β frozen for the first 20, batch 2, random 321×321 crops.
+      epochs: 40,
+      warmupEpochs: 20,
+      batchSize: 2,
+      crop: 321,
+      // DeepLab's random scale range for Cityscapes.
+      scale: [0.5, 2.0],
+      // L = 12 layers, B = 5 blocks, F = 8; 19 Cityscapes classes.
+      layers: 12,
+      blocks: 5,
+      filterMultiplier: 8,
+      numClasses: 19,
+      // Same gradients as without; only memory and time differ.
+      recompute: true,
+      // Weights: SGD, momentum 0.9, weight decay 3e-4, cosine from 0.025 to 0.001.
+      weights: { lrMax: 0.025, lrMin: 0.001, momentum: 0.9, weightDecay: 3e-4 },
+      // α, β: Adam, lr 3e-3, betas (0.9, 0.999), weight decay 1e-3.
+      architecture: { lr: 3e-3, beta1: 0.9, beta2: 0.999, weightDecay: 1e-3 },
+      // Bookkeeping, not in the paper.
+      valImages: 2,
+      checkpointEvery: 50,
+      // F = 20: the found cell is written at Auto-DeepLab-S's width.
+      retrainFilterMultiplier: 20,
+      seed: 0,
+      backend: 'auto',
+      onBadFile: 'stop',
+    });
+    // A partly given group keeps the paper's value for every field left out.
+    expect(parseSearchConfig({ dataRoot: 'd', outDir: 'o', weights: { lrMax: 0.1 }, architecture: { lr: 1e-2 } })).toMatchObject({
+      weights: { lrMax: 0.1, lrMin: 0.001, momentum: 0.9, weightDecay: 3e-4 },
+      architecture: { lr: 1e-2, beta1: 0.9, beta2: 0.999, weightDecay: 1e-3 },
+    });
   });
 
   it('names the bad field', () => {
@@ -86,6 +118,28 @@ describe('search on the synthetic set', () => {
     expect(architecture.path).toHaveLength(2);
     expect(architecture.genotype).toHaveLength(10);
     expect(architecture.filterMultiplier).toBe(20);
+  });
+
+  it('trains the weights on trainA and α/β on trainB (after the warm-up), each epoch over every image once, at the scheduled rates', async () => {
+    const steps: SearchStep[] = [];
+    const config = tiny(await outDir());
+    await search(config, { progress: false, log: () => undefined, onStep: (info) => steps.push(info) });
+    const { trainA, trainB } = splitTrainAB(await listSplit(dataRoot, 'train'), 0);
+    const names = (samples: readonly { name: string }[]) => samples.map((s) => s.name).sort();
+    expect(steps.map((s) => [s.step, s.epoch, s.batch])).toEqual([[1, 0, 0], [2, 0, 1], [3, 1, 0], [4, 1, 1], [5, 2, 0], [6, 2, 1]]);
+    for (let epoch = 0; epoch < 3; epoch++) {
+      const ofEpoch = steps.filter((s) => s.epoch === epoch);
+      expect(ofEpoch.flatMap((s) => s.weightImages).sort()).toEqual(names(trainA));
+      for (const s of ofEpoch) expect(s.weightLearningRate).toBe(cosineLr(epoch, 3, 0.025, 0.001));
+      if (epoch < config.warmupEpochs) {
+        // The warm-up trains the weights alone.
+        for (const s of ofEpoch) expect([s.architectureImages, s.architectureLearningRate, s.architectureLoss]).toEqual([undefined, undefined, undefined]);
+      } else {
+        expect(ofEpoch.flatMap((s) => s.architectureImages ?? []).sort()).toEqual(names(trainB));
+        for (const s of ofEpoch) expect(s.architectureLearningRate).toBe(3e-3);
+      }
+    }
+    for (const s of steps) expect(s.weightLoss).toBeGreaterThan(0);
   });
 
   it('keeps α and β at their initial values through the warm-up epochs', async () => {

@@ -29,6 +29,22 @@ export interface EpochRecord {
   readonly seconds: number;
 }
 
+/** What one step of the search trained on (passed to `SearchOptions.onStep`). */
+export interface SearchStep {
+  /** Global step, counted from 1. */
+  readonly step: number;
+  readonly epoch: number;
+  readonly batch: number;
+  /** The trainA images of the SGD step on the weights, and its learning rate. */
+  readonly weightImages: readonly string[];
+  readonly weightLearningRate: number;
+  readonly weightLoss: number;
+  /** The trainB images of the Adam step on α/β, its learning rate and loss; absent in the warm-up. */
+  readonly architectureImages?: readonly string[];
+  readonly architectureLearningRate?: number;
+  readonly architectureLoss?: number;
+}
+
 export interface SearchOptions {
   /** Continue from `outDir/checkpoint.json`. */
   readonly resume?: boolean;
@@ -36,8 +52,8 @@ export interface SearchOptions {
   readonly stopAfterSteps?: number;
   readonly log?: (line: string) => void;
   readonly progress?: boolean;
-  /** Called after every step (for monitoring; tests check the tensor count here). */
-  readonly onStep?: (step: number) => void;
+  /** Called after every step with what it trained on (for monitoring; tests check the tensor count here). */
+  readonly onStep?: (info: SearchStep) => void;
 }
 
 export interface SearchResult {
@@ -133,20 +149,24 @@ export async function search(input: SearchConfigInput, options: SearchOptions = 
         const [batchA, batchB] = await Promise.all([loaderA.load(position), searching ? loaderB.load(position) : undefined]);
         const where = `epoch ${epoch} batch ${batch} (step ${step + 1})`;
         const a = batchTensors(batchA);
-        sums.weightLoss += trainStep(net, weights, sgd, a.images, a.labels, learningRate, ctx, `${where}, weight step`);
+        const weightLoss = trainStep(net, weights, sgd, a.images, a.labels, learningRate, ctx, `${where}, weight step`);
+        sums.weightLoss += weightLoss;
         sums.weightSteps++;
         tf.dispose([a.images, a.labels]);
+        let served: SearchStep = { step: step + 1, epoch, batch, weightImages: batchA.names, weightLearningRate: learningRate, weightLoss };
         if (batchB) {
           const b = batchTensors(batchB);
-          sums.architectureLoss += trainStep(net, architecture, adam, b.images, b.labels, config.architecture.lr, ctx, `${where}, architecture step`);
+          const architectureLoss = trainStep(net, architecture, adam, b.images, b.labels, config.architecture.lr, ctx, `${where}, architecture step`);
+          sums.architectureLoss += architectureLoss;
           sums.architectureSteps++;
           tf.dispose([b.images, b.labels]);
+          served = { ...served, architectureImages: batchB.names, architectureLearningRate: config.architecture.lr, architectureLoss };
         }
         step++;
         next = batch + 1 < stepsPerEpoch ? { epoch, batch: batch + 1 } : { epoch: epoch + 1, batch: 0 };
         const imagesPerSecond = (config.batchSize * (batchB ? 2 : 1)) / ((performance.now() - stepStarted) / 1000);
         progress?.update({ step, epoch, loss: sums.weightLoss / sums.weightSteps, imagesPerSecond });
-        options.onStep?.(step);
+        options.onStep?.(served);
         const endOfEpoch = next.batch === 0;
         if (!endOfEpoch && step % config.checkpointEvery === 0) await checkpoint();
         if (!endOfEpoch && step === options.stopAfterSteps) {
