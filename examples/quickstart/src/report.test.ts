@@ -3,6 +3,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { createProgram } from '@adl/cli';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runQuickstart, type QuickstartResult } from './run-quickstart.js';
@@ -30,6 +31,21 @@ describe('quickstart (tiny sizes)', () => {
     const summary = JSON.parse(await readFile(join(outDir, 'summary.json'), 'utf8'));
     expect(summary.path).toEqual(result.path);
     expect(summary.eval.miou).toBe(result.miou);
+  });
+
+  it('adl report <runDir> rebuilds the same report.html from the run folder', async () => {
+    const written = await readFile(join(outDir, 'report.html'));
+    await rm(join(outDir, 'report.html'));
+    const printed: string[] = [];
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: string) => (printed.push(chunk), true)) as typeof process.stdout.write;
+    try {
+      await createProgram().parseAsync(['node', 'adl', 'report', outDir]);
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(printed.join('')).toBe(`${join(outDir, 'report.html')}\n`);
+    expect(await readFile(join(outDir, 'report.html'))).toEqual(written);
   });
 
   it.skipIf(process.env.ADL_SKIP_BROWSER_TESTS === '1')('report.html loads in headless Chromium without console errors and shows the path', async () => {

@@ -3,11 +3,10 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { generateSynthetic, listSplit, TRAIN_CLASS_NAMES } from '@adl/data-cityscapes';
 import { decodeCell, decodePath } from '@adl/decode';
-import { evaluateSamples } from '@adl/eval';
+import { evaluateSamples, RUN_FOLDERS, writeRunReport } from '@adl/eval';
 import { PRIMITIVES, selectBackend } from '@adl/ops';
 import { loadTrainedNet, retrain, search, writeFileAtomic } from '@adl/search';
 import { parseArchitecture } from '@adl/trellis';
-import { buildReport } from './build-report.js';
 import { majorityClassMiou } from './chance.js';
 import type { QuickstartSettings } from './settings.js';
 
@@ -37,9 +36,9 @@ export async function runQuickstart(settings: QuickstartSettings, outDir: string
   const quiet = (line: string) => (progress ? log(line) : undefined);
   await rm(outDir, { recursive: true, force: true });
   const dataRoot = join(outDir, 'data');
-  const searchDir = join(outDir, 'search');
-  const retrainDir = join(outDir, 'retrain');
-  const evalDir = join(outDir, 'eval');
+  const searchDir = join(outDir, RUN_FOLDERS.search);
+  const retrainDir = join(outDir, RUN_FOLDERS.retrain);
+  const evalDir = join(outDir, RUN_FOLDERS.eval);
   const { backend, kernels } = await selectBackend({ log: quiet });
 
   await timed('generate', () => generateSynthetic({ dir: dataRoot, count: { train: settings.images.train, val: settings.images.val }, height: settings.images.height, width: settings.images.width, seed: 0 }));
@@ -84,6 +83,16 @@ export async function runQuickstart(settings: QuickstartSettings, outDir: string
   });
   const chance = await majorityClassMiou(await listSplit(dataRoot, 'train'), val, 19);
   const total = Object.values(seconds).reduce((a, b) => a + b, 0);
+  const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+  const facts: [string, string][] = [
+    ['data', `synthetic Cityscapes-format set, ${settings.images.train} train / ${settings.images.val} val images of ${settings.images.height}×${settings.images.width}`],
+    ['backend', `${backend} (tfjs ${tf.getBackend()})`],
+    ['search', `L = ${s.layers}, F = ${s.filterMultiplier}, ${s.epochs} epochs (${s.warmupEpochs} warm-up) × ${s.stepsPerEpoch} steps, ${s.crop}² crops, α/β Adam lr ${s.architectureLr}: ${seconds.search.toFixed(0)} s`],
+    ['retrain', `F = ${r.filterMultiplier}, ASPP ${r.asppChannels} ch, rates ${r.asppRates.join('/')}, ${r.iterations} iterations × batch ${r.batchSize} of ${r.crop}² crops: ${seconds.retrain.toFixed(0)} s`],
+    ['validation mIoU', `${pct(evaluation.metrics.miou)} (scales ${evaluation.scales.join(', ')}${evaluation.flip ? ' + flip' : ''}); pixel accuracy ${pct(evaluation.metrics.pixelAccuracy)}`],
+    ['chance', `${pct(chance.miou)} mIoU, ${pct(chance.pixelAccuracy)} pixel accuracy (every pixel "${TRAIN_CLASS_NAMES[chance.trainId]}", the most frequent training class)`],
+    ['total time', `${total.toFixed(0)} s`],
+  ];
   const summary = {
     backend,
     tfjsBackend: tf.getBackend(),
@@ -93,27 +102,10 @@ export async function runQuickstart(settings: QuickstartSettings, outDir: string
     retrainBest: retrained.best ?? null,
     eval: { miou: evaluation.metrics.miou, pixelAccuracy: evaluation.metrics.pixelAccuracy, scales: evaluation.scales, flip: evaluation.flip },
     chance: { majorityClass: TRAIN_CLASS_NAMES[chance.trainId], miou: chance.miou, pixelAccuracy: chance.pixelAccuracy },
+    // The first table of report.html (`adl report` reads it from here too).
+    report: { title: 'Auto-DeepLab quickstart: search → decode → retrain → evaluate', facts },
   };
   await writeFileAtomic(join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
-  const report = await buildReport({
-    outDir,
-    searchDir,
-    evalDir,
-    layers: s.layers,
-    architecture,
-    searchLog: searched.records,
-    retrainLog: retrained.records,
-    evaluation,
-    facts: [
-      ['data', `synthetic Cityscapes-format set, ${settings.images.train} train / ${settings.images.val} val images of ${settings.images.height}×${settings.images.width}`],
-      ['backend', `${backend} (tfjs ${tf.getBackend()})`],
-      ['search', `L = ${s.layers}, F = ${s.filterMultiplier}, ${s.epochs} epochs (${s.warmupEpochs} warm-up) × ${s.stepsPerEpoch} steps, ${s.crop}² crops, α/β Adam lr ${s.architectureLr}: ${seconds.search.toFixed(0)} s`],
-      ['retrain', `F = ${r.filterMultiplier}, ASPP ${r.asppChannels} ch, rates ${r.asppRates.join('/')}, ${r.iterations} iterations × batch ${r.batchSize} of ${r.crop}² crops: ${seconds.retrain.toFixed(0)} s`],
-      ['validation mIoU', `${pct(evaluation.metrics.miou)} (scales ${evaluation.scales.join(', ')}${evaluation.flip ? ' + flip' : ''}); pixel accuracy ${pct(evaluation.metrics.pixelAccuracy)}`],
-      ['chance', `${pct(chance.miou)} mIoU, ${pct(chance.pixelAccuracy)} pixel accuracy (every pixel "${TRAIN_CLASS_NAMES[chance.trainId]}", the most frequent training class)`],
-      ['total time', `${total.toFixed(0)} s`],
-    ],
-  });
+  const report = await writeRunReport(outDir);
   return { outDir, report, path: architecture.path, miou: evaluation.metrics.miou, chanceMiou: chance.miou, seconds: { ...seconds, total } };
 }

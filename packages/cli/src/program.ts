@@ -1,4 +1,5 @@
 import { BACKEND_CHOICES } from '@adl/ops';
+import { writeRunReport } from '@adl/eval';
 import { Command, InvalidArgumentError } from 'commander';
 import { runDecode, runRetrain, runSearch } from './commands.js';
 import { runBench } from './bench-command.js';
@@ -100,6 +101,13 @@ export function createProgram(): Command {
     .action(async (images: string[], options) => {
       const written = await runPredict(images, { checkpoint: options.checkpoint, out: options.out, scales: options.scales, flip: Boolean(options.flip), backend: options.backend });
       process.stdout.write(`${written.join('\n')}\n`);
+    });
+  program
+    .command('report')
+    .description('write <runDir>/report.html from the run folders search/, retrain/ and eval/ (the quickstart layout) and architecture.json')
+    .argument('<runDir>', 'the run folder')
+    .action(async (runDir: string) => {
+      process.stdout.write(`${await writeRunReport(runDir)}\n`);
     });
   program
     .command('bench')

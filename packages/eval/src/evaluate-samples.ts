@@ -42,7 +42,8 @@ export interface EvaluationReport {
 /**
  * Predicts every sample's full image (see `predictTrainIds`), scores it against its label in one
  * confusion matrix and, with `outDir`, writes per image `<name>_labelIds.png`, `_color.png`,
- * `_overlay.png` and `_compare.png` under `predictions/`, then `metrics.json` and `iou.md`.
+ * `_overlay.png` and `_compare.png` under `predictions/`, then `metrics.json` (with the list of
+ * those files) and `iou.md`.
  */
 export async function evaluateSamples(model: InferenceModel, samples: readonly CityscapesSample[], options: EvaluateOptions): Promise<EvaluationReport> {
   const { numClasses, outDir, classNames = [], imagesWritten = Infinity, scales = [1], flip = false } = options;
@@ -64,7 +65,7 @@ export async function evaluateSamples(model: InferenceModel, samples: readonly C
   const report: EvaluationReport = { metrics, images: samples.length, msPerImage: (performance.now() - started) / Math.max(samples.length, 1), scales, flip, files };
   if (outDir) {
     const table = iouTableJson(metrics, classNames);
-    await writeFileAtomic(join(outDir, 'metrics.json'), `${JSON.stringify({ ...table, images: report.images, msPerImage: report.msPerImage, scales, flip }, null, 2)}\n`);
+    await writeFileAtomic(join(outDir, 'metrics.json'), `${JSON.stringify({ ...table, images: report.images, msPerImage: report.msPerImage, scales, flip, files }, null, 2)}\n`);
     await writeFileAtomic(join(outDir, 'iou.md'), `${iouTableMarkdown(metrics, classNames)}\n`);
   }
   return report;

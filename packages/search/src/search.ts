@@ -192,7 +192,7 @@ export async function search(input: SearchConfigInput, options: SearchOptions = 
       };
       records = [...records, record];
       sums = { weightLoss: 0, architectureLoss: 0, weightSteps: 0, architectureSteps: 0 };
-      await writeFileAtomic(join(config.outDir, 'alpha-beta', `epoch-${String(epoch).padStart(3, '0')}.json`), `${JSON.stringify({ epoch, alpha, beta })}\n`);
+      await writeFileAtomic(join(config.outDir, 'alpha-beta', `epoch-${String(epoch).padStart(3, '0')}.json`), `${JSON.stringify({ epoch, ops: PRIMITIVES, alpha, beta })}\n`);
       await writeFileAtomic(join(config.outDir, 'search-log.jsonl'), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
       await checkpoint();
       if (step === options.stopAfterSteps) {
