@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { generateSynthetic, listSplit, TRAIN_CLASS_NAMES } from '@adl/data-cityscapes';
-import { decodeCell, decodePath } from '@adl/decode';
+import { decodeArchitecture } from '@adl/decode';
 import { evaluateSamples, RUN_FOLDERS, writeRunReport } from '@adl/eval';
 import { PRIMITIVES, selectBackend } from '@adl/ops';
 import { loadTrainedNet, retrain, search, writeFileAtomic } from '@adl/search';
@@ -53,12 +53,8 @@ export async function runQuickstart(settings: QuickstartSettings, outDir: string
 
   // Decoding needs α and β only (the search wrote the same architecture; this is the explicit step).
   const architecture = await timed('decode', async () => {
-    const decoded = parseArchitecture({
-      name: 'quickstart',
-      path: decodePath(searched.beta).path,
-      genotype: decodeCell(searched.alpha, { blocks: 5, ops: PRIMITIVES }),
-      filterMultiplier: settings.retrain.filterMultiplier,
-    });
+    const { path, genotype } = decodeArchitecture(searched.alpha, searched.beta, { blocks: 5, ops: PRIMITIVES });
+    const decoded = parseArchitecture({ name: 'quickstart', path, genotype, filterMultiplier: settings.retrain.filterMultiplier });
     await writeFileAtomic(join(outDir, 'architecture.json'), `${JSON.stringify(decoded, null, 2)}\n`);
     log(`path [${decoded.path.join(', ')}]; cell ${decoded.genotype.map(([input, op]) => `${input}:${op}`).join(' ')}`);
     return decoded;

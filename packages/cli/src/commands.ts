@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { decodeCell, decodePath } from '@adl/decode';
+import { decodeArchitecture } from '@adl/decode';
 import { PRIMITIVES } from '@adl/ops';
 import { parseRetrainConfig, parseSearchConfig, readAlphaBeta, retrain, search, writeFileAtomic } from '@adl/search';
 import { parseArchitecture, type Architecture } from '@adl/trellis';
@@ -36,10 +36,8 @@ export async function runDecode(from: string, { out, filterMultiplier, blocks }:
   const { alpha, beta } = await readAlphaBeta(from).catch((error: Error) => {
     throw new CliError(error.message.startsWith(from) ? error.message : `${from}: ${error.message}`);
   });
-  const architecture = parseArchitecture(
-    { name: 'decoded', path: decodePath(beta).path, genotype: decodeCell(alpha, { blocks, ops: PRIMITIVES }), filterMultiplier },
-    from,
-  );
+  const { path, genotype } = decodeArchitecture(alpha, beta, { blocks, ops: PRIMITIVES });
+  const architecture = parseArchitecture({ name: 'decoded', path, genotype, filterMultiplier }, from);
   const text = `${JSON.stringify(architecture, null, 2)}\n`;
   if (out) await writeFileAtomic(out, text);
   else process.stdout.write(text);

@@ -3,3 +3,4 @@ export { decodePath, normalizeBetas, pathStrides, validMoves, LEVELS, MOVES, typ
 export { decodeCell, edgeCount, edgeIndex, type DecodeCellOptions, type GenotypeEdge } from './decode-cell.js';
 export { logSoftmax, softmax } from './softmax.js';
 export { DecodeError } from './decode-error.js';
+export { decodeArchitecture, type DecodeArchitectureOptions, type DecodedArchitecture } from './decode-architecture.js';

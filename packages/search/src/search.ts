@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BatchLoader, DEFAULT_AUGMENT, listSplit, splitTrainAB, writeFileAtomic, type LoaderPosition } from '@adl/data-cityscapes';
-import { decodeCell, decodePath, type GenotypeEdge } from '@adl/decode';
+import { decodeArchitecture, type GenotypeEdge } from '@adl/decode';
 import { PRIMITIVES, selectBackend } from '@adl/ops';
 import { SuperNet, type Architecture } from '@adl/trellis';
 import { batchTensors } from './batch-tensors.js';
@@ -176,8 +176,7 @@ export async function search(input: SearchConfigInput, options: SearchOptions = 
       }
       const metrics = val.length ? await evaluateModel(net, val, config.numClasses, kernels) : undefined;
       const { alpha, beta } = await architectureValues(net);
-      const genotype = decodeCell(alpha, { blocks: config.blocks, ops: PRIMITIVES });
-      const { path, logProb } = decodePath(beta);
+      const { genotype, path, pathLogProb } = decodeArchitecture(alpha, beta, { blocks: config.blocks, ops: PRIMITIVES });
       const record: EpochRecord = {
         epoch,
         learningRate,
@@ -187,7 +186,7 @@ export async function search(input: SearchConfigInput, options: SearchOptions = 
         valPixelAccuracy: metrics ? metrics.pixelAccuracy : null,
         genotype,
         path,
-        pathLogProb: logProb,
+        pathLogProb,
         seconds: (performance.now() - epochStarted) / 1000,
       };
       records = [...records, record];
