@@ -26,6 +26,14 @@ describe('BatchNorm', () => {
     bn.dispose();
   });
 
+  it('keeps finite running statistics for a batch of one pixel (no unbiased correction to divide by zero)', () => {
+    const bn = new BatchNorm(1, { affine: false });
+    tf.tidy(() => bn.apply(tf.tensor4d([3], [1, 1, 1, 1]), train));
+    expect(bn.runningMean.arraySync()[0]).toBeCloseTo(0.3, 6);
+    expect(bn.runningVariance.arraySync()[0]).toBeCloseTo(0.9, 6);
+    bn.dispose();
+  });
+
   it('uses running statistics in evaluation and leaves them unchanged', () => {
     const bn = new BatchNorm(2, { affine: true });
     bn.runningMean.assign(tf.tensor1d([1, 2]));

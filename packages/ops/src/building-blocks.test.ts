@@ -60,7 +60,72 @@ describe('ASPP heads', () => {
   });
 });
 
+describe('every block owns its variables', () => {
+  const blocks = () => [
+    new Stem({ affine: true, rng: rng() }),
+    new SearchAspp({ inChannels: 6, branchChannels: 4, rate: 2, numClasses: 3, affine: true, rng: rng() }),
+    new DeepLabV3Aspp({ inChannels: 6, outChannels: 4, rates: [1, 2, 3], rng: rng() }),
+    new DeepLabV3Aspp({ inChannels: 6, outChannels: 4, rates: [1, 2, 3], separable: true, rng: rng() }),
+    new Downsample({ inChannels: 4, outChannels: 6, affine: false, rng: rng() }),
+    new UpsampleConv({ inChannels: 4, outChannels: 6, affine: true, rng: rng() }),
+    new FactorizedReduce({ inChannels: 4, outChannels: 6, affine: true, rng: rng() }),
+  ];
+
+  it('lists the two running statistics of each BatchNorm, and frees every tensor on dispose', () => {
+    const before = tf.memory().numTensors;
+    const built = blocks();
+    // BNs: stem 3; search head 3 (1×1, atrous, pooling); DeepLabv3 ASPP 5 branches + projection (the
+    // separable form has 2 per atrous branch); down, up and reduce 1 each.
+    expect(built.map((block) => block.stateVariables().length)).toEqual([6, 6, 12, 18, 2, 2, 2]);
+    for (const block of built) expect(new Set([...block.trainableVariables(), ...block.stateVariables()]).size).toBe(block.trainableVariables().length + block.stateVariables().length);
+    for (const block of built) block.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('DeepLabv3 ASPP with separable atrous branches (aspp_with_separable_conv): depthwise 3×3 + BN + ReLU, pointwise + BN + ReLU', () => {
+    const [cin, c] = [10, 8];
+    const aspp = new DeepLabV3Aspp({ inChannels: cin, outChannels: c, rates: [1, 2, 3], separable: true, rng: rng() });
+    const separableBranch = 9 * cin + 2 * cin + cin * c + 2 * c;
+    const expected = 2 * (cin * c + 2 * c) + 3 * separableBranch + (5 * c * c + 2 * c);
+    expect(aspp.cost([5, 5]).params).toBe(expected);
+    expect(trainableSize(aspp.trainableVariables())).toBe(expected);
+    expect(aspp.outputSize([5, 7])).toEqual([5, 7]);
+    aspp.dispose();
+  });
+});
+
 describe('resampling between levels (SPEC §4)', () => {
+  it('factorized reduce: relu(x) at even pixels through one 1×1 conv, at odd pixels (zero past the edge) through the other', () => {
+    expect(() => new FactorizedReduce({ inChannels: 2, outChannels: 3, affine: false, rng: rng() })).toThrow(/even outChannels, got 3/);
+    const reduce = new FactorizedReduce({ inChannels: 1, outChannels: 2, affine: true, rng: rng() });
+    for (const v of reduce.trainableVariables()) if (v.rank === 4) v.assign(tf.onesLike(v));
+    // 3×3 input 1..9 with one negative value: even pixels (0,0) (0,2) (2,0) (2,2); odd pixels (1,1)
+    // and past the edge. Inference-mode BN divides by √(1 + ε).
+    const x = tf.tensor4d([1, 2, 3, 4, -5, 6, 7, 8, 9], [1, 3, 3, 1]);
+    const reduced = (input: tf.Tensor4D) => tf.tidy(() => tf.mul(reduce.apply(input, { ...trainingContext(), training: false }), Math.sqrt(1 + 1e-5)).arraySync() as number[][][][]);
+    const rounded = (out: number[][][][]) => out[0].map((row) => row.map((pixel) => pixel.map((v) => +v.toFixed(4))));
+    expect(rounded(reduced(x))).toEqual([
+      [[1, 0], [3, 0]],
+      [[7, 0], [9, 0]],
+    ]);
+    const y = tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16], [1, 4, 4, 1]);
+    expect(rounded(reduced(y))).toEqual([
+      [[1, 6], [3, 8]],
+      [[9, 14], [11, 16]],
+    ]);
+    expect(reduce.outputSize([3, 3])).toEqual([2, 2]);
+    tf.dispose(y);
+    tf.dispose(x);
+    reduce.dispose();
+  });
+
+  it('up: the output is one level finer, twice the size unless the target is given', () => {
+    const up = new UpsampleConv({ inChannels: 2, outChannels: 2, affine: false, rng: rng() });
+    expect(up.outputSize([5, 4])).toEqual([10, 8]);
+    expect(tf.tidy(() => up.apply(tf.ones([1, 5, 4, 2]) as tf.Tensor4D, trainingContext()).shape)).toEqual([1, 10, 8, 2]);
+    up.dispose();
+  });
+
   it('down: 3×3 stride-2 conv; up: bilinear then 1×1 conv; factorized reduce: two half 1×1 convs', () => {
     const down = new Downsample({ inChannels: 8, outChannels: 16, affine: false, rng: rng() });
     const up = new UpsampleConv({ inChannels: 16, outChannels: 8, affine: false, rng: rng() });

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ATROUS_RATE, OPS, createOp, type OpMode } from './ops-table.js';
-import { PRIMITIVES, type OpName } from './primitives.js';
+import { portableKernels } from './portable-kernels.js';
+import { isOpName, PRIMITIVES, type OpName } from './primitives.js';
 import { Rng } from './rng.js';
 import { seededTensor, TEST_BACKENDS, trainingContext, useBackend } from './testing/backends.js';
 import { checkGradients } from './testing/gradient-check.js';
@@ -24,6 +25,51 @@ describe('the search space table', () => {
 
   it('builds atrous ops as dense convs at rate 2', () => {
     expect(ATROUS_RATE).toBe(2);
+  });
+
+  it('knows its names', () => {
+    expect(PRIMITIVES.every(isOpName)).toBe(true);
+    expect(['dil_conv_3x3', 'Sep_conv_3x3', ''].some(isOpName)).toBe(false);
+  });
+
+  it('follows each pool by a BatchNorm without affine in search (DARTS); pools are bare in the retrain network', () => {
+    for (const name of ['max_pool_3x3', 'avg_pool_3x3'] as const) {
+      const searched = createOp(name, { channels: 3, mode: 'search', rng: new Rng(0) });
+      const fixed = createOp(name, { channels: 3, mode: 'fixed', rng: new Rng(0) });
+      expect([searched.trainableVariables().length, searched.stateVariables().length]).toEqual([0, 2]);
+      expect([fixed.trainableVariables().length, fixed.stateVariables().length]).toEqual([0, 0]);
+      const x = seededTensor([2, 5, 4, 3], 12, 3) as tf.Tensor4D;
+      const ctx = { training: true, kernels: portableKernels };
+      const [normalised, bare, pooled] = tf.tidy(() => [searched.apply(x, ctx), fixed.apply(x, ctx), ctx.kernels[name === 'max_pool_3x3' ? 'maxPool3x3' : 'avgPool3x3'](x)].map((t) => t.arraySync() as number[][][][]));
+      expect(bare).toEqual(pooled);
+      // In training, the search form has zero mean and unit variance per channel.
+      const channel = (values: number[][][][], c: number) => values.flat(2).map((pixel) => pixel[c]);
+      for (let c = 0; c < 3; c++) {
+        const v = channel(normalised, c);
+        const mean = v.reduce((a, b) => a + b, 0) / v.length;
+        expect(mean).toBeCloseTo(0, 5);
+        expect(v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length).toBeCloseTo(1, 3);
+      }
+      tf.dispose(x);
+      searched.dispose();
+      fixed.dispose();
+    }
+  });
+
+  it('a strided skip in search mode is a factorized reduce without affine BN', () => {
+    const op = createOp('skip_connect', { channels: C, mode: 'search', rng: new Rng(0), stride: 2 });
+    expect(op.cost([8, 8]).params).toBe(2 * C * (C / 2));
+    op.dispose();
+  });
+
+  it('building and disposing every op, in both modes and strides, leaves no tensor behind', () => {
+    const before = tf.memory().numTensors;
+    for (const name of PRIMITIVES) {
+      for (const mode of ['search', 'fixed'] as const) {
+        for (const stride of [1, 2] as const) createOp(name, { channels: 4, mode, rng: new Rng(0), stride }).dispose();
+      }
+    }
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('rejects an unknown name', () => {

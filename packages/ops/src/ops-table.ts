@@ -35,7 +35,7 @@ export const ATROUS_RATE = 2;
 function pooled(pool: Layer, { channels, mode, stride = 1 }: OpOptions): Layer {
   const layers = stride === 2 ? [pool, new Subsample2()] : [pool];
   if (mode === 'search') layers.push(new BatchNorm(channels, { affine: false }));
-  return layers.length === 1 ? pool : new Sequential(layers);
+  return new Sequential(layers);
 }
 
 function atrous(kernel: number, { channels, mode, rng, stride = 1 }: OpOptions): Layer {

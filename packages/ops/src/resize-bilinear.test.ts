@@ -8,6 +8,10 @@ describe('bilinearMatrix', () => {
   it('aligns corners: 3 → 5 interpolates halfway between neighbours', () => {
     expect(Array.from(bilinearMatrix(5, 3))).toEqual([1, 0, 0, 0.5, 0.5, 0, 0, 1, 0, 0, 0.5, 0.5, 0, 0, 1]);
   });
+
+  it('to one pixel: the first corner', () => {
+    expect(Array.from(bilinearMatrix(1, 4))).toEqual([1, 0, 0, 0]);
+  });
 });
 
 describe.each(TEST_BACKENDS)('resizeBilinear on %s', (backend) => {
