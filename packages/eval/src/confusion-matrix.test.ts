@@ -35,5 +35,18 @@ describe('ConfusionMatrix', () => {
     expect(() => matrix.update([0], [5])).toThrow(/label 5 at pixel 0 is not a class \(0..1\) or 255/);
     expect(() => matrix.update([3], [1])).toThrow(/prediction 3 at pixel 0/);
     expect(() => matrix.update([3], [255])).not.toThrow();
+    // The first id past the classes, and ids that are not integers.
+    expect(() => matrix.update([0], [2])).toThrow(/label 2 at pixel 0/);
+    expect(() => matrix.update([2], [0])).toThrow(/prediction 2 at pixel 0/);
+    expect(() => matrix.update([0], [0.5])).toThrow(/label 0.5 at pixel 0/);
+    expect(() => matrix.update([1.5], [0])).toThrow(/prediction 1.5 at pixel 0/);
+    expect(() => matrix.update([-1], [0])).toThrow(/prediction -1 at pixel 0/);
+    expect(Array.from(matrix.counts)).toEqual([0, 0, 0, 0]);
+  });
+
+  it('needs a positive whole number of classes, and the same number to merge', () => {
+    for (const bad of [0, -1, 1.5, NaN]) expect(() => new ConfusionMatrix(bad)).toThrow(/numClasses must be a positive integer/);
+    expect(new ConfusionMatrix(1).update([0, 0], [0, 255]).metrics().miou).toBe(1);
+    expect(() => new ConfusionMatrix(2).merge(new ConfusionMatrix(3))).toThrow(/cannot merge 3 classes into 2/);
   });
 });
