@@ -146,16 +146,81 @@ describe('fixed cell', () => {
 
   it.each([
     [[[0, 'sep_conv_3x3']], /two edges per block, got 1/],
+    [[], /two edges per block, got 0 edges/],
+    ['sep_conv_3x3', /two edges per block, got string edges/],
+    [[[0, 'sep_conv_3x3'], [-1, 'sep_conv_3x3']], /genotype\[1\]: block 0 can read inputs 0..1, not -1/],
+    [[[0, 'sep_conv_3x3'], [0.5, 'sep_conv_3x3']], /genotype\[1\]: block 0 can read inputs 0..1, not 0.5/],
     [[[0, 'sep_conv_3x3'], [2, 'sep_conv_3x3']], /genotype\[1\]: block 0 can read inputs 0..1, not 2/],
     [[[0, 'none'], [1, 'sep_conv_3x3']], /genotype\[0\]: "none" is not a candidate operation/],
     [[[0, 'dil_conv_3x3'], [1, 'sep_conv_3x3']], /"dil_conv_3x3" is not a candidate operation/],
   ])('rejects an invalid genotype (%#)', (genotype, message) => {
     expect(() => new FixedCell({ prevPrevChannels: 4, prevChannels: 4, channels: 4, genotype: genotype as never, rng: new Rng(0) })).toThrow(message);
-    expect(() => new FixedCell({ prevPrevChannels: 4, prevChannels: 4, channels: 4, genotype: genotype as never, rng: new Rng(0) })).toThrow(GenotypeError);
+    const error = (() => {
+      try {
+        new FixedCell({ prevPrevChannels: 4, prevChannels: 4, channels: 4, genotype: genotype as never, rng: new Rng(0) });
+      } catch (caught) {
+        return caught as Error;
+      }
+    })();
+    expect(error).toBeInstanceOf(GenotypeError);
+    expect(error?.name).toBe('GenotypeError');
+  });
+});
+
+describe('search cell parts', () => {
+  it('a mixed op holds the 7 ops besides none, in search mode: their parameters, BN statistics and costs', () => {
+    const C = 4;
+    const mixed = new MixedOp(C, new Rng(1));
+    expect(mixed.recompute).toBe(false);
+    const sep = (k: number) => 2 * (k * k * C + C * C);
+    const params = sep(3) + sep(5) + 9 * C * C + 25 * C * C;
+    expect(mixed.cost([6, 5])).toEqual({ params, multAdds: 30 * params, tfMultAdds: 30 * (sep(3) + sep(5)) + 6 * 6 * (9 + 25) * C * C });
+    expect(mixed.trainableVariables().reduce((sum, v) => sum + v.size, 0)).toBe(params);
+    // BNs without affine: one after each pool, two per separable op, one per atrous op.
+    expect(mixed.stateVariables()).toHaveLength(2 * (1 + 1 + 2 + 2 + 1 + 1));
+    mixed.dispose();
+  });
+
+  it('a search cell: preprocessing without affine, one mixed op per edge, recomputing when asked; checks its α rows', () => {
+    const [pp, p, C] = [6, 7, 4];
+    const cell = new SearchCell({ prevPrevChannels: pp, prevChannels: p, channels: C, rng: new Rng(3), recompute: true });
+    const mixedParams = new MixedOp(C, new Rng(0)).cost([1, 1]).params;
+    expect(cell.edges).toHaveLength(20);
+    expect(cell.edges.every((edge) => edge.recompute)).toBe(true);
+    expect(cell.cost([5, 5]).params).toBe(pp * C + p * C + 20 * mixedParams);
+    expect(cell.trainableVariables().reduce((sum, v) => sum + v.size, 0)).toBe(pp * C + p * C + 20 * mixedParams);
+    expect(cell.stateVariables()).toHaveLength(2 * 2 + 20 * 16);
+    expect(cell.cost([5, 5]).multAdds).toBe(25 * (pp * C + p * C) + 20 * new MixedOp(C, new Rng(0)).cost([5, 5]).multAdds);
+    const rows = Array.from({ length: 19 }, () => tf.ones([8]) as tf.Tensor1D);
+    expect(() => cell.apply(random([1, 3, 3, pp], 1), random([1, 3, 3, p], 2), rows, ctx())).toThrow(/the cell has 20 edges, got 19 α rows/);
+    tf.dispose(rows);
+    cell.dispose();
+  });
+
+  it('cells built and disposed leave no tensor behind', () => {
+    const before = tf.memory().numTensors;
+    new SearchCell({ prevPrevChannels: 3, prevChannels: 3, channels: 2, rng: new Rng(0) }).dispose();
+    new FixedCell({ prevPrevChannels: 3, prevChannels: 3, channels: 2, genotype: AUTO_DEEPLAB_GENOTYPE, rng: new Rng(0), stride: 2 }).dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
 
 describe('fixed cell at stride 2', () => {
+  it('charges the ops on the cell inputs at the input size, the ops on blocks at the output size', () => {
+    const C = 4;
+    const genotype = [[0, 'sep_conv_3x3'], [1, 'atrous_conv_3x3'], [2, 'sep_conv_3x3'], [0, 'skip_connect']] as const;
+    const cell = new FixedCell({ prevPrevChannels: C, prevChannels: C, channels: C, genotype, rng: new Rng(0), stride: 2 });
+    // 8×8 in, 4×4 out. Preprocessing at 8×8; the strided separable conv's depthwise and everything
+    // after it at 4×4; the strided atrous conv resizes to 4×4 first; the factorized reduce's two
+    // half-width 1×1 convs at 4×4; the block's separable conv at 4×4.
+    const sep = 16 * (2 * 9 * C + 2 * C * C);
+    const expected = 64 * 2 * C * C + sep + 16 * 9 * C * C + sep + 2 * 16 * C * (C / 2);
+    expect(cell.cost([8, 8]).multAdds).toBe(expected);
+    expect(cell.outChannels).toBe(2 * C);
+    expect(new FixedCell({ prevPrevChannels: C, prevChannels: C, channels: C, genotype, rng: new Rng(0) }).outputSize([8, 8])).toEqual([8, 8]);
+    cell.dispose();
+  });
+
   it('halves the size; only ops on the cell inputs are strided; parameters unchanged', () => {
     const options = { prevPrevChannels: 8, prevChannels: 12, channels: 6, genotype: AUTO_DEEPLAB_GENOTYPE, rng: new Rng(4) };
     const strided = new FixedCell({ ...options, stride: 2 });

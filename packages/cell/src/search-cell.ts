@@ -26,7 +26,8 @@ export class SearchCell {
   readonly channels: number;
   /** The preprocessing of the two inputs into hidden states 0 and 1. */
   readonly inputs: CellInputs;
-  private readonly edges: MixedOp[];
+  /** The mixed op of every edge, numbered as `edgeIndex` says. */
+  readonly edges: readonly MixedOp[];
 
   constructor(options: SearchCellOptions) {
     this.blocks = options.blocks ?? DEFAULT_BLOCKS;
