@@ -4,8 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 import { generateSynthetic, listSplit, TRAIN_CLASS_NAMES } from '@adl/data-cityscapes';
 import { decodeArchitecture } from '@adl/decode';
 import { evaluateSamples, RUN_FOLDERS, writeRunReport } from '@adl/eval';
-import { PRIMITIVES, selectBackend } from '@adl/ops';
-import { loadTrainedNet, retrain, search, writeFileAtomic } from '@adl/search';
+import { PRIMITIVES } from '@adl/ops';
+import { loadTrainedNet, retrain, search, selectInstalledBackend, writeFileAtomic } from '@adl/search';
 import { parseArchitecture } from '@adl/trellis';
 import { majorityClassMiou } from './chance.js';
 import type { QuickstartSettings } from './settings.js';
@@ -39,7 +39,7 @@ export async function runQuickstart(settings: QuickstartSettings, outDir: string
   const searchDir = join(outDir, RUN_FOLDERS.search);
   const retrainDir = join(outDir, RUN_FOLDERS.retrain);
   const evalDir = join(outDir, RUN_FOLDERS.eval);
-  const { backend, kernels } = await selectBackend({ log: quiet });
+  const { backend, kernels } = await selectInstalledBackend({ log: quiet });
 
   await timed('generate', () => generateSynthetic({ dir: dataRoot, count: { train: settings.images.train, val: settings.images.val }, height: settings.images.height, width: settings.images.width, seed: 0 }));
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { ReluConvBn, resizeBilinear, type Cost, type ForwardContext, type Rng, addCosts, type Size } from '@adl/ops';
+import { addCosts, Module, ReluConvBn, resizeBilinear, type Cost, type ForwardContext, type Size } from '@adl/ops';
+import type { Rng } from '@adl/backend';
 
 export interface CellInputChannels {
   /** Channels of `h_prev_prev` as it arrives. */
@@ -15,13 +16,14 @@ export interface CellInputChannels {
  * ReLU → 1×1 conv → BN to `F·2^i` channels. An `h_prev_prev` of another size (the stem's stride-2
  * output for layer 0) is first resized bilinearly to `h_prev`'s size, as the DeepLab NAS code does.
  */
-export class CellInputs {
+export class CellInputs extends Module {
   private readonly prevPrev: ReluConvBn;
   private readonly prev: ReluConvBn;
 
   constructor({ prevPrevChannels, prevChannels, channels }: CellInputChannels, affine: boolean, rng: Rng) {
-    this.prevPrev = new ReluConvBn({ inChannels: prevPrevChannels, outChannels: channels, kernel: 1, affine, rng });
-    this.prev = new ReluConvBn({ inChannels: prevChannels, outChannels: channels, kernel: 1, affine, rng });
+    super();
+    this.prevPrev = this.addChild(new ReluConvBn({ inChannels: prevPrevChannels, outChannels: channels, kernel: 1, affine, rng }));
+    this.prev = this.addChild(new ReluConvBn({ inChannels: prevChannels, outChannels: channels, kernel: 1, affine, rng }));
   }
 
   /** `[s0, s1]`: hidden states 0 (from `h_prev_prev`) and 1 (from `h_prev`). */
@@ -30,20 +32,7 @@ export class CellInputs {
     return [this.prevPrev.apply(resizeBilinear(hPrevPrev, size), ctx), this.prev.apply(hPrev, ctx)];
   }
 
-  trainableVariables(): tf.Variable[] {
-    return [...this.prevPrev.trainableVariables(), ...this.prev.trainableVariables()];
-  }
-
-  stateVariables(): tf.Variable[] {
-    return [...this.prevPrev.stateVariables(), ...this.prev.stateVariables()];
-  }
-
   cost(size: Size): Cost {
     return addCosts(this.prevPrev.cost(size), this.prev.cost(size));
-  }
-
-  dispose(): void {
-    this.prevPrev.dispose();
-    this.prev.dispose();
   }
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { kernelsFor, PRIMITIVES, Rng, type ForwardContext } from '@adl/ops';
+import { PRIMITIVES, type ForwardContext } from '@adl/ops';
+import { kernelsFor, Rng } from '@adl/backend';
 import { edgeIndex } from '@adl/decode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FixedCell } from './fixed-cell.js';

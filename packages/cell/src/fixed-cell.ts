@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { addCosts, createOp, halfSize, type Cost, type ForwardContext, type Layer, type Rng, type Size } from '@adl/ops';
+import { addCosts, createOp, halfSize, Module, type Cost, type ForwardContext, type Layer, type Size } from '@adl/ops';
+import type { Rng } from '@adl/backend';
 import { CellInputs, type CellInputChannels } from './cell-inputs.js';
 import { assertValidGenotype, type Genotype } from './genotype.js';
 
@@ -17,7 +18,7 @@ export interface FixedCellOptions extends CellInputChannels {
  * The cell of a found architecture: only the genotype's ops are built (affine BN, as in
  * retraining); block b adds its two ops' outputs; the output concatenates the blocks.
  */
-export class FixedCell {
+export class FixedCell extends Module {
   readonly genotype: Genotype;
   readonly blocks: number;
   readonly channels: number;
@@ -26,14 +27,15 @@ export class FixedCell {
   private readonly ops: Layer[];
 
   constructor(options: FixedCellOptions) {
+    super();
     assertValidGenotype(options.genotype);
     this.genotype = options.genotype;
     this.blocks = options.genotype.length / 2;
     this.channels = options.channels;
-    this.inputs = new CellInputs(options, true, options.rng);
+    this.inputs = this.addChild(new CellInputs(options, true, options.rng));
     this.stride = options.stride ?? 1;
-    this.ops = options.genotype.map(([input, op]) =>
-      createOp(op, { channels: options.channels, mode: 'fixed', rng: options.rng, stride: input < 2 ? this.stride : 1 }),
+    this.ops = this.addChildren(
+      options.genotype.map(([input, op]) => createOp(op, { channels: options.channels, mode: 'fixed', rng: options.rng, stride: input < 2 ? this.stride : 1 })),
     );
   }
 
@@ -50,14 +52,6 @@ export class FixedCell {
     return tf.concat(states.slice(2), 3);
   }
 
-  trainableVariables(): tf.Variable[] {
-    return [...this.inputs.trainableVariables(), ...this.ops.flatMap((op) => op.trainableVariables())];
-  }
-
-  stateVariables(): tf.Variable[] {
-    return [...this.inputs.stateVariables(), ...this.ops.flatMap((op) => op.stateVariables())];
-  }
-
   /** Cost for inputs of spatial size `size` (the output is half of it at stride 2). */
   cost(size: Size): Cost {
     const outSize = this.outputSize(size);
@@ -69,10 +63,5 @@ export class FixedCell {
 
   outputSize(size: Size): Size {
     return this.stride === 2 ? halfSize(size) : size;
-  }
-
-  dispose(): void {
-    this.inputs.dispose();
-    for (const op of this.ops) op.dispose();
   }
 }

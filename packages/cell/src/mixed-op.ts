@@ -1,12 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
-import { addCosts, createOp, maybeRecompute, PRIMITIVES, type Cost, type ForwardContext, type Layer, type Rng } from '@adl/ops';
+import { addCosts, createOp, maybeRecompute, Module, PRIMITIVES, type Cost, type ForwardContext, type Layer } from '@adl/ops';
+import type { Rng } from '@adl/backend';
 
 /**
  * One edge of the search cell (SPEC §3, DARTS): `Σ_k softmax(α_e)_k · op_k(x)` over the 8
  * candidate ops. `none` contributes zeros, so it is neither built nor computed; its weight still
  * takes its share of the softmax.
  */
-export class MixedOp {
+export class MixedOp extends Module {
   /** `op_k` for k = 1..7: every primitive but `none` (k = 0), which adds nothing. */
   private readonly ops: readonly Layer[];
 
@@ -14,10 +15,11 @@ export class MixedOp {
   readonly recompute: boolean;
 
   constructor(channels: number, rng: Rng, { recompute = false }: { recompute?: boolean } = {}) {
+    super();
     this.recompute = recompute;
     // Stryker disable next-line ConditionalExpression: equivalent: PRIMITIVES is a constant that starts with none
     if (PRIMITIVES[0] !== 'none') throw new Error('MixedOp expects `none` as the first primitive');
-    this.ops = PRIMITIVES.slice(1).map((name) => createOp(name, { channels, mode: 'search', rng }));
+    this.ops = this.addChildren(PRIMITIVES.slice(1).map((name) => createOp(name, { channels, mode: 'search', rng })));
   }
 
   /** `weights`: this edge's softmax(α) row, shape [8]. */
@@ -32,19 +34,7 @@ export class MixedOp {
     return ctx.kernels.weightedSum(terms, tf.slice(weights, [1], [terms.length])) as tf.Tensor4D;
   }
 
-  trainableVariables(): tf.Variable[] {
-    return this.ops.flatMap((op) => op.trainableVariables());
-  }
-
-  stateVariables(): tf.Variable[] {
-    return this.ops.flatMap((op) => op.stateVariables());
-  }
-
   cost(input: readonly [number, number]): Cost {
     return addCosts(...this.ops.map((op) => op.cost(input)));
-  }
-
-  dispose(): void {
-    for (const op of this.ops) op.dispose();
   }
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { addCosts, type Cost, type ForwardContext, type Rng, type Size } from '@adl/ops';
+import { addCosts, Module, type Cost, type ForwardContext, type Size } from '@adl/ops';
+import type { Rng } from '@adl/backend';
 import { edgeCount, edgeIndex } from '@adl/decode';
 import { CellInputs, type CellInputChannels } from './cell-inputs.js';
 import { MixedOp } from './mixed-op.js';
@@ -21,7 +22,7 @@ export const DEFAULT_BLOCKS = 5;
  * concatenates the B blocks (`B·F·2^i` channels). α is not owned here: every cell of the network
  * shares one, passed to `apply` as softmax rows.
  */
-export class SearchCell {
+export class SearchCell extends Module {
   readonly blocks: number;
   readonly channels: number;
   /** The preprocessing of the two inputs into hidden states 0 and 1. */
@@ -30,10 +31,11 @@ export class SearchCell {
   readonly edges: readonly MixedOp[];
 
   constructor(options: SearchCellOptions) {
+    super();
     this.blocks = options.blocks ?? DEFAULT_BLOCKS;
     this.channels = options.channels;
-    this.inputs = new CellInputs(options, false, options.rng);
-    this.edges = Array.from({ length: edgeCount(this.blocks) }, () => new MixedOp(options.channels, options.rng, { recompute: options.recompute }));
+    this.inputs = this.addChild(new CellInputs(options, false, options.rng));
+    this.edges = this.addChildren(Array.from({ length: edgeCount(this.blocks) }, () => new MixedOp(options.channels, options.rng, { recompute: options.recompute })));
   }
 
   get outChannels(): number {
@@ -56,20 +58,7 @@ export class SearchCell {
     return tf.concat(states.slice(2), 3);
   }
 
-  trainableVariables(): tf.Variable[] {
-    return [...this.inputs.trainableVariables(), ...this.edges.flatMap((edge) => edge.trainableVariables())];
-  }
-
-  stateVariables(): tf.Variable[] {
-    return [...this.inputs.stateVariables(), ...this.edges.flatMap((edge) => edge.stateVariables())];
-  }
-
   cost(size: Size): Cost {
     return addCosts(this.inputs.cost(size), ...this.edges.map((edge) => edge.cost(size)));
-  }
-
-  dispose(): void {
-    this.inputs.dispose();
-    for (const edge of this.edges) edge.dispose();
   }
 }

@@ -1,6 +1,5 @@
 import { measureLatency, type LatencyResult } from '@adl/eval';
-import { selectBackend } from '@adl/ops';
-import { loadTrainedNet } from '@adl/search';
+import { loadTrainedNet, selectInstalledBackend } from '@adl/search';
 import { FixedNet } from '@adl/trellis';
 import { loadArchitecture } from './summary.js';
 
@@ -19,7 +18,7 @@ export interface BenchOptions {
 
 /** `adl bench`: inference latency of a fixed net at one input size on the chosen backend. */
 export async function runBench(options: BenchOptions, log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): Promise<LatencyResult & { name: string }> {
-  const { kernels, backend } = await selectBackend({ backend: options.backend as never, log });
+  const { kernels, backend } = await selectInstalledBackend({ backend: options.backend as never, log });
   let name: string;
   let net: FixedNet;
   if (options.checkpoint) {

@@ -3,11 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSynthetic, listSplit, readPng } from '@adl/data-cityscapes';
 import { retrain } from '@adl/search';
+import { useFastestTestBackend } from '@adl/backend/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBench } from './bench-command.js';
 import { EvalConfigSchema, resolveConfig, runEval } from './eval-command.js';
 import { runPredict } from './predict-command.js';
 
+// onednn where its addon was built: every command takes it by name.
+const backend = await useFastestTestBackend();
 let root: string;
 let checkpoint: string;
 const quiet = () => {};
@@ -19,7 +22,7 @@ beforeAll(async () => {
   const genotype = [[1, 'skip_connect'], [0, 'sep_conv_3x3'], [2, 'skip_connect'], [1, 'avg_pool_3x3'], [3, 'skip_connect'], [0, 'skip_connect'], [4, 'max_pool_3x3'], [1, 'skip_connect'], [5, 'skip_connect'], [2, 'skip_connect']];
   await writeFile(join(root, 'arch.json'), JSON.stringify({ name: 'tiny', path: [0, 1], genotype, filterMultiplier: 2 }));
   await retrain(
-    { dataRoot, outDir: join(root, 'retrain'), architecture: join(root, 'arch.json'), asppChannels: 8, asppRates: [1, 2, 3], iterations: 2, evalEvery: 2, batchSize: 2, crop: 32, backend: 'wasm' },
+    { dataRoot, outDir: join(root, 'retrain'), architecture: join(root, 'arch.json'), asppChannels: 8, asppRates: [1, 2, 3], iterations: 2, evalEvery: 2, batchSize: 2, crop: 32, backend },
     { progress: false, log: quiet },
   );
   checkpoint = join(root, 'retrain', 'best');
@@ -38,7 +41,7 @@ describe('adl eval', () => {
 
   it('scores the split, prints the table and writes PNGs and metrics', async () => {
     const outDir = join(root, 'eval');
-    const report = await runEval(EvalConfigSchema.parse({ checkpoint, dataRoot: join(root, 'data'), outDir, scales: [0.75, 1], flip: true, backend: 'wasm' }), { log: quiet });
+    const report = await runEval(EvalConfigSchema.parse({ checkpoint, dataRoot: join(root, 'data'), outDir, scales: [0.75, 1], flip: true, backend }), { log: quiet });
     expect(report.images).toBe(2);
     expect(report.metrics.miou).toBeGreaterThanOrEqual(0);
     expect((await readdir(outDir)).sort()).toEqual(['iou.md', 'metrics.json', 'predictions']);
@@ -50,19 +53,19 @@ describe('adl predict', () => {
   it('writes label-id, colour and overlay PNGs for a folder of images', async () => {
     const [sample] = await listSplit(join(root, 'data'), 'val');
     const folder = join(sample.root, sample.imageFile, '..');
-    const written = await runPredict([folder], { checkpoint, out: join(root, 'predict'), scales: [1], flip: false, backend: 'wasm' }, quiet);
+    const written = await runPredict([folder], { checkpoint, out: join(root, 'predict'), scales: [1], flip: false, backend }, quiet);
     expect(written).toHaveLength(6);
     expect(written[0]).toMatch(/_labelIds\.png$/);
     const labelIds = await readPng(written[0], 1);
     expect([labelIds.width, labelIds.height]).toEqual([48, 32]);
-    await expect(runPredict([join(root, 'missing.png')], { checkpoint, out: root, scales: [1], flip: false, backend: 'wasm' }, quiet)).rejects.toThrow(/missing\.png: no such file or folder/);
+    await expect(runPredict([join(root, 'missing.png')], { checkpoint, out: root, scales: [1], flip: false, backend }, quiet)).rejects.toThrow(/missing\.png: no such file or folder/);
   });
 });
 
 describe('adl bench', () => {
   it('times the retrained net', async () => {
-    const result = await runBench({ checkpoint, height: 32, width: 48, runs: 2, warmup: 1, backend: 'wasm', numClasses: 19 }, quiet);
-    expect(result).toMatchObject({ height: 32, width: 48, runs: 2, backend: 'wasm' });
+    const result = await runBench({ checkpoint, height: 32, width: 48, runs: 2, warmup: 1, backend, numClasses: 19 }, quiet);
+    expect(result).toMatchObject({ height: 32, width: 48, runs: 2, backend });
     expect(result.medianMs).toBeGreaterThan(0);
   });
 });

@@ -1,4 +1,4 @@
-import { BACKEND_CHOICES } from '@adl/ops';
+import { BACKEND_CHOICES } from '@adl/backend';
 import { writeRunReport } from '@adl/eval';
 import { Command, InvalidArgumentError } from 'commander';
 import { runDecode, runRetrain, runSearch } from './commands.js';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Kernels } from '@adl/ops';
+import type { Kernels } from '@adl/backend';
 import type { InferenceModel } from './model.js';
 
 export interface LatencyResult {

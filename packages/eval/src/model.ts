@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { Kernels } from '@adl/ops';
+import type { Kernels } from '@adl/backend';
 
 /** Anything that maps a normalised NHWC image batch to per-class logits at the same size. */
 export interface InferenceModel {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listSplit, loadSample, readPng, type RasterImage } from '@adl/data-cityscapes';
 import { createFakeCityscapes } from '@adl/data-cityscapes/test';
-import { kernelsFor } from '@adl/ops';
+import { kernelsFor } from '@adl/backend';
 import { evaluateSamples } from './evaluate-samples.js';
 import { measureLatency } from './latency.js';
 import type { InferenceModel } from './model.js';

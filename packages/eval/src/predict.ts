@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { IMAGENET_MEAN, IMAGENET_STD, type RasterImage } from '@adl/data-cityscapes';
-import { resizeBilinear, type Kernels } from '@adl/ops';
+import { resizeBilinear } from '@adl/ops';
+import type { Kernels } from '@adl/backend';
 import type { InferenceModel } from './model.js';
 
 export interface PredictOptions {

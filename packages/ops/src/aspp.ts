@@ -2,15 +2,17 @@ import * as tf from '@tensorflow/tfjs';
 import { Conv2d } from './conv2d.js';
 import { ConvBnRelu } from './conv-blocks.js';
 import { addCosts, type Cost, type ForwardContext, type Layer, type Size } from './layer.js';
-import type { Rng } from './rng.js';
+import { Module } from './module.js';
+import type { Rng } from '@adl/backend';
 import { SeparableConvBnRelu } from './separable-conv-bn-relu.js';
 
 /** Global average → 1×1 conv → BN → ReLU → broadcast back to the input size. */
-export class ImagePooling implements Layer {
+export class ImagePooling extends Module implements Layer {
   private readonly block: ConvBnRelu;
 
   constructor(inChannels: number, outChannels: number, affine: boolean, rng: Rng) {
-    this.block = new ConvBnRelu({ inChannels, outChannels, kernel: 1, affine, rng });
+    super();
+    this.block = this.addChild(new ConvBnRelu({ inChannels, outChannels, kernel: 1, affine, rng }));
   }
 
   apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
@@ -21,14 +23,6 @@ export class ImagePooling implements Layer {
     return tf.mul(pooled, tf.ones([batch, height, width, 1])) as tf.Tensor4D;
   }
 
-  trainableVariables(): tf.Variable[] {
-    return this.block.trainableVariables();
-  }
-
-  stateVariables(): tf.Variable[] {
-    return this.block.stateVariables();
-  }
-
   outputSize(input: Size): Size {
     return input;
   }
@@ -36,27 +30,21 @@ export class ImagePooling implements Layer {
   cost(): Cost {
     return this.block.cost([1, 1]);
   }
-
-  dispose(): void {
-    this.block.dispose();
-  }
 }
 
 /** Parallel branches on one input, concatenated along channels, then a 1×1 projection. */
-abstract class ParallelBranches implements Layer {
-  protected abstract readonly branches: readonly Layer[];
-  protected abstract readonly projection: Layer;
+abstract class ParallelBranches extends Module implements Layer {
+  private readonly branches: readonly Layer[];
+  private readonly projection: Layer;
+
+  constructor(branches: readonly Layer[], projection: Layer) {
+    super();
+    this.branches = this.addChildren(branches);
+    this.projection = this.addChild(projection);
+  }
 
   apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
     return this.projection.apply(tf.concat(this.branches.map((branch) => branch.apply(x, ctx)), 3), ctx);
-  }
-
-  trainableVariables(): tf.Variable[] {
-    return [...this.branches.flatMap((b) => b.trainableVariables()), ...this.projection.trainableVariables()];
-  }
-
-  stateVariables(): tf.Variable[] {
-    return [...this.branches.flatMap((b) => b.stateVariables()), ...this.projection.stateVariables()];
   }
 
   outputSize(input: Size): Size {
@@ -65,11 +53,6 @@ abstract class ParallelBranches implements Layer {
 
   cost(input: Size): Cost {
     return addCosts(...this.branches.map((branch) => branch.cost(input)), this.projection.cost(input));
-  }
-
-  dispose(): void {
-    for (const branch of this.branches) branch.dispose();
-    this.projection.dispose();
   }
 }
 
@@ -86,18 +69,18 @@ export interface SearchAsppOptions {
 
 /** The supernet's per-level head: 1×1, 3×3 atrous, image pooling → 1×1 conv to class logits. */
 export class SearchAspp extends ParallelBranches {
-  protected readonly branches: readonly Layer[];
-  protected readonly projection: Layer;
+  /** The atrous rate of its 3×3 branch. */
+  readonly rate: number;
 
   constructor({ inChannels, branchChannels, rate, numClasses, affine, rng }: SearchAsppOptions) {
-    super();
     const branch = { inChannels, outChannels: branchChannels, affine, rng };
-    this.branches = [
+    const branches = [
       new ConvBnRelu({ ...branch, kernel: 1 }),
       new ConvBnRelu({ ...branch, kernel: 3, dilation: rate }),
       new ImagePooling(inChannels, branchChannels, affine, rng),
     ];
-    this.projection = new Conv2d({ inChannels: 3 * branchChannels, outChannels: numClasses, kernel: 1, bias: true, rng });
+    super(branches, new Conv2d({ inChannels: 3 * branchChannels, outChannels: numClasses, kernel: 1, bias: true, rng }));
+    this.rate = rate;
   }
 }
 
@@ -119,13 +102,9 @@ export interface DeepLabV3AsppOptions {
 
 /** The full DeepLabv3 ASPP of the retrain network (SPEC §7), conv → BN → ReLU throughout. */
 export class DeepLabV3Aspp extends ParallelBranches {
-  protected readonly branches: readonly Layer[];
-  protected readonly projection: Layer;
-
   constructor({ inChannels, outChannels = 256, rates, separable = false, rng }: DeepLabV3AsppOptions) {
-    super();
     const branch = { inChannels, outChannels, affine: true, rng };
-    this.branches = [
+    const branches = [
       new ConvBnRelu({ ...branch, kernel: 1 }),
       ...rates.map((rate) =>
         separable
@@ -134,6 +113,6 @@ export class DeepLabV3Aspp extends ParallelBranches {
       ),
       new ImagePooling(inChannels, outChannels, true, rng),
     ];
-    this.projection = new ConvBnRelu({ inChannels: 5 * outChannels, outChannels, kernel: 1, affine: true, rng });
+    super(branches, new ConvBnRelu({ inChannels: 5 * outChannels, outChannels, kernel: 1, affine: true, rng }));
   }
 }

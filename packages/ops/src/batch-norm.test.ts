@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { BatchNorm } from './batch-norm.js';
-import { portableKernels } from './portable-kernels.js';
+import { portableKernels } from '@adl/backend';
 
 const train = { training: true, kernels: portableKernels };
 const evaluate = { training: false, kernels: portableKernels };

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { newVariable } from './new-variable.js';
-import type { Kernels } from './kernels.js';
+import type { Kernels } from '@adl/backend';
 import type { Cost, ForwardContext, Layer, Size } from './layer.js';
+import { Module } from './module.js';
 
 export interface BatchNormOptions {
   /** Learnable scale and shift: false in search (as DARTS, SPEC §2), true in retraining. */
@@ -15,7 +16,7 @@ export interface BatchNormOptions {
  * Batch normalisation over N, H, W with running statistics. In training the normalisation with the
  * batch's statistics is the kernel set's `batchStatistics` (one fused kernel each way on onednn).
  */
-export class BatchNorm implements Layer {
+export class BatchNorm extends Module implements Layer {
   readonly gamma: tf.Variable<tf.Rank.R1> | undefined;
   readonly beta: tf.Variable<tf.Rank.R1> | undefined;
   readonly runningMean: tf.Variable<tf.Rank.R1>;
@@ -27,14 +28,15 @@ export class BatchNorm implements Layer {
     readonly channels: number,
     readonly options: BatchNormOptions,
   ) {
+    super();
     this.momentum = options.momentum ?? 0.1;
     this.epsilon = options.epsilon ?? 1e-5;
     if (options.affine) {
-      this.gamma = newVariable(() => tf.ones([channels]) as tf.Tensor1D);
-      this.beta = newVariable(() => tf.zeros([channels]) as tf.Tensor1D);
+      this.gamma = this.addWeight(newVariable(() => tf.ones([channels]) as tf.Tensor1D));
+      this.beta = this.addWeight(newVariable(() => tf.zeros([channels]) as tf.Tensor1D));
     }
-    this.runningMean = newVariable(() => tf.zeros([channels]) as tf.Tensor1D, false);
-    this.runningVariance = newVariable(() => tf.ones([channels]) as tf.Tensor1D, false);
+    this.runningMean = this.addState(newVariable(() => tf.zeros([channels]) as tf.Tensor1D, false));
+    this.runningVariance = this.addState(newVariable(() => tf.ones([channels]) as tf.Tensor1D, false));
   }
 
   apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
@@ -61,26 +63,11 @@ export class BatchNorm implements Layer {
     });
   }
 
-  trainableVariables(): tf.Variable[] {
-    return this.gamma && this.beta ? [this.gamma, this.beta] : [];
-  }
-
-  stateVariables(): tf.Variable[] {
-    return [this.runningMean, this.runningVariance];
-  }
-
   outputSize(input: Size): Size {
     return input;
   }
 
   cost(): Cost {
     return { params: this.options.affine ? 2 * this.channels : 0, multAdds: 0, tfMultAdds: 0 };
-  }
-
-  dispose(): void {
-    this.gamma?.dispose();
-    this.beta?.dispose();
-    this.runningMean.dispose();
-    this.runningVariance.dispose();
   }
 }

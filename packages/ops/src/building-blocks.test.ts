@@ -2,10 +2,11 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeepLabV3Aspp, SearchAspp, searchAsppRate } from './aspp.js';
 import { Downsample, FactorizedReduce, UpsampleConv } from './resample.js';
-import { Rng } from './rng.js';
+import { Rng } from '@adl/backend';
 import { Stem, STEM_CHANNELS } from './stem.js';
-import { seededTensor, TEST_BACKENDS, trainingContext, useBackend } from './testing/backends.js';
-import { checkGradients } from './testing/gradient-check.js';
+import { seededTensor, TEST_BACKENDS, useBackend } from '@adl/backend/test';
+import { trainingContext } from './testing/context.js';
+import { checkGradients } from '@adl/backend/test';
 
 const rng = () => new Rng(11);
 const trainableSize = (vars: tf.Variable[]) => vars.reduce((sum, v) => sum + v.size, 0);

@@ -1,7 +1,7 @@
 import { BatchNorm } from './batch-norm.js';
 import { Conv2d } from './conv2d.js';
 import { Sequential } from './layer.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '@adl/backend';
 import { Relu } from './simple-layers.js';
 
 export interface ConvBlockOptions {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Conv2d, DepthwiseConv2d } from './conv2d.js';
-import { Rng } from './rng.js';
+import { Rng } from '@adl/backend';
 
 const std = (values: ArrayLike<number>) => {
   const n = values.length;

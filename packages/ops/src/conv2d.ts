@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { newVariable } from './new-variable.js';
-import { convOutputLength, type ConvGeometry } from './kernels.js';
+import { convOutputLength, type ConvGeometry } from '@adl/backend';
 import { convCost, type Cost, type ForwardContext, type Layer, type Size } from './layer.js';
-import type { Rng } from './rng.js';
+import { Module } from './module.js';
+import type { Rng } from '@adl/backend';
 import { halfSize, subsample2 } from './subsample.js';
 
 export interface Conv2dOptions {
@@ -25,12 +26,13 @@ export function heNormal(rng: Rng, shape: number[], fanIn: number): tf.Tensor {
 }
 
 /** A dense convolution, without bias unless asked (every conv in the search space is followed by BN). */
-export class Conv2d implements Layer {
+export class Conv2d extends Module implements Layer {
   readonly filter: tf.Variable<tf.Rank.R4>;
   readonly bias: tf.Variable<tf.Rank.R1> | undefined;
   readonly geometry: ConvGeometry;
 
   constructor(readonly options: Conv2dOptions) {
+    super();
     const { inChannels, outChannels, kernel, rng } = options;
     const dilation = options.dilation ?? 1;
     this.geometry = {
@@ -38,10 +40,8 @@ export class Conv2d implements Layer {
       dilation,
       padding: options.padding ?? (dilation * (kernel - 1)) / 2,
     };
-    const initial = heNormal(rng, [kernel, kernel, inChannels, outChannels], kernel * kernel * inChannels);
-    this.filter = tf.variable(initial as tf.Tensor4D, true);
-    initial.dispose();
-    if (options.bias) this.bias = newVariable(() => tf.zeros([outChannels]) as tf.Tensor1D);
+    this.filter = this.addWeight(newVariable(() => heNormal(rng, [kernel, kernel, inChannels, outChannels], kernel * kernel * inChannels) as tf.Tensor4D));
+    if (options.bias) this.bias = this.addWeight(newVariable(() => tf.zeros([outChannels]) as tf.Tensor1D));
   }
 
   apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
@@ -49,14 +49,6 @@ export class Conv2d implements Layer {
     const pointwise = this.options.kernel === 1 && this.geometry.stride === 1 && this.geometry.padding === 0;
     const out = pointwise ? ctx.kernels.pointwiseConv(x, this.filter) : ctx.kernels.conv2d(x, this.filter, this.geometry);
     return this.bias ? tf.add(out, this.bias) : out;
-  }
-
-  trainableVariables(): tf.Variable[] {
-    return this.bias ? [this.filter, this.bias] : [this.filter];
-  }
-
-  stateVariables(): tf.Variable[] {
-    return [];
   }
 
   outputSize([height, width]: Size): Size {
@@ -70,17 +62,13 @@ export class Conv2d implements Layer {
     return convCost(weights + (this.bias ? outChannels : 0), weights, this.outputSize(input), this.geometry.dilation);
   }
 
-  dispose(): void {
-    this.filter.dispose();
-    this.bias?.dispose();
-  }
 }
 
 /**
  * A depthwise convolution (one k×k filter per channel) with "same" padding; stride 2 keeps every
  * other row and column of the stride-1 result (identical to a symmetric-padded stride-2 conv).
  */
-export class DepthwiseConv2d implements Layer {
+export class DepthwiseConv2d extends Module implements Layer {
   readonly filter: tf.Variable<tf.Rank.R4>;
 
   constructor(
@@ -90,22 +78,13 @@ export class DepthwiseConv2d implements Layer {
     rng: Rng,
     readonly stride: 1 | 2 = 1,
   ) {
-    const initial = heNormal(rng, [kernel, kernel, channels, 1], kernel * kernel);
-    this.filter = tf.variable(initial as tf.Tensor4D, true);
-    initial.dispose();
+    super();
+    this.filter = this.addWeight(newVariable(() => heNormal(rng, [kernel, kernel, channels, 1], kernel * kernel) as tf.Tensor4D));
   }
 
   apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
     const out = ctx.kernels.depthwiseConv2d(x, this.filter, this.dilation);
     return this.stride === 2 ? subsample2(out) : out;
-  }
-
-  trainableVariables(): tf.Variable[] {
-    return [this.filter];
-  }
-
-  stateVariables(): tf.Variable[] {
-    return [];
   }
 
   outputSize(input: Size): Size {
@@ -115,9 +94,5 @@ export class DepthwiseConv2d implements Layer {
   cost(input: Size): Cost {
     const params = this.kernel * this.kernel * this.channels;
     return convCost(params, params, this.outputSize(input), this.dilation);
-  }
-
-  dispose(): void {
-    this.filter.dispose();
   }
 }

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { Kernels } from './kernels.js';
+import type { Kernels } from '@adl/backend';
+import { Module, type VariableOwner } from './module.js';
 
 /** What every forward pass needs to know besides its input. */
 export interface ForwardContext {
@@ -58,38 +59,30 @@ export function convCost(params: number, weightsPerPixel: number, [height, width
 export type Size = readonly [height: number, width: number];
 
 /**
- * A building block of the network: owns its variables, computes synchronously (call it inside
- * `tf.tidy`), and reports its cost analytically.
+ * A building block of the network: owns its variables (see `Module`), computes synchronously (call
+ * it inside `tf.tidy`), and reports its cost analytically.
  */
-export interface Layer {
+export interface Layer extends VariableOwner {
   apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D;
-  /** Trainable variables, in a stable order. */
-  trainableVariables(): tf.Variable[];
-  /** Non-trainable state (BatchNorm running statistics), in a stable order. */
-  stateVariables(): tf.Variable[];
   /** Parameters and multiply-adds for an input of spatial size `input`. */
   cost(input: Size): Cost;
   /** Spatial size of the output for an input of spatial size `input`. */
   outputSize(input: Size): Size;
-  dispose(): void;
 }
 
-/** Conveniences shared by layers that are a sequence of other layers. */
-export class Sequential implements Layer {
-  constructor(protected readonly layers: readonly Layer[]) {}
+/** Layers applied one after the other. */
+export class Sequential extends Module implements Layer {
+  protected readonly layers: readonly Layer[];
+
+  constructor(layers: readonly Layer[]) {
+    super();
+    this.layers = this.addChildren(layers);
+  }
 
   apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
     let out = x;
     for (const layer of this.layers) out = layer.apply(out, ctx);
     return out;
-  }
-
-  trainableVariables(): tf.Variable[] {
-    return this.layers.flatMap((layer) => layer.trainableVariables());
-  }
-
-  stateVariables(): tf.Variable[] {
-    return this.layers.flatMap((layer) => layer.stateVariables());
   }
 
   cost(input: Size): Cost {
@@ -104,9 +97,5 @@ export class Sequential implements Layer {
 
   outputSize(input: Size): Size {
     return this.layers.reduce((size, layer) => layer.outputSize(size), input);
-  }
-
-  dispose(): void {
-    for (const layer of this.layers) layer.dispose();
   }
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { BatchNorm } from './batch-norm.js';
 import { Conv2d } from './conv2d.js';
 import { newVariable } from './new-variable.js';
-import { Rng } from './rng.js';
+import { Rng } from '@adl/backend';
 
 describe('newVariable', () => {
   it('leaves only the variable behind, and nothing once it is disposed', () => {

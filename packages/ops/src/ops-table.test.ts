@@ -1,12 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ATROUS_RATE, OPS, createOp, type OpMode } from './ops-table.js';
-import { portableKernels } from './portable-kernels.js';
+import { portableKernels } from '@adl/backend';
 import { isOpName, PRIMITIVES, type OpName } from './primitives.js';
-import { Rng } from './rng.js';
-import { seededTensor, TEST_BACKENDS, trainingContext, useBackend } from './testing/backends.js';
-import { checkGradients } from './testing/gradient-check.js';
-import { expectNoLeakedTensors } from './testing/leaks.js';
+import { Rng } from '@adl/backend';
+import { seededTensor, TEST_BACKENDS, useBackend } from '@adl/backend/test';
+import { trainingContext } from './testing/context.js';
+import { checkGradients } from '@adl/backend/test';
+import { expectNoLeakedTensors } from '@adl/backend/test';
 
 describe('the search space table', () => {
   it('lists the 8 primitives of SPEC §2 in DARTS order', () => {

@@ -4,7 +4,7 @@ import { ReluConvBn } from './conv-blocks.js';
 import { Sequential, type Layer } from './layer.js';
 import type { OpName } from './primitives.js';
 import { BilinearHalf, FactorizedReduce } from './resample.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '@adl/backend';
 import { SepConv } from './sep-conv.js';
 import { AvgPool3x3, Identity, MaxPool3x3, Relu, Zero } from './simple-layers.js';
 import { Subsample2 } from './subsample.js';

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import type { ForwardContext } from './layer.js';
-import { portableKernels } from './portable-kernels.js';
+import { portableKernels } from '@adl/backend';
 import { recompute } from './recompute.js';
-import { Rng } from './rng.js';
+import { Rng } from '@adl/backend';
 import { SepConv } from './sep-conv.js';
 
 const ctx: ForwardContext = { training: true, kernels: portableKernels };

@@ -3,8 +3,9 @@ import { BatchNorm } from './batch-norm.js';
 import { Conv2d } from './conv2d.js';
 import { ReluConvBn } from './conv-blocks.js';
 import { addCosts, type Cost, type ForwardContext, type Layer, type Size } from './layer.js';
+import { Module } from './module.js';
 import { resizeBilinear } from './resize-bilinear.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '@adl/backend';
 import { StatelessLayer } from './simple-layers.js';
 import { halfSize } from './subsample.js';
 
@@ -45,24 +46,17 @@ export function finerSize([height, width]: Size): Size {
  * From the next coarser level (SPEC §4): bilinear upsampling to the finer level's size, then
  * ReLU, 1×1 conv, BN. Pass the target size, since a stride-2 conv maps both 2n and 2n − 1 to n.
  */
-export class UpsampleConv implements Layer {
+export class UpsampleConv extends Module implements Layer {
   private readonly block: ReluConvBn;
 
   constructor({ inChannels, outChannels, affine, rng }: ResampleOptions) {
-    this.block = new ReluConvBn({ inChannels, outChannels, kernel: 1, affine, rng });
+    super();
+    this.block = this.addChild(new ReluConvBn({ inChannels, outChannels, kernel: 1, affine, rng }));
   }
 
   apply(x: tf.Tensor4D, ctx: ForwardContext, target?: Size): tf.Tensor4D {
     const size = target ?? finerSize([x.shape[1], x.shape[2]]);
     return this.block.apply(resizeBilinear(x, size), ctx);
-  }
-
-  trainableVariables(): tf.Variable[] {
-    return this.block.trainableVariables();
-  }
-
-  stateVariables(): tf.Variable[] {
-    return this.block.stateVariables();
   }
 
   outputSize(input: Size): Size {
@@ -73,25 +67,22 @@ export class UpsampleConv implements Layer {
   cost(input: Size, target: Size = finerSize(input)): Cost {
     return this.block.cost(target);
   }
-
-  dispose(): void {
-    this.block.dispose();
-  }
 }
 
 /**
  * DARTS's factorized reduce: ReLU, two 1×1 stride-2 convs (one shifted by a pixel) each giving half
  * the channels, concatenated, BN. Halves the size with no information dropped on even sizes.
  */
-export class FactorizedReduce implements Layer {
-  private readonly convs: [Conv2d, Conv2d];
+export class FactorizedReduce extends Module implements Layer {
+  private readonly convs: Conv2d[];
   private readonly norm: BatchNorm;
 
   constructor({ inChannels, outChannels, affine, rng }: ResampleOptions) {
+    super();
     if (outChannels % 2 !== 0) throw new RangeError(`FactorizedReduce needs even outChannels, got ${outChannels}`);
     const half = { inChannels, outChannels: outChannels / 2, kernel: 1, stride: 2, padding: 0, rng };
-    this.convs = [new Conv2d(half), new Conv2d(half)];
-    this.norm = new BatchNorm(outChannels, { affine });
+    this.convs = this.addChildren([new Conv2d(half), new Conv2d(half)]);
+    this.norm = this.addChild(new BatchNorm(outChannels, { affine }));
   }
 
   apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
@@ -110,24 +101,11 @@ export class FactorizedReduce implements Layer {
     return this.norm.apply(both, ctx);
   }
 
-  trainableVariables(): tf.Variable[] {
-    return [...this.convs.flatMap((conv) => conv.trainableVariables()), ...this.norm.trainableVariables()];
-  }
-
-  stateVariables(): tf.Variable[] {
-    return this.norm.stateVariables();
-  }
-
   outputSize(input: Size): Size {
     return this.convs[0].outputSize(input);
   }
 
   cost(input: Size): Cost {
     return addCosts(this.convs[0].cost(input), this.convs[1].cost(input), this.norm.cost());
-  }
-
-  dispose(): void {
-    for (const conv of this.convs) conv.dispose();
-    this.norm.dispose();
   }
 }

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bilinearMatrix, resizeBilinear } from './resize-bilinear.js';
-import { seededTensor, TEST_BACKENDS, useBackend } from './testing/backends.js';
-import { checkGradients } from './testing/gradient-check.js';
+import { seededTensor, TEST_BACKENDS, useBackend } from '@adl/backend/test';
+import { checkGradients } from '@adl/backend/test';
 
 describe('bilinearMatrix', () => {
   it('aligns corners: 3 → 5 interpolates halfway between neighbours', () => {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { matMul } from './mat-mul.js';
+import { matMul } from '@adl/backend';
 import type { Size } from './layer.js';
 
 /**

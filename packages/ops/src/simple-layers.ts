@@ -1,17 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { ZERO_COST, type Cost, type ForwardContext, type Layer, type Size } from './layer.js';
+import { Module } from './module.js';
 
 /** Base for layers without variables (keeping the spatial size unless they override it). */
-export abstract class StatelessLayer implements Layer {
+export abstract class StatelessLayer extends Module implements Layer {
   abstract apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D;
-
-  trainableVariables(): tf.Variable[] {
-    return [];
-  }
-
-  stateVariables(): tf.Variable[] {
-    return [];
-  }
 
   cost(): Cost {
     return ZERO_COST;
@@ -20,8 +13,6 @@ export abstract class StatelessLayer implements Layer {
   outputSize(input: Size): Size {
     return input;
   }
-
-  dispose(): void {}
 }
 
 export class Relu extends StatelessLayer {

@@ -1,4 +1,4 @@
-import { BACKEND_CHOICES } from '@adl/ops';
+import { BACKEND_CHOICES } from '@adl/backend';
 import { z } from 'zod';
 
 /** Every hyper-parameter of the search (SPEC §5); the defaults are the paper's. */

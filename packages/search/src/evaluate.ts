@@ -1,6 +1,6 @@
 import type { CityscapesSample } from '@adl/data-cityscapes';
 import { evaluateSamples, type SegmentationMetrics } from '@adl/eval';
-import type { Kernels } from '@adl/ops';
+import type { Kernels } from '@adl/backend';
 import type { SegmentationModel } from './train-step.js';
 
 /** Full-image predictions of `samples` in evaluation mode (BN running statistics), scored. */

@@ -8,6 +8,7 @@ export { evaluateModel } from './evaluate.js';
 export { saveCheckpoint, restoreCheckpoint, readCheckpointManifest, CheckpointError, CHECKPOINT_MANIFEST, type VariableGroups } from './checkpoint.js';
 export { createProgress, type Progress, type ProgressUpdate } from './progress.js';
 export { writeFileAtomic } from '@adl/data-cityscapes';
+export { selectInstalledBackend } from './installed-backend.js';
 export { retrain, resolveArchitecture, type EvaluationRecord, type RetrainResult } from './retrain.js';
 export { RetrainConfigSchema, parseRetrainConfig, type RetrainConfig, type RetrainConfigInput } from './retrain-config.js';
 export { readAlphaBeta, type AlphaBeta } from './read-alpha-beta.js';

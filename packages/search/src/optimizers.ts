@@ -1,10 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
-import { adamUpdate, newVariable, sgdMomentumUpdate } from '@adl/ops';
+import { adamUpdate, sgdMomentumUpdate } from '@adl/backend';
+import { Module, newVariable } from '@adl/ops';
 
-/** An optimizer over an explicit variable list, whose state can be checkpointed exactly. */
+/**
+ * An optimizer over an explicit variable list, whose state can be checkpointed exactly: its state
+ * tensors are its `stateVariables()` (it is a `Module`), its scalars below.
+ */
 export interface CheckpointableOptimizer {
-  /** State tensors in a fixed order (for checkpoints). */
-  stateTensors(): tf.Variable[];
+  stateVariables(): tf.Variable[];
   /** Scalars of the state (step counts). */
   stateScalars(): Record<string, number>;
   restoreScalars(scalars: Record<string, number>): void;
@@ -13,10 +16,10 @@ export interface CheckpointableOptimizer {
 
 /**
  * SGD with momentum and L2 weight decay as PyTorch computes it (and DARTS uses, SPEC §5):
- * g ← ∇ + wd·w; v ← μ·v + g; w ← w − lr·v (`sgdMomentumUpdate` of @adl/ops: one kernel per
+ * g ← ∇ + wd·w; v ← μ·v + g; w ← w − lr·v (`sgdMomentumUpdate` of @adl/backend: one kernel per
  * variable on the onednn backend).
  */
-export class SgdMomentum implements CheckpointableOptimizer {
+export class SgdMomentum extends Module implements CheckpointableOptimizer {
   private readonly velocity: tf.Variable[];
 
   constructor(
@@ -24,7 +27,8 @@ export class SgdMomentum implements CheckpointableOptimizer {
     readonly momentum: number,
     readonly weightDecay: number,
   ) {
-    this.velocity = variables.map((v) => newVariable(() => tf.zerosLike(v), false));
+    super();
+    this.velocity = variables.map((v) => this.addState(newVariable(() => tf.zerosLike(v), false)));
   }
 
   /** One step with gradients in the order of the variables. */
@@ -33,26 +37,18 @@ export class SgdMomentum implements CheckpointableOptimizer {
     this.variables.forEach((variable, i) => sgdMomentumUpdate(variable, this.velocity[i], gradients[i], hyper));
   }
 
-  stateTensors(): tf.Variable[] {
-    return this.velocity;
-  }
-
   stateScalars(): Record<string, number> {
     return {};
   }
 
   restoreScalars(): void {}
-
-  dispose(): void {
-    tf.dispose(this.velocity);
-  }
 }
 
 /**
  * Adam with L2 weight decay added to the gradient (PyTorch `Adam(weight_decay=…)`, as DARTS and
  * SPEC §5: lr 3e-3, betas 0.9 / 0.999, weight decay 1e-3), with bias correction.
  */
-export class Adam implements CheckpointableOptimizer {
+export class Adam extends Module implements CheckpointableOptimizer {
   private readonly firstMoment: tf.Variable[];
   private readonly secondMoment: tf.Variable[];
   private step = 0;
@@ -64,8 +60,9 @@ export class Adam implements CheckpointableOptimizer {
     readonly weightDecay: number,
     readonly epsilon = 1e-8,
   ) {
-    this.firstMoment = variables.map((v) => newVariable(() => tf.zerosLike(v), false));
-    this.secondMoment = variables.map((v) => newVariable(() => tf.zerosLike(v), false));
+    super();
+    this.firstMoment = variables.map((v) => this.addState(newVariable(() => tf.zerosLike(v), false)));
+    this.secondMoment = variables.map((v) => this.addState(newVariable(() => tf.zerosLike(v), false)));
   }
 
   apply(gradients: readonly tf.Tensor[], learningRate: number): void {
@@ -76,19 +73,11 @@ export class Adam implements CheckpointableOptimizer {
     );
   }
 
-  stateTensors(): tf.Variable[] {
-    return [...this.firstMoment, ...this.secondMoment];
-  }
-
   stateScalars(): Record<string, number> {
     return { step: this.step };
   }
 
   restoreScalars(scalars: Record<string, number>): void {
     this.step = scalars.step ?? 0;
-  }
-
-  dispose(): void {
-    tf.dispose([...this.firstMoment, ...this.secondMoment]);
   }
 }

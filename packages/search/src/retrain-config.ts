@@ -1,4 +1,4 @@
-import { BACKEND_CHOICES } from '@adl/ops';
+import { BACKEND_CHOICES } from '@adl/backend';
 import { z } from 'zod';
 import { parseWithSchema } from './config.js';
 

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BatchLoader, DEFAULT_AUGMENT, listSplit, writeFileAtomic, type LoaderPosition } from '@adl/data-cityscapes';
-import { selectBackend } from '@adl/ops';
 import { FixedNet, getPreset, PRESET_NAMES, readArchitectureFile, type Architecture } from '@adl/trellis';
 import { batchTensors } from './batch-tensors.js';
+import { selectInstalledBackend } from './installed-backend.js';
 import { readCheckpointManifest, restoreCheckpoint, saveCheckpoint, type VariableGroups } from './checkpoint.js';
 import { evaluateModel } from './evaluate.js';
 import type { TrainedNetSpec } from './load-trained-net.js';
@@ -51,7 +51,7 @@ export async function resolveArchitecture(reference: string): Promise<Architectu
 export async function retrain(input: RetrainConfigInput, options: { resume?: boolean; log?: (line: string) => void; progress?: boolean; stopAfterIterations?: number } = {}): Promise<RetrainResult> {
   const config: RetrainConfig = parseRetrainConfig(input);
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const { kernels } = await selectBackend({ backend: config.backend, log });
+  const { kernels } = await selectInstalledBackend({ backend: config.backend, log });
   const found = await resolveArchitecture(config.architecture);
   const architecture = { ...found, filterMultiplier: config.filterMultiplier ?? found.filterMultiplier };
   const train = await listSplit(config.dataRoot, 'train');
@@ -69,7 +69,7 @@ export async function retrain(input: RetrainConfigInput, options: { resume?: boo
   const net = new FixedNet({ architecture, numClasses: config.numClasses, asppChannels: config.asppChannels, asppRates: config.asppRates, seed: config.seed });
   const variables = net.trainableVariables();
   const sgd = new SgdMomentum(variables, config.momentum, config.weightDecay);
-  const groups: VariableGroups = { weights: variables, batchNorm: net.stateVariables(), sgd: sgd.stateTensors() };
+  const groups: VariableGroups = { weights: variables, batchNorm: net.stateVariables(), sgd: sgd.stateVariables() };
   const bestGroups: VariableGroups = { weights: variables, batchNorm: net.stateVariables() };
 
   let meta: RetrainMeta = { net: spec, iteration: 0, records: [], lossSum: 0, lossCount: 0 };

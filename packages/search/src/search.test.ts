@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { generateSynthetic, listSplit, splitTrainAB } from '@adl/data-cityscapes';
 import { parseArchitecture } from '@adl/trellis';
-import { useFastestTestBackend } from '@adl/ops/test';
+import { useFastestTestBackend } from '@adl/backend/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSearchConfig } from './config.js';
 import { NonFiniteLossError } from './train-step.js';

@@ -2,9 +2,10 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BatchLoader, DEFAULT_AUGMENT, listSplit, splitTrainAB, writeFileAtomic, type LoaderPosition } from '@adl/data-cityscapes';
 import { decodeArchitecture, type GenotypeEdge } from '@adl/decode';
-import { PRIMITIVES, selectBackend } from '@adl/ops';
+import { PRIMITIVES } from '@adl/ops';
 import { SuperNet, type Architecture } from '@adl/trellis';
 import { batchTensors } from './batch-tensors.js';
+import { selectInstalledBackend } from './installed-backend.js';
 import { readCheckpointManifest, restoreCheckpoint, saveCheckpoint, type VariableGroups } from './checkpoint.js';
 import { parseSearchConfig, type SearchConfig, type SearchConfigInput } from './config.js';
 import { evaluateModel } from './evaluate.js';
@@ -93,7 +94,7 @@ const CONFIG_FIELDS_FIXED_BY_CHECKPOINT = ['dataRoot', 'batchSize', 'crop', 'lay
 export async function search(input: SearchConfigInput, options: SearchOptions = {}): Promise<SearchResult> {
   const config = parseSearchConfig(input);
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const { kernels } = await selectBackend({ backend: config.backend, log });
+  const { kernels } = await selectInstalledBackend({ backend: config.backend, log });
   const train = await listSplit(config.dataRoot, 'train');
   const val = config.valImages > 0 ? (await listSplit(config.dataRoot, 'val')).slice(0, config.valImages) : [];
   const { trainA, trainB } = splitTrainAB(train, config.seed);
@@ -112,8 +113,8 @@ export async function search(input: SearchConfigInput, options: SearchOptions = 
     weights,
     batchNorm: net.stateVariables(),
     architecture,
-    sgd: sgd.stateTensors(),
-    adam: adam.stateTensors(),
+    sgd: sgd.stateVariables(),
+    adam: adam.stateVariables(),
   };
 
   let step = 0;

@@ -5,7 +5,7 @@
 //   node bench/fixed-net.mjs inference --preset autodeeplab-s --height 256 --width 512
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { Rng, selectBackend } from '@adl/ops';
+import { Rng, selectBackend } from '@adl/backend';
 import { FixedNet, getPreset } from '../dist/index.js';
 import { sgd } from './reference-optimizers.mjs';
 

@@ -1,7 +1,7 @@
 // The optimizers of the PyTorch reference (bench/reference): SGD with momentum and Adam, both with
 // L2 weight decay, through @adl/ops's one-pass updates (one kernel per variable on onednn).
 import * as tf from '@tensorflow/tfjs';
-import { adamUpdate, sgdMomentumUpdate } from '@adl/ops';
+import { adamUpdate, sgdMomentumUpdate } from '@adl/backend';
 
 /** `minimize(loss)`: one step on `variables`, returning the loss tensor (the caller disposes it). */
 function optimizer(variables, stateSlots, update) {

@@ -6,7 +6,7 @@
 //   node bench/supernet-step.mjs --no-recompute       # keep every activation (the default recomputes cells and mixed ops in backward)
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { Rng, selectBackend } from '@adl/ops';
+import { Rng, selectBackend } from '@adl/backend';
 import { SuperNet } from '../dist/index.js';
 import { adam, sgd } from './reference-optimizers.mjs';
 

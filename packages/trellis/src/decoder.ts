@@ -1,16 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import {
-  addCosts,
-  Conv2d,
-  ConvBnRelu,
-  resizeBilinear,
-  SeparableConvBnRelu,
-  type Cost,
-  type ForwardContext,
-  type Layer,
-  type Rng,
-  type Size,
-} from '@adl/ops';
+import { addCosts, Conv2d, ConvBnRelu, Module, resizeBilinear, SeparableConvBnRelu, type Cost, type ForwardContext, type Layer, type Size } from '@adl/ops';
+import type { Rng } from '@adl/backend';
 
 export interface DeepLabV3PlusDecoderOptions {
   /** Channels of the stride-4 features. */
@@ -32,19 +22,20 @@ export const DECODER_CHANNELS = 256;
  * The DeepLabv3+ decoder (SPEC §7): project the stride-4 features to 48 channels, upsample the ASPP
  * output to their size, concatenate, two 3×3 conv-BN-ReLU of 256, then a 1×1 classifier.
  */
-export class DeepLabV3PlusDecoder {
+export class DeepLabV3PlusDecoder extends Module {
   private readonly projection: ConvBnRelu;
-  private readonly refine: [Layer, Layer];
+  private readonly refine: Layer[];
   private readonly classifier: Conv2d;
 
   constructor({ lowLevelChannels, asppChannels = 256, numClasses, separable = false, rng }: DeepLabV3PlusDecoderOptions) {
-    this.projection = new ConvBnRelu({ inChannels: lowLevelChannels, outChannels: DECODER_PROJECTION_CHANNELS, kernel: 1, affine: true, rng });
+    super();
+    this.projection = this.addChild(new ConvBnRelu({ inChannels: lowLevelChannels, outChannels: DECODER_PROJECTION_CHANNELS, kernel: 1, affine: true, rng }));
     const block = (inChannels: number) =>
       separable
         ? new SeparableConvBnRelu({ inChannels, outChannels: DECODER_CHANNELS, kernel: 3, rng })
         : new ConvBnRelu({ inChannels, outChannels: DECODER_CHANNELS, kernel: 3, affine: true, rng });
-    this.refine = [block(asppChannels + DECODER_PROJECTION_CHANNELS), block(DECODER_CHANNELS)];
-    this.classifier = new Conv2d({ inChannels: DECODER_CHANNELS, outChannels: numClasses, kernel: 1, bias: true, rng });
+    this.refine = this.addChildren([block(asppChannels + DECODER_PROJECTION_CHANNELS), block(DECODER_CHANNELS)]);
+    this.classifier = this.addChild(new Conv2d({ inChannels: DECODER_CHANNELS, outChannels: numClasses, kernel: 1, bias: true, rng }));
   }
 
   /** Class logits at the stride-4 resolution. */
@@ -59,20 +50,8 @@ export class DeepLabV3PlusDecoder {
     return [this.projection, ...this.refine, this.classifier];
   }
 
-  trainableVariables(): tf.Variable[] {
-    return this.layers().flatMap((layer) => layer.trainableVariables());
-  }
-
-  stateVariables(): tf.Variable[] {
-    return this.layers().flatMap((layer) => layer.stateVariables());
-  }
-
   /** Cost at the stride-4 size. */
   cost(size: Size): Cost {
     return addCosts(...this.layers().map((layer) => layer.cost(size)));
-  }
-
-  dispose(): void {
-    for (const layer of this.layers()) layer.dispose();
   }
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertValidGenotype, FixedCell, type Genotype } from '@adl/cell';
-import { addCosts, DeepLabV3Aspp, resizeBilinear, Rng, Stem, STEM_CHANNELS, type Cost, type ForwardContext, type Size } from '@adl/ops';
+import { addCosts, DeepLabV3Aspp, Module, resizeBilinear, Stem, STEM_CHANNELS, type Cost, type ForwardContext, type Size } from '@adl/ops';
+import { Rng } from '@adl/backend';
 import { assertValidPath } from './architecture.js';
 import { DeepLabV3PlusDecoder } from './decoder.js';
 import { levelSizes, levelStride } from './levels.js';
@@ -42,7 +43,7 @@ export interface StageCost extends Cost {
  * (resized by the cell); ReLU; the DeepLabv3 ASPP; the DeepLabv3+ decoder on the last stride-4
  * features (the last level-0 cell, or the stem); logits upsampled to the input size.
  */
-export class FixedNet {
+export class FixedNet extends Module {
   readonly path: readonly number[];
   readonly genotype: Genotype;
   readonly filterMultiplier: number;
@@ -55,6 +56,7 @@ export class FixedNet {
   private readonly lowLevelOutput: number;
 
   constructor({ architecture, numClasses = 19, asppChannels = 256, separable = false, asppRates: rates, seed = 0 }: FixedNetOptions) {
+    super();
     assertValidPath(architecture.path);
     assertValidGenotype(architecture.genotype);
     this.path = architecture.path;
@@ -63,10 +65,10 @@ export class FixedNet {
     this.numClasses = numClasses;
     const rng = new Rng(seed);
     const blocks = this.genotype.length / 2;
-    this.stem = new Stem({ affine: true, rng });
+    this.stem = this.addChild(new Stem({ affine: true, rng }));
     const channels: number[] = [STEM_CHANNELS[1], STEM_CHANNELS[2]];
     let previousLevel = 0;
-    this.cells = this.path.map((level) => {
+    this.cells = this.addChildren(this.path.map((level) => {
       const cell = new FixedCell({
         prevPrevChannels: channels[channels.length - 2],
         prevChannels: channels[channels.length - 1],
@@ -78,24 +80,24 @@ export class FixedNet {
       channels.push(blocks * this.filterMultiplier * 2 ** level);
       previousLevel = level;
       return cell;
-    });
+    }));
     const lastLevel = this.path[this.path.length - 1];
-    this.aspp = new DeepLabV3Aspp({
+    this.aspp = this.addChild(new DeepLabV3Aspp({
       inChannels: channels[channels.length - 1],
       outChannels: asppChannels,
       rates: rates ?? asppRates(levelStride(lastLevel)),
       separable,
       rng,
-    });
+    }));
     const lastLevelZero = this.path.lastIndexOf(0);
     this.lowLevelOutput = lastLevelZero >= 0 ? lastLevelZero + 2 : 1;
-    this.decoder = new DeepLabV3PlusDecoder({
+    this.decoder = this.addChild(new DeepLabV3PlusDecoder({
       lowLevelChannels: channels[this.lowLevelOutput],
       asppChannels,
       numClasses,
       separable,
       rng,
-    });
+    }));
   }
 
   /** Logits at the input size, `[N, H, W, classes]`. Call inside `tf.tidy`. */
@@ -114,24 +116,6 @@ export class FixedNet {
     const features = tf.relu(outputs[outputs.length - 1]);
     const logits = this.decoder.apply(this.aspp.apply(features, ctx), outputs[this.lowLevelOutput], ctx);
     return resizeBilinear(logits, [height, width]);
-  }
-
-  trainableVariables(): tf.Variable[] {
-    return [
-      ...this.stem.trainableVariables(),
-      ...this.cells.flatMap((cell) => cell.trainableVariables()),
-      ...this.aspp.trainableVariables(),
-      ...this.decoder.trainableVariables(),
-    ];
-  }
-
-  stateVariables(): tf.Variable[] {
-    return [
-      ...this.stem.stateVariables(),
-      ...this.cells.flatMap((cell) => cell.stateVariables()),
-      ...this.aspp.stateVariables(),
-      ...this.decoder.stateVariables(),
-    ];
   }
 
   /** Parameters and multiply-adds per stage for one image of the given size. */
@@ -153,12 +137,5 @@ export class FixedNet {
 
   cost(input: Size): Cost {
     return addCosts(...this.costBreakdown(input));
-  }
-
-  dispose(): void {
-    this.stem.dispose();
-    for (const cell of this.cells) cell.dispose();
-    this.aspp.dispose();
-    this.decoder.dispose();
   }
 }

@@ -1,4 +1,5 @@
-import { convOutputLength, type Size } from '@adl/ops';
+import type { Size } from '@adl/ops';
+import { convOutputLength } from '@adl/backend';
 
 /** Output stride of a level: 4 · 2^level (SPEC §1). */
 export function levelStride(level: number): number {

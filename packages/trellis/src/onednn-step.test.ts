@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { AUTO_DEEPLAB_GENOTYPE } from '@adl/cell';
-import { adamUpdate, onednnKernels, portableKernels, Rng, selectBackend, sgdMomentumUpdate, type Kernels } from '@adl/ops';
-import { expectNoLeakedTensors } from '@adl/ops/test';
+import { adamUpdate, portableKernels, Rng, selectBackend, sgdMomentumUpdate, type Kernels } from '@adl/backend';
+import { onednnKernels } from '@adl/onednn';
+import { expectNoLeakedTensors } from '@adl/backend/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FixedNet } from './fixed-net.js';
 import { SuperNet } from './supernet.js';

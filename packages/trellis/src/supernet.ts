@@ -1,24 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { SearchCell } from '@adl/cell';
 import { edgeCount, validMoves } from '@adl/decode';
-import {
-  addCosts,
-  Downsample,
-  newVariable,
-  maybeRecompute,
-  PRIMITIVES,
-  resizeBilinear,
-  Rng,
-  SearchAspp,
-  searchAsppRate,
-  Stem,
-  STEM_CHANNELS,
-  UpsampleConv,
-  ZERO_COST,
-  type Cost,
-  type ForwardContext,
-  type Size,
-} from '@adl/ops';
+import { addCosts, Downsample, maybeRecompute, Module, newVariable, PRIMITIVES, resizeBilinear, SearchAspp, searchAsppRate, Stem, STEM_CHANNELS, UpsampleConv, ZERO_COST, type Cost, type ForwardContext, type Size } from '@adl/ops';
+import { Rng } from '@adl/backend';
 import { levelSizes, levelStride, nodeExists } from './levels.js';
 
 export interface SuperNetOptions {
@@ -58,7 +42,7 @@ export const SEARCH_DEFAULTS = { layers: 12, blocks: 5, filterMultiplier: 8, num
  * the previous layer, resampled to level i), α shared by every cell; an ASPP head on every node of
  * the last layer, upsampled to the input size and summed.
  */
-export class SuperNet {
+export class SuperNet extends Module {
   readonly layers: number;
   readonly blocks: number;
   readonly filterMultiplier: number;
@@ -71,11 +55,13 @@ export class SuperNet {
   private readonly stem: Stem;
   /** `nodes[l][i]`: the incoming edges of node (l, i), or undefined where it does not exist. */
   private readonly nodes: (TrellisEdge[] | undefined)[][];
-  private readonly heads: SearchAspp[];
+  /** The ASPP head of each level of the last layer. */
+  readonly heads: readonly SearchAspp[];
   /** 0 where β[l][j][k] is a valid move, −1e9 where not: softmax over valid moves only. */
   private readonly betaMask: tf.Tensor3D;
 
   constructor(options: SuperNetOptions = {}) {
+    super();
     const { layers, blocks, filterMultiplier, numClasses, seed } = { ...SEARCH_DEFAULTS, ...options };
     this.layers = layers;
     this.blocks = blocks;
@@ -84,11 +70,11 @@ export class SuperNet {
     this.recompute = options.recompute ?? false;
     const rng = new Rng(seed);
     // DARTS initialises architecture weights at 1e-3 · N(0, 1).
-    this.alpha = newVariable(() => tf.tensor2d(rng.normalArray(edgeCount(blocks) * PRIMITIVES.length, 1e-3), [edgeCount(blocks), PRIMITIVES.length]), true);
-    this.beta = newVariable(() => tf.tensor3d(rng.normalArray(layers * 12, 1e-3), [layers, 4, 3]), true);
+    this.alpha = this.addWeight(newVariable(() => tf.tensor2d(rng.normalArray(edgeCount(blocks) * PRIMITIVES.length, 1e-3), [edgeCount(blocks), PRIMITIVES.length])));
+    this.beta = this.addWeight(newVariable(() => tf.tensor3d(rng.normalArray(layers * 12, 1e-3), [layers, 4, 3])));
     const mask = Array.from({ length: layers }, (_, l) => Array.from({ length: 4 }, (_, j) => validMoves(l, j).map((ok) => (ok ? 0 : -1e9))));
-    this.betaMask = tf.tensor3d(mask);
-    this.stem = new Stem({ affine: true, rng });
+    this.betaMask = this.addConstant(tf.tensor3d(mask));
+    this.stem = this.addChild(new Stem({ affine: true, rng }));
 
     const nodeChannels = (level: number) => blocks * filterMultiplier * 2 ** level;
     this.nodes = Array.from({ length: layers }, (_, l) =>
@@ -98,28 +84,20 @@ export class SuperNet {
         return sources.map((source) => {
           const sourceChannels = l === 0 ? STEM_CHANNELS[2] : nodeChannels(source);
           const resampleOptions = { inChannels: sourceChannels, outChannels: nodeChannels(i), affine: false, rng };
-          const resample = source < i ? new Downsample(resampleOptions) : source > i ? new UpsampleConv(resampleOptions) : undefined;
+          const resample = source < i ? this.addChild(new Downsample(resampleOptions)) : source > i ? this.addChild(new UpsampleConv(resampleOptions)) : undefined;
           const prevChannels = resample ? nodeChannels(i) : sourceChannels;
           const prevPrevChannels =
             l === 0 ? STEM_CHANNELS[1] : l === 1 && i === 0 ? STEM_CHANNELS[2] : nodeExists(l - 2, i) ? nodeChannels(i) : prevChannels;
-          const cell = new SearchCell({ prevPrevChannels, prevChannels, channels: filterMultiplier * 2 ** i, blocks, rng, recompute: this.recompute });
+          const cell = this.addChild(new SearchCell({ prevPrevChannels, prevChannels, channels: filterMultiplier * 2 ** i, blocks, rng, recompute: this.recompute }));
           return { source, move: i - source + 1, resample, cell };
         });
       }),
     );
-    this.heads = [0, 1, 2, 3]
-      .filter((i) => nodeExists(layers - 1, i))
-      .map(
-        (i) =>
-          new SearchAspp({
-            inChannels: nodeChannels(i),
-            branchChannels: nodeChannels(i),
-            rate: searchAsppRate(levelStride(i)),
-            numClasses,
-            affine: true,
-            rng,
-          }),
-      );
+    this.heads = this.addChildren(
+      [0, 1, 2, 3]
+        .filter((i) => nodeExists(layers - 1, i))
+        .map((i) => new SearchAspp({ inChannels: nodeChannels(i), branchChannels: nodeChannels(i), rate: searchAsppRate(levelStride(i)), numClasses, affine: true, rng })),
+    );
   }
 
   /** β̂: softmax of β over the valid moves of each source node, `[L, 4, 3]`. */
@@ -176,25 +154,12 @@ export class SuperNet {
 
   /** Network weights: the SGD step of search updates these (SPEC §5). */
   weightVariables(): tf.Variable[] {
-    return [
-      ...this.stem.trainableVariables(),
-      ...this.edges().flatMap(({ resample, cell }) => [...(resample?.trainableVariables() ?? []), ...cell.trainableVariables()]),
-      ...this.heads.flatMap((head) => head.trainableVariables()),
-    ];
+    return this.trainableVariables().filter((v) => v !== this.alpha && v !== this.beta);
   }
 
   /** α and β: the Adam step of search updates these (SPEC §5). */
   architectureVariables(): tf.Variable[] {
     return [this.alpha, this.beta];
-  }
-
-  /** BatchNorm running statistics. */
-  stateVariables(): tf.Variable[] {
-    return [
-      ...this.stem.stateVariables(),
-      ...this.edges().flatMap(({ resample, cell }) => [...(resample?.stateVariables() ?? []), ...cell.stateVariables()]),
-      ...this.heads.flatMap((head) => head.stateVariables()),
-    ];
   }
 
   /** Parameters (weights only, not α/β) and multiply-adds for one image of the given size. */
@@ -213,17 +178,4 @@ export class SuperNet {
     return total;
   }
 
-  private edges(): TrellisEdge[] {
-    return this.nodes.flatMap((layer) => layer.flatMap((edges) => edges ?? []));
-  }
-
-  dispose(): void {
-    this.stem.dispose();
-    for (const { resample, cell } of this.edges()) {
-      resample?.dispose();
-      cell.dispose();
-    }
-    for (const head of this.heads) head.dispose();
-    tf.dispose([this.alpha, this.beta, this.betaMask]);
-  }
 }

@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { AUTO_DEEPLAB_GENOTYPE } from '@adl/cell';
 import { validMoves } from '@adl/decode';
-import { kernelsFor, Rng, type ForwardContext } from '@adl/ops';
-import { useFastestTestBackend } from '@adl/ops/test';
+import type { ForwardContext } from '@adl/ops';
+import { kernelsFor, Rng } from '@adl/backend';
+import { useFastestTestBackend } from '@adl/backend/test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ArchitectureError, parseArchitecture } from './architecture.js';
 import { FixedNet, asppRates } from './fixed-net.js';

@@ -1,8 +1,5 @@
-import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-
-const require = createRequire(import.meta.url);
-const { binding, reason } = require('../index.cjs') as typeof import('../index.cjs');
+import { binding, reason } from './binding.js';
 
 /** A direct NHWC convolution (dense or grouped with multiplier 1), the reference for oneDNN. */
 function referenceConv(x: Float32Array, w: Float32Array, p: number[]): Float32Array {

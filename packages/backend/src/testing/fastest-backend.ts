@@ -1,4 +1,4 @@
-import { selectBackend, type BackendName } from '../backend.js';
+import { selectBackend, type BackendName } from '../select-backend.js';
 
 /**
  * Activates the fastest backend that installs without a GPU, for tests of the layers above the

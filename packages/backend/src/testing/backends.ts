@@ -1,7 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { kernelsFor } from '../backend.js';
-import type { ForwardContext } from '../layer.js';
 import { Rng } from '../rng.js';
 
 /**
@@ -13,10 +11,6 @@ export const TEST_BACKENDS: readonly string[] = ['cpu', 'wasm', ...(tf.findBacke
 export async function useBackend(name: string): Promise<void> {
   await tf.setBackend(name);
   await tf.ready();
-}
-
-export function trainingContext(): ForwardContext {
-  return { training: true, kernels: kernelsFor(tf.getBackend()) };
 }
 
 /** A fixed pseudo-random tensor, uniform in [−scale, scale), identical on every backend. */

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BACKENDS, BackendError, kernelsFor, selectBackend } from './backend.js';
+import { registerKernelSet } from './kernel-sets.js';
+import { portableKernels } from './portable-kernels.js';
+import { BACKEND_CHOICES, BACKENDS, BackendError, selectBackend } from './select-backend.js';
 
 describe('selectBackend', () => {
   afterEach(async () => {
@@ -9,8 +11,9 @@ describe('selectBackend', () => {
     await tf.setBackend('cpu');
   });
 
-  it('tries node-gpu, node, webgpu, onednn, wasm, cpu in that order', () => {
+  it('tries node-gpu, node, webgpu, onednn, wasm, cpu in that order; configs may name any of them or auto', () => {
     expect(BACKENDS).toEqual(['node-gpu', 'node', 'webgpu', 'onednn', 'wasm', 'cpu']);
+    expect(BACKEND_CHOICES).toEqual(['auto', ...BACKENDS]);
   });
 
   it('auto takes the first backend that loads and says why each earlier one was skipped', async () => {
@@ -42,14 +45,12 @@ describe('selectBackend', () => {
     expect((await selectBackend({ backend: 'cpu', log: null })).kernels.name).toBe('stock');
   });
 
-  it('refuses the onednn kernels on another backend', async () => {
-    process.env.ADL_KERNELS = 'onednn';
-    await expect(selectBackend({ backend: 'cpu', log: null })).rejects.toThrow(/onednn kernels do not run on the cpu backend/);
-  });
-
-  it.runIf(tf.findBackendFactory('onednn'))('runs the onednn backend (where @adl/onednn is built) with the onednn kernels', async () => {
-    const choice = await selectBackend({ backend: 'onednn', log: null });
-    expect([choice.tfjsBackend, choice.kernels.name, tf.getBackend()]).toEqual(['onednn', 'onednn', 'onednn']);
+  it('refuses a kernel set made for another backend, and names the sets it knows', async () => {
+    registerKernelSet({ ...portableKernels, name: 'bound', backend: 'elsewhere' });
+    process.env.ADL_KERNELS = 'bound';
+    await expect(selectBackend({ backend: 'cpu', log: null })).rejects.toThrow(/bound kernels do not run on the cpu backend/);
+    process.env.ADL_KERNELS = 'nope';
+    await expect(selectBackend({ backend: 'cpu', log: null })).rejects.toThrow(/ADL_KERNELS="nope" is not one of auto, portable, stock, native/);
   });
 
   it('rejects an unknown ADL_BACKEND with the list of valid names', async () => {
@@ -62,11 +63,4 @@ describe('selectBackend', () => {
     await expect(selectBackend({ backend: 'node-gpu', log: null })).rejects.toThrow(/node-gpu: /);
   });
 
-  it('maps wasm to the native kernels, onednn to its own, cpu to the portable ones, native backends to the stock ones', () => {
-    expect(kernelsFor('wasm').name).toBe('native');
-    expect(kernelsFor('onednn').name).toBe('onednn');
-    expect(kernelsFor('cpu').name).toBe('portable');
-    expect(kernelsFor('tensorflow').name).toBe('stock');
-    expect(kernelsFor('webgpu').name).toBe('stock');
-  });
 });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { seededTensor } from './testing/backends.js';
+import { seededTensor } from '@adl/backend/test';
 
 /** The same computation on the cpu backend and on onednn, as plain arrays. */
 async function onBoth(compute: () => tf.Tensor | tf.Tensor[]): Promise<[number[][], number[][]]> {

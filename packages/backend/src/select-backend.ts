@@ -1,10 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { KERNEL_SET_NAMES, type KernelSetName, type Kernels } from './kernels.js';
-import { portableKernels } from './portable-kernels.js';
-import { stockKernels } from './stock-kernels.js';
-import { nativeKernels } from './native-kernels.js';
-import { onednnKernels } from './onednn-kernels.js';
-import { ONEDNN_BACKEND, registerOneDnnBackend } from './onednn-backend.js';
+import { kernelSet, kernelsFor, kernelSetNames, type Kernels } from './kernel-sets.js';
 
 /** The compute backends, in the order `auto` tries them. */
 export const BACKENDS = ['node-gpu', 'node', 'webgpu', 'onednn', 'wasm', 'cpu'] as const;
@@ -32,8 +27,8 @@ export interface BackendChoice {
 export interface SelectBackendOptions {
   /** `auto` (default) or one backend; the `ADL_BACKEND` environment variable overrides it. */
   readonly backend?: BackendName | 'auto';
-  /** Kernel set; `auto` (default) uses `kernelsFor`. `ADL_KERNELS` overrides it. */
-  readonly kernels?: KernelSetName | 'auto';
+  /** Kernel set by name; `auto` (default) uses `kernelsFor`. `ADL_KERNELS` overrides it. */
+  readonly kernels?: string;
   /** In `auto`, also accept a software WebGPU adapter (slower than wasm on the same CPU). */
   readonly allowSoftwareWebGpu?: boolean;
   /** Where the choice is reported; `console.error` by default, `null` for silence. */
@@ -42,21 +37,6 @@ export interface SelectBackendOptions {
 
 export class BackendError extends Error {
   override name = 'BackendError';
-}
-
-/**
- * The kernel set each backend runs fastest with correct gradients (measured by
- * `bench/mixed-op-step.mjs`, table in the README): wasm lacks the conv/depthwise filter and
- * input backprop kernels, and the portable set is also faster on the pure-JS cpu backend.
- */
-export function kernelsFor(tfjsBackend: string): Kernels {
-  if (tfjsBackend === 'wasm') return nativeKernels;
-  if (tfjsBackend === ONEDNN_BACKEND) return onednnKernels;
-  return tfjsBackend === 'cpu' ? portableKernels : stockKernels;
-}
-
-export function kernelSet(name: KernelSetName): Kernels {
-  return { portable: portableKernels, native: nativeKernels, stock: stockKernels, onednn: onednnKernels }[name];
 }
 
 type Loader = (options: SelectBackendOptions, auto: boolean) => Promise<string>;
@@ -108,11 +88,14 @@ const LOADERS: Record<BackendName, Loader> = {
     return activate('webgpu');
   },
   onednn: async () => {
-    const addon = await importOptional('@adl/onednn');
-    const { binding, reason } = addon.default ?? addon;
-    if (!binding) throw new BackendError(`@adl/onednn ${reason}`);
-    registerOneDnnBackend(binding);
-    return activate(ONEDNN_BACKEND);
+    // @adl/onednn registers the backend and its kernel set when it is imported, where its addon was
+    // built; packages that list it (search, cli) import it first, as this package cannot depend on it.
+    if (!tf.findBackendFactory('onednn')) {
+      const addon = await importOptional('@adl/onednn');
+      const { binding, reason } = addon.default ?? addon;
+      if (!binding) throw new BackendError(`@adl/onednn ${reason}`);
+    }
+    return activate('onednn');
   },
   wasm: async () => {
     await importOptional('@tensorflow/tfjs-backend-wasm');
@@ -196,16 +179,15 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
   throw new BackendError(`no usable tfjs backend (${failures})`);
 }
 
-function chooseKernels(tfjsBackend: string, option: KernelSetName | 'auto' | undefined): Kernels {
+function chooseKernels(tfjsBackend: string, option: string | undefined): Kernels {
   const forced = process.env.ADL_KERNELS || option;
   if (forced === undefined || forced === 'auto') return kernelsFor(tfjsBackend);
-  if (!(KERNEL_SET_NAMES as readonly string[]).includes(forced)) {
-    throw new BackendError(`ADL_KERNELS="${forced}" is not one of auto, ${KERNEL_SET_NAMES.join(', ')}`);
-  }
-  if (forced === 'onednn' && tfjsBackend !== ONEDNN_BACKEND) {
+  const kernels = kernelSet(forced);
+  if (!kernels) throw new BackendError(`ADL_KERNELS="${forced}" is not one of auto, ${kernelSetNames().join(', ')}`);
+  if (kernels.backend !== undefined && kernels.backend !== tfjsBackend) {
     throw new BackendError(`the ${forced} kernels do not run on the ${tfjsBackend} backend`);
   }
-  return kernelSet(forced as KernelSetName);
+  return kernels;
 }
 
 function formatChoice(backend: BackendName, kernels: Kernels, attempts: readonly BackendAttempt[]): string {

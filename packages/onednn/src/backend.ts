@@ -1,22 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { BufferPool } from './onednn-buffer-pool.js';
-import { BATCH_NORM_KERNELS, POOL_KERNELS, WEIGHTED_SUM_KERNELS } from './onednn-kernels.js';
-import { OPTIMIZER_KERNELS } from './optimizer-updates.js';
-
-/** The functions of `@adl/onednn` (its types are repeated here so that it stays optional). */
-export interface OneDnnBinding {
-  conv(mode: 0 | 1 | 2, a: Float32Array, b: Float32Array, out: Float32Array, params: Int32Array): void;
-  matMul(a: Float32Array, b: Float32Array, out: Float32Array, params: Int32Array): void;
-  strided(op: number, shape: Int32Array, out: Float32Array, outOffset: number, outStrides: Int32Array, a: Float32Array, aOffset: number, aStrides: Int32Array, b?: Float32Array, bOffset?: number, bStrides?: Int32Array): void;
-  batchNorm(x: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array, params: Int32Array, epsilon: number): void;
-  batchNormGrad(dy: Float32Array, x: Float32Array, mean: Float32Array, variance: Float32Array, dx: Float32Array, params: Int32Array, epsilon: number): void;
-  pool3x3(mode: 0 | 1, x: Float32Array, y: Float32Array, params: Int32Array): void;
-  pool3x3Grad(mode: 0 | 1, x: Float32Array, dy: Float32Array, dx: Float32Array, params: Int32Array): void;
-  weightedSum(weights: Float32Array, terms: Float32Array[], out: Float32Array): void;
-  weightedSumGrad(dy: Float32Array, weights: Float32Array, terms: Float32Array[], dWeights: Float32Array, dTerms: Float32Array[]): void;
-  sgdMomentum(value: Float32Array, velocity: Float32Array, gradient: Float32Array, outValue: Float32Array, outVelocity: Float32Array, hyper: Float64Array): void;
-  adam(value: Float32Array, first: Float32Array, second: Float32Array, gradient: Float32Array, outValue: Float32Array, outFirst: Float32Array, outSecond: Float32Array, hyper: Float64Array): void;
-}
+import { OPTIMIZER_KERNELS } from '@adl/backend';
+import type { OneDnnBinding } from './binding.js';
+import { BufferPool } from './buffer-pool.js';
+import { BATCH_NORM_KERNELS, POOL_KERNELS, WEIGHTED_SUM_KERNELS } from './kernels.js';
 
 /** The tfjs name of the backend: tfjs's cpu backend with its convolutions and matMul run by oneDNN. */
 export const ONEDNN_BACKEND = 'onednn';

@@ -10,15 +10,18 @@ export interface ConvGeometry {
 }
 
 /**
- * The convolution and pooling primitives every layer is written against. Four sets exist:
+ * The convolution and pooling primitives every layer is written against. Three sets are here:
  * `stockKernels` (tfjs's own ops; fastest where the backend has every gradient kernel),
  * `portableKernels` (built from slices, matMul and elementwise ops only, so gradients exist on
- * every backend), `nativeKernels` (the backend's forward conv kernels, gradients written as
- * forward convs: no backprop kernel needed) and `onednnKernels` (oneDNN primitives for the forward
- * pass and both gradients; `onednn` backend only). `kernelsFor(backendName)` picks one.
+ * every backend) and `nativeKernels` (the backend's forward conv kernels, gradients written as
+ * forward convs: no backprop kernel needed). A backend package may register its own set for its
+ * backend (`registerKernelSet`: `@adl/onednn` does). `kernelsFor(backendName)` picks one.
  */
 export interface Kernels {
-  readonly name: KernelSetName;
+  /** How `ADL_KERNELS` and logs name the set. */
+  readonly name: string;
+  /** The tfjs backend the set runs on only, where it needs one. */
+  readonly backend?: string;
   /** Dense convolution, NHWC input, filter `[k, k, in, out]`. */
   conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, geometry: ConvGeometry): tf.Tensor4D;
   /** 1×1 convolution, filter `[1, 1, in, out]`. */
@@ -34,9 +37,6 @@ export interface Kernels {
   /** `Σ_i weights[i] · terms[i]` over same-shaped float32 terms (mixed ops, running averages). */
   weightedSum(terms: readonly tf.Tensor[], weights: SumWeights): tf.Tensor;
 }
-
-export const KERNEL_SET_NAMES = ['stock', 'portable', 'native', 'onednn'] as const;
-export type KernelSetName = (typeof KERNEL_SET_NAMES)[number];
 
 export function convOutputLength(input: number, kernel: number, geometry: ConvGeometry): number {
   const { stride, dilation, padding } = geometry;

@@ -1,3 +1,8 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
 /**
  * The oneDNN addon. Tensors are NHWC Float32Arrays; dense filters are `[kh, kw, in, out]`,
  * grouped filters `[kh, kw, channels, multiplier]` with `groups = channels`.
@@ -35,7 +40,23 @@ export interface OneDnnBinding {
   adam(value: Float32Array, first: Float32Array, second: Float32Array, gradient: Float32Array, outValue: Float32Array, outFirst: Float32Array, outSecond: Float32Array, hyper: Float64Array): void;
 }
 
+/** The compiled addon, or why it is missing. Loading never throws. */
+function load(): { binding: OneDnnBinding | null; reason: string | null } {
+  // dist/ and src/ both sit one level below the package root, beside build/.
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+  try {
+    return { binding: createRequire(import.meta.url)(join(root, 'build', 'Release', 'adl_onednn.node')) as OneDnnBinding, reason: null };
+  } catch (error) {
+    const skipped = join(root, 'build', 'skipped.txt');
+    const reason = existsSync(skipped)
+      ? `not built: ${readFileSync(skipped, 'utf8').trim()}`
+      : `could not load the addon: ${String((error as Error)?.message).split('\n')[0]}`;
+    return { binding: null, reason };
+  }
+}
+
+const loaded = load();
 /** The addon, or `null` when it was not built or does not load. */
-export declare const binding: OneDnnBinding | null;
+export const binding: OneDnnBinding | null = loaded.binding;
 /** Why `binding` is `null`. */
-export declare const reason: string | null;
+export const reason: string | null = loaded.reason;

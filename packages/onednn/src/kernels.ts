@@ -1,7 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { ConvGeometry, Kernels } from './kernels.js';
-import { assertSamePadding } from './kernels.js';
-import { weightedSumOfElementwiseOps } from './weighted-sum.js';
+import { assertSamePadding, weightedSumOfElementwiseOps, type ConvGeometry, type Kernels } from '@adl/backend';
 
 /**
  * Convolutions for the `onednn` backend: forward, input and filter gradients are each one oneDNN
@@ -11,6 +9,7 @@ import { weightedSumOfElementwiseOps } from './weighted-sum.js';
  */
 export const onednnKernels: Kernels = {
   name: 'onednn',
+  backend: 'onednn',
 
   conv2d(x, filter, { stride, dilation, padding }: ConvGeometry) {
     return withBackpropKernels(DENSE, { strides: stride, pad: padding, dataFormat: 'NHWC', dilations: dilation })(x, filter);

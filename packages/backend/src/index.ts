@@ -1,0 +1,22 @@
+export type { ConvGeometry, Kernels } from './kernels.js';
+export { convOutputLength, assertSamePadding } from './kernels.js';
+export { kernelsFor, kernelSet, kernelSetNames, registerKernelSet } from './kernel-sets.js';
+export { portableKernels } from './portable-kernels.js';
+export { stockKernels } from './stock-kernels.js';
+export { nativeKernels } from './native-kernels.js';
+export { normaliseWithElementwiseOps, type BatchStatistics } from './batch-statistics.js';
+export { weightedSumOfElementwiseOps, type SumWeights } from './weighted-sum.js';
+export { matMul } from './mat-mul.js';
+export {
+  BACKENDS,
+  BACKEND_CHOICES,
+  BackendError,
+  selectBackend,
+  type BackendAttempt,
+  type BackendChoice,
+  type BackendChoiceName,
+  type BackendName,
+  type SelectBackendOptions,
+} from './select-backend.js';
+export { OPTIMIZER_KERNELS, sgdMomentumUpdate, adamUpdate, type SgdMomentumHyper, type AdamHyper } from './optimizer-updates.js';
+export { Rng } from './rng.js';

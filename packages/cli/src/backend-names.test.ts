@@ -1,0 +1,28 @@
+import { BACKEND_CHOICES } from '@adl/backend';
+import { parseRetrainConfig, parseSearchConfig } from '@adl/search';
+import { describe, expect, it } from 'vitest';
+import { EvalConfigSchema } from './eval-command.js';
+import { createProgram } from './program.js';
+
+describe('backend names', () => {
+  it('search, retrain and eval configs take every backend selectBackend knows, onednn included', () => {
+    for (const backend of BACKEND_CHOICES) {
+      expect(parseSearchConfig({ dataRoot: 'd', outDir: 'o', backend }).backend).toBe(backend);
+      expect(parseRetrainConfig({ dataRoot: 'd', outDir: 'o', architecture: 'autodeeplab-s', backend }).backend).toBe(backend);
+      expect(EvalConfigSchema.parse({ checkpoint: 'c', dataRoot: 'd', backend }).backend).toBe(backend);
+    }
+    expect(() => parseSearchConfig({ dataRoot: 'd', outDir: 'o', backend: 'cuda' }, 'search.json')).toThrow(/^search\.json: backend: /);
+  });
+
+  it('--backend takes onednn and refuses an unknown name with the list', async () => {
+    const run = async (...args: string[]) => {
+      const errors: string[] = [];
+      const program = createProgram().exitOverride().configureOutput({ writeErr: (text) => errors.push(text) });
+      for (const command of program.commands) command.exitOverride().configureOutput({ writeErr: (text) => errors.push(text) });
+      await program.parseAsync(['node', 'adl', ...args]).catch(() => undefined);
+      return errors.join('');
+    };
+    expect(await run('eval', '--backend', 'cuda', '--checkpoint', 'c', '--data', 'd')).toMatch(/expected one of auto, node-gpu, node, webgpu, onednn, wasm, cpu/);
+    expect(await run('eval', '--backend', 'onednn', '--checkpoint', '/nonexistent', '--data', '/nonexistent')).not.toMatch(/expected one of/);
+  });
+});

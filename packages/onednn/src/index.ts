@@ -1,0 +1,15 @@
+import { registerKernelSet } from '@adl/backend';
+import { registerOneDnnBackend } from './backend.js';
+import { binding } from './binding.js';
+import { onednnKernels } from './kernels.js';
+
+// Like tfjs's own backend packages, importing this one registers it: the `onednn` tfjs backend
+// and, for the layers of @adl/ops, its kernel set (where the addon was built).
+if (binding) {
+  registerOneDnnBackend(binding);
+  registerKernelSet(onednnKernels);
+}
+
+export { binding, reason, type OneDnnBinding } from './binding.js';
+export { ONEDNN_BACKEND, registerOneDnnBackend } from './backend.js';
+export { onednnKernels, BATCH_NORM_KERNELS, POOL_KERNELS, WEIGHTED_SUM_KERNELS } from './kernels.js';
