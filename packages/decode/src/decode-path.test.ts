@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodePath, normalizeBetas, pathStrides, validMoves } from './decode-path.js';
+import { decodePath, normalizeBetas, pathStrides } from './decode-path.js';
+import { validMoves } from './trellis-geometry.js';
 
 /** Deterministic pseudo-random numbers for reproducible random β. */
 function random(seed: number): () => number {
@@ -123,14 +124,6 @@ describe('decodePath hand cases', () => {
     );
   });
 
-  it('valid moves: level 0 has no finer, level 3 no coarser, absent sources none', () => {
-    expect(validMoves(0, 0)).toEqual([false, true, true]);
-    expect(validMoves(0, 1)).toEqual([false, false, false]);
-    expect(validMoves(1, 0)).toEqual([false, true, true]);
-    expect(validMoves(1, 1)).toEqual([true, true, true]);
-    expect(validMoves(1, 2)).toEqual([false, false, false]);
-    expect(validMoves(5, 3)).toEqual([true, true, false]);
-  });
 });
 
 describe('decodePath input validation', () => {

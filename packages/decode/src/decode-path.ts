@@ -1,26 +1,13 @@
 import { assertFiniteVector, DecodeError } from './decode-error.js';
 import { logSoftmax } from './softmax.js';
+import { LEVELS, levelStride, MOVES, validMoves } from './trellis-geometry.js';
 import { viterbi } from './viterbi.js';
-
-/** Resolution levels 0..3 = output strides 4, 8, 16, 32 (SPEC §1). */
-export const LEVELS = 4;
-/** β's last axis: k = 0 into the finer level, 1 same level, 2 coarser (SPEC §4). */
-export const MOVES = 3;
 
 export interface DecodedPath {
   /** Level per layer, `p_0 … p_{L−1}`. */
   readonly path: number[];
   /** `Σ_l log β̂(l, p_{l−1} → p_l)` with `p_{−1} = 0`. */
   readonly logProb: number;
-}
-
-/**
- * Which moves k leave source level j of layer l − 1 into layer l: layer l − 1 has levels 0..l (for
- * l = 0 the source is the stem, at level 0); none is finer than 0 or coarser than 3.
- */
-export function validMoves(layer: number, level: number): boolean[] {
-  const exists = level <= layer;
-  return [exists && level > 0, exists, exists && level < LEVELS - 1];
 }
 
 /**
@@ -66,7 +53,7 @@ export function decodePath(betas: readonly (readonly (readonly number[])[])[]): 
   return viterbi({ logInit, logTransitions });
 }
 
-/** Output stride of each level of a path: 4 · 2^level. */
+/** Output stride of each level of a path. */
 export function pathStrides(path: readonly number[]): number[] {
-  return path.map((level) => 4 * 2 ** level);
+  return path.map(levelStride);
 }

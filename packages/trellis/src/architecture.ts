@@ -1,10 +1,8 @@
+import { LEVELS } from '@adl/decode';
 import { PRIMITIVES } from '@adl/ops';
 import { assertValidGenotype } from '@adl/cell';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-
-/** Levels 0..3 = output strides 4, 8, 16, 32 (SPEC §1). */
-export const LEVEL_COUNT = 4;
 
 export class ArchitectureError extends Error {
   override name = 'ArchitectureError';
@@ -18,7 +16,7 @@ export function assertValidPath(levels: readonly number[], where = 'path'): void
   if (!Array.isArray(levels) || levels.length === 0) throw new ArchitectureError(`${where}: expected a non-empty list of levels`);
   let previous = 0;
   levels.forEach((level, layer) => {
-    if (!Number.isInteger(level) || level < 0 || level >= LEVEL_COUNT) {
+    if (!Number.isInteger(level) || level < 0 || level >= LEVELS) {
       throw new ArchitectureError(`${where}[${layer}]: level ${level} is not one of 0, 1, 2, 3`);
     }
     if (Math.abs(level - previous) > 1) {
@@ -35,7 +33,7 @@ export const ArchitectureSchema = z
   .object({
     name: z.string().optional(),
     /** Level per layer, `p_0 … p_{L−1}`. */
-    path: z.array(z.number().int().min(0).max(LEVEL_COUNT - 1)).min(1),
+    path: z.array(z.number().int().min(0).max(LEVELS - 1)).min(1),
     /** Two `[input, op]` edges per block (input 0 = h_prev_prev, 1 = h_prev, 2 + b = block b). */
     genotype: z.array(z.tuple([z.number().int().min(0), z.enum(opNames)])).min(2),
     /** F: a level-i block has F·2^i channels. */

@@ -4,7 +4,8 @@ import { addCosts, DeepLabV3Aspp, Module, resizeBilinear, Stem, STEM_CHANNELS, t
 import { Rng } from '@adl/backend';
 import { assertValidPath } from './architecture.js';
 import { DeepLabV3PlusDecoder } from './decoder.js';
-import { levelSizes, levelStride } from './levels.js';
+import { levelStride } from '@adl/decode';
+import { levelSizes } from './levels.js';
 
 export interface FixedNetOptions {
   readonly architecture: {

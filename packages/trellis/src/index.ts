@@ -7,8 +7,7 @@ export {
   assertValidPath,
   parseArchitecture,
   readArchitectureFile,
-  LEVEL_COUNT,
   type Architecture,
 } from './architecture.js';
-export { PRESETS, PRESET_NAMES, getPreset, type PresetName } from './presets.js';
-export { levelSizes, levelStride, nodeExists } from './levels.js';
+export { AUTO_DEEPLAB_PATH, PRESETS, PRESET_NAMES, getPreset, type PresetName } from './presets.js';
+export { levelSizes } from './levels.js';

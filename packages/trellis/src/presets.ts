@@ -1,15 +1,17 @@
+import { AUTO_DEEPLAB_GENOTYPE } from '@adl/cell';
 import { parseArchitecture, type Architecture } from './architecture.js';
-import presetData from './presets.json';
 
-/**
- * The paper's found network (SPEC §7; DeepLab NAS code `hnasnet`): path
- * [0, 0, 0, 1, 2, 1, 2, 2, 3, 3, 2, 1] and the Auto-DeepLab cell, at F = 20 / 32 / 48.
- */
-export const PRESET_NAMES = ['autodeeplab-s', 'autodeeplab-m', 'autodeeplab-l'] as const;
-export type PresetName = (typeof PRESET_NAMES)[number];
+/** The path Auto-DeepLab found, levels per layer (design §7; the DeepLab NAS code's `backbone`). */
+export const AUTO_DEEPLAB_PATH: readonly number[] = [0, 0, 0, 1, 2, 1, 2, 2, 3, 3, 2, 1];
+
+/** Auto-DeepLab-S, -M and -L: the found path and cell, F = 20, 32 and 48 (paper Table 2). */
+const FILTER_MULTIPLIERS = { 'autodeeplab-s': 20, 'autodeeplab-m': 32, 'autodeeplab-l': 48 } as const;
+
+export type PresetName = keyof typeof FILTER_MULTIPLIERS;
+export const PRESET_NAMES = Object.keys(FILTER_MULTIPLIERS) as PresetName[];
 
 export const PRESETS: Readonly<Record<PresetName, Architecture>> = Object.fromEntries(
-  PRESET_NAMES.map((name) => [name, parseArchitecture(presetData[name], `presets.json#${name}`)]),
+  PRESET_NAMES.map((name) => [name, parseArchitecture({ name, path: AUTO_DEEPLAB_PATH, genotype: AUTO_DEEPLAB_GENOTYPE, filterMultiplier: FILTER_MULTIPLIERS[name] }, name)]),
 ) as Record<PresetName, Architecture>;
 
 export function getPreset(name: string): Architecture {

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { SearchCell } from '@adl/cell';
-import { edgeCount, validMoves } from '@adl/decode';
+import { edgeCount, levelStride, nodeExists, validMoves } from '@adl/decode';
 import { addCosts, Downsample, maybeRecompute, Module, newVariable, PRIMITIVES, resizeBilinear, SearchAspp, searchAsppRate, Stem, STEM_CHANNELS, UpsampleConv, ZERO_COST, type Cost, type ForwardContext, type Size } from '@adl/ops';
 import { Rng } from '@adl/backend';
-import { levelSizes, levelStride, nodeExists } from './levels.js';
+import { levelSizes } from './levels.js';
 
 export interface SuperNetOptions {
   /** L, layers of the trellis (12, SPEC §1). */

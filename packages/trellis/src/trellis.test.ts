@@ -7,7 +7,7 @@ import { useFastestTestBackend } from '@adl/backend/test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ArchitectureError, parseArchitecture } from './architecture.js';
 import { FixedNet, asppRates } from './fixed-net.js';
-import { levelSizes, nodeExists } from './levels.js';
+import { levelSizes } from './levels.js';
 import { PRESETS, getPreset } from './presets.js';
 import { SuperNet } from './supernet.js';
 
@@ -16,12 +16,6 @@ const image = (shape: [number, number, number, number], seed: number) =>
   tf.tensor4d(new Rng(seed).normalArray(shape.reduce((a, b) => a * b, 1)), shape);
 
 describe('the trellis (SPEC §4)', () => {
-  it('has a node at level i of layer l when i ≤ l + 1', () => {
-    expect([0, 1, 2, 3].map((i) => nodeExists(0, i))).toEqual([true, true, false, false]);
-    expect([0, 1, 2, 3].map((i) => nodeExists(1, i))).toEqual([true, true, true, false]);
-    expect([0, 1, 2, 3].map((i) => nodeExists(2, i))).toEqual([true, true, true, true]);
-  });
-
   it.each([
     [321, 321, [81, 41, 21, 11]],
     [64, 64, [16, 8, 4, 2]],

@@ -1,7 +1,5 @@
-import { LEVELS, normalizeBetas } from '@adl/decode';
+import { LEVELS, levelStride, MOVES, nodeExists, normalizeBetas, validMoves } from '@adl/decode';
 import { escapeXml } from './svg.js';
-
-const STRIDES = [4, 8, 16, 32];
 
 /**
  * The network-level search space as a picture: the stem, then L layers × 4 levels (nodes that exist
@@ -18,15 +16,14 @@ export function trellisSvg({ layers, path, beta }: { layers: number; path: reado
   const y = (level: number) => top + rowGap * level;
   const betaHat = beta ? normalizeBetas(beta) : undefined;
   const parts: string[] = [];
-  STRIDES.forEach((stride, level) => parts.push(`<text x="8" y="${y(level) + 4}" class="tick">level ${level} · ×${stride}</text>`));
+  for (let level = 0; level < LEVELS; level++) parts.push(`<text x="8" y="${y(level) + 4}" class="tick">level ${level} · ×${levelStride(level)}</text>`);
   for (let l = 0; l < layers; l += Math.ceil(layers / 12)) parts.push(`<text x="${x(l)}" y="${height - 8}" text-anchor="middle" class="tick">${l}</text>`);
   parts.push(`<text x="${left}" y="${height - 8}" text-anchor="middle" class="tick">stem</text>`);
   for (let l = 0; l < layers; l++) {
-    const sources = l === 0 ? [0] : Array.from({ length: Math.min(l + 1, LEVELS) }, (_, j) => j);
-    for (const j of sources) {
-      for (let k = 0; k < 3; k++) {
+    for (let j = 0; j < LEVELS; j++) {
+      for (let k = 0; k < MOVES; k++) {
+        if (!validMoves(l, j)[k]) continue;
         const target = j + k - 1;
-        if (target < 0 || target >= LEVELS || target > l + 1 || (l === 0 && k === 0)) continue;
         const weight = betaHat ? Math.exp(betaHat[l][j][k]) : 0.35;
         parts.push(`<line x1="${x(l - 1)}" y1="${y(j)}" x2="${x(l)}" y2="${y(target)}" stroke="#555" stroke-width="${(1 + 3 * weight).toFixed(2)}" stroke-opacity="${(0.1 + 0.8 * weight).toFixed(2)}"><title>β̂ = ${weight.toFixed(3)}</title></line>`);
       }
@@ -40,7 +37,7 @@ export function trellisSvg({ layers, path, beta }: { layers: number; path: reado
   }
   parts.push(`<circle cx="${x(-1)}" cy="${y(0)}" r="7" fill="#333"><title>stem (×4)</title></circle>`);
   for (let l = 0; l < layers; l++) {
-    for (let level = 0; level < LEVELS && level <= l + 1; level++) {
+    for (let level = 0; level < LEVELS && nodeExists(l, level); level++) {
       const onPath = path[l] === level;
       parts.push(`<circle cx="${x(l)}" cy="${y(level)}" r="${onPath ? 6.5 : 4.5}" fill="${onPath ? '#d62728' : '#fff'}" stroke="${onPath ? '#d62728' : '#777'}" stroke-width="1.5"><title>layer ${l}, level ${level}${onPath ? ' (path)' : ''}</title></circle>`);
     }
