@@ -1,11 +1,11 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { generateSynthetic, listSplit, TRAIN_CLASS_NAMES } from '@adl/data-cityscapes';
+import { generateSynthetic, listSplit, TRAIN_CLASS_NAMES, writeFileAtomic } from '@adl/data-cityscapes';
 import { decodeArchitecture } from '@adl/decode';
 import { evaluateSamples, RUN_FOLDERS, writeRunReport } from '@adl/eval';
 import { PRIMITIVES } from '@adl/ops';
-import { loadTrainedNet, retrain, search, selectInstalledBackend, writeFileAtomic } from '@adl/search';
+import { loadTrainedNet, retrain, search, selectInstalledBackend } from '@adl/search';
 import { parseArchitecture } from '@adl/trellis';
 import { majorityClassMiou } from './chance.js';
 import type { QuickstartSettings } from './settings.js';

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { decodeArchitecture } from '@adl/decode';
 import { PRIMITIVES } from '@adl/ops';
-import { parseRetrainConfig, parseSearchConfig, readAlphaBeta, retrain, search, writeFileAtomic } from '@adl/search';
+import { writeFileAtomic } from '@adl/data-cityscapes';
+import { parseRetrainConfig, parseSearchConfig, readAlphaBeta, retrain, search } from '@adl/search';
 import { parseArchitecture, type Architecture } from '@adl/trellis';
 import { CliError } from './summary.js';
 

@@ -1,10 +1,12 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import writeFileAtomicWithFsync from 'write-file-atomic';
 
-/** Writes to a temporary file beside `path`, then renames: readers never see half a file. */
+/**
+ * Writes `path` whole or not at all (npm's write-file-atomic: a temporary file beside it, fsync,
+ * rename), creating its folder first. Checkpoints, logs, PNGs and reports all go through here.
+ */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, data);
-  await rename(temporary, path);
+  await writeFileAtomicWithFsync(path, typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
 }

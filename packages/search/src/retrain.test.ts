@@ -6,7 +6,7 @@ import { generateSynthetic, listSplit } from '@adl/data-cityscapes';
 import { kernelsFor } from '@adl/backend';
 import { useFastestTestBackend } from '@adl/backend/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { evaluateModel } from './evaluate.js';
+import { evaluateSamples } from '@adl/eval';
 import { loadTrainedNet } from './load-trained-net.js';
 import { parseRetrainConfig } from './retrain-config.js';
 import { retrain } from './retrain.js';
@@ -68,7 +68,7 @@ describe('retrain', () => {
     const { net, spec } = await loadTrainedNet(join(outDir, 'best'));
     expect(spec).toMatchObject({ numClasses: 19, asppChannels: 8, asppRates: [1, 2, 3] });
     expect(spec.architecture.path).toEqual([0, 0]);
-    const metrics = await evaluateModel(net, await listSplit(join(root, 'data'), 'val'), 19, kernelsFor(tf.getBackend()));
+    const { metrics } = await evaluateSamples(net, await listSplit(join(root, 'data'), 'val'), { kernels: kernelsFor(tf.getBackend()), numClasses: 19 });
     expect(metrics.miou).toBe(result.best!.valMiou);
     net.dispose();
     await expect(loadTrainedNet(root)).rejects.toThrow(/checkpoint\.json: no checkpoint here/);

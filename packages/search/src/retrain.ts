@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { evaluateSamples } from '@adl/eval';
 import { BatchLoader, DEFAULT_AUGMENT, listSplit, writeFileAtomic, type LoaderPosition } from '@adl/data-cityscapes';
 import { FixedNet, getPreset, PRESET_NAMES, readArchitectureFile, type Architecture } from '@adl/trellis';
 import { batchTensors } from './batch-tensors.js';
 import { selectInstalledBackend } from './installed-backend.js';
 import { readCheckpointManifest, restoreCheckpoint, saveCheckpoint, type VariableGroups } from './checkpoint.js';
-import { evaluateModel } from './evaluate.js';
 import type { TrainedNetSpec } from './load-trained-net.js';
 import { SgdMomentum } from './optimizers.js';
 import { createProgress } from './progress.js';
@@ -93,7 +93,7 @@ export async function retrain(input: RetrainConfigInput, options: { resume?: boo
       iteration++;
       progress?.update({ step: iteration, epoch: position.epoch, loss: lossSum / lossCount, imagesPerSecond: config.batchSize / ((performance.now() - started) / 1000) });
       if (iteration % config.evalEvery === 0 || iteration === config.iterations) {
-        const metrics = await evaluateModel(net, val, config.numClasses, kernels);
+        const metrics = (await evaluateSamples(net, val, { kernels, numClasses: config.numClasses })).metrics;
         const record: EvaluationRecord = { iteration, learningRate, trainLoss: lossSum / lossCount, valMiou: metrics.miou, valPixelAccuracy: metrics.pixelAccuracy, valIou: metrics.iou };
         const best = records.reduce((top, r) => Math.max(top, r.valMiou), -Infinity);
         records = [...records, record];

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { evaluateSamples } from '@adl/eval';
 import { BatchLoader, DEFAULT_AUGMENT, listSplit, splitTrainAB, writeFileAtomic, type LoaderPosition } from '@adl/data-cityscapes';
 import { decodeArchitecture, type GenotypeEdge } from '@adl/decode';
 import { PRIMITIVES } from '@adl/ops';
@@ -8,7 +9,6 @@ import { batchTensors } from './batch-tensors.js';
 import { selectInstalledBackend } from './installed-backend.js';
 import { readCheckpointManifest, restoreCheckpoint, saveCheckpoint, type VariableGroups } from './checkpoint.js';
 import { parseSearchConfig, type SearchConfig, type SearchConfigInput } from './config.js';
-import { evaluateModel } from './evaluate.js';
 import { Adam, SgdMomentum } from './optimizers.js';
 import { createProgress } from './progress.js';
 import { cosineLr } from './schedules.js';
@@ -175,7 +175,7 @@ export async function search(input: SearchConfigInput, options: SearchOptions = 
           break outer;
         }
       }
-      const metrics = val.length ? await evaluateModel(net, val, config.numClasses, kernels) : undefined;
+      const metrics = val.length ? (await evaluateSamples(net, val, { kernels, numClasses: config.numClasses })).metrics : undefined;
       const { alpha, beta } = await architectureValues(net);
       const { genotype, path, pathLogProb } = decodeArchitecture(alpha, beta, { blocks: config.blocks, ops: PRIMITIVES });
       const record: EpochRecord = {
