@@ -5,12 +5,12 @@ import { BatchLoader, DEFAULT_AUGMENT, listSplit, writeFileAtomic, type LoaderPo
 import { FixedNet, getPreset, PRESET_NAMES, readArchitectureFile, type Architecture } from '@adl/trellis';
 import { batchTensors } from './batch-tensors.js';
 import { selectInstalledBackend } from './installed-backend.js';
-import { readCheckpointManifest, restoreCheckpoint, saveCheckpoint, type VariableGroups } from './checkpoint.js';
+import { saveCheckpoint } from './checkpoint.js';
 import type { TrainedNetSpec } from './load-trained-net.js';
 import { SgdMomentum } from './optimizers.js';
-import { createProgress } from './progress.js';
 import { parseRetrainConfig, type RetrainConfig, type RetrainConfigInput } from './retrain-config.js';
 import { polyLr } from './schedules.js';
+import { runTrainingLoop, type StepOutcome } from './training-loop.js';
 import { trainStep } from './train-step.js';
 
 /** One line of `retrain-log.jsonl`. */
@@ -30,13 +30,15 @@ export interface RetrainResult {
   readonly iterations: number;
 }
 
-interface RetrainMeta {
-  readonly net: TrainedNetSpec;
-  readonly iteration: number;
+/** Retraining's part of each checkpoint: its evaluations and the loss sum since the last one. */
+interface RetrainState {
   readonly records: EvaluationRecord[];
   readonly lossSum: number;
   readonly lossCount: number;
 }
+
+/** Settings a resumed retraining must share with its checkpoint: they change what the steps compute. */
+const FIXED_ON_RESUME = ['dataRoot', 'architecture', 'filterMultiplier', 'asppChannels', 'asppRates', 'numClasses', 'seed', 'batchSize', 'crop', 'iterations'] as const;
 
 /** A preset name or an architecture JSON file. */
 export async function resolveArchitecture(reference: string): Promise<Architecture> {
@@ -69,45 +71,51 @@ export async function retrain(input: RetrainConfigInput, options: { resume?: boo
   const net = new FixedNet({ architecture, numClasses: config.numClasses, asppChannels: config.asppChannels, asppRates: config.asppRates, seed: config.seed });
   const variables = net.trainableVariables();
   const sgd = new SgdMomentum(variables, config.momentum, config.weightDecay);
-  const groups: VariableGroups = { weights: variables, batchNorm: net.stateVariables(), sgd: sgd.stateVariables() };
-  const bestGroups: VariableGroups = { weights: variables, batchNorm: net.stateVariables() };
-
-  let meta: RetrainMeta = { net: spec, iteration: 0, records: [], lossSum: 0, lossCount: 0 };
-  if (options.resume && (await readCheckpointManifest(config.outDir))) {
-    meta = await restoreCheckpoint<RetrainMeta>(config.outDir, groups);
-    log(`[adl] resuming retraining at iteration ${meta.iteration}`);
-  }
-  let { iteration, records, lossSum, lossCount } = meta;
-  const checkpoint = () => saveCheckpoint<RetrainMeta>(config.outDir, groups, { net: spec, iteration, records, lossSum, lossCount }, String(iteration));
-  const progress = options.progress === false ? undefined : createProgress('retrain', config.iterations, iteration);
   const ctx = { training: true, kernels };
-  try {
-    while (iteration < config.iterations) {
-      const started = performance.now();
-      const position: LoaderPosition = { epoch: Math.floor(iteration / loader.batchesPerEpoch), batch: iteration % loader.batchesPerEpoch };
-      const { images, labels } = batchTensors(await loader.load(position));
-      const learningRate = polyLr(iteration, config.iterations, config.lr, config.power);
-      lossSum += trainStep(net, variables, sgd, images, labels, learningRate, ctx, `iteration ${iteration + 1}`);
-      lossCount++;
-      tf.dispose([images, labels]);
-      iteration++;
-      progress?.update({ step: iteration, epoch: position.epoch, loss: lossSum / lossCount, imagesPerSecond: config.batchSize / ((performance.now() - started) / 1000) });
-      if (iteration % config.evalEvery === 0 || iteration === config.iterations) {
-        const metrics = (await evaluateSamples(net, val, { kernels, numClasses: config.numClasses })).metrics;
-        const record: EvaluationRecord = { iteration, learningRate, trainLoss: lossSum / lossCount, valMiou: metrics.miou, valPixelAccuracy: metrics.pixelAccuracy, valIou: metrics.iou };
-        const best = records.reduce((top, r) => Math.max(top, r.valMiou), -Infinity);
-        records = [...records, record];
-        lossSum = 0;
-        lossCount = 0;
-        if (!(record.valMiou <= best)) await saveCheckpoint(join(config.outDir, 'best'), bestGroups, { net: spec, record }, 'best');
-        await writeFileAtomic(join(config.outDir, 'retrain-log.jsonl'), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
-      }
-      if (iteration % config.checkpointEvery === 0 || iteration === config.iterations) await checkpoint();
-      if (iteration === options.stopAfterIterations) break;
-    }
-  } finally {
-    progress?.stop();
-  }
+
+  const runStep = async (iteration: number, state: RetrainState): Promise<StepOutcome<RetrainState>> => {
+    const started = performance.now();
+    const position: LoaderPosition = { epoch: Math.floor(iteration / loader.batchesPerEpoch), batch: iteration % loader.batchesPerEpoch };
+    const { images, labels } = batchTensors(await loader.load(position));
+    const learningRate = polyLr(iteration, config.iterations, config.lr, config.power);
+    const loss = trainStep(net, variables, sgd, images, labels, learningRate, ctx, `iteration ${iteration + 1}`);
+    tf.dispose([images, labels]);
+    const next = { ...state, lossSum: state.lossSum + loss, lossCount: state.lossCount + 1 };
+    return { state: next, progress: { epoch: position.epoch, loss: next.lossSum / next.lossCount, imagesPerSecond: config.batchSize / ((performance.now() - started) / 1000) } };
+  };
+
+  /** Every `evalEvery` iterations and at the last: validation, the log, and `best/` when it improved. */
+  const afterStep = async (iteration: number, { records, lossSum, lossCount }: RetrainState): Promise<RetrainState | undefined> => {
+    if (iteration % config.evalEvery !== 0 && iteration !== config.iterations) return undefined;
+    const { metrics } = await evaluateSamples(net, val, { kernels, numClasses: config.numClasses });
+    const learningRate = polyLr(iteration - 1, config.iterations, config.lr, config.power);
+    const record: EvaluationRecord = { iteration, learningRate, trainLoss: lossSum / lossCount, valMiou: metrics.miou, valPixelAccuracy: metrics.pixelAccuracy, valIou: metrics.iou };
+    const best = records.reduce((top, r) => Math.max(top, r.valMiou), -Infinity);
+    const next = [...records, record];
+    if (!(record.valMiou <= best)) await saveCheckpoint(join(config.outDir, 'best'), { weights: variables, batchNorm: net.stateVariables() }, { net: spec, record }, 'best');
+    await writeFileAtomic(join(config.outDir, 'retrain-log.jsonl'), next.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    return { records: next, lossSum: 0, lossCount: 0 };
+  };
+
+  const loop = await runTrainingLoop<RetrainState>({
+    name: 'retrain',
+    outDir: config.outDir,
+    groups: { weights: variables, batchNorm: net.stateVariables(), sgd: sgd.stateVariables() },
+    totalSteps: config.iterations,
+    checkpointEvery: config.checkpointEvery,
+    config,
+    meta: { net: spec },
+    fixedOnResume: FIXED_ON_RESUME,
+    initialState: { records: [], lossSum: 0, lossCount: 0 },
+    resume: options.resume,
+    stopAfterSteps: options.stopAfterIterations,
+    progress: options.progress,
+    log,
+    runStep,
+    afterStep,
+  });
+  const { records } = loop.state;
+  const iteration = loop.steps;
   await writeFileAtomic(join(config.outDir, 'architecture.json'), `${JSON.stringify(architecture, null, 2)}\n`);
   sgd.dispose();
   net.dispose();

@@ -1,17 +1,16 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { evaluateSamples } from '@adl/eval';
-import { BatchLoader, DEFAULT_AUGMENT, listSplit, splitTrainAB, writeFileAtomic, type LoaderPosition } from '@adl/data-cityscapes';
+import { BatchLoader, DEFAULT_AUGMENT, listSplit, splitTrainAB, writeFileAtomic } from '@adl/data-cityscapes';
 import { decodeArchitecture, type GenotypeEdge } from '@adl/decode';
 import { PRIMITIVES } from '@adl/ops';
 import { SuperNet, type Architecture } from '@adl/trellis';
 import { batchTensors } from './batch-tensors.js';
 import { selectInstalledBackend } from './installed-backend.js';
-import { readCheckpointManifest, restoreCheckpoint, saveCheckpoint, type VariableGroups } from './checkpoint.js';
 import { parseSearchConfig, type SearchConfig, type SearchConfigInput } from './config.js';
 import { Adam, SgdMomentum } from './optimizers.js';
-import { createProgress } from './progress.js';
 import { cosineLr } from './schedules.js';
+import { runTrainingLoop, type StepOutcome } from './training-loop.js';
 import { trainStep } from './train-step.js';
 
 /** One line of `search-log.jsonl`: the state of the search after an epoch. */
@@ -67,26 +66,26 @@ export interface SearchResult {
   readonly beta: number[][][];
 }
 
-interface CheckpointMeta {
-  readonly config: SearchConfig;
-  readonly step: number;
-  readonly next: LoaderPosition;
-  readonly adam: Record<string, number>;
+/** The search's part of each checkpoint: its records and this epoch's running loss sums. */
+interface SearchState {
   readonly records: EpochRecord[];
-  readonly epochSums: EpochSums;
+  readonly sums: EpochSums;
 }
 
 interface EpochSums {
-  weightLoss: number;
-  architectureLoss: number;
-  weightSteps: number;
-  architectureSteps: number;
+  readonly weightLoss: number;
+  readonly architectureLoss: number;
+  readonly weightSteps: number;
+  readonly architectureSteps: number;
 }
 
-const CONFIG_FIELDS_FIXED_BY_CHECKPOINT = ['dataRoot', 'batchSize', 'crop', 'layers', 'blocks', 'filterMultiplier', 'numClasses', 'seed', 'epochs', 'warmupEpochs'] as const;
+const NO_SUMS: EpochSums = { weightLoss: 0, architectureLoss: 0, weightSteps: 0, architectureSteps: 0 };
+
+/** Settings a resumed search must share with its checkpoint: they change what the steps compute. */
+const FIXED_ON_RESUME = ['dataRoot', 'batchSize', 'crop', 'layers', 'blocks', 'filterMultiplier', 'numClasses', 'seed', 'epochs', 'warmupEpochs'] as const;
 
 /**
- * Auto-DeepLab architecture search (SPEC §5). Each step: an SGD step on the weights with a trainA
+ * Auto-DeepLab architecture search (design §5). Each step: an SGD step on the weights with a trainA
  * batch; after the warm-up epochs, an Adam step on α and β with a trainB batch (first order, at the
  * current weights). After each epoch: validation on a held-out slice, the decoded architecture,
  * a line in `search-log.jsonl`, an α/β snapshot, and a checkpoint; at the end, `architecture.json`.
@@ -109,104 +108,82 @@ export async function search(input: SearchConfigInput, options: SearchOptions = 
   const architecture = net.architectureVariables();
   const sgd = new SgdMomentum(weights, config.weights.momentum, config.weights.weightDecay);
   const adam = new Adam(architecture, config.architecture.beta1, config.architecture.beta2, config.architecture.weightDecay);
-  const groups: VariableGroups = {
-    weights,
-    batchNorm: net.stateVariables(),
-    architecture,
-    sgd: sgd.stateVariables(),
-    adam: adam.stateVariables(),
+  const ctx = { training: true, kernels };
+  const learningRateOf = (epoch: number) => cosineLr(epoch, config.epochs, config.weights.lrMax, config.weights.lrMin);
+  let epochStarted = performance.now();
+
+  const runStep = async (index: number, { records, sums }: SearchState): Promise<StepOutcome<SearchState>> => {
+    const started = performance.now();
+    const position = { epoch: Math.floor(index / stepsPerEpoch), batch: index % stepsPerEpoch };
+    if (position.batch === 0) epochStarted = started;
+    const learningRate = learningRateOf(position.epoch);
+    const searching = position.epoch >= config.warmupEpochs;
+    const [batchA, batchB] = await Promise.all([loaderA.load(position), searching ? loaderB.load(position) : undefined]);
+    const where = `epoch ${position.epoch} batch ${position.batch} (step ${index + 1})`;
+    const a = batchTensors(batchA);
+    const weightLoss = trainStep(net, weights, sgd, a.images, a.labels, learningRate, ctx, `${where}, weight step`);
+    tf.dispose([a.images, a.labels]);
+    let served: SearchStep = { step: index + 1, ...position, weightImages: batchA.names, weightLearningRate: learningRate, weightLoss };
+    let next: EpochSums = { ...sums, weightLoss: sums.weightLoss + weightLoss, weightSteps: sums.weightSteps + 1 };
+    if (batchB) {
+      const b = batchTensors(batchB);
+      const architectureLoss = trainStep(net, architecture, adam, b.images, b.labels, config.architecture.lr, ctx, `${where}, architecture step`);
+      tf.dispose([b.images, b.labels]);
+      served = { ...served, architectureImages: batchB.names, architectureLearningRate: config.architecture.lr, architectureLoss };
+      next = { ...next, architectureLoss: next.architectureLoss + architectureLoss, architectureSteps: next.architectureSteps + 1 };
+    }
+    options.onStep?.(served);
+    const imagesPerSecond = (config.batchSize * (batchB ? 2 : 1)) / ((performance.now() - started) / 1000);
+    return { state: { records, sums: next }, progress: { epoch: position.epoch, loss: next.weightLoss / next.weightSteps, imagesPerSecond } };
   };
 
-  let step = 0;
-  let next: LoaderPosition = { epoch: 0, batch: 0 };
-  let records: EpochRecord[] = [];
-  let sums: EpochSums = { weightLoss: 0, architectureLoss: 0, weightSteps: 0, architectureSteps: 0 };
-  if (options.resume && (await readCheckpointManifest(config.outDir))) {
-    const meta = await restoreCheckpoint<CheckpointMeta>(config.outDir, groups);
-    for (const field of CONFIG_FIELDS_FIXED_BY_CHECKPOINT) {
-      if (JSON.stringify(meta.config[field]) !== JSON.stringify(config[field])) {
-        throw new Error(`${join(config.outDir, 'checkpoint.json')}: ${field} is ${JSON.stringify(meta.config[field])} there and ${JSON.stringify(config[field])} now`);
-      }
-    }
-    ({ step, next, records, epochSums: sums } = meta);
-    adam.restoreScalars(meta.adam);
-    log(`[adl] resuming at step ${step} (epoch ${next.epoch}, batch ${next.batch})`);
-  }
+  /** At the end of an epoch: validation, the decoded architecture, the log line and the α/β snapshot. */
+  const afterStep = async (steps: number, { records, sums }: SearchState): Promise<SearchState | undefined> => {
+    if (steps % stepsPerEpoch !== 0) return undefined;
+    const epoch = steps / stepsPerEpoch - 1;
+    const metrics = val.length ? (await evaluateSamples(net, val, { kernels, numClasses: config.numClasses })).metrics : undefined;
+    const { alpha, beta } = await architectureValues(net);
+    const { genotype, path, pathLogProb } = decodeArchitecture(alpha, beta, { blocks: config.blocks, ops: PRIMITIVES });
+    const record: EpochRecord = {
+      epoch,
+      learningRate: learningRateOf(epoch),
+      weightLoss: sums.weightLoss / Math.max(sums.weightSteps, 1),
+      architectureLoss: sums.architectureSteps ? sums.architectureLoss / sums.architectureSteps : null,
+      valMiou: metrics ? metrics.miou : null,
+      valPixelAccuracy: metrics ? metrics.pixelAccuracy : null,
+      genotype,
+      path,
+      pathLogProb,
+      seconds: (performance.now() - epochStarted) / 1000,
+    };
+    const next = [...records, record];
+    await writeFileAtomic(join(config.outDir, 'alpha-beta', `epoch-${String(epoch).padStart(3, '0')}.json`), `${JSON.stringify({ epoch, ops: PRIMITIVES, alpha, beta })}\n`);
+    await writeFileAtomic(join(config.outDir, 'search-log.jsonl'), next.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    return { records: next, sums: NO_SUMS };
+  };
 
-  const checkpoint = () =>
-    saveCheckpoint<CheckpointMeta>(config.outDir, groups, { config, step, next, adam: adam.stateScalars(), records, epochSums: sums }, String(step));
-  const total = config.epochs * stepsPerEpoch;
-  const progress = options.progress === false ? undefined : createProgress('search', total, step);
-  const ctx = { training: true, kernels };
-  let interrupted = false;
-  try {
-    outer: for (let epoch = next.epoch; epoch < config.epochs; epoch++) {
-      const epochStarted = performance.now();
-      const learningRate = cosineLr(epoch, config.epochs, config.weights.lrMax, config.weights.lrMin);
-      const searching = epoch >= config.warmupEpochs;
-      for (let batch = epoch === next.epoch ? next.batch : 0; batch < stepsPerEpoch; batch++) {
-        const stepStarted = performance.now();
-        const position = { epoch, batch };
-        const [batchA, batchB] = await Promise.all([loaderA.load(position), searching ? loaderB.load(position) : undefined]);
-        const where = `epoch ${epoch} batch ${batch} (step ${step + 1})`;
-        const a = batchTensors(batchA);
-        const weightLoss = trainStep(net, weights, sgd, a.images, a.labels, learningRate, ctx, `${where}, weight step`);
-        sums.weightLoss += weightLoss;
-        sums.weightSteps++;
-        tf.dispose([a.images, a.labels]);
-        let served: SearchStep = { step: step + 1, epoch, batch, weightImages: batchA.names, weightLearningRate: learningRate, weightLoss };
-        if (batchB) {
-          const b = batchTensors(batchB);
-          const architectureLoss = trainStep(net, architecture, adam, b.images, b.labels, config.architecture.lr, ctx, `${where}, architecture step`);
-          sums.architectureLoss += architectureLoss;
-          sums.architectureSteps++;
-          tf.dispose([b.images, b.labels]);
-          served = { ...served, architectureImages: batchB.names, architectureLearningRate: config.architecture.lr, architectureLoss };
-        }
-        step++;
-        next = batch + 1 < stepsPerEpoch ? { epoch, batch: batch + 1 } : { epoch: epoch + 1, batch: 0 };
-        const imagesPerSecond = (config.batchSize * (batchB ? 2 : 1)) / ((performance.now() - stepStarted) / 1000);
-        progress?.update({ step, epoch, loss: sums.weightLoss / sums.weightSteps, imagesPerSecond });
-        options.onStep?.(served);
-        const endOfEpoch = next.batch === 0;
-        if (!endOfEpoch && step % config.checkpointEvery === 0) await checkpoint();
-        if (!endOfEpoch && step === options.stopAfterSteps) {
-          interrupted = true;
-          break outer;
-        }
-      }
-      const metrics = val.length ? (await evaluateSamples(net, val, { kernels, numClasses: config.numClasses })).metrics : undefined;
-      const { alpha, beta } = await architectureValues(net);
-      const { genotype, path, pathLogProb } = decodeArchitecture(alpha, beta, { blocks: config.blocks, ops: PRIMITIVES });
-      const record: EpochRecord = {
-        epoch,
-        learningRate,
-        weightLoss: sums.weightLoss / Math.max(sums.weightSteps, 1),
-        architectureLoss: sums.architectureSteps ? sums.architectureLoss / sums.architectureSteps : null,
-        valMiou: metrics ? metrics.miou : null,
-        valPixelAccuracy: metrics ? metrics.pixelAccuracy : null,
-        genotype,
-        path,
-        pathLogProb,
-        seconds: (performance.now() - epochStarted) / 1000,
-      };
-      records = [...records, record];
-      sums = { weightLoss: 0, architectureLoss: 0, weightSteps: 0, architectureSteps: 0 };
-      await writeFileAtomic(join(config.outDir, 'alpha-beta', `epoch-${String(epoch).padStart(3, '0')}.json`), `${JSON.stringify({ epoch, ops: PRIMITIVES, alpha, beta })}\n`);
-      await writeFileAtomic(join(config.outDir, 'search-log.jsonl'), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
-      await checkpoint();
-      if (step === options.stopAfterSteps) {
-        interrupted = epoch + 1 < config.epochs;
-        if (interrupted) break;
-      }
-    }
-  } finally {
-    progress?.stop();
-  }
+  const loop = await runTrainingLoop<SearchState>({
+    name: 'search',
+    outDir: config.outDir,
+    groups: { weights, batchNorm: net.stateVariables(), architecture, sgd: sgd.stateVariables(), adam: adam.stateVariables() },
+    totalSteps: config.epochs * stepsPerEpoch,
+    checkpointEvery: config.checkpointEvery,
+    config,
+    fixedOnResume: FIXED_ON_RESUME,
+    initialState: { records: [], sums: NO_SUMS },
+    scalars: { save: () => adam.stateScalars(), restore: (values) => adam.restoreScalars(values) },
+    resume: options.resume,
+    stopAfterSteps: options.stopAfterSteps,
+    progress: options.progress,
+    log,
+    runStep,
+    afterStep,
+  });
 
+  const { records } = loop.state;
   const { alpha, beta } = await architectureValues(net);
   let found: Architecture | undefined;
-  if (!interrupted) {
+  if (!loop.interrupted) {
     const last = records[records.length - 1];
     found = { name: 'searched', path: last.path, genotype: last.genotype, filterMultiplier: config.retrainFilterMultiplier };
     await writeFileAtomic(join(config.outDir, 'architecture.json'), `${JSON.stringify(found, null, 2)}\n`);
@@ -214,7 +191,7 @@ export async function search(input: SearchConfigInput, options: SearchOptions = 
   sgd.dispose();
   adam.dispose();
   net.dispose();
-  return { architecture: found, records, steps: step, interrupted, alpha, beta };
+  return { architecture: found, records, steps: loop.steps, interrupted: loop.interrupted, alpha, beta };
 }
 
 async function architectureValues(net: SuperNet): Promise<{ alpha: number[][]; beta: number[][][] }> {

@@ -1,0 +1,98 @@
+import { join } from 'node:path';
+import { CheckpointError, CHECKPOINT_MANIFEST, readCheckpointManifest, restoreCheckpoint, saveCheckpoint, type VariableGroups } from './checkpoint.js';
+import { createProgress, type ProgressUpdate } from './progress.js';
+
+/** What one step reports: its loop state afterwards and the figures of the progress line. */
+export interface StepOutcome<State> {
+  readonly state: State;
+  readonly progress: Omit<ProgressUpdate, 'step'>;
+}
+
+export interface TrainingLoopOptions<State> {
+  /** The progress bar's label. */
+  readonly name: string;
+  /** Where the checkpoint is written (and read on resume). */
+  readonly outDir: string;
+  /** Every variable the run changes: weights, BN statistics, α/β, optimizer state. */
+  readonly groups: VariableGroups;
+  readonly totalSteps: number;
+  /** A checkpoint after every this many steps, after every evaluation and after the last step. */
+  readonly checkpointEvery: number;
+  /** The run's settings, saved with each checkpoint. */
+  readonly config: Readonly<Record<string, unknown>>;
+  /** Settings that must be the same to resume (they change what the steps compute). */
+  readonly fixedOnResume: readonly string[];
+  /** The loop's own state at step 0: plain data (records, running sums), saved with each checkpoint. */
+  readonly initialState: State;
+  /** More plain data saved with each checkpoint for its readers (retraining: the net's spec). */
+  readonly meta?: Readonly<Record<string, unknown>>;
+  /** Optimizer scalars (Adam's step count) saved beside the tensors. */
+  readonly scalars?: { save(): Record<string, number>; restore(values: Record<string, number>): void };
+  /** Continue from the checkpoint in `outDir`, if there is one. */
+  readonly resume?: boolean;
+  /** Stop (as if killed) after this step, leaving only what checkpoints wrote. */
+  readonly stopAfterSteps?: number;
+  readonly progress?: boolean;
+  readonly log: (line: string) => void;
+  /** Runs step `step` (from 0). */
+  runStep(step: number, state: State): Promise<StepOutcome<State>>;
+  /** After `steps` steps: evaluation, logs and snapshots where due; returns the new state, or undefined if nothing was due. */
+  afterStep(steps: number, state: State): Promise<State | undefined>;
+}
+
+export interface TrainingLoopResult<State> {
+  /** Steps done, counting those of an earlier run it resumed. */
+  readonly steps: number;
+  readonly state: State;
+  /** Stopped by `stopAfterSteps` before the last step. */
+  readonly interrupted: boolean;
+}
+
+interface LoopMeta<State> {
+  readonly config: Readonly<Record<string, unknown>>;
+  readonly step: number;
+  readonly state: State;
+  readonly scalars: Record<string, number>;
+}
+
+/**
+ * The resumable training loop of search and retraining: steps from where the checkpoint left off,
+ * a progress line, evaluation when due, and a checkpoint of every variable and of the loop's state
+ * after every `checkpointEvery` steps, every evaluation and the last step, so a run killed at any
+ * point resumes exactly (same batches, same results).
+ */
+export async function runTrainingLoop<State>(options: TrainingLoopOptions<State>): Promise<TrainingLoopResult<State>> {
+  const { outDir, groups, totalSteps, checkpointEvery, config } = options;
+  let step = 0;
+  let state = options.initialState;
+  if (options.resume && (await readCheckpointManifest(outDir))) {
+    const meta = await restoreCheckpoint<LoopMeta<State>>(outDir, groups);
+    const where = join(outDir, CHECKPOINT_MANIFEST);
+    if (meta.state === undefined) throw new CheckpointError(`${where}: written by an earlier version of @adl/search; start a new run`);
+    for (const field of options.fixedOnResume) {
+      if (JSON.stringify(meta.config[field]) !== JSON.stringify(config[field])) {
+        throw new CheckpointError(`${where}: ${field} is ${JSON.stringify(meta.config[field])} there and ${JSON.stringify(config[field])} now`);
+      }
+    }
+    ({ step, state } = meta);
+    options.scalars?.restore(meta.scalars);
+    options.log(`[adl] resuming ${options.name} at step ${step}`);
+  }
+  const checkpoint = () => saveCheckpoint<LoopMeta<State>>(outDir, groups, { ...options.meta, config, step, state, scalars: options.scalars?.save() ?? {} }, String(step));
+  const progress = options.progress === false ? undefined : createProgress(options.name, totalSteps, step);
+  try {
+    while (step < totalSteps) {
+      const outcome = await options.runStep(step, state);
+      state = outcome.state;
+      step++;
+      progress?.update({ step, ...outcome.progress });
+      const evaluated = await options.afterStep(step, state);
+      if (evaluated !== undefined) state = evaluated;
+      if (evaluated !== undefined || step % checkpointEvery === 0 || step === totalSteps) await checkpoint();
+      if (step === options.stopAfterSteps) break;
+    }
+  } finally {
+    progress?.stop();
+  }
+  return { steps: step, state, interrupted: step < totalSteps };
+}
