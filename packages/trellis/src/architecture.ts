@@ -39,6 +39,7 @@ export const ArchitectureSchema = z
     /** F: a level-i block has F·2^i channels. */
     filterMultiplier: z.number().int().positive(),
   })
+  .strict()
   .superRefine((architecture, context) => {
     for (const [check, field] of [
       [() => assertValidPath(architecture.path), 'path'],

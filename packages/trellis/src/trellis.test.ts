@@ -4,8 +4,12 @@ import { validMoves } from '@adl/decode';
 import type { ForwardContext } from '@adl/ops';
 import { kernelsFor, Rng } from '@adl/backend';
 import { useFastestTestBackend } from '@adl/backend/test';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ArchitectureError, parseArchitecture } from './architecture.js';
+import { ArchitectureError, assertValidPath, parseArchitecture, readArchitectureFile } from './architecture.js';
+import { DeepLabV3PlusDecoder } from './decoder.js';
 import { FixedNet, asppRates } from './fixed-net.js';
 import { levelSizes } from './levels.js';
 import { PRESETS, getPreset } from './presets.js';
@@ -45,6 +49,44 @@ describe('architectures and presets (SPEC §7)', () => {
     expect(() => getPreset('autodeeplab-xl')).toThrow(/unknown preset "autodeeplab-xl"/);
   });
 
+  it('checks a path on its own: levels 0..3, whole numbers, steps of at most one, not empty', () => {
+    expect(() => assertValidPath([0, 1, 2, 3, 3, 2, 1, 0])).not.toThrow();
+    for (const [path, message] of [
+      [[], /path: expected a non-empty list of levels/],
+      ['0,1', /path: expected a non-empty list of levels/],
+      [[0, 0.5], /path\[1\]: level 0.5 is not one of 0, 1, 2, 3/],
+      [[-1], /path\[0\]: level -1 is not one of 0, 1, 2, 3/],
+      [[0, 1, 2, 3, 4], /path\[4\]: level 4 is not one of 0, 1, 2, 3/],
+    ] as const) {
+      expect(() => assertValidPath(path as never)).toThrow(message);
+    }
+    const error = (() => {
+      try {
+        assertValidPath([5]);
+      } catch (caught) {
+        return caught as Error;
+      }
+    })();
+    expect([error?.name, error instanceof ArchitectureError]).toEqual(['ArchitectureError', true]);
+  });
+
+  it('reads an architecture file, naming the file in every error', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'adl-architecture-'));
+    try {
+      const file = join(dir, 'architecture.json');
+      await writeFile(file, JSON.stringify(PRESETS['autodeeplab-s']));
+      expect(await readArchitectureFile(file)).toEqual(PRESETS['autodeeplab-s']);
+      await expect(readArchitectureFile(join(dir, 'missing.json'))).rejects.toThrow(/missing\.json: cannot read \(ENOENT\)/);
+      await writeFile(file, '{ "path": [0,');
+      await expect(readArchitectureFile(file)).rejects.toThrow(/architecture\.json: not valid JSON/);
+      await writeFile(file, JSON.stringify({ path: [0, 2], genotype: AUTO_DEEPLAB_GENOTYPE, filterMultiplier: 8 }));
+      await expect(readArchitectureFile(file)).rejects.toThrow(/architecture\.json: path: path\[1\]/);
+      expect(() => parseArchitecture({ path: [0], genotype: AUTO_DEEPLAB_GENOTYPE, filterMultiplier: 8, extra: 1 })).toThrow(/^architecture: \(root\): /);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it.each([
     [{ path: [0, 2], genotype: AUTO_DEEPLAB_GENOTYPE, filterMultiplier: 8 }, /path: path\[1\]: level 2 after level 0 jumps by more than one/],
     [{ path: [2], genotype: AUTO_DEEPLAB_GENOTYPE, filterMultiplier: 8 }, /path\[0\]: level 2 after level 0/],
@@ -68,6 +110,8 @@ describe('architectures and presets (SPEC §7)', () => {
     const net = new FixedNet({ architecture: PRESETS[name] });
     const { params, multAdds } = net.cost([1024, 2048]);
     expect(+(params / 1e6).toFixed(2)).toBe(paramsM);
+    // To the parameter: every block is counted by hand in its own test; this pins their sum.
+    expect(params).toBe({ 'autodeeplab-s': 10_147_427, 'autodeeplab-m': 21_622_451, 'autodeeplab-l': 44_424_691 }[name]);
     expect(params).toBe(net.trainableVariables().reduce((sum, v) => sum + v.size, 0));
     expect(Math.abs(multAdds / 1e9 - multAddsB) / multAddsB).toBeLessThan(0.07);
     net.dispose();
@@ -200,15 +244,46 @@ describe('SuperNet', () => {
   });
 });
 
+describe('the DeepLabv3+ decoder', () => {
+  it.each([false, true])('projects to 48 channels, refines with two 3×3 blocks of 256 (separable: %s), classifies with a biased 1×1 conv, all BN affine', (separable) => {
+    const [low, aspp, classes] = [30, 64, 5];
+    const decoder = new DeepLabV3PlusDecoder({ lowLevelChannels: low, asppChannels: aspp, numClasses: classes, separable, rng: new Rng(0) });
+    const block = (cin: number) => (separable ? 9 * cin + 2 * cin + cin * 256 + 2 * 256 : 9 * cin * 256 + 2 * 256);
+    const expected = low * 48 + 2 * 48 + block(aspp + 48) + block(256) + 256 * classes + classes;
+    expect(decoder.cost([4, 4]).params).toBe(expected);
+    expect(decoder.trainableVariables().reduce((sum, v) => sum + v.size, 0)).toBe(expected);
+    expect(decoder.stateVariables()).toHaveLength(2 * (separable ? 5 : 3));
+    decoder.dispose();
+  });
+});
+
 describe('FixedNet', () => {
+  it('names its cost stages: the stem, each cell with its stride, ASPP, the decoder', () => {
+    const net = new FixedNet({ architecture: { path: [0, 1, 1], genotype: AUTO_DEEPLAB_GENOTYPE, filterMultiplier: 2 }, numClasses: 3, asppChannels: 8 });
+    expect(net.costBreakdown([32, 32]).map((s) => s.stage)).toEqual(['stem', 'cell 0 (stride 4)', 'cell 1 (stride 8)', 'cell 2 (stride 8)', 'aspp', 'decoder']);
+    net.dispose();
+  });
+
+  it('networks built and disposed leave no tensor behind', () => {
+    const before = tf.memory().numTensors;
+    new FixedNet({ architecture: { path: [0, 1, 0], genotype: AUTO_DEEPLAB_GENOTYPE, filterMultiplier: 2 }, numClasses: 3, asppChannels: 8 }).dispose();
+    new SuperNet({ layers: 2, filterMultiplier: 2, numClasses: 3 }).dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   beforeAll(async () => {
     await useFastestTestBackend();
   });
 
   it('trains along a path that goes down, up and down again; logits at input size; no tensor growth', () => {
-    const net = new FixedNet({ architecture: { path: [0, 1, 2, 1, 0, 1], genotype: AUTO_DEEPLAB_GENOTYPE, filterMultiplier: 4 }, numClasses: 3, asppChannels: 16 });
+    const path = [0, 1, 2, 1, 0, 1];
+    const net = new FixedNet({ architecture: { path, genotype: AUTO_DEEPLAB_GENOTYPE, filterMultiplier: 4 }, numClasses: 3, asppChannels: 16 });
     const x = image([2, 45, 37, 3], 4);
     expect(tf.tidy(() => net.apply(x, ctx()).shape)).toEqual([2, 45, 37, 3]);
+    // Every cell's output has its level's size and B·F·2^level channels.
+    const sizes = levelSizes([45, 37]);
+    const shapes = tf.tidy(() => net.backbone(x, ctx()).map((t) => t.shape));
+    expect(shapes).toEqual([[2, 23, 19, 64], [2, 12, 10, 128], ...path.map((level) => [2, ...sizes[level], 5 * 4 * 2 ** level])]);
     const sgd = tf.train.momentum(0.01, 0.9);
     const step = () => sgd.minimize(() => tf.mean(tf.square(net.apply(x, ctx()))) as tf.Scalar, false, net.trainableVariables());
     step();
