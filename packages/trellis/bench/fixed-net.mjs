@@ -6,6 +6,8 @@
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { Rng, selectBackend } from '@adl/backend';
+// The onednn backend, where its addon was built (it registers itself on import).
+import '@adl/onednn';
 import { FixedNet, getPreset } from '../dist/index.js';
 import { sgd } from './reference-optimizers.mjs';
 

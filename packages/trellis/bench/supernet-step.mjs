@@ -7,6 +7,8 @@
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { Rng, selectBackend } from '@adl/backend';
+// The onednn backend, where its addon was built (it registers itself on import).
+import '@adl/onednn';
 import { SuperNet } from '../dist/index.js';
 import { adam, sgd } from './reference-optimizers.mjs';
 

@@ -10,7 +10,10 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { PRIMITIVES, Rng, createOp, kernelSet, selectBackend } from '../dist/index.js';
+import { kernelSet, Rng, selectBackend } from '@adl/backend';
+// The onednn backend, where its addon was built (it registers itself on import).
+import '@adl/onednn';
+import { createOp, PRIMITIVES } from '../dist/index.js';
 
 const { values: args } = parseArgs({
   options: {
