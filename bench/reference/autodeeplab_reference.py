@@ -1,4 +1,4 @@
-"""Auto-DeepLab in PyTorch, written from SPEC.md as the reference for the TypeScript benchmarks.
+"""Auto-DeepLab in PyTorch, written from docs/design.md as the reference for the TypeScript benchmarks.
 
 It mirrors the TypeScript networks layer for layer (same ops, channel counts, strides, rates,
 resampling and BN placement) so that parameter counts agree exactly and step times compare the
@@ -101,7 +101,7 @@ class FactorizedReduce(nn.Module):
 
 
 def create_op(name, c, mode, stride=1):
-    """The 8 candidate ops (SPEC §2); `search` mode: non-affine BN and BN after pools; `fixed`: affine, bare pools."""
+    """The 8 candidate ops (design §2); `search` mode: non-affine BN and BN after pools; `fixed`: affine, bare pools."""
     affine = mode == 'fixed'
     if name == 'none':
         return nn.Sequential(Subsample2(), Zero()) if stride == 2 else Zero()
@@ -189,7 +189,7 @@ class SearchAspp(nn.Module):
 
 
 class SuperNet(nn.Module):
-    """The L × 4 trellis of SPEC §4 with α [edges, 8] and β [L, 4, 3]."""
+    """The L × 4 trellis of design §4 with α [edges, 8] and β [L, 4, 3]."""
 
     def __init__(self, layers=12, blocks=5, filter_multiplier=8, num_classes=19):
         super().__init__()
@@ -296,7 +296,7 @@ class Decoder(nn.Module):
 
 
 class FixedNet(nn.Module):
-    """The retrain network of SPEC §7 (hnasnet-style), as the TypeScript FixedNet."""
+    """The retrain network of design §7 (hnasnet-style), as the TypeScript FixedNet."""
 
     def __init__(self, path, genotype, filter_multiplier, num_classes=19, aspp_channels=256, aspp_rates=None):
         super().__init__()

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 const read = (name: string) => JSON.parse(readFileSync(join(import.meta.dirname, '..', name), 'utf8'));
 
 describe('examples/cityscapes configs', () => {
-  it('search.json is valid and holds the paper settings (SPEC §5)', () => {
+  it('search.json is valid and holds the paper settings (design §5)', () => {
     const config = parseSearchConfig(read('search.json'), 'search.json');
     expect(config).toMatchObject({ epochs: 40, warmupEpochs: 20, batchSize: 2, crop: 321, layers: 12, blocks: 5, filterMultiplier: 8 });
     expect(config.weights).toEqual({ lrMax: 0.025, lrMin: 0.001, momentum: 0.9, weightDecay: 3e-4 });

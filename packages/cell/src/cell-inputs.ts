@@ -7,12 +7,12 @@ export interface CellInputChannels {
   readonly prevPrevChannels: number;
   /** Channels of `h_prev` as it arrives (already resampled to this cell's level). */
   readonly prevChannels: number;
-  /** Channels of every block of this cell: `F·2^i` (SPEC §1). */
+  /** Channels of every block of this cell: `F·2^i` (design §1). */
   readonly channels: number;
 }
 
 /**
- * The two preprocessed inputs of a cell (SPEC §3): each of `h_prev_prev` and `h_prev` goes through
+ * The two preprocessed inputs of a cell (design §3): each of `h_prev_prev` and `h_prev` goes through
  * ReLU → 1×1 conv → BN to `F·2^i` channels. An `h_prev_prev` of another size (the stem's stride-2
  * output for layer 0) is first resized bilinearly to `h_prev`'s size, as the DeepLab NAS code does.
  */

@@ -51,7 +51,7 @@ describe.each(['cpu', 'wasm'])('cells on %s', (backend) => {
     cell.dispose();
   });
 
-  it('numbers edges block by block (SPEC §3): edge (b, j) feeds input j into block b', () => {
+  it('numbers edges block by block (design §3): edge (b, j) feeds input j into block b', () => {
     const cell = new SearchCell({ prevPrevChannels: 3, prevChannels: 3, channels: 3, rng: new Rng(7) });
     const skip = PRIMITIVES.indexOf('skip_connect');
     tf.tidy(() => {

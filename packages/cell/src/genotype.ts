@@ -3,7 +3,7 @@ import { isOpName, type OpName } from '@adl/ops';
 /** One kept edge: input (0 = `h_prev_prev`, 1 = `h_prev`, 2 + b = block b) and its op. */
 export type CellEdge = readonly [input: number, op: OpName];
 
-/** A cell genotype: two edges per block, block by block (SPEC §6). */
+/** A cell genotype: two edges per block, block by block (design §6). */
 export type Genotype = readonly CellEdge[];
 
 export class GenotypeError extends Error {

@@ -3,7 +3,7 @@ import { addCosts, createOp, maybeRecompute, Module, PRIMITIVES, type Cost, type
 import type { Rng } from '@adl/backend';
 
 /**
- * One edge of the search cell (SPEC §3, DARTS): `Σ_k softmax(α_e)_k · op_k(x)` over the 8
+ * One edge of the search cell (design §3, DARTS): `Σ_k softmax(α_e)_k · op_k(x)` over the 8
  * candidate ops. `none` contributes zeros, so it is neither built nor computed; its weight still
  * takes its share of the softmax.
  */

@@ -1,7 +1,7 @@
 import type { Genotype } from './genotype.js';
 
 /**
- * The cell found by Auto-DeepLab (SPEC §7), from the DeepLab NAS code: operations
+ * The cell found by Auto-DeepLab (design §7), from the DeepLab NAS code: operations
  * `atrous_5x5, separable_3x3_2 | separable_3x3_2, atrous_3x3 | separable_3x3_2, separable_3x3_2 |
  * separable_5x5_2, separable_5x5_2 | separable_5x5_2, atrous_5x5` with hidden-state indices
  * `[1, 0, 1, 0, 3, 1, 4, 2, 3, 5]`. In that code's `_cell_base`, state 0 is the cell's current

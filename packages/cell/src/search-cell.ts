@@ -6,18 +6,18 @@ import { CellInputs, type CellInputChannels } from './cell-inputs.js';
 import { MixedOp } from './mixed-op.js';
 
 export interface SearchCellOptions extends CellInputChannels {
-  /** B, blocks per cell (5 in Auto-DeepLab, SPEC §1). */
+  /** B, blocks per cell (5 in Auto-DeepLab, design §1). */
   readonly blocks?: number;
   readonly rng: Rng;
   /** Recompute each mixed op in the backward pass (see `MixedOp`). */
   readonly recompute?: boolean;
 }
 
-/** B = 5 blocks per cell (SPEC §1). */
+/** B = 5 blocks per cell (design §1). */
 export const DEFAULT_BLOCKS = 5;
 
 /**
- * The searchable cell (SPEC §3): block b sums a mixed op on each of its inputs
+ * The searchable cell (design §3): block b sums a mixed op on each of its inputs
  * `[s0, s1, block_0, …, block_{b−1}]`; edges are numbered block by block (`edgeIndex`); the output
  * concatenates the B blocks (`B·F·2^i` channels). α is not owned here: every cell of the network
  * shares one, passed to `apply` as softmax rows.

@@ -43,7 +43,7 @@ export function createProgram(): Command {
     });
   program
     .command('search')
-    .description('architecture search on a Cityscapes-layout folder (SPEC §5); writes the log, snapshots, checkpoints and architecture.json to outDir')
+    .description('architecture search on a Cityscapes-layout folder (design §5); writes the log, snapshots, checkpoints and architecture.json to outDir')
     .requiredOption('--config <file>', 'search config JSON (fields: see @adl/search SearchConfigSchema; dataRoot and outDir required)')
     .option('--resume', 'continue from outDir/checkpoint.json')
     .action(async (options) => runSearch(options.config, Boolean(options.resume)));
@@ -59,7 +59,7 @@ export function createProgram(): Command {
     });
   program
     .command('retrain')
-    .description('train the fixed network of a preset or architecture JSON (SPEC §7), keeping the best checkpoint')
+    .description('train the fixed network of a preset or architecture JSON (design §7), keeping the best checkpoint')
     .requiredOption('--config <file>', 'retrain config JSON (fields: see @adl/search RetrainConfigSchema)')
     .option('--resume', 'continue from outDir/checkpoint.json')
     .action(async (options) => runRetrain(options.config, Boolean(options.resume)));

@@ -21,7 +21,7 @@ export interface TrainingExample {
 export interface AugmentOptions {
   /** Random scale range; DeepLab trains Cityscapes with [0.5, 2.0]. */
   readonly scale: readonly [number, number];
-  /** Crop size [height, width]; the paper searches with 321×321 (SPEC §5). */
+  /** Crop size [height, width]; the paper searches with 321×321 (design §5). */
   readonly crop: readonly [number, number];
   /** Probability of a horizontal flip. */
   readonly flip: number;
@@ -114,7 +114,7 @@ export function scaledCrop(
 }
 
 /**
- * Training augmentation (SPEC §8): random scale, random crop (padding labels with 255 where the
+ * Training augmentation (design §8): random scale, random crop (padding labels with 255 where the
  * scaled image is smaller than the crop), horizontal flip, per-channel normalisation. The same
  * generator state gives the same result.
  */

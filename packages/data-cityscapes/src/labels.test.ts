@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { labelIdToTrainId, NUM_TRAIN_CLASSES, TRAIN_CLASS_NAMES, TRAIN_ID_LUT, TRAIN_ID_PALETTE, TRAIN_ID_TO_LABEL_ID } from './labels.js';
 
-// SPEC §8, written out independently of the label table.
-const SPEC_MAPPING: Record<number, number> = {
+// design §8 (cityscapesScripts), written out independently of the label table.
+const DESIGN_MAPPING: Record<number, number> = {
   7: 0, 8: 1, 11: 2, 12: 3, 13: 4, 17: 5, 19: 6, 20: 7, 21: 8, 22: 9, 23: 10,
   24: 11, 25: 12, 26: 13, 27: 14, 28: 15, 31: 16, 32: 17, 33: 18,
 };
 
 describe('labelId → trainId', () => {
-  it('maps all 256 ids exactly as SPEC §8 (everything else → 255)', () => {
+  it('maps all 256 ids exactly as design §8 (everything else → 255)', () => {
     for (let id = 0; id < 256; id++) {
-      const expected = SPEC_MAPPING[id] ?? 255;
+      const expected = DESIGN_MAPPING[id] ?? 255;
       expect(labelIdToTrainId(id)).toBe(expected);
       expect(TRAIN_ID_LUT[id]).toBe(expected);
     }
@@ -33,6 +33,6 @@ describe('labelId → trainId', () => {
       [220, 220, 0], [107, 142, 35], [152, 251, 152], [70, 130, 180], [220, 20, 60], [255, 0, 0], [0, 0, 142],
       [0, 0, 70], [0, 60, 100], [0, 80, 100], [0, 0, 230], [119, 11, 32],
     ]);
-    expect(TRAIN_ID_TO_LABEL_ID).toEqual(Object.keys(SPEC_MAPPING).map(Number));
+    expect(TRAIN_ID_TO_LABEL_ID).toEqual(Object.keys(DESIGN_MAPPING).map(Number));
   });
 });

@@ -1,6 +1,6 @@
 /**
  * The Cityscapes label definitions (cityscapesScripts `labels.py`): label id, name, train id
- * (255 = ignored in training and evaluation) and colour. SPEC §8.
+ * (255 = ignored in training and evaluation) and colour. design §8.
  */
 export interface CityscapesLabel {
   readonly id: number;
@@ -78,7 +78,7 @@ export const TRAIN_ID_LUT: Uint8Array = (() => {
   return lut;
 })();
 
-/** labelId → trainId (SPEC §8): 7→0, 8→1, 11→2, …, 33→18, anything else → 255. */
+/** labelId → trainId (design §8): 7→0, 8→1, 11→2, …, 33→18, anything else → 255. */
 export function labelIdToTrainId(labelId: number): number {
   // Stryker disable next-line EqualityOperator: equivalent: id 0 maps to 255 in the table too
   return Number.isInteger(labelId) && labelId >= 0 && labelId < 256 ? TRAIN_ID_LUT[labelId] : IGNORE_INDEX;

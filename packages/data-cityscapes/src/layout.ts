@@ -5,7 +5,7 @@ import { DatasetError } from './dataset-error.js';
 export const SPLITS = ['train', 'val', 'test'] as const;
 export type Split = (typeof SPLITS)[number];
 
-/** One image of the Cityscapes layout and its fine label map (SPEC §8). */
+/** One image of the Cityscapes layout and its fine label map (design §8). */
 export interface CityscapesSample {
   readonly split: Split;
   readonly city: string;

@@ -2,7 +2,7 @@ import type { CityscapesSample } from './layout.js';
 import { SeededRandom } from './seeded-random.js';
 
 /**
- * The two disjoint halves of the training set for bi-level search (SPEC §5): trainA for the
+ * The two disjoint halves of the training set for bi-level search (design §5): trainA for the
  * weights, trainB for α/β. Deterministic for a seed, whatever order the samples come in.
  */
 export function splitTrainAB<T extends Pick<CityscapesSample, 'city' | 'name'>>(samples: readonly T[], seed = 0): { trainA: T[]; trainB: T[] } {

@@ -12,7 +12,7 @@ function alphasWith(choices: Record<number, [op: number, strength: number]>): nu
   });
 }
 
-describe('edge numbering (SPEC §3)', () => {
+describe('edge numbering (design §3)', () => {
   it('has 20 edges for B = 5, numbered block by block: 0–1, 2–4, 5–8, 9–13, 14–19', () => {
     expect(edgeCount(5)).toBe(20);
     expect([0, 1, 2, 3, 4].map((b) => [edgeIndex(b, 0), edgeIndex(b, b + 1)])).toEqual([

@@ -16,14 +16,14 @@ export function edgeCount(blocks: number): number {
   return (blocks * (blocks + 3)) / 2;
 }
 
-/** Row of α for the edge from `input` into `block` (SPEC §3: numbered block by block). */
+/** Row of α for the edge from `input` into `block` (design §3: numbered block by block). */
 export function edgeIndex(block: number, input: number): number {
   if (input < 0 || input > block + 1) throw new RangeError(`block ${block} has inputs 0..${block + 1}, not ${input}`);
   return edgeCount(block) + input;
 }
 
 /**
- * The cell genotype (SPEC §6, as DARTS): for each block, the strength of an edge is its largest
+ * The cell genotype (design §6, as DARTS): for each block, the strength of an edge is its largest
  * softmax weight over non-`none` ops; the two strongest edges are kept (strongest first; ties to the
  * lower input), each with its argmax non-`none` op (ties to the earlier op). Returns `2·B` pairs.
  */

@@ -12,7 +12,7 @@ export interface DecodedPath {
 
 /**
  * β̂ in log space: `logBetaHat[l][j][k]`, the softmax of `betas[l][j]` over the valid moves of source
- * node (l − 1, j) only, −∞ elsewhere; so every node's outgoing weights sum to 1 (SPEC §4).
+ * node (l − 1, j) only, −∞ elsewhere; so every node's outgoing weights sum to 1 (design §4).
  */
 export function normalizeBetas(betas: readonly (readonly (readonly number[])[])[]): number[][][] {
   assertBetasShape(betas);
@@ -35,7 +35,7 @@ function assertBetasShape(betas: unknown): asserts betas is number[][][] {
 }
 
 /**
- * The network-level path (SPEC §6): the levels `p_0 … p_{L−1}` maximising
+ * The network-level path (design §6): the levels `p_0 … p_{L−1}` maximising
  * `Σ_l log β̂(l, p_{l−1} → p_l)` with `p_{−1} = 0`, by Viterbi in O(L·4·3). Ties go to the finer
  * level, latest layer first.
  */

@@ -2,7 +2,7 @@
 export type ClassIds = Uint8Array | Uint16Array | Uint32Array | Int8Array | Int16Array | Int32Array | Uint8ClampedArray | readonly number[];
 
 export interface SegmentationMetrics {
-  /** Mean IoU over classes whose union is not empty (SPEC §8). */
+  /** Mean IoU over classes whose union is not empty (design §8). */
   readonly miou: number;
   /** Correct pixels / counted pixels. */
   readonly pixelAccuracy: number;
@@ -13,7 +13,7 @@ export interface SegmentationMetrics {
 }
 
 /**
- * A confusion matrix accumulated over a whole split (SPEC §8): `counts[label · n + prediction]`.
+ * A confusion matrix accumulated over a whole split (design §8): `counts[label · n + prediction]`.
  * Pixels whose label is `ignoreIndex` are not counted; a label or prediction outside 0..n−1 (other
  * than the ignored label) is an error.
  */

@@ -58,9 +58,9 @@ abstract class ParallelBranches extends Module implements Layer {
 
 export interface SearchAsppOptions {
   readonly inChannels: number;
-  /** `B·F·2^i` in the search network (SPEC §4). */
+  /** `B·F·2^i` in the search network (design §4). */
   readonly branchChannels: number;
-  /** `96 / s`: 24, 12, 6, 3 at output strides 4, 8, 16, 32 (SPEC §4). */
+  /** `96 / s`: 24, 12, 6, 3 at output strides 4, 8, 16, 32 (design §4). */
   readonly rate: number;
   readonly numClasses: number;
   readonly affine: boolean;
@@ -84,7 +84,7 @@ export class SearchAspp extends ParallelBranches {
   }
 }
 
-/** The ASPP rate for an output stride in the search heads: 96 / s (SPEC §4). */
+/** The ASPP rate for an output stride in the search heads: 96 / s (design §4). */
 export function searchAsppRate(outputStride: number): number {
   return 96 / outputStride;
 }
@@ -100,7 +100,7 @@ export interface DeepLabV3AsppOptions {
   readonly rng: Rng;
 }
 
-/** The full DeepLabv3 ASPP of the retrain network (SPEC §7), conv → BN → ReLU throughout. */
+/** The full DeepLabv3 ASPP of the retrain network (design §7), conv → BN → ReLU throughout. */
 export class DeepLabV3Aspp extends ParallelBranches {
   constructor({ inChannels, outChannels = 256, rates, separable = false, rng }: DeepLabV3AsppOptions) {
     const branch = { inChannels, outChannels, affine: true, rng };

@@ -5,7 +5,7 @@ import type { Cost, ForwardContext, Layer, Size } from './layer.js';
 import { Module } from './module.js';
 
 export interface BatchNormOptions {
-  /** Learnable scale and shift: false in search (as DARTS, SPEC §2), true in retraining. */
+  /** Learnable scale and shift: false in search (as DARTS, design §2), true in retraining. */
   readonly affine: boolean;
   /** Weight of the newest batch in the running statistics (PyTorch convention). */
   readonly momentum?: number;

@@ -11,7 +11,7 @@ import { checkGradients } from '@adl/backend/test';
 const rng = () => new Rng(11);
 const trainableSize = (vars: tf.Variable[]) => vars.reduce((sum, v) => sum + v.size, 0);
 
-describe('stem (SPEC §4)', () => {
+describe('stem (design §4)', () => {
   it('is 3→64 (stride 2), 64→64, 64→128 (stride 2), with the hand-computed parameter count', () => {
     expect(STEM_CHANNELS).toEqual([64, 64, 128]);
     const stem = new Stem({ affine: true, rng: rng() });
@@ -95,7 +95,7 @@ describe('every block owns its variables', () => {
   });
 });
 
-describe('resampling between levels (SPEC §4)', () => {
+describe('resampling between levels (design §4)', () => {
   it('factorized reduce: relu(x) at even pixels through one 1×1 conv, at odd pixels (zero past the edge) through the other', () => {
     expect(() => new FactorizedReduce({ inChannels: 2, outChannels: 3, affine: false, rng: rng() })).toThrow(/even outChannels, got 3/);
     const reduce = new FactorizedReduce({ inChannels: 1, outChannels: 2, affine: true, rng: rng() });

@@ -15,7 +15,7 @@ export interface ConvBlockOptions {
   readonly rng: Rng;
 }
 
-/** ReLU → conv → BN: the order of every conv inside the search space (SPEC §2, §3, §4). */
+/** ReLU → conv → BN: the order of every conv inside the search space (design §2, §3, §4). */
 export class ReluConvBn extends Sequential {
   constructor(options: ConvBlockOptions) {
     super([new Relu(), new Conv2d(options), new BatchNorm(options.outChannels, { affine: options.affine })]);

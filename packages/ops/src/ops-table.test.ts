@@ -10,7 +10,7 @@ import { checkGradients } from '@adl/backend/test';
 import { expectNoLeakedTensors } from '@adl/backend/test';
 
 describe('the search space table', () => {
-  it('lists the 8 primitives of SPEC §2 in DARTS order', () => {
+  it('lists the 8 primitives of design §2 in DARTS order', () => {
     expect(PRIMITIVES).toEqual([
       'none',
       'max_pool_3x3',

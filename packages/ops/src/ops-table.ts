@@ -11,7 +11,7 @@ import { Subsample2 } from './subsample.js';
 
 /**
  * `search`: BN without learnable affine, pools followed by a non-affine BN (as DARTS);
- * `fixed`: affine BN, pools bare (retraining). SPEC §2.
+ * `fixed`: affine BN, pools bare (retraining). design §2.
  */
 export type OpMode = 'search' | 'fixed';
 
@@ -29,7 +29,7 @@ export interface OpOptions {
 
 export type OpFactory = (options: OpOptions) => Layer;
 
-/** Rate of the atrous ops (SPEC §2: dense convs at rate 2, as the DeepLab NAS code). */
+/** Rate of the atrous ops (design §2: dense convs at rate 2, as the DeepLab NAS code). */
 export const ATROUS_RATE = 2;
 
 function pooled(pool: Layer, { channels, mode, stride = 1 }: OpOptions): Layer {

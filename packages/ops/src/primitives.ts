@@ -1,5 +1,5 @@
 /**
- * The candidate operations of the Auto-DeepLab cell, in DARTS order (SPEC §2).
+ * The candidate operations of the Auto-DeepLab cell, in DARTS order (design §2).
  * The index of a name in this tuple is its column in α.
  */
 export const PRIMITIVES = [

@@ -16,7 +16,7 @@ export interface ResampleOptions {
   readonly rng: Rng;
 }
 
-/** Into the next coarser level (SPEC §4): ReLU, 3×3 conv at stride 2, BN. */
+/** Into the next coarser level (design §4): ReLU, 3×3 conv at stride 2, BN. */
 export class Downsample extends ReluConvBn {
   constructor({ inChannels, outChannels, affine, rng }: ResampleOptions) {
     super({ inChannels, outChannels, kernel: 3, stride: 2, affine, rng });
@@ -43,7 +43,7 @@ export function finerSize([height, width]: Size): Size {
 }
 
 /**
- * From the next coarser level (SPEC §4): bilinear upsampling to the finer level's size, then
+ * From the next coarser level (design §4): bilinear upsampling to the finer level's size, then
  * ReLU, 1×1 conv, BN. Pass the target size, since a stride-2 conv maps both 2n and 2n − 1 to n.
  */
 export class UpsampleConv extends Module implements Layer {

@@ -14,7 +14,7 @@ export interface SepConvOptions {
 }
 
 /**
- * `sep_conv_k×k` (SPEC §2): (ReLU, depthwise k×k, pointwise 1×1, BN) applied twice, as DARTS's
+ * `sep_conv_k×k` (design §2): (ReLU, depthwise k×k, pointwise 1×1, BN) applied twice, as DARTS's
  * `SepConv` and the DeepLab NAS code's `separable_k×k_2`.
  */
 export class SepConv extends Sequential {

@@ -5,7 +5,7 @@ import { Module } from './module.js';
 import type { Rng } from '@adl/backend';
 
 export interface StemOutputs {
-  /** Output of the second conv (stride 2, 64 channels): `h_prev_prev` of layer 0 (SPEC §4). */
+  /** Output of the second conv (stride 2, 64 channels): `h_prev_prev` of layer 0 (design §4). */
   readonly stride2: tf.Tensor4D;
   /** Output of the third conv (stride 4, 128 channels): level 0, `h_prev` of layer 0. */
   readonly stride4: tf.Tensor4D;
@@ -14,7 +14,7 @@ export interface StemOutputs {
 export const STEM_CHANNELS = [64, 64, 128] as const;
 
 /**
- * Three 3×3 conv → BN → ReLU, strides 2, 1, 2 (3 → 64 → 64 → 128), SPEC §4 and §7.
+ * Three 3×3 conv → BN → ReLU, strides 2, 1, 2 (3 → 64 → 64 → 128), design §4 and §7.
  */
 export class Stem extends Module {
   readonly convs: readonly ConvBnRelu[];

@@ -1,7 +1,7 @@
 import { BACKEND_CHOICES } from '@adl/backend';
 import { z } from 'zod';
 
-/** Every hyper-parameter of the search (SPEC §5); the defaults are the paper's. */
+/** Every hyper-parameter of the search (design §5); the defaults are the paper's. */
 export const SearchConfigSchema = z
   .object({
     /** Dataset root in the Cityscapes layout (train split searched, val split for the held-out slice). */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 /**
- * Pixel-wise cross-entropy averaged over the pixels whose label is not `ignoreIndex` (SPEC §5).
+ * Pixel-wise cross-entropy averaged over the pixels whose label is not `ignoreIndex` (design §5).
  * `logits` [N, H, W, K]; `labels` int32 [N, H, W].
  */
 export function crossEntropyIgnoring(logits: tf.Tensor4D, labels: tf.Tensor3D, ignoreIndex = 255): tf.Scalar {

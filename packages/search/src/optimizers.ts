@@ -15,7 +15,7 @@ export interface CheckpointableOptimizer {
 }
 
 /**
- * SGD with momentum and L2 weight decay as PyTorch computes it (and DARTS uses, SPEC §5):
+ * SGD with momentum and L2 weight decay as PyTorch computes it (and DARTS uses, design §5):
  * g ← ∇ + wd·w; v ← μ·v + g; w ← w − lr·v (`sgdMomentumUpdate` of @adl/backend: one kernel per
  * variable on the onednn backend).
  */
@@ -46,7 +46,7 @@ export class SgdMomentum extends Module implements CheckpointableOptimizer {
 
 /**
  * Adam with L2 weight decay added to the gradient (PyTorch `Adam(weight_decay=…)`, as DARTS and
- * SPEC §5: lr 3e-3, betas 0.9 / 0.999, weight decay 1e-3), with bias correction.
+ * design §5: lr 3e-3, betas 0.9 / 0.999, weight decay 1e-3), with bias correction.
  */
 export class Adam extends Module implements CheckpointableOptimizer {
   private readonly firstMoment: tf.Variable[];

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { parseWithSchema } from './config.js';
 
 /**
- * Retraining of a found network (SPEC §7). Defaults follow the DeepLab NAS code and the paper's
+ * Retraining of a found network (design §7). Defaults follow the DeepLab NAS code and the paper's
  * Cityscapes setting as we read them: poly schedule (power 0.9) from 0.05, momentum 0.9, weight decay
  * 4e-5 (`nas_arg_scope`), batch 14, 769×769 crops, 500k iterations.
  */

@@ -46,7 +46,7 @@ export async function resolveArchitecture(reference: string): Promise<Architectu
 }
 
 /**
- * Trains the fixed network of an architecture (SPEC §7): SGD with momentum and a poly schedule,
+ * Trains the fixed network of an architecture (design §7): SGD with momentum and a poly schedule,
  * evaluation on the validation split every `evalEvery` iterations, the best weights kept in
  * `outDir/best/`, resumable checkpoints in `outDir/`.
  */

@@ -38,7 +38,7 @@ console.log(`supernet F=${filterMultiplier} L=${layers}: ${(params / 1e6).toFixe
 const rng = new Rng(1);
 const image = tf.tensor4d(rng.normalArray(batch * size * size * 3), [batch, size, size, 3]);
 const labels = tf.tensor1d(Int32Array.from({ length: batch * size * size }, () => Math.floor(rng.next() * numClasses)), 'int32');
-// As the reference (SPEC §5): SGD(0.025, momentum 0.9, weight decay 3e-4), Adam(3e-3, (0.9, 0.999), weight decay 1e-3).
+// As the reference (design §5): SGD(0.025, momentum 0.9, weight decay 3e-4), Adam(3e-3, (0.9, 0.999), weight decay 1e-3).
 const weightOptimizer = sgd(net.weightVariables(), { learningRate: 0.025, momentum: 0.9, weightDecay: 3e-4 });
 const architectureOptimizer = adam(net.architectureVariables(), { learningRate: 3e-3, beta1: 0.9, beta2: 0.999, weightDecay: 1e-3 });
 let peak = { numTensors: 0, numBytes: 0 };

@@ -19,7 +19,7 @@ export const DECODER_PROJECTION_CHANNELS = 48;
 export const DECODER_CHANNELS = 256;
 
 /**
- * The DeepLabv3+ decoder (SPEC §7): project the stride-4 features to 48 channels, upsample the ASPP
+ * The DeepLabv3+ decoder (design §7): project the stride-4 features to 48 channels, upsample the ASPP
  * output to their size, concatenate, two 3×3 conv-BN-ReLU of 256, then a 1×1 classifier.
  */
 export class DeepLabV3PlusDecoder extends Module {

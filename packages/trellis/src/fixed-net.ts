@@ -37,7 +37,7 @@ export interface StageCost extends Cost {
 }
 
 /**
- * The retrain network of a found architecture (SPEC §7), built as the DeepLab NAS code builds
+ * The retrain network of a found architecture (design §7), built as the DeepLab NAS code builds
  * `hnasnet`: the stem; one fixed cell per layer at level `path[l]` with F·2^level channels per block
  * — a cell one level coarser than its input runs its input ops at stride 2, and an input one level
  * coarser is first resized bilinearly to the cell's size; `h_prev_prev` is the output two cells back

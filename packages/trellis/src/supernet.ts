@@ -6,7 +6,7 @@ import { Rng } from '@adl/backend';
 import { levelSizes } from './levels.js';
 
 export interface SuperNetOptions {
-  /** L, layers of the trellis (12, SPEC §1). */
+  /** L, layers of the trellis (12, design §1). */
   readonly layers?: number;
   /** B, blocks per cell (5). */
   readonly blocks?: number;
@@ -33,11 +33,11 @@ interface TrellisEdge {
   readonly cell: SearchCell;
 }
 
-/** Search defaults (SPEC §1, §5). */
+/** Search defaults (design §1, §5). */
 export const SEARCH_DEFAULTS = { layers: 12, blocks: 5, filterMultiplier: 8, numClasses: 19, seed: 0 } as const;
 
 /**
- * The Auto-DeepLab supernet (SPEC §4): the stem, then L layers with a node at every level i ≤ l + 1,
+ * The Auto-DeepLab supernet (design §4): the stem, then L layers with a node at every level i ≤ l + 1,
  * each node the β̂-weighted sum of one search cell per incoming edge (from levels i − 1, i, i + 1 of
  * the previous layer, resampled to level i), α shared by every cell; an ASPP head on every node of
  * the last layer, upsampled to the input size and summed.
@@ -152,12 +152,12 @@ export class SuperNet extends Module {
     return { stride2, stride4 };
   }
 
-  /** Network weights: the SGD step of search updates these (SPEC §5). */
+  /** Network weights: the SGD step of search updates these (design §5). */
   weightVariables(): tf.Variable[] {
     return this.trainableVariables().filter((v) => v !== this.alpha && v !== this.beta);
   }
 
-  /** α and β: the Adam step of search updates these (SPEC §5). */
+  /** α and β: the Adam step of search updates these (design §5). */
   architectureVariables(): tf.Variable[] {
     return [this.alpha, this.beta];
   }

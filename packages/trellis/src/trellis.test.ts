@@ -19,7 +19,7 @@ const ctx = (): ForwardContext => ({ training: true, kernels: kernelsFor(tf.getB
 const image = (shape: [number, number, number, number], seed: number) =>
   tf.tensor4d(new Rng(seed).normalArray(shape.reduce((a, b) => a * b, 1)), shape);
 
-describe('the trellis (SPEC §4)', () => {
+describe('the trellis (design §4)', () => {
   it.each([
     [321, 321, [81, 41, 21, 11]],
     [64, 64, [16, 8, 4, 2]],
@@ -34,7 +34,7 @@ describe('the trellis (SPEC §4)', () => {
   });
 });
 
-describe('architectures and presets (SPEC §7)', () => {
+describe('architectures and presets (design §7)', () => {
   it('the presets hold the paper path and cell at F = 20, 32, 48', () => {
     for (const [name, F] of [
       ['autodeeplab-s', 20],
