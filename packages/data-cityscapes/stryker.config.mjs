@@ -1,6 +1,6 @@
 import { strykerConfig } from '../../mutation/stryker.base.mjs';
 
-// The files that carry the paper's rules (docs: mutation testing).
+// The files that carry the paper's rules (docs/mutation-testing.md).
 export default strykerConfig([
   'src/labels.ts',
   'src/augment.ts',

@@ -1,5 +1,6 @@
 export { search, type EpochRecord, type SearchOptions, type SearchResult, type SearchStep } from './search.js';
-export { SearchConfigSchema, parseSearchConfig, parseWithSchema, ConfigError, type SearchConfig, type SearchConfigInput } from './config.js';
+export { SearchConfigSchema, parseSearchConfig, type SearchConfig, type SearchConfigInput } from './search-config.js';
+export { ConfigError, parseWithSchema } from './parse-with-schema.js';
 export { cosineLr, polyLr } from './schedules.js';
 export { SgdMomentum, Adam, type CheckpointableOptimizer } from './optimizers.js';
 export { crossEntropyIgnoring } from './loss.js';

@@ -1,6 +1,6 @@
 import { BACKEND_CHOICES } from '@adl/backend';
 import { z } from 'zod';
-import { parseWithSchema } from './config.js';
+import { parseWithSchema } from './parse-with-schema.js';
 
 /**
  * Retraining of a found network (design §7). Defaults follow the DeepLab NAS code and the paper's

@@ -6,7 +6,7 @@ import { generateSynthetic, listSplit, splitTrainAB } from '@adl/data-cityscapes
 import { parseArchitecture } from '@adl/trellis';
 import { useFastestTestBackend } from '@adl/backend/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSearchConfig } from './config.js';
+import { parseSearchConfig } from './search-config.js';
 import { NonFiniteLossError } from './train-step.js';
 import { cosineLr } from './schedules.js';
 import { search, type SearchStep } from './search.js';

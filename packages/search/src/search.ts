@@ -7,7 +7,7 @@ import { PRIMITIVES } from '@adl/ops';
 import { SuperNet, type Architecture } from '@adl/trellis';
 import { batchTensors } from './batch-tensors.js';
 import { selectInstalledBackend } from './installed-backend.js';
-import { parseSearchConfig, type SearchConfig, type SearchConfigInput } from './config.js';
+import { parseSearchConfig, type SearchConfig, type SearchConfigInput } from './search-config.js';
 import { Adam, SgdMomentum } from './optimizers.js';
 import { cosineLr } from './schedules.js';
 import { runTrainingLoop, type StepOutcome } from './training-loop.js';

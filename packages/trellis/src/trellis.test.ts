@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { AUTO_DEEPLAB_GENOTYPE } from '@adl/cell';
-import { validMoves } from '@adl/decode';
+import { normalizeBetas, validMoves } from '@adl/decode';
 import type { ForwardContext } from '@adl/ops';
 import { kernelsFor, Rng } from '@adl/backend';
 import { useFastestTestBackend } from '@adl/backend/test';
@@ -234,6 +234,16 @@ describe('SuperNet', () => {
     tf.dispose([x]);
     sgd.dispose();
     adam.dispose();
+    net.dispose();
+  });
+
+  it('β̂ is the normalisation the decoder uses: a softmax over the valid moves of each node, zero elsewhere', () => {
+    const net = new SuperNet({ layers: 3, filterMultiplier: 2, numClasses: 3, seed: 2 });
+    net.beta.assign(tf.tensor3d(Array.from({ length: 3 * 4 * 3 }, (_, i) => Math.sin(i)), [3, 4, 3]));
+    const betaHat = tf.tidy(() => net.betaHat().arraySync());
+    const expected = normalizeBetas(net.beta.arraySync()).map((layer) => layer.map((row) => row.map(Math.exp)));
+    // Rows of nodes that do not exist are never read (no edge leaves them).
+    betaHat.forEach((layer, l) => layer.forEach((row, j) => validMoves(l, j).some(Boolean) && row.forEach((value, k) => expect(value).toBeCloseTo(expected[l][j][k], 6))));
     net.dispose();
   });
 

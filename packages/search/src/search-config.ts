@@ -1,5 +1,6 @@
 import { BACKEND_CHOICES } from '@adl/backend';
 import { z } from 'zod';
+import { ConfigError, parseWithSchema } from './parse-with-schema.js';
 
 /** Every hyper-parameter of the search (design §5); the defaults are the paper's. */
 export const SearchConfigSchema = z
@@ -56,20 +57,6 @@ export const SearchConfigSchema = z
 
 export type SearchConfig = z.infer<typeof SearchConfigSchema>;
 export type SearchConfigInput = z.input<typeof SearchConfigSchema>;
-
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
-
-/** Parses `data` with `schema`; a failure lists every bad field after `source`. */
-export function parseWithSchema<Schema extends z.ZodType>(schema: Schema, data: unknown, source: string): z.infer<Schema> {
-  const result = schema.safeParse(data);
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
-    throw new ConfigError(`${source}: ${problems.join('; ')}`);
-  }
-  return result.data;
-}
 
 /** Validates a search config; errors name the source and each bad field. */
 export function parseSearchConfig(data: unknown, source = 'search config'): SearchConfig {
