@@ -28,6 +28,9 @@ export function strykerConfig(mutate) {
     htmlReporter: { fileName: 'reports/mutation/index.html' },
     jsonReporter: { fileName: 'reports/mutation/mutation.json' },
     clearTextReporter: { allowEmojis: false, logTests: false, reportScoreTable: true, reportMutants: true },
+    // Mutate the files where they are (restored afterwards): the vitest configs import the shared
+    // one by a relative path that a sandbox copy would break. Leave the tree alone while it runs.
+    inPlace: true,
     incremental: false,
     cleanTempDir: 'always',
   };

@@ -1,5 +1,3 @@
-import { defineConfig } from 'vitest/config';
+import { packageTestConfig } from '../../vitest.shared.js';
 
-export default defineConfig({
-  test: { include: ['src/**/*.test.ts'], testTimeout: 300_000, hookTimeout: 300_000, pool: 'forks' },
-});
+export default packageTestConfig({ timeout: 300_000 });

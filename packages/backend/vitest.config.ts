@@ -1,11 +1,3 @@
-import { defineConfig } from 'vitest/config';
+import { packageTestConfig } from '../../vitest.shared.js';
 
-export default defineConfig({
-  test: {
-    include: ['src/**/*.test.ts'],
-    testTimeout: 120_000,
-    hookTimeout: 60_000,
-    pool: 'forks',
-    setupFiles: ['src/testing/setup.ts'],
-  },
-});
+export default packageTestConfig({ setupFile: 'src/testing/setup.ts' });

@@ -1,10 +1,3 @@
-import { defineConfig } from 'vitest/config';
+import { packageTestConfig } from '../../vitest.shared.js';
 
-export default defineConfig({
-  test: {
-    include: ['src/**/*.test.ts'],
-    testTimeout: 120_000,
-    pool: 'forks',
-    setupFiles: ['src/test-setup.ts'],
-  },
-});
+export default packageTestConfig({ setupFile: 'src/test-setup.ts' });

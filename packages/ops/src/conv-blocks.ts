@@ -1,18 +1,11 @@
 import { BatchNorm } from './batch-norm.js';
-import { Conv2d } from './conv2d.js';
+import { Conv2d, type Conv2dOptions } from './conv2d.js';
 import { Sequential } from './layer.js';
-import type { Rng } from '@adl/backend';
 import { Relu } from './simple-layers.js';
 
-export interface ConvBlockOptions {
-  readonly inChannels: number;
-  readonly outChannels: number;
-  readonly kernel: number;
-  readonly stride?: number;
-  readonly dilation?: number;
-  readonly padding?: number;
+/** A conv without bias (BN follows it), and whether that BN has a learnable scale and shift. */
+export interface ConvBlockOptions extends Omit<Conv2dOptions, 'bias'> {
   readonly affine: boolean;
-  readonly rng: Rng;
 }
 
 /** ReLU → conv → BN: the order of every conv inside the search space (design §2, §3, §4). */
