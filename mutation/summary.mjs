@@ -1,7 +1,7 @@
 // Prints the mutation score of every package from its last `stryker run` (reports/mutation/mutation.json):
-// killed / survived / timeout / no coverage / equivalent (disabled in the source with a reason that
-// starts "equivalent") / ignored (error and log text; module-level code that only runs at import,
-// see stryker.base.mjs), then each survivor and
+// killed / survived / timeout / no coverage / equivalent (a survivor listed in equivalent.json, with
+// the reason it cannot change what the code computes) / ignored (error and log text; module-level code
+// that only runs at import, see stryker.base.mjs), then each survivor and
 // each equivalent mutant. A survivor whose run completed no test is counted apart ("not run"): the
 // vitest runner can report those as survived without having tested them (stryker-js #6213).
 // `node mutation/summary.mjs --markdown` prints the tables as Markdown.
@@ -9,6 +9,10 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
+/** `{ file, mutator, replacement, reason }` rows; a survivor that matches one is equivalent. */
+const equivalentList = JSON.parse(readFileSync(new URL('./equivalent.json', import.meta.url), 'utf8'));
+const equivalentReason = (file, mutant) =>
+  equivalentList.find((e) => e.file === file && e.mutator === mutant.mutatorName && e.replacement === mutant.replacement)?.reason;
 const markdown = process.argv.includes('--markdown');
 const rows = [];
 const survivors = [];
@@ -26,9 +30,9 @@ for (const dir of readdirSync(join(root, 'packages'))) {
       if (mutant.status === 'Killed') count.killed++;
       else if (mutant.status === 'Timeout') count.timeout++;
       else if (mutant.status === 'NoCoverage') (count.noCoverage++, survivors.push(`${where} ${mutant.mutatorName} (no test reaches it): ${code}`));
+      else if (mutant.status === 'Survived' && equivalentReason(`packages/${dir}/${file}`, mutant)) (count.equivalent++, equivalents.push(`${where} ${mutant.mutatorName} → ${mutant.replacement}: ${equivalentReason(`packages/${dir}/${file}`, mutant)}`));
       else if (mutant.status === 'Survived' && mutant.testsCompleted === 0) (count.notRun++, survivors.push(`${where} ${mutant.mutatorName} (not run: no test completed) → ${mutant.replacement}: ${code}`));
       else if (mutant.status === 'Survived') (count.survived++, survivors.push(`${where} ${mutant.mutatorName} → ${mutant.replacement}: ${code}`));
-      else if (mutant.status === 'Ignored' && /^equivalent/i.test(mutant.statusReason ?? '')) (count.equivalent++, equivalents.push(`${where} ${mutant.mutatorName}: ${mutant.statusReason}`));
       else if (mutant.status === 'Ignored') count.ignored++;
     }
   }
@@ -44,4 +48,4 @@ if (markdown) {
   console.table(rows);
 }
 console.log(`\nSurvivors (${survivors.length}):\n${survivors.map((s) => `  ${s}`).join('\n')}`);
-console.log(`\nEquivalent, disabled in the source (${equivalents.length}):\n${equivalents.map((s) => `  ${s}`).join('\n')}`);
+console.log(`\nEquivalent (${equivalents.length}):\n${equivalents.map((s) => `  ${s}`).join('\n')}`);

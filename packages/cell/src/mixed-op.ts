@@ -17,7 +17,6 @@ export class MixedOp extends Module {
   constructor(channels: number, rng: Rng, { recompute = false }: { recompute?: boolean } = {}) {
     super();
     this.recompute = recompute;
-    // Stryker disable next-line ConditionalExpression: equivalent: PRIMITIVES is a constant that starts with none
     if (PRIMITIVES[0] !== 'none') throw new Error('MixedOp expects `none` as the first primitive');
     this.ops = this.addChildren(PRIMITIVES.slice(1).map((name) => createOp(name, { channels, mode: 'search', rng })));
   }

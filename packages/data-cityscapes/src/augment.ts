@@ -79,23 +79,19 @@ export function scaledCrop(
   const sx = w0 / width;
   const pixels = new Float32Array(cropHeight * cropWidth * 3);
   const labels = new Uint8Array(cropHeight * cropWidth).fill(IGNORE_INDEX);
-  // Stryker disable next-line EqualityOperator: equivalent: a row past the crop writes past the typed arrays, which drop it
   for (let y = 0; y < cropHeight; y++) {
     const scaledY = top + y;
     if (scaledY >= height) break;
     // The upper clamps below never bind (sy = h0 / height, so (scaledY + 0.5) · sy < h0) or bind
     // where both interpolated rows are the last one; they guard rounding only.
-    // Stryker disable next-line ArithmeticOperator: equivalent: see above
     const fy = Math.min(Math.max((scaledY + 0.5) * sy - 0.5, 0), h0 - 1);
     const y0 = Math.floor(fy);
     const y1 = Math.min(y0 + 1, h0 - 1);
     const wy = fy - y0;
-    // Stryker disable next-line ArithmeticOperator: equivalent: see above
     const ny = Math.min(Math.floor((scaledY + 0.5) * sy), h0 - 1);
     for (let x = 0; x < cropWidth; x++) {
       const scaledX = left + (flip ? cropWidth - 1 - x : x);
       if (scaledX >= width) continue;
-      // Stryker disable next-line ArithmeticOperator: equivalent: as for the rows
       const fx = Math.min(Math.max((scaledX + 0.5) * sx - 0.5, 0), w0 - 1);
       const x0 = Math.floor(fx);
       const x1 = Math.min(x0 + 1, w0 - 1);
@@ -106,7 +102,6 @@ export function scaledCrop(
         const lower = data[(y1 * w0 + x0) * 3 + c] * (1 - wx) + data[(y1 * w0 + x1) * 3 + c] * wx;
         pixels[target * 3 + c] = (Math.round(upper * (1 - wy) + lower * wy) - mean[c]) / std[c];
       }
-      // Stryker disable next-line ArithmeticOperator: equivalent: as for the rows
       labels[target] = trainIds[ny * w0 + Math.min(Math.floor((scaledX + 0.5) * sx), w0 - 1)];
     }
   }
@@ -125,7 +120,6 @@ export function augment(sample: LabelledImage, options: AugmentOptions, random: 
   const [cropHeight, cropWidth] = options.crop;
   const top = random.int(Math.max(height - cropHeight, 0) + 1);
   const left = random.int(Math.max(width - cropWidth, 0) + 1);
-  // Stryker disable next-line EqualityOperator: equivalent: next() equals a probability with chance 2⁻³²
   const flip = random.next() < options.flip;
   return scaledCrop(sample, scale, top, left, options.crop, options, flip);
 }
@@ -133,7 +127,6 @@ export function augment(sample: LabelledImage, options: AugmentOptions, random: 
 /** Top-left corners of `crop`-sized windows, `stride` apart, covering a `height × width` image (eval). */
 export function slidingWindows(height: number, width: number, [cropHeight, cropWidth]: readonly [number, number], stride: readonly [number, number] = [cropHeight, cropWidth]): [number, number][] {
   const starts = (length: number, crop: number, step: number) => {
-    // Stryker disable next-line EqualityOperator: equivalent: at length = crop the loop below gives [0] too
     if (length <= crop) return [0];
     const positions: number[] = [];
     for (let p = 0; p + crop < length; p += step) positions.push(p);

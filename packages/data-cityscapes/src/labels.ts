@@ -80,6 +80,5 @@ export const TRAIN_ID_LUT: Uint8Array = (() => {
 
 /** labelId → trainId (design §8): 7→0, 8→1, 11→2, …, 33→18, anything else → 255. */
 export function labelIdToTrainId(labelId: number): number {
-  // Stryker disable next-line EqualityOperator: equivalent: id 0 maps to 255 in the table too
   return Number.isInteger(labelId) && labelId >= 0 && labelId < 256 ? TRAIN_ID_LUT[labelId] : IGNORE_INDEX;
 }

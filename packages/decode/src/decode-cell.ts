@@ -41,9 +41,8 @@ export function decodeCell(alphas: readonly (readonly number[])[], { blocks, ops
   for (let block = 0; block < blocks; block++) {
     const candidates = Array.from({ length: block + 2 }, (_, input) => {
       const weights = softmax(alphas[edgeIndex(block, input)]);
-      let best = 1;
-      // Stryker disable next-line EqualityOperator: equivalent: weights[length] is undefined and never wins
-      for (let k = 2; k < weights.length; k++) if (weights[k] > weights[best]) best = k;
+      // The strongest op other than `none` (column 0); ties keep the earlier op.
+      const best = weights.reduce((top, weight, k) => (k > 0 && weight > weights[top] ? k : top), 1);
       return { input, strength: weights[best], op: ops[best] };
     });
     // Array.prototype.sort is stable: equal strengths keep the lower input first.

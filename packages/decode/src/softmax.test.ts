@@ -11,6 +11,9 @@ describe('softmax', () => {
 
   it('is exact for logits far from 0 (shifted by their maximum)', () => {
     for (const value of logSoftmax([1000, 1000])) expect(value).toBeCloseTo(-Math.LN2, 12);
+    const [large, small] = logSoftmax([1000, 0]);
+    expect(large).toBeCloseTo(0, 12);
+    expect(small).toBeCloseTo(-1000, 9);
     expect(logSoftmax([-1000, -1000 + Math.log(3)])[1]).toBeCloseTo(Math.log(3 / 4), 12);
   });
 

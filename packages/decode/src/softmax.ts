@@ -3,15 +3,8 @@
  * Shifted by the maximum for stability.
  */
 export function logSoftmax(logits: readonly number[], valid: readonly boolean[] = logits.map(() => true)): number[] {
-  let max = -Infinity;
-  logits.forEach((value, i) => {
-    if (valid[i] && value > max) max = value;
-  });
-  let sum = 0;
-  logits.forEach((value, i) => {
-    if (valid[i]) sum += Math.exp(value - max);
-  });
-  const logSum = max + Math.log(sum);
+  const max = Math.max(...logits.filter((_, i) => valid[i]));
+  const logSum = max + Math.log(logits.reduce((sum, value, i) => (valid[i] ? sum + Math.exp(value - max) : sum), 0));
   return logits.map((value, i) => (valid[i] ? value - logSum : -Infinity));
 }
 

@@ -29,29 +29,13 @@ export function viterbi({ logInit, logTransitions }: ViterbiInput): ViterbiResul
     if (transition.length !== states || transition.some((row) => row.length !== states)) {
       throw new DecodeError(`logTransitions[${t}]: expected a ${states}×${states} matrix`);
     }
-    const next: number[] = [];
-    const pointers: number[] = [];
-    // Stryker disable next-line EqualityOperator: equivalent: a state past the last scores −∞ (NaN) and is never read
-    for (let to = 0; to < states; to++) {
-      let best = -Infinity;
-      let bestFrom = 0;
-      for (let from = 0; from < states; from++) {
-        const score = scores[from] + transition[from][to];
-        // Strictly greater: the lowest predecessor wins ties.
-        if (score > best) {
-          best = score;
-          bestFrom = from;
-        }
-      }
-      next.push(best);
-      pointers.push(bestFrom);
-    }
+    // For each state, the best predecessor (strictly greater: the lowest one wins ties).
+    const pointers = scores.map((_, to) => scores.reduce((best, score, from) => (score + transition[from][to] > scores[best] + transition[best][to] ? from : best), 0));
+    const next = pointers.map((from, to) => scores[from] + transition[from][to]);
     scores = next;
     backPointers.push(pointers);
   });
-  let last = 0;
-  // Stryker disable next-line EqualityOperator: equivalent: scores[states] is undefined and never wins
-  for (let s = 1; s < states; s++) if (scores[s] > scores[last]) last = s;
+  const last = scores.reduce((best, score, s) => (score > scores[best] ? s : best), 0);
   if (!(scores[last] > -Infinity)) throw new DecodeError('no state sequence has a finite score');
   const path = [last];
   for (let t = backPointers.length - 1; t >= 0; t--) path.unshift(backPointers[t][path[0]]);

@@ -50,7 +50,6 @@ export class ConfusionMatrix {
   /** Adds another matrix (e.g. from another worker). */
   merge(other: ConfusionMatrix): this {
     if (other.numClasses !== this.numClasses) throw new RangeError(`cannot merge ${other.numClasses} classes into ${this.numClasses}`);
-    // Stryker disable next-line EqualityOperator: equivalent: an index past the end is dropped by the typed array
     for (let i = 0; i < this.counts.length; i++) this.counts[i] += other.counts[i];
     return this;
   }
@@ -69,7 +68,6 @@ export class ConfusionMatrix {
       }
       const truePositive = this.counts[c * n + c];
       const union = labelled + predicted - truePositive;
-      // Stryker disable next-line ConditionalExpression: equivalent: 0 / 0 is NaN too; the test says what is meant
       iou.push(union === 0 ? NaN : truePositive / union);
       correct += truePositive;
       pixels += labelled;

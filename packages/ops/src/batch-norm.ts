@@ -48,7 +48,6 @@ export class BatchNorm extends Module implements Layer {
     } else {
       normalised = tf.mul(tf.sub(x, this.runningMean), tf.rsqrt(tf.add(this.runningVariance, this.epsilon)));
     }
-    // Stryker disable next-line LogicalOperator: equivalent: gamma and beta are created together
     if (!this.gamma || !this.beta) return normalised;
     return tf.add(tf.mul(normalised, this.gamma), this.beta);
   }

@@ -45,7 +45,6 @@ export class Conv2d extends Module implements Layer {
   }
 
   apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
-    // Stryker disable next-line all: equivalent: a 1×1 unpadded stride-1 conv gives the same values through either kernel; the choice is speed only
     const pointwise = this.options.kernel === 1 && this.geometry.stride === 1 && this.geometry.padding === 0;
     const out = pointwise ? ctx.kernels.pointwiseConv(x, this.filter) : ctx.kernels.conv2d(x, this.filter, this.geometry);
     return this.bias ? tf.add(out, this.bias) : out;

@@ -9,13 +9,10 @@ import type { Size } from './layer.js';
 export function bilinearMatrix(outLength: number, inLength: number): Float32Array {
   const weights = new Float32Array(outLength * inLength);
   const scale = outLength > 1 ? (inLength - 1) / (outLength - 1) : 0;
-  // Stryker disable next-line EqualityOperator: equivalent: a row past the last is written past the array, which drops it
   for (let i = 0; i < outLength; i++) {
     const source = i * scale;
-    // The clamps bind only at the last row, where the fraction is 0: mutating them changes a zero weight.
-    // Stryker disable next-line ArithmeticOperator: equivalent: see above
+    // The clamps bind only at the last row, where the fraction is 0.
     const low = Math.min(Math.floor(source), inLength - 1);
-    // Stryker disable next-line ArithmeticOperator: equivalent: see above
     const high = Math.min(low + 1, inLength - 1);
     const fraction = source - low;
     weights[i * inLength + low] += 1 - fraction;
@@ -32,7 +29,6 @@ export function bilinearMatrix(outLength: number, inLength: number): Float32Arra
 export function resizeBilinear(x: tf.Tensor4D, size: Size): tf.Tensor4D {
   const [, height, width] = x.shape;
   const [outHeight, outWidth] = size;
-  // Stryker disable next-line all: equivalent: resizing to the same size with aligned corners is the identity; the shortcut is speed only
   if (height === outHeight && width === outWidth) return x;
   return separableResample(x, bilinearMatrix(outHeight, height), bilinearMatrix(outWidth, width), size);
 }

@@ -91,7 +91,6 @@ export class FixedNet extends Module {
       rng,
     }));
     const lastLevelZero = this.path.lastIndexOf(0);
-    // Stryker disable next-line ConditionalExpression: equivalent: lastIndexOf gives −1 without level 0, and −1 + 2 is 1 too
     this.lowLevelOutput = lastLevelZero >= 0 ? lastLevelZero + 2 : 1;
     this.decoder = this.addChild(new DeepLabV3PlusDecoder({
       lowLevelChannels: channels[this.lowLevelOutput],
@@ -136,7 +135,6 @@ export class FixedNet extends Module {
     let previousLevel = 0;
     this.path.forEach((level, l) => {
       // A reducing cell reads inputs at the finer size; others at their own level's size.
-      // Stryker disable next-line EqualityOperator: equivalent: at the same level both sizes are one
       const inputSize = level > previousLevel ? sizes[previousLevel] : sizes[level];
       stages.push({ stage: `cell ${l} (stride ${levelStride(level)})`, ...this.cells[l].cost(inputSize) });
       previousLevel = level;
