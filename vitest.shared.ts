@@ -13,6 +13,9 @@ export function packageTestConfig({ setupFile, timeout = 120_000 }: { setupFile?
       hookTimeout: timeout,
       pool: 'forks',
       setupFiles: setupFile ? [setupFile] : [],
+      // The onednn backend's OpenMP threads sleep between parallel regions instead of spinning: with
+      // test files of several packages running at once, spinning threads made them 7× slower.
+      env: { OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE' },
     },
   });
 }
