@@ -75,6 +75,10 @@ function lastJson(stdout) {
   return { ...parsed, medianMs: parsed.medianMs ?? parsed.stepMs, engine: parsed.engine ?? `tfjs ${parsed.backend}` };
 }
 
+// The reference builds its fixed networks from our presets.
+const presets = join(mkdtempSync(join(tmpdir(), 'adl-bench-')), 'presets.json');
+run('node', ['bench/write-presets.mjs', presets]);
+
 const rows = [];
 for (const config of CONFIGS.filter((c) => !args.only || args.only.split(',').includes(c.name))) {
   process.stderr.write(`${config.name}: ours … `);
@@ -85,7 +89,7 @@ for (const config of CONFIGS.filter((c) => !args.only || args.only.split(',').in
     ours = { error: error.message.split('\n')[0] };
   }
   process.stderr.write(`${ours.medianMs?.toFixed(0) ?? 'failed'} ms; reference … `);
-  const reference = lastJson(run(python, ['bench/reference/bench.py', ...config.reference, '--runs', runs]));
+  const reference = lastJson(run(python, ['bench/reference/bench.py', ...config.reference, '--runs', runs, '--presets', presets]));
   process.stderr.write(`${reference.medianMs.toFixed(0)} ms\n`);
   rows.push({ config: config.name, label: config.label, ours, reference });
 }

@@ -20,8 +20,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from autodeeplab_reference import PRIMITIVES, FixedNet, MixedOp, SuperNet, count_parameters  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-# In the repository, or next to this folder in the bundle that bench/gpu/prepare.sh packs.
-PRESETS = next(p for p in (os.path.join(HERE, '..', '..', 'packages', 'trellis', 'src', 'presets.json'), os.path.join(HERE, '..', 'presets.json')) if os.path.exists(p))
+# The presets as @adl/trellis builds them (`node bench/write-presets.mjs FILE`): compare.mjs passes the
+# file with --presets; the bundle that bench/gpu/prepare.sh packs holds it next to this folder.
+DEFAULT_PRESETS = os.path.join(HERE, '..', 'presets.json')
 
 
 def timed(step, warmup, runs, device):
@@ -38,8 +39,8 @@ def timed(step, warmup, runs, device):
     return statistics.median(times), times
 
 
-def fixed_net(preset, num_classes):
-    with open(PRESETS) as f:
+def fixed_net(presets, preset, num_classes):
+    with open(presets) as f:
         a = json.load(f)[preset]
     return FixedNet(a['path'], [tuple(e) for e in a['genotype']], a['filterMultiplier'], num_classes)
 
@@ -58,6 +59,7 @@ def main():
     parser.add_argument('--layers', type=int, default=12)
     parser.add_argument('--filter', type=int, default=8)
     parser.add_argument('--classes', type=int, default=19)
+    parser.add_argument('--presets', default=DEFAULT_PRESETS)
     parser.add_argument('--preset', default='autodeeplab-s')
     parser.add_argument('--device', default='cpu', help='cpu or cuda')
     args = parser.parse_args()
@@ -92,7 +94,7 @@ def main():
         params = count_parameters(net.weight_parameters())
         result.update(layers=args.layers, filterMultiplier=args.filter)
     elif args.what == 'retrain-step':
-        net = fixed_net(args.preset, c).to(dev)
+        net = fixed_net(args.presets, args.preset, c).to(dev)
         sgd = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9, weight_decay=4e-5)
         x, y = torch.randn(n, 3, args.size, args.size, device=dev), torch.randint(0, c, (n, args.size, args.size), device=dev)
 
@@ -103,7 +105,7 @@ def main():
         params = count_parameters(net.parameters())
         result.update(preset=args.preset)
     else:
-        net = fixed_net(args.preset, c).to(dev).eval()
+        net = fixed_net(args.presets, args.preset, c).to(dev).eval()
         x = torch.randn(1, 3, args.height, args.width, device=dev)
 
         def step():
