@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { kernelSet, kernelsFor, kernelSetNames, type Kernels } from './kernel-sets.js';
 
@@ -20,6 +21,8 @@ export interface BackendChoice {
   /** The name tfjs knows the backend by (`tensorflow`, `webgpu`, `wasm`, `cpu`). */
   readonly tfjsBackend: string;
   readonly kernels: Kernels;
+  /** The device it computes on, where the backend names one (the WebGPU adapter). */
+  readonly device?: string;
   /** Every backend tried, in order, with why it was used or skipped. */
   readonly attempts: readonly BackendAttempt[];
 }
@@ -73,6 +76,9 @@ const LOADERS: Record<BackendName, Loader> = {
     return activate('tensorflow');
   },
   webgpu: async (options, auto) => {
+    // One Dawn instance per process, loaded once: a second one, once garbage-collected, tears down
+    // Vulkan state the first device still uses (the process hangs or aborts in a futex).
+    if (devices.has('webgpu') && tf.findBackend('webgpu')) return activate('webgpu');
     const { create, globals } = await importOptional('webgpu');
     Object.assign(globalThis, globals);
     const gpu = create([]);
@@ -83,6 +89,9 @@ const LOADERS: Record<BackendName, Loader> = {
     if (auto && software && !options.allowSoftwareWebGpu) {
       throw new BackendError(`only a software adapter (${info.description || info.device}), slower than wasm`);
     }
+    devices.set('webgpu', [info.vendor, info.description || info.device].filter(Boolean).join(' ') || 'unnamed adapter');
+    const shortage = software ? memoryMapShortage() : undefined;
+    if (shortage) (options.log === undefined ? console.error : options.log)?.(`[adl] warning: ${shortage}`);
     Object.defineProperty(globalThis, 'navigator', { value: { gpu: withAllStorageBuffers(gpu) }, configurable: true });
     await importOptional('@tensorflow/tfjs-backend-webgpu');
     return activate('webgpu');
@@ -105,6 +114,32 @@ const LOADERS: Record<BackendName, Loader> = {
   },
   cpu: async () => activate('cpu'),
 };
+
+/** The device each loaded backend computes on, where it names one. */
+const devices = new Map<BackendName, string>();
+
+/** Memory maps a training step on a software Vulkan driver may need (see memoryMapShortage). */
+const SOFTWARE_VULKAN_MAPS = 1_048_576;
+
+/**
+ * Mesa's software Vulkan driver backs every descriptor set with its own memory map, and Dawn reuses
+ * a bind group's set only between steps, so a training step needs about one map per dispatch: past
+ * Linux's default `vm.max_map_count` (65,530) the process dies with SIGSEGV. Returns what to do
+ * where the limit is too low, else undefined.
+ */
+export function memoryMapShortage(): string | undefined {
+  let limit: number;
+  try {
+    limit = Number(readFileSync('/proc/sys/vm/max_map_count', 'utf8'));
+  } catch {
+    return undefined;
+  }
+  if (limit >= SOFTWARE_VULKAN_MAPS) return undefined;
+  return (
+    `vm.max_map_count is ${limit}; a software Vulkan adapter maps memory once per dispatch and a training step ` +
+    `can pass it (the process then dies with SIGSEGV): sysctl -w vm.max_map_count=${SOFTWARE_VULKAN_MAPS}`
+  );
+}
 
 /**
  * tfjs's WebGPU backend requests a device with default limits, under which `addN` over 8 inputs
@@ -167,8 +202,9 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
       const tfjsBackend = await LOADERS[backend](options, auto);
       const kernels = chooseKernels(tfjsBackend, options.kernels);
       attempts.push({ backend, ok: true, reason: auto ? 'first available' : 'requested' });
-      log?.(formatChoice(backend, kernels, attempts));
-      return { backend, tfjsBackend, kernels, attempts };
+      const device = devices.get(backend);
+      log?.(formatChoice(backend, device, kernels, attempts));
+      return { backend, tfjsBackend, kernels, ...(device === undefined ? {} : { device }), attempts };
     } catch (error) {
       const reason = describeError(error);
       attempts.push({ backend, ok: false, reason });
@@ -190,7 +226,7 @@ function chooseKernels(tfjsBackend: string, option: string | undefined): Kernels
   return kernels;
 }
 
-function formatChoice(backend: BackendName, kernels: Kernels, attempts: readonly BackendAttempt[]): string {
+function formatChoice(backend: BackendName, device: string | undefined, kernels: Kernels, attempts: readonly BackendAttempt[]): string {
   const skipped = attempts.filter((a) => !a.ok).map((a) => `${a.backend} (${a.reason})`);
-  return `[adl] backend ${backend}, ${kernels.name} kernels${skipped.length ? `; skipped ${skipped.join(', ')}` : ''}`;
+  return `[adl] backend ${backend}${device ? ` (${device})` : ''}, ${kernels.name} kernels${skipped.length ? `; skipped ${skipped.join(', ')}` : ''}`;
 }

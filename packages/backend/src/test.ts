@@ -4,3 +4,4 @@ export { checkGradients, type GradientCheckOptions, type GradientCheckResult } f
 export { useFastestTestBackend } from './testing/fastest-backend.js';
 export { TEST_BACKENDS, useBackend, seededTensor } from './testing/backends.js';
 export { kernelConformanceCases, type KernelCase } from './testing/kernel-conformance.js';
+export { webGpuForTests, type WebGpuForTests } from './testing/webgpu.js';

@@ -173,7 +173,7 @@ describe.each(TEST_BACKENDS)('building blocks on %s', (backend) => {
     up.dispose();
   });
 
-  it('gradients through stem, down/up resampling and the search head match finite differences', () => {
+  it('gradients through stem, down/up resampling and the search head match finite differences', async () => {
     const stem = new Stem({ affine: true, rng: rng() });
     const down = new Downsample({ inChannels: 128, outChannels: 8, affine: false, rng: rng() });
     const up = new UpsampleConv({ inChannels: 8, outChannels: 6, affine: true, rng: rng() });
@@ -186,7 +186,7 @@ describe.each(TEST_BACKENDS)('building blocks on %s', (backend) => {
       return tf.sum(tf.mul(logits, seededTensor(logits.shape, 22))) as tf.Scalar;
     };
     const variables = [image, ...stem.trainableVariables(), ...down.trainableVariables(), ...up.trainableVariables(), ...head.trainableVariables()];
-    checkGradients(loss, variables);
+    await checkGradients(loss, variables);
     for (const layer of [stem, down, up, head]) layer.dispose();
     image.dispose();
   });

@@ -151,13 +151,13 @@ describe.each(TEST_BACKENDS)('ops on %s', (backend) => {
 
   it.each([...PRIMITIVES].filter((name) => name !== 'none'))(
     '%s: gradients of input and weights match finite differences',
-    (name) => {
+    async (name) => {
       for (const mode of ['search', 'fixed'] as const) {
         const op = createOp(name, { channels: 4, mode, rng: new Rng(3) });
         const x = tf.variable(seededTensor([2, 6, 5, 4], 4)) as tf.Variable<tf.Rank.R4>;
         const r = seededTensor([2, 6, 5, 4], 5);
         const ctx = trainingContext();
-        checkGradients(() => tf.sum(tf.mul(op.apply(x, ctx), r)), [x, ...op.trainableVariables()], {
+        await checkGradients(() => tf.sum(tf.mul(op.apply(x, ctx), r)), [x, ...op.trainableVariables()], {
           epsilon: name === 'max_pool_3x3' ? 1e-3 : 3e-3,
         });
         tf.dispose([x, r]);
@@ -166,7 +166,7 @@ describe.each(TEST_BACKENDS)('ops on %s', (backend) => {
     },
   );
 
-  it.each([...PRIMITIVES])('%s at stride 2 (reducing retrain cell) halves the size, with gradients', (name) => {
+  it.each([...PRIMITIVES])('%s at stride 2 (reducing retrain cell) halves the size, with gradients', async (name) => {
     const op = createOp(name, { channels: C, mode: 'fixed', rng: new Rng(8), stride: 2 });
     const ctx = trainingContext();
     for (const [h, w] of [
@@ -181,7 +181,7 @@ describe.each(TEST_BACKENDS)('ops on %s', (backend) => {
     if (name !== 'none') {
       const x = tf.variable(seededTensor([2, 7, 6, C], 9)) as tf.Variable<tf.Rank.R4>;
       const r = seededTensor([2, 4, 3, C], 10);
-      checkGradients(() => tf.sum(tf.mul(op.apply(x, ctx), r)) as tf.Scalar, [x, ...op.trainableVariables()], {
+      await checkGradients(() => tf.sum(tf.mul(op.apply(x, ctx), r)) as tf.Scalar, [x, ...op.trainableVariables()], {
         epsilon: name === 'max_pool_3x3' ? 1e-3 : 3e-3,
       });
       tf.dispose([x, r]);

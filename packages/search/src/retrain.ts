@@ -78,7 +78,7 @@ export async function retrain(input: RetrainConfigInput, options: { resume?: boo
     const position: LoaderPosition = { epoch: Math.floor(iteration / loader.batchesPerEpoch), batch: iteration % loader.batchesPerEpoch };
     const { images, labels } = batchTensors(await loader.load(position));
     const learningRate = polyLr(iteration, config.iterations, config.lr, config.power);
-    const loss = trainStep(net, variables, sgd, images, labels, learningRate, ctx, `iteration ${iteration + 1}`);
+    const loss = await trainStep(net, variables, sgd, images, labels, learningRate, ctx, `iteration ${iteration + 1}`);
     tf.dispose([images, labels]);
     const next = { ...state, lossSum: state.lossSum + loss, lossCount: state.lossCount + 1 };
     return { state: next, progress: { epoch: position.epoch, loss: next.lossSum / next.lossCount, imagesPerSecond: config.batchSize / ((performance.now() - started) / 1000) } };

@@ -121,13 +121,13 @@ export async function search(input: SearchConfigInput, options: SearchOptions = 
     const [batchA, batchB] = await Promise.all([loaderA.load(position), searching ? loaderB.load(position) : undefined]);
     const where = `epoch ${position.epoch} batch ${position.batch} (step ${index + 1})`;
     const a = batchTensors(batchA);
-    const weightLoss = trainStep(net, weights, sgd, a.images, a.labels, learningRate, ctx, `${where}, weight step`);
+    const weightLoss = await trainStep(net, weights, sgd, a.images, a.labels, learningRate, ctx, `${where}, weight step`);
     tf.dispose([a.images, a.labels]);
     let served: SearchStep = { step: index + 1, ...position, weightImages: batchA.names, weightLearningRate: learningRate, weightLoss };
     let next: EpochSums = { ...sums, weightLoss: sums.weightLoss + weightLoss, weightSteps: sums.weightSteps + 1 };
     if (batchB) {
       const b = batchTensors(batchB);
-      const architectureLoss = trainStep(net, architecture, adam, b.images, b.labels, config.architecture.lr, ctx, `${where}, architecture step`);
+      const architectureLoss = await trainStep(net, architecture, adam, b.images, b.labels, config.architecture.lr, ctx, `${where}, architecture step`);
       tf.dispose([b.images, b.labels]);
       served = { ...served, architectureImages: batchB.names, architectureLearningRate: config.architecture.lr, architectureLoss };
       next = { ...next, architectureLoss: next.architectureLoss + architectureLoss, architectureSteps: next.architectureSteps + 1 };

@@ -18,9 +18,10 @@ export interface GradientOptimizer {
 /**
  * One optimisation step of `variables` on a batch (the variable list is explicit, so the two levels
  * of the search never touch each other's parameters). Returns the loss before the update; a NaN or
- * infinite loss throws before anything is changed.
+ * infinite loss throws before anything is changed. The loss is read asynchronously: a GPU backend
+ * (WebGPU) cannot read synchronously, and the read is the step's only GPU→CPU transfer.
  */
-export function trainStep(
+export async function trainStep(
   model: SegmentationModel,
   variables: readonly tf.Variable[],
   optimizer: GradientOptimizer,
@@ -29,10 +30,10 @@ export function trainStep(
   learningRate: number,
   ctx: ForwardContext,
   where: string,
-): number {
+): Promise<number> {
   const { value, grads } = tf.variableGrads(() => crossEntropyIgnoring(model.apply(images, ctx), labels), [...variables]);
   try {
-    const loss = value.dataSync()[0];
+    const loss = (await value.data())[0];
     if (!Number.isFinite(loss)) throw new NonFiniteLossError(`loss is ${loss} at ${where}`);
     optimizer.apply(
       variables.map((v) => grads[v.name]),

@@ -23,13 +23,14 @@ export interface GradientCheckResult {
  * ⟨∇loss, v⟩ ≈ (loss(w + εv) − loss(w − εv)) / 2ε. A directional check covers every coordinate at
  * once; a unit direction keeps each coordinate's step tiny, so few ReLU kinks or max switches are
  * crossed, while ε stays large enough for float32. Throws with the numbers when the relative error exceeds the
- * tolerance; restores the variables either way.
+ * tolerance; restores the variables either way. Values are read asynchronously, so that it runs on
+ * backends that cannot read synchronously (WebGPU).
  */
-export function checkGradients(
+export async function checkGradients(
   loss: () => tf.Scalar,
   variables: tf.Variable[],
   options: GradientCheckOptions = {},
-): GradientCheckResult {
+): Promise<GradientCheckResult> {
   const { epsilon = 3e-3, directions = 3, tolerance = 2e-2, seed = 7 } = options;
   const rng = new Rng(seed);
   const { grads } = tf.variableGrads(loss, variables);
@@ -41,14 +42,12 @@ export function checkGradients(
       const raw = variables.map((v) => rng.normalArray(v.size));
       const norm = Math.sqrt(raw.reduce((sum, values) => sum + values.reduce((s, x) => s + x * x, 0), 0));
       const direction = variables.map((v, i) => tf.tensor(raw[i].map((x) => x / norm), v.shape));
-      const projected = tf.tidy(() =>
-        tf.addN(variables.map((v, i) => tf.sum(tf.mul(grads[v.name], direction[i])))).dataSync()[0],
-      );
+      const projected = await scalarValue(() => tf.addN(variables.map((v, i) => tf.sum(tf.mul(grads[v.name], direction[i])))));
       const at = (sign: number) => {
         variables.forEach((v, i) => v.assign(tf.tidy(() => tf.add(originals[i], tf.mul(direction[i], sign * epsilon)))));
-        return tf.tidy(() => loss().dataSync()[0]);
+        return scalarValue(loss);
       };
-      const difference = (at(1) - at(-1)) / (2 * epsilon);
+      const difference = ((await at(1)) - (await at(-1))) / (2 * epsilon);
       tf.dispose(direction);
       analytic.push(projected);
       numeric.push(difference);
@@ -66,4 +65,13 @@ export function checkGradients(
     );
   }
   return { worstError, analytic, numeric };
+}
+
+async function scalarValue(compute: () => tf.Tensor): Promise<number> {
+  const value = tf.tidy(compute);
+  try {
+    return (await value.data())[0];
+  } finally {
+    value.dispose();
+  }
 }

@@ -96,7 +96,7 @@ export function kernelConformanceCases(kernels: Kernels, backend: string): Kerne
     expectClose(values.slice(0, 1), Float32Array.of(corner), 'avg pool corner', 1e-5);
   });
 
-  add('conv2d gradients (stride 2, dilation 2, unpadded, 1×1 stride 2) match finite differences', () => {
+  add('conv2d gradients (stride 2, dilation 2, unpadded, 1×1 stride 2) match finite differences', async () => {
     for (const [kernel, geometry] of [
       [3, { stride: 2, dilation: 1, padding: 1 }],
       [3, { stride: 1, dilation: 2, padding: 2 }],
@@ -106,7 +106,7 @@ export function kernelConformanceCases(kernels: Kernels, backend: string): Kerne
       const x = tf.variable(seededTensor([2, 7, 6, 3], 9)) as tf.Variable<tf.Rank.R4>;
       const f = tf.variable(seededTensor([kernel, kernel, 3, 2], 10)) as tf.Variable<tf.Rank.R4>;
       const r = seededTensor([2, 7, 6, 2], 11);
-      checkGradients(() => {
+      await checkGradients(() => {
         const y = kernels.conv2d(x, f, geometry);
         return tf.sum(tf.mul(y, tf.slice(r, [0, 0, 0, 0], y.shape)));
       }, [x, f]);
@@ -115,26 +115,26 @@ export function kernelConformanceCases(kernels: Kernels, backend: string): Kerne
   });
 
   for (const d of [1, 2]) {
-    add(`depthwise gradients at dilation ${d} match finite differences`, () => {
+    add(`depthwise gradients at dilation ${d} match finite differences`, async () => {
       const x = tf.variable(seededTensor([2, 6, 7, 3], 12)) as tf.Variable<tf.Rank.R4>;
       const f = tf.variable(seededTensor([5, 5, 3, 1], 13)) as tf.Variable<tf.Rank.R4>;
       const r = seededTensor([2, 6, 7, 3], 14);
-      checkGradients(() => tf.sum(tf.mul(kernels.depthwiseConv2d(x, f, d), r)), [x, f]);
+      await checkGradients(() => tf.sum(tf.mul(kernels.depthwiseConv2d(x, f, d), r)), [x, f]);
       tf.dispose([x, f, r]);
     });
   }
 
-  add('max pool gradient goes to one maximum per window, also where it is negative', () => {
+  add('max pool gradient goes to one maximum per window, also where it is negative', async () => {
     const x = tf.variable(tf.tidy(() => tf.sub(seededTensor([1, 5, 5, 2], 15), 3))) as tf.Variable<tf.Rank.R4>;
     const r = seededTensor([1, 5, 5, 2], 16);
-    checkGradients(() => tf.sum(tf.mul(kernels.maxPool3x3(x), r)), [x]);
+    await checkGradients(() => tf.sum(tf.mul(kernels.maxPool3x3(x), r)), [x]);
     tf.dispose([x, r]);
   });
 
-  add('avg pool gradient matches finite differences', () => {
+  add('avg pool gradient matches finite differences', async () => {
     const x = tf.variable(seededTensor([1, 5, 4, 2], 17)) as tf.Variable<tf.Rank.R4>;
     const r = seededTensor([1, 5, 4, 2], 18);
-    checkGradients(() => tf.sum(tf.mul(kernels.avgPool3x3(x), r)), [x]);
+    await checkGradients(() => tf.sum(tf.mul(kernels.avgPool3x3(x), r)), [x]);
     tf.dispose([x, r]);
   });
 
@@ -170,18 +170,18 @@ export function kernelConformanceCases(kernels: Kernels, backend: string): Kerne
     expectClose(await valuesOn(backend, () => tf.tidy(() => kernels.weightedSum(terms(), [0.5, -2, 0.25]))), expected, 'weighted sum, numeric weights');
   });
 
-  add('weighted sum gradients (weights and terms) match finite differences', () => {
+  add('weighted sum gradients (weights and terms) match finite differences', async () => {
     const terms = [1, 2].map((seed) => tf.variable(seededTensor([2, 3, 4, 5], 40 + seed)));
     const weights = tf.variable(tf.tensor1d([0.7, -0.3]));
     const r = seededTensor([2, 3, 4, 5], 43);
-    checkGradients(() => tf.sum(tf.mul(kernels.weightedSum(terms, weights as tf.Tensor1D), r)), [...terms, weights]);
+    await checkGradients(() => tf.sum(tf.mul(kernels.weightedSum(terms, weights as tf.Tensor1D), r)), [...terms, weights]);
     tf.dispose([...terms, weights, r]);
   });
 
-  add('batch statistics gradient (through the mean and variance too) matches finite differences', () => {
+  add('batch statistics gradient (through the mean and variance too) matches finite differences', async () => {
     const x = tf.variable(tf.tidy(() => tf.add(seededTensor([2, 3, 4, 3], 20), [1, -1, 2]))) as tf.Variable<tf.Rank.R4>;
     const r = seededTensor([2, 3, 4, 3], 21);
-    checkGradients(() => tf.sum(tf.mul(kernels.batchStatistics(x, 1e-5).normalised, r)), [x]);
+    await checkGradients(() => tf.sum(tf.mul(kernels.batchStatistics(x, 1e-5).normalised, r)), [x]);
     tf.dispose([x, r]);
   });
 
