@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { adamUpdate, sgdMomentumUpdate } from './optimizer-updates.js';
+import { adamUpdate, OPTIMIZER_KERNELS, sgdMomentumUpdate } from './optimizer-updates.js';
 import { TEST_BACKENDS, useBackend } from './testing/backends.js';
 
 /** PyTorch's updates in float64, the reference for every backend. */
@@ -71,5 +71,41 @@ describe.each(TEST_BACKENDS)('optimizer updates on %s', (backend) => {
     expect(sgd === 'AdlSgdMomentum').toBe(backend === 'onednn');
     expect(adam === 'AdlAdam').toBe(backend === 'onednn');
     tf.dispose([w, a, b]);
+  });
+});
+
+describe('one-pass update kernels', () => {
+  /** Registers `name` on cpu as a kernel that returns its inputs' values plus 100, counting calls. */
+  function fakeKernel(name: string, outputs: number): { calls: number; remove: () => void } {
+    const record = { calls: 0, remove: () => tf.unregisterKernel(name, 'cpu') };
+    tf.registerKernel({
+      kernelName: name,
+      backendName: 'cpu',
+      kernelFunc: ({ inputs, backend }) => {
+        record.calls++;
+        const cpu = backend as unknown as { readSync(id: object): Float32Array; makeTensorInfo(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo };
+        return Object.values(inputs)
+          .slice(0, outputs)
+          .map((input) => cpu.makeTensorInfo(input.shape, 'float32', cpu.readSync(input.dataId).map((x) => x + 100)));
+      },
+    });
+    return record;
+  }
+
+  it('are used where the backend registers them, and write every slot they return', async () => {
+    await useBackend('cpu');
+    const [w, a, b] = [0, 1, 2].map((i) => tf.variable(tf.fill([3], i)));
+    const sgd = fakeKernel(OPTIMIZER_KERNELS.sgdMomentum, 2);
+    const adam = fakeKernel(OPTIMIZER_KERNELS.adam, 3);
+    try {
+      sgdMomentumUpdate(w, a, tf.ones([3]), { learningRate: 0.1, momentum: 0.9, weightDecay: 0 });
+      expect([sgd.calls, ...w.dataSync(), ...a.dataSync()]).toEqual([1, 100, 100, 100, 101, 101, 101]);
+      adamUpdate(w, a, b, tf.ones([3]), { learningRate: 0.1, beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: 0, step: 1 });
+      expect([adam.calls, w.dataSync()[0], a.dataSync()[0], b.dataSync()[0]]).toEqual([1, 200, 201, 102]);
+    } finally {
+      sgd.remove();
+      adam.remove();
+      tf.dispose([w, a, b]);
+    }
   });
 });

@@ -39,6 +39,7 @@ describe('ConfusionMatrix', () => {
     expect(() => matrix.update([0], [2])).toThrow(/label 2 at pixel 0/);
     expect(() => matrix.update([2], [0])).toThrow(/prediction 2 at pixel 0/);
     expect(() => matrix.update([0], [0.5])).toThrow(/label 0.5 at pixel 0/);
+    expect(() => matrix.update([0], [-1])).toThrow(/label -1 at pixel 0/);
     expect(() => matrix.update([1.5], [0])).toThrow(/prediction 1.5 at pixel 0/);
     expect(() => matrix.update([-1], [0])).toThrow(/prediction -1 at pixel 0/);
     expect(Array.from(matrix.counts)).toEqual([0, 0, 0, 0]);

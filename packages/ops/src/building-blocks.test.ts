@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeepLabV3Aspp, SearchAspp, searchAsppRate } from './aspp.js';
+import { DeepLabV3Aspp, ImagePooling, SearchAspp, searchAsppRate } from './aspp.js';
 import { Downsample, FactorizedReduce, UpsampleConv } from './resample.js';
 import { Rng } from '@adl/backend';
 import { Stem, STEM_CHANNELS } from './stem.js';
@@ -26,6 +26,12 @@ describe('stem (design §4)', () => {
 });
 
 describe('ASPP heads', () => {
+  it('image pooling keeps the input size: one pooled value per channel, broadcast back', () => {
+    const pooling = new ImagePooling(3, 2, true, rng());
+    expect(pooling.outputSize([5, 7])).toEqual([5, 7]);
+    pooling.dispose();
+  });
+
   it('uses rate 96/s: 24, 12, 6, 3 at strides 4, 8, 16, 32', () => {
     expect([4, 8, 16, 32].map(searchAsppRate)).toEqual([24, 12, 6, 3]);
   });

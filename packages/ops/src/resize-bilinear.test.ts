@@ -23,6 +23,10 @@ describe.each(TEST_BACKENDS)('resizeBilinear on %s', (backend) => {
     [11, 11, 21, 21],
     [4, 7, 9, 13],
     [6, 6, 3, 3],
+    // One side kept, the other resized; and the same size (the input itself).
+    [3, 4, 5, 4],
+    [3, 4, 3, 7],
+    [3, 4, 3, 4],
   ])('%i×%i → %i×%i equals tf.image.resizeBilinear with aligned corners', (h, w, oh, ow) => {
     tf.tidy(() => {
       const x = seededTensor([2, h, w, 3], 31) as tf.Tensor4D;
