@@ -4,6 +4,7 @@
 //   node bench/supernet-step.mjs                       # F = 8, L = 12, batch 2, 321×321, ADL_BACKEND or auto
 //   ADL_BACKEND=cpu node bench/supernet-step.mjs --size 321 --batch 2 --filter 8 --layers 12
 //   node bench/supernet-step.mjs --no-recompute       # keep every activation (the default recomputes cells and mixed ops in backward)
+//   ADL_BACKEND=webgpu node bench/supernet-step.mjs --layers 4 --size 32   # also counts shader dispatches and GPU→CPU reads per step
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { Rng, selectBackend } from '@adl/backend';
@@ -69,6 +70,22 @@ async function searchStep(log) {
   return times;
 }
 
+/**
+ * On WebGPU: shader dispatches and GPU→CPU reads, counted by wrapping the backend's entry points
+ * (each dispatch has a fixed cost on a real GPU; each read makes the CPU wait for the GPU).
+ */
+const counts = { dispatches: 0, reads: 0 };
+if (tf.getBackend() === 'webgpu') {
+  const gpu = tf.backend();
+  for (const [method, key] of [['runWebGPUProgram', 'dispatches'], ['read', 'reads'], ['readSync', 'reads']]) {
+    const original = gpu[method].bind(gpu);
+    gpu[method] = (...methodArgs) => {
+      counts[key]++;
+      return original(...methodArgs);
+    };
+  }
+}
+
 for (let i = 0; i < Number(args.warmup); i++) await searchStep(false);
 if (args.profile) await printProfile();
 
@@ -104,10 +121,15 @@ async function printProfile() {
 }
 
 const runs = [];
+const countsBefore = { ...counts };
 for (let i = 0; i < Number(args.runs); i++) runs.push(await searchStep(true));
+const perStep = (key) => (counts[key] - countsBefore[key]) / Number(args.runs);
+// The WebGPU backend keeps freed buffers for reuse: what it holds on the GPU is its allocated total.
+const gpuBytesAllocated = tf.memory().numBytesInGPUAllocated;
+if (tf.getBackend() === 'webgpu') console.log(`per search step: ${perStep('dispatches')} shader dispatches, ${perStep('reads')} GPU→CPU reads; ${gib(gpuBytesAllocated)} allocated on the GPU`);
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
 const stepMs = [median(runs.map((r) => r[0])), median(runs.map((r) => r[1]))];
 const maxRss = process.resourceUsage().maxRSS * 1024;
 console.log(`peak: ${peak.numTensors} live tensors, ${gib(peak.numBytes)} in tensors; process max RSS ${gib(maxRss)}`);
-console.log(JSON.stringify({ engine: `tfjs ${backend}/${kernels.name}`, backend, recompute: args.recompute, stepMs: stepMs[0] + stepMs[1], weightStepMs: stepMs[0], architectureStepMs: stepMs[1], size, batch, filterMultiplier, layers, params, multAdds, peakTensors: peak.numTensors, peakTensorBytes: peak.numBytes, maxRss }));
+console.log(JSON.stringify({ engine: `tfjs ${backend}/${kernels.name}`, backend, recompute: args.recompute, stepMs: stepMs[0] + stepMs[1], weightStepMs: stepMs[0], architectureStepMs: stepMs[1], size, batch, filterMultiplier, layers, params, multAdds, peakTensors: peak.numTensors, peakTensorBytes: peak.numBytes, maxRss, ...(tf.getBackend() === 'webgpu' ? { dispatchesPerStep: perStep('dispatches'), readsPerStep: perStep('reads'), gpuBytesAllocated } : {}) }));
 net.dispose();
