@@ -11,7 +11,8 @@ import { search } from './search.js';
 // A tiny search, then a tiny retraining of what it found, on WebGPU; skipped (saying why) without an adapter.
 const webgpu = await webGpuForTests();
 
-describe.runIf(webgpu.device)('search and retrain on webgpu', () => {
+// A software adapter runs about one dispatch per 0.5 ms: this takes minutes when other tests share the cores.
+describe.runIf(webgpu.device)('search and retrain on webgpu', { timeout: 600_000 }, () => {
   let root: string;
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'adl-webgpu-'));

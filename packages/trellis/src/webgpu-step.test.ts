@@ -43,7 +43,8 @@ async function expectSameAsCpu(makeNet: () => Net, variables: (net: Net) => tf.V
   expect(worst).toBeLessThanOrEqual(1e-3 * scale);
 }
 
-describe.runIf(webgpu.device)('networks on webgpu', () => {
+// A software adapter runs about one dispatch per 0.5 ms: these take minutes when other tests share the cores.
+describe.runIf(webgpu.device)('networks on webgpu', { timeout: 600_000 }, () => {
   afterAll(() => tf.setBackend('cpu'));
 
   it('the supernet at L = 2 (edges between levels both ways) has the cpu backend\'s loss and gradients', async () => {
