@@ -125,7 +125,7 @@ const countsBefore = { ...counts };
 for (let i = 0; i < Number(args.runs); i++) runs.push(await searchStep(true));
 const perStep = (key) => (counts[key] - countsBefore[key]) / Number(args.runs);
 // The WebGPU backend keeps freed buffers for reuse: what it holds on the GPU is its allocated total.
-const gpuBytesAllocated = tf.memory().numBytesInGPUAllocated;
+const gpuBytesAllocated = tf.memory().numBytesAllocatedInGPU;
 if (tf.getBackend() === 'webgpu') console.log(`per search step: ${perStep('dispatches')} shader dispatches, ${perStep('reads')} GPU→CPU reads; ${gib(gpuBytesAllocated)} allocated on the GPU`);
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
 const stepMs = [median(runs.map((r) => r[0])), median(runs.map((r) => r[1]))];
