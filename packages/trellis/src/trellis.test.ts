@@ -265,6 +265,14 @@ describe('the DeepLabv3+ decoder', () => {
     expect(decoder.stateVariables()).toHaveLength(2 * (separable ? 5 : 3));
     decoder.dispose();
   });
+
+  it('is plain (not separable) and reads 256-channel ASPP features unless told otherwise', () => {
+    const given = new DeepLabV3PlusDecoder({ lowLevelChannels: 30, asppChannels: 256, numClasses: 5, separable: false, rng: new Rng(0) });
+    const defaults = new DeepLabV3PlusDecoder({ lowLevelChannels: 30, numClasses: 5, rng: new Rng(0) });
+    expect(defaults.cost([4, 4])).toEqual(given.cost([4, 4]));
+    given.dispose();
+    defaults.dispose();
+  });
 });
 
 describe('FixedNet', () => {
