@@ -75,14 +75,15 @@ describe.each(TEST_BACKENDS)('optimizer updates on %s', (backend) => {
 });
 
 describe('one-pass update kernels', () => {
-  /** Registers `name` on cpu as a kernel that returns its inputs' values plus 100, counting calls. */
-  function fakeKernel(name: string, outputs: number): { calls: number; remove: () => void } {
-    const record = { calls: 0, remove: () => tf.unregisterKernel(name, 'cpu') };
+  /** Registers `name` on cpu as a kernel that returns its inputs' values plus 100, recording calls and attributes. */
+  function fakeKernel(name: string, outputs: number): { calls: number; attrs: unknown; remove: () => void } {
+    const record = { calls: 0, attrs: undefined as unknown, remove: () => tf.unregisterKernel(name, 'cpu') };
     tf.registerKernel({
       kernelName: name,
       backendName: 'cpu',
-      kernelFunc: ({ inputs, backend }) => {
+      kernelFunc: ({ inputs, backend, attrs }) => {
         record.calls++;
+        record.attrs = attrs;
         const cpu = backend as unknown as { readSync(id: object): Float32Array; makeTensorInfo(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo };
         return Object.values(inputs)
           .slice(0, outputs)
@@ -100,8 +101,11 @@ describe('one-pass update kernels', () => {
     try {
       sgdMomentumUpdate(w, a, tf.ones([3]), { learningRate: 0.1, momentum: 0.9, weightDecay: 0 });
       expect([sgd.calls, ...w.dataSync(), ...a.dataSync()]).toEqual([1, 100, 100, 100, 101, 101, 101]);
+      expect(sgd.attrs).toEqual({ learningRate: 0.1, momentum: 0.9, weightDecay: 0 });
       adamUpdate(w, a, b, tf.ones([3]), { learningRate: 0.1, beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: 0, step: 1 });
       expect([adam.calls, w.dataSync()[0], a.dataSync()[0], b.dataSync()[0]]).toEqual([1, 200, 201, 102]);
+      // The bias corrections 1 − β^t travel with the hyper-parameters.
+      expect(adam.attrs).toEqual({ learningRate: 0.1, beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: 0, correction1: 1 - 0.9, correction2: 1 - 0.99 });
     } finally {
       sgd.remove();
       adam.remove();
