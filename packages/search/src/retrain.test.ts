@@ -68,6 +68,8 @@ describe('retrain', () => {
     const { net, spec } = await loadTrainedNet(join(outDir, 'best'));
     expect(spec).toMatchObject({ numClasses: 19, asppChannels: 8, asppRates: [1, 2, 3] });
     expect(spec.architecture.path).toEqual([0, 0]);
+    // Trained in training mode: batch norm's running statistics moved from their start (mean 0, variance 1).
+    expect(net.stateVariables().some((v) => Array.from(v.dataSync()).some((x) => x !== 0 && x !== 1))).toBe(true);
     const { metrics } = await evaluateSamples(net, await listSplit(join(root, 'data'), 'val'), { kernels: kernelsFor(tf.getBackend()), numClasses: 19 });
     expect(metrics.miou).toBe(result.best!.valMiou);
     net.dispose();
