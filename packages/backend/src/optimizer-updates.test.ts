@@ -85,7 +85,7 @@ describe('one-pass update kernels', () => {
         record.calls++;
         record.attrs = attrs;
         const cpu = backend as unknown as { readSync(id: object): Float32Array; makeTensorInfo(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo };
-        return Object.values(inputs)
+        return (Object.values(inputs) as tf.TensorInfo[])
           .slice(0, outputs)
           .map((input) => cpu.makeTensorInfo(input.shape, 'float32', cpu.readSync(input.dataId).map((x) => x + 100)));
       },
