@@ -23,6 +23,8 @@ export interface BackendChoice {
   readonly kernels: Kernels;
   /** The device it computes on, where the backend names one (the WebGPU adapter). */
   readonly device?: string;
+  /** Whether that device is a software adapter (llvmpipe and the like). */
+  readonly softwareDevice?: boolean;
   /** Every backend tried, in order, with why it was used or skipped. */
   readonly attempts: readonly BackendAttempt[];
 }
@@ -89,7 +91,7 @@ const LOADERS: Record<BackendName, Loader> = {
     if (auto && software && !options.allowSoftwareWebGpu) {
       throw new BackendError(`only a software adapter (${info.description || info.device}), slower than wasm`);
     }
-    devices.set('webgpu', [info.vendor, info.description || info.device].filter(Boolean).join(' ') || 'unnamed adapter');
+    devices.set('webgpu', { name: [info.vendor, info.description || info.device].filter(Boolean).join(' ') || 'unnamed adapter', software: Boolean(software) });
     const shortage = software ? memoryMapShortage() : undefined;
     if (shortage) (options.log === undefined ? console.error : options.log)?.(`[adl] warning: ${shortage}`);
     Object.defineProperty(globalThis, 'navigator', { value: { gpu: withAllStorageBuffers(gpu) }, configurable: true });
@@ -115,8 +117,8 @@ const LOADERS: Record<BackendName, Loader> = {
   cpu: async () => activate('cpu'),
 };
 
-/** The device each loaded backend computes on, where it names one. */
-const devices = new Map<BackendName, string>();
+/** The device each loaded backend computes on, where it names one, and whether it is a software adapter. */
+const devices = new Map<BackendName, { readonly name: string; readonly software: boolean }>();
 
 /** Memory maps a training step on a software Vulkan driver may need (see memoryMapShortage). */
 const SOFTWARE_VULKAN_MAPS = 1_048_576;
@@ -203,8 +205,8 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
       const kernels = chooseKernels(tfjsBackend, options.kernels);
       attempts.push({ backend, ok: true, reason: auto ? 'first available' : 'requested' });
       const device = devices.get(backend);
-      log?.(formatChoice(backend, device, kernels, attempts));
-      return { backend, tfjsBackend, kernels, ...(device === undefined ? {} : { device }), attempts };
+      log?.(formatChoice(backend, device?.name, kernels, attempts));
+      return { backend, tfjsBackend, kernels, ...(device === undefined ? {} : { device: device.name, softwareDevice: device.software }), attempts };
     } catch (error) {
       const reason = describeError(error);
       attempts.push({ backend, ok: false, reason });

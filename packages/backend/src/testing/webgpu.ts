@@ -19,7 +19,7 @@ export async function webGpuForTests(): Promise<WebGpuForTests> {
   try {
     const choice = await selectBackend({ backend: 'webgpu', log: null });
     if (choice.backend !== 'webgpu') throw new Error(`ADL_BACKEND=${process.env.ADL_BACKEND} overrides it`);
-    const shortage = /llvmpipe|lavapipe|swiftshader/i.test(choice.device ?? '') ? memoryMapShortage() : undefined;
+    const shortage = choice.softwareDevice ? memoryMapShortage() : undefined;
     if (shortage) throw new Error(shortage);
     result = { device: choice.device };
   } catch (error) {
