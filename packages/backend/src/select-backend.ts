@@ -44,7 +44,8 @@ export class BackendError extends Error {
   override name = 'BackendError';
 }
 
-type Loader = (options: SelectBackendOptions, auto: boolean) => Promise<string>;
+/** Loads one backend; `log` is where the selector reports (null: silent). */
+type Loader = (options: SelectBackendOptions, auto: boolean, log: ((line: string) => void) | null) => Promise<string>;
 
 // A variable specifier keeps bundlers and the type checker from requiring optional packages.
 const importOptional = (specifier: string): Promise<any> => import(specifier);
@@ -77,7 +78,7 @@ const LOADERS: Record<BackendName, Loader> = {
     await importOptional('@tensorflow/tfjs-node');
     return activate('tensorflow');
   },
-  webgpu: async (options, auto) => {
+  webgpu: async (options, auto, log) => {
     // One Dawn instance per process, loaded once: a second one, once garbage-collected, tears down
     // Vulkan state the first device still uses (the process hangs or aborts in a futex).
     if (devices.has('webgpu') && tf.findBackend('webgpu')) return activate('webgpu');
@@ -93,7 +94,7 @@ const LOADERS: Record<BackendName, Loader> = {
     }
     devices.set('webgpu', { name: [info.vendor, info.description || info.device].filter(Boolean).join(' ') || 'unnamed adapter', software: Boolean(software) });
     const shortage = software ? memoryMapShortage() : undefined;
-    if (shortage) (options.log === undefined ? console.error : options.log)?.(`[adl] warning: ${shortage}`);
+    if (shortage) log?.(`[adl] warning: ${shortage}`);
     Object.defineProperty(globalThis, 'navigator', { value: { gpu: withAllStorageBuffers(gpu) }, configurable: true });
     await importOptional('@tensorflow/tfjs-backend-webgpu');
     return activate('webgpu');
@@ -201,7 +202,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
       continue;
     }
     try {
-      const tfjsBackend = await LOADERS[backend](options, auto);
+      const tfjsBackend = await LOADERS[backend](options, auto, log);
       const kernels = chooseKernels(tfjsBackend, options.kernels);
       attempts.push({ backend, ok: true, reason: auto ? 'first available' : 'requested' });
       const device = devices.get(backend);
