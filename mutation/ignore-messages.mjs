@@ -13,6 +13,7 @@ function shouldIgnore(path) {
   if (callee.type === 'Identifier' && callee.name === 'log') return 'log line';
   if ((callee.type === 'MemberExpression' || callee.type === 'OptionalMemberExpression') && callee.object.type === 'Identifier') {
     if (callee.object.name === 'console') return 'log line';
+    if (callee.property.type === 'Identifier' && callee.property.name === 'log') return 'log line';
     if (callee.object.name === 'progress') return 'progress display';
   }
   return undefined;

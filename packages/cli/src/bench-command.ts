@@ -1,5 +1,5 @@
 import { measureLatency, type LatencyResult } from '@adl/eval';
-import { loadTrainedNet, selectInstalledBackend } from '@adl/search';
+import { loadTrainedNet, logToStderr, selectInstalledBackend } from '@adl/search';
 import { FixedNet } from '@adl/trellis';
 import { loadArchitecture } from './summary.js';
 
@@ -17,7 +17,7 @@ export interface BenchOptions {
 }
 
 /** `adl bench`: inference latency of a fixed net at one input size on the chosen backend. */
-export async function runBench(options: BenchOptions, log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): Promise<LatencyResult & { name: string }> {
+export async function runBench(options: BenchOptions, log: (line: string) => void = logToStderr): Promise<LatencyResult & { name: string }> {
   const { kernels, backend } = await selectInstalledBackend({ backend: options.backend as never, log });
   let name: string;
   let net: FixedNet;

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { listSplit, SPLITS, TRAIN_CLASS_NAMES } from '@adl/data-cityscapes';
 import { evaluateSamples, iouTableJson, iouTableMarkdown } from '@adl/eval';
 import { BACKEND_CHOICES } from '@adl/backend';
-import { loadTrainedNet, parseWithSchema, selectInstalledBackend } from '@adl/search';
+import { loadTrainedNet, logToStderr, parseWithSchema, selectInstalledBackend } from '@adl/search';
 import { z } from 'zod';
 import { readJson } from './commands.js';
 
@@ -40,7 +40,7 @@ export async function resolveConfig<Schema extends z.ZodType>(schema: Schema, co
 }
 
 /** `adl eval`: scores a retrained net on a split, prints the per-class IoU table, writes the outputs. */
-export async function runEval(config: EvalConfig, { json = false, log = (line: string): void => void process.stderr.write(`${line}\n`) } = {}) {
+export async function runEval(config: EvalConfig, { json = false, log = logToStderr } = {}) {
   const { kernels } = await selectInstalledBackend({ backend: config.backend, log });
   const { net, spec } = await loadTrainedNet(config.checkpoint);
   try {

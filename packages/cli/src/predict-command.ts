@@ -2,7 +2,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { readPng } from '@adl/data-cityscapes';
 import { predictTrainIds, writePredictionPngs } from '@adl/eval';
-import { loadTrainedNet, selectInstalledBackend } from '@adl/search';
+import { loadTrainedNet, logToStderr, selectInstalledBackend } from '@adl/search';
 import { CliError } from './summary.js';
 
 export interface PredictOptions {
@@ -28,7 +28,7 @@ async function expandInputs(inputs: readonly string[]): Promise<string[]> {
 }
 
 /** `adl predict`: label-id, colour and overlay PNGs for images without labels. */
-export async function runPredict(inputs: readonly string[], options: PredictOptions, log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): Promise<string[]> {
+export async function runPredict(inputs: readonly string[], options: PredictOptions, log: (line: string) => void = logToStderr): Promise<string[]> {
   const files = await expandInputs(inputs);
   const { kernels } = await selectInstalledBackend({ backend: options.backend as never, log });
   const { net } = await loadTrainedNet(options.checkpoint);

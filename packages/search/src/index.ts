@@ -6,9 +6,9 @@ export { SgdMomentum, Adam, type CheckpointableOptimizer } from './optimizers.js
 export { crossEntropyIgnoring } from './loss.js';
 export { trainStep, NonFiniteLossError, type SegmentationModel, type GradientOptimizer } from './train-step.js';
 export { saveCheckpoint, restoreCheckpoint, readCheckpointManifest, CheckpointError, CHECKPOINT_MANIFEST, type VariableGroups } from './checkpoint.js';
-export { createProgress, type Progress, type ProgressUpdate } from './progress.js';
+export { createProgress, logToStderr, type Progress, type ProgressUpdate } from './progress.js';
 export { selectInstalledBackend } from './installed-backend.js';
-export { retrain, resolveArchitecture, type EvaluationRecord, type RetrainResult } from './retrain.js';
+export { retrain, bestRecord, resolveArchitecture, type EvaluationRecord, type RetrainOptions, type RetrainResult } from './retrain.js';
 export { RetrainConfigSchema, parseRetrainConfig, type RetrainConfig, type RetrainConfigInput } from './retrain-config.js';
 export { readAlphaBeta, type AlphaBeta } from './read-alpha-beta.js';
 export { loadTrainedNet, type TrainedNetSpec } from './load-trained-net.js';

@@ -7,6 +7,12 @@ export interface ProgressUpdate {
   readonly imagesPerSecond: number;
 }
 
+/** Where log lines go when the caller gives no `log`. */
+export function logToStderr(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+/** Where a run's progress goes: a bar or lines (`createProgress`), or any other sink. */
 export interface Progress {
   update(update: ProgressUpdate): void;
   stop(): void;

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluateSamples } from '@adl/eval';
 import { loadTrainedNet } from './load-trained-net.js';
 import { parseRetrainConfig } from './retrain-config.js';
-import { retrain } from './retrain.js';
+import type { ProgressUpdate } from './progress.js';
+import { bestRecord, retrain } from './retrain.js';
 import { polyLr } from './schedules.js';
 
 const backend = await useFastestTestBackend();
@@ -48,23 +49,39 @@ describe('retrain', () => {
       onBadFile: 'stop',
     });
     expect(() => parseRetrainConfig({ dataRoot: 'd', outDir: 'o', architecture: 'x', crop: 0 }, 'retrain.json')).toThrow(/^retrain\.json: crop: /);
+    expect(() => parseRetrainConfig({ dataRoot: 'd', outDir: 'o', architecture: 'x', crop: 0 })).toThrow(/^retrain config: crop: /);
   });
 
   it('trains with the poly schedule, keeps the best weights, and those reload into an equal net', async () => {
-    const architecture = join(root, 'arch.json');
-    const genotype = [[1, 'sep_conv_3x3'], [0, 'skip_connect'], [2, 'sep_conv_3x3'], [1, 'avg_pool_3x3'], [3, 'skip_connect'], [0, 'sep_conv_3x3'], [4, 'max_pool_3x3'], [1, 'skip_connect'], [5, 'sep_conv_3x3'], [2, 'skip_connect']];
-    await import('node:fs/promises').then((fs) => fs.writeFile(architecture, JSON.stringify({ name: 'tiny', path: [0, 0], genotype, filterMultiplier: 2 })));
     const outDir = join(root, 'run');
-    const config = { dataRoot: join(root, 'data'), outDir, architecture, asppChannels: 8, asppRates: [1, 2, 3] as [number, number, number], iterations: 4, evalEvery: 2, batchSize: 2, crop: 32, lr: 0.02, backend };
-    const result = await retrain(config, { progress: false, log: () => {} });
+    const config = { dataRoot: join(root, 'data'), outDir, architecture: await tinyArchitecture(), asppChannels: 8, asppRates: [1, 2, 3] as [number, number, number], iterations: 4, evalEvery: 2, batchSize: 2, crop: 32, lr: 0.02, backend };
+    const lines: string[] = [];
+    const updates: { update: ProgressUpdate; at: number }[] = [];
+    const progress = { update: (update: ProgressUpdate) => updates.push({ update, at: performance.now() }), stop: () => {} };
+    const started = performance.now();
+    const result = await retrain(config, { progress, log: (line) => lines.push(line) });
     // A second run leaves no more tensors than the first (kernel caches of constants stay).
     const afterFirst = tf.memory().numTensors;
     await retrain({ ...config, outDir: join(root, 'again') }, { progress: false, log: () => {} });
     expect(tf.memory().numTensors).toBe(afterFirst);
+    // The caller's log gets the selector's line (the backend the config names), not stderr.
+    expect(lines.some((line) => line.includes(`backend ${backend}`))).toBe(true);
     expect(result.records.map((r) => r.iteration)).toEqual([2, 4]);
     expect(result.records[0].learningRate).toBeCloseTo(polyLr(1, 4, 0.02, 0.9), 12);
-    const log = (await readFile(join(outDir, 'retrain-log.jsonl'), 'utf8')).trim().split('\n');
-    expect(log).toHaveLength(2);
+    expect(await readFile(join(outDir, 'retrain-log.jsonl'), 'utf8')).toBe(result.records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    expect(JSON.parse(await readFile(join(outDir, 'architecture.json'), 'utf8'))).toEqual(result.architecture);
+    // Progress: one update per iteration; 4 training images at batch 2 are 2 batches per epoch; the
+    // loss shown is the mean since the last evaluation (so at an evaluation, the record's train loss).
+    expect(updates.map(({ update }) => [update.step, update.epoch])).toEqual([[1, 0], [2, 0], [3, 1], [4, 1]]);
+    expect(updates[1].update.loss).toBeCloseTo(result.records[0].trainLoss, 12);
+    expect(updates[3].update.loss).toBeCloseTo(result.records[1].trainLoss, 12);
+    for (const r of result.records) expect(r.trainLoss).toBeGreaterThan(0.5);
+    // images/s: the batch over the step's own time, which lies within the time since the previous update.
+    updates.forEach(({ update, at }, i) => {
+      const stepSeconds = 2 / update.imagesPerSecond;
+      expect(stepSeconds).toBeGreaterThan(0);
+      expect(stepSeconds).toBeLessThanOrEqual((at - (i ? updates[i - 1].at : started)) / 1000);
+    });
     const { net, spec } = await loadTrainedNet(join(outDir, 'best'));
     expect(spec).toMatchObject({ numClasses: 19, asppChannels: 8, asppRates: [1, 2, 3] });
     expect(spec.architecture.path).toEqual([0, 0]);
@@ -73,6 +90,46 @@ describe('retrain', () => {
     const { metrics } = await evaluateSamples(net, await listSplit(join(root, 'data'), 'val'), { kernels: kernelsFor(tf.getBackend()), numClasses: 19 });
     expect(metrics.miou).toBe(result.best!.valMiou);
     net.dispose();
+    // The run's own checkpoint (the last iteration) loads as a trained net too.
+    (await loadTrainedNet(outDir)).net.dispose();
     await expect(loadTrainedNet(root)).rejects.toThrow(/checkpoint\.json: no checkpoint here/);
   });
+
+  it('stopped after an iteration and resumed, ends where an uninterrupted run ends; evaluates at the last iteration and on valImages only', async () => {
+    const architecture = await tinyArchitecture();
+    const config = (outDir: string) => ({ dataRoot: join(root, 'data'), outDir, architecture, asppChannels: 8, iterations: 3, evalEvery: 2, valImages: 1, checkpointEvery: 1, batchSize: 2, crop: 32, backend });
+    const straight = join(root, 'straight');
+    const stopped = join(root, 'stopped');
+    const full = await retrain(config(straight), { progress: false, log: () => {} });
+    await retrain(config(stopped), { progress: false, log: () => {}, stopAfterIterations: 1 });
+    const lines: string[] = [];
+    const resumed = await retrain(config(stopped), { progress: false, log: (line) => lines.push(line), resume: true });
+    expect(lines).toContain('[adl] resuming retrain at step 1');
+    expect(full.records.map((r) => r.iteration)).toEqual([2, 3]);
+    expect(resumed.records).toEqual(full.records);
+    const manifest = JSON.parse(await readFile(join(straight, 'checkpoint.json'), 'utf8'));
+    // Byte for byte (Buffer.equals: a deep toEqual over a buffer takes tens of seconds).
+    expect((await readFile(join(stopped, manifest.data))).equals(await readFile(join(straight, manifest.data)))).toBe(true);
+    // valImages 1: the recorded mIoU is the first validation image's.
+    const { net } = await loadTrainedNet(straight);
+    const firstVal = (await listSplit(join(root, 'data'), 'val')).slice(0, 1);
+    const { metrics } = await evaluateSamples(net, firstVal, { kernels: kernelsFor(tf.getBackend()), numClasses: 19 });
+    net.dispose();
+    expect(full.records[1].valMiou).toBe(metrics.miou);
+  });
+
+  it('keeps the best record in best/: the highest mIoU, the earliest of equals', () => {
+    const record = (iteration: number, valMiou: number) => ({ iteration, learningRate: 0, trainLoss: 1, valMiou, valPixelAccuracy: 0, valIou: [] });
+    expect(bestRecord([])).toBeUndefined();
+    expect(bestRecord([record(1, 0.2), record(2, 0.5), record(3, 0.4)])?.iteration).toBe(2);
+    expect(bestRecord([record(1, 0.5), record(2, 0.5)])?.iteration).toBe(1);
+    expect(bestRecord([record(1, 0), record(2, 0)])?.iteration).toBe(1);
+  });
 });
+
+async function tinyArchitecture(): Promise<string> {
+  const file = join(root, 'arch.json');
+  const genotype = [[1, 'sep_conv_3x3'], [0, 'skip_connect'], [2, 'sep_conv_3x3'], [1, 'avg_pool_3x3'], [3, 'skip_connect'], [0, 'sep_conv_3x3'], [4, 'max_pool_3x3'], [1, 'skip_connect'], [5, 'sep_conv_3x3'], [2, 'skip_connect']];
+  await writeFile(file, JSON.stringify({ name: 'tiny', path: [0, 0], genotype, filterMultiplier: 2 }));
+  return file;
+}

@@ -9,6 +9,7 @@ import { saveCheckpoint } from './checkpoint.js';
 import type { TrainedNetSpec } from './load-trained-net.js';
 import { SgdMomentum } from './optimizers.js';
 import { parseRetrainConfig, type RetrainConfig, type RetrainConfigInput } from './retrain-config.js';
+import { logToStderr, type Progress } from './progress.js';
 import { polyLr } from './schedules.js';
 import { runTrainingLoop, type StepOutcome } from './training-loop.js';
 import { trainStep } from './train-step.js';
@@ -28,6 +29,21 @@ export interface RetrainResult {
   readonly records: EvaluationRecord[];
   readonly best: EvaluationRecord | undefined;
   readonly iterations: number;
+}
+
+export interface RetrainOptions {
+  /** Continue from `outDir/checkpoint.json`. */
+  readonly resume?: boolean;
+  /** Stop (as if killed) after this iteration, leaving only what checkpoints wrote. */
+  readonly stopAfterIterations?: number;
+  readonly log?: (line: string) => void;
+  /** false: none; a `Progress`: where the figures go; default: a bar on a terminal, plain lines elsewhere. */
+  readonly progress?: boolean | Progress;
+}
+
+/** The record `best/` holds: the highest validation mIoU, the earliest of equals (a later tie does not replace it). */
+export function bestRecord(records: readonly EvaluationRecord[]): EvaluationRecord | undefined {
+  return records.reduce<EvaluationRecord | undefined>((top, r) => (!top || r.valMiou > top.valMiou ? r : top), undefined);
 }
 
 /** Retraining's part of each checkpoint: its evaluations and the loss sum since the last one. */
@@ -50,9 +66,9 @@ export async function resolveArchitecture(reference: string): Promise<Architectu
  * evaluation on the validation split every `evalEvery` iterations, the best weights kept in
  * `outDir/best/`, resumable checkpoints in `outDir/`.
  */
-export async function retrain(input: RetrainConfigInput, options: { resume?: boolean; log?: (line: string) => void; progress?: boolean; stopAfterIterations?: number } = {}): Promise<RetrainResult> {
+export async function retrain(input: RetrainConfigInput, options: RetrainOptions = {}): Promise<RetrainResult> {
   const config: RetrainConfig = parseRetrainConfig(input);
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const log = options.log ?? logToStderr;
   const { kernels } = await selectInstalledBackend({ backend: config.backend, log });
   const found = await resolveArchitecture(config.architecture);
   const architecture = { ...found, filterMultiplier: config.filterMultiplier ?? found.filterMultiplier };
@@ -90,9 +106,8 @@ export async function retrain(input: RetrainConfigInput, options: { resume?: boo
     const { metrics } = await evaluateSamples(net, val, { kernels, numClasses: config.numClasses });
     const learningRate = polyLr(iteration - 1, config.iterations, config.lr, config.power);
     const record: EvaluationRecord = { iteration, learningRate, trainLoss: lossSum / lossCount, valMiou: metrics.miou, valPixelAccuracy: metrics.pixelAccuracy, valIou: metrics.iou };
-    const best = records.reduce((top, r) => Math.max(top, r.valMiou), -Infinity);
     const next = [...records, record];
-    if (!(record.valMiou <= best)) await saveCheckpoint(join(config.outDir, 'best'), { weights: variables, batchNorm: net.stateVariables() }, { net: spec, record }, 'best');
+    if (bestRecord(next) === record) await saveCheckpoint(join(config.outDir, 'best'), { weights: variables, batchNorm: net.stateVariables() }, { net: spec, record }, 'best');
     await writeFileAtomic(join(config.outDir, 'retrain-log.jsonl'), next.map((r) => JSON.stringify(r)).join('\n') + '\n');
     return { records: next, lossSum: 0, lossCount: 0 };
   };
@@ -119,6 +134,5 @@ export async function retrain(input: RetrainConfigInput, options: { resume?: boo
   await writeFileAtomic(join(config.outDir, 'architecture.json'), `${JSON.stringify(architecture, null, 2)}\n`);
   sgd.dispose();
   net.dispose();
-  const best = records.reduce<EvaluationRecord | undefined>((top, r) => (!top || r.valMiou > top.valMiou ? r : top), undefined);
-  return { architecture, records, best, iterations: iteration };
+  return { architecture, records, best: bestRecord(records), iterations: iteration };
 }

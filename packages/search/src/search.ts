@@ -9,6 +9,7 @@ import { batchTensors } from './batch-tensors.js';
 import { selectInstalledBackend } from './installed-backend.js';
 import { parseSearchConfig, type SearchConfig, type SearchConfigInput } from './search-config.js';
 import { Adam, SgdMomentum } from './optimizers.js';
+import { logToStderr, type Progress } from './progress.js';
 import { cosineLr } from './schedules.js';
 import { runTrainingLoop, type StepOutcome } from './training-loop.js';
 import { trainStep } from './train-step.js';
@@ -51,7 +52,8 @@ export interface SearchOptions {
   /** Stop (as if killed) after this global step, leaving only what checkpoints wrote. */
   readonly stopAfterSteps?: number;
   readonly log?: (line: string) => void;
-  readonly progress?: boolean;
+  /** false: none; a `Progress`: where the figures go; default: a bar on a terminal, plain lines elsewhere. */
+  readonly progress?: boolean | Progress;
   /** Called after every step with what it trained on (for monitoring; tests check the tensor count here). */
   readonly onStep?: (info: SearchStep) => void;
 }
@@ -92,7 +94,7 @@ const FIXED_ON_RESUME = ['dataRoot', 'batchSize', 'crop', 'layers', 'blocks', 'f
  */
 export async function search(input: SearchConfigInput, options: SearchOptions = {}): Promise<SearchResult> {
   const config = parseSearchConfig(input);
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const log = options.log ?? logToStderr;
   const { kernels } = await selectInstalledBackend({ backend: config.backend, log });
   const train = await listSplit(config.dataRoot, 'train');
   const val = config.valImages > 0 ? (await listSplit(config.dataRoot, 'val')).slice(0, config.valImages) : [];

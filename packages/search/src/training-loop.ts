@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { CheckpointError, CHECKPOINT_MANIFEST, readCheckpointManifest, restoreCheckpoint, saveCheckpoint, type VariableGroups } from './checkpoint.js';
-import { createProgress, type ProgressUpdate } from './progress.js';
+import { createProgress, type Progress, type ProgressUpdate } from './progress.js';
 
 /** What one step reports: its loop state afterwards and the figures of the progress line. */
 export interface StepOutcome<State> {
@@ -32,7 +32,8 @@ export interface TrainingLoopOptions<State> {
   readonly resume?: boolean;
   /** Stop (as if killed) after this step, leaving only what checkpoints wrote. */
   readonly stopAfterSteps?: number;
-  readonly progress?: boolean;
+  /** false: none; a `Progress`: where the figures go; default: a bar on a terminal, plain lines elsewhere. */
+  readonly progress?: boolean | Progress;
   readonly log: (line: string) => void;
   /** Runs step `step` (from 0). */
   runStep(step: number, state: State): Promise<StepOutcome<State>>;
@@ -79,7 +80,7 @@ export async function runTrainingLoop<State>(options: TrainingLoopOptions<State>
     options.log(`[adl] resuming ${options.name} at step ${step}`);
   }
   const checkpoint = () => saveCheckpoint<LoopMeta<State>>(outDir, groups, { ...options.meta, config, step, state, scalars: options.scalars?.save() ?? {} }, String(step));
-  const progress = options.progress === false ? undefined : createProgress(options.name, totalSteps, step);
+  const progress = typeof options.progress === 'object' ? options.progress : options.progress === false ? undefined : createProgress(options.name, totalSteps, step);
   try {
     while (step < totalSteps) {
       const outcome = await options.runStep(step, state);
