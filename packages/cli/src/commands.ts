@@ -37,8 +37,13 @@ export async function runDecode(from: string, { out, filterMultiplier, blocks }:
   const { alpha, beta } = await readAlphaBeta(from).catch((error: Error) => {
     throw new CliError(error.message.startsWith(from) ? error.message : `${from}: ${error.message}`);
   });
-  const { path, genotype } = decodeArchitecture(alpha, beta, { blocks, ops: PRIMITIVES });
-  const architecture = parseArchitecture({ name: 'decoded', path, genotype, filterMultiplier }, from);
+  let decoded: ReturnType<typeof decodeArchitecture>;
+  try {
+    decoded = decodeArchitecture(alpha, beta, { blocks, ops: PRIMITIVES });
+  } catch (error) {
+    throw new CliError(`${from}: ${(error as Error).message}`);
+  }
+  const architecture = parseArchitecture({ name: 'decoded', path: decoded.path, genotype: decoded.genotype, filterMultiplier }, from);
   const text = `${JSON.stringify(architecture, null, 2)}\n`;
   if (out) await writeFileAtomic(out, text);
   else process.stdout.write(text);

@@ -22,5 +22,9 @@ describe('adl decode', () => {
   it('names the file when it holds no α/β', async () => {
     writeFileSync(join(dir, 'other.json'), JSON.stringify({ alpha: 1 }));
     await expect(runDecode(join(dir, 'other.json'), { filterMultiplier: 20, blocks: 5 })).rejects.toThrow(/other\.json: expected an object with "alpha" and "beta" arrays/);
+    // α/β of another shape than the blocks asked for.
+    const alpha = Array.from({ length: 14 }, () => Array(8).fill(0));
+    writeFileSync(join(dir, 'four-blocks.json'), JSON.stringify({ alpha, beta: [[[0, 1, 0]]] }));
+    await expect(runDecode(join(dir, 'four-blocks.json'), { filterMultiplier: 20, blocks: 5 })).rejects.toThrow(/^.*four-blocks\.json: /);
   });
 });

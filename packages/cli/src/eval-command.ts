@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { listSplit, SPLITS, TRAIN_CLASS_NAMES } from '@adl/data-cityscapes';
-import { evaluateSamples, iouTableJson, iouTableMarkdown } from '@adl/eval';
+import { DEFAULT_TILE, evaluateSamples, iouTableJson, iouTableMarkdown } from '@adl/eval';
 import { BACKEND_CHOICES } from '@adl/backend';
 import { loadTrainedNet, logToStderr, parseWithSchema, selectInstalledBackend } from '@adl/search';
 import { z } from 'zod';
@@ -21,6 +21,8 @@ export const EvalConfigSchema = z
     /** Averaged input scales (DeepLab's multi-scale test uses 0.5 … 1.75). */
     scales: z.array(z.number().positive()).min(1).default([1]),
     flip: z.boolean().default(false),
+    /** Images larger than this [height, width] are predicted in overlapping tiles (default: a whole 1024×2048 image is one). */
+    tile: z.tuple([z.number().int().positive(), z.number().int().positive()]).default([...DEFAULT_TILE]),
     /** Evaluate only the first N images of the split. */
     images: z.number().int().positive().optional(),
     /** PNGs for the first N images (default: all evaluated). */
@@ -53,6 +55,7 @@ export async function runEval(config: EvalConfig, { json = false, log = logToStd
       classNames,
       scales: config.scales,
       flip: config.flip,
+      tile: config.tile,
       outDir: config.outDir,
       imagesWritten: config.imagesWritten,
       onImage: (done, total, name) => log(`[adl] ${done}/${total} ${name}`),

@@ -1,6 +1,6 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { generateSynthetic, listSplit, readPng } from '@adl/data-cityscapes';
 import { retrain } from '@adl/search';
 import { useFastestTestBackend } from '@adl/backend/test';
@@ -59,6 +59,22 @@ describe('adl predict', () => {
     const labelIds = await readPng(written[0], 1);
     expect([labelIds.width, labelIds.height]).toEqual([48, 32]);
     await expect(runPredict([join(root, 'missing.png')], { checkpoint, out: root, scales: [1], flip: false, backend }, quiet)).rejects.toThrow(/missing\.png: no such file or folder/);
+  });
+
+  it('predicts in tiles when asked; refuses two inputs that would write the same outputs, before any work', async () => {
+    const [sample] = await listSplit(join(root, 'data'), 'val');
+    const image = join(sample.root, sample.imageFile);
+    const tiled = await runPredict([image], { checkpoint, out: join(root, 'tiled'), scales: [1], flip: false, tile: [16, 24], backend }, quiet);
+    const labelIds = await readPng(tiled[0], 1);
+    expect([labelIds.width, labelIds.height]).toEqual([48, 32]);
+    const twin = join(root, 'twin', basename(image));
+    await mkdir(dirname(twin), { recursive: true });
+    await copyFile(image, twin);
+    const out = join(root, 'twins');
+    await expect(runPredict([image, twin], { checkpoint, out, scales: [1], flip: false, backend }, quiet)).rejects.toThrow(
+      `${image} and ${twin} would both be written as ${join(out, basename(image).replace('_leftImg8bit.png', '_labelIds.png'))}: predict them into different folders`,
+    );
+    await expect(readdir(out)).rejects.toThrow(/ENOENT/);
   });
 });
 

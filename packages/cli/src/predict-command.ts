@@ -10,6 +10,8 @@ export interface PredictOptions {
   readonly out: string;
   readonly scales: readonly number[];
   readonly flip: boolean;
+  /** Images larger than this are predicted in overlapping tiles (default `DEFAULT_TILE` of @adl/eval). */
+  readonly tile?: readonly [number, number];
   readonly backend: string;
 }
 
@@ -30,6 +32,13 @@ async function expandInputs(inputs: readonly string[]): Promise<string[]> {
 /** `adl predict`: label-id, colour and overlay PNGs for images without labels. */
 export async function runPredict(inputs: readonly string[], options: PredictOptions, log: (line: string) => void = logToStderr): Promise<string[]> {
   const files = await expandInputs(inputs);
+  const stemOf = (file: string) => basename(file, extname(file)).replace(/_leftImg8bit$/, '');
+  const firstWithStem = new Map<string, string>();
+  for (const file of files) {
+    const earlier = firstWithStem.get(stemOf(file));
+    if (earlier) throw new CliError(`${earlier} and ${file} would both be written as ${join(options.out, `${stemOf(file)}_labelIds.png`)}: predict them into different folders`);
+    firstWithStem.set(stemOf(file), file);
+  }
   const { kernels } = await selectInstalledBackend({ backend: options.backend as never, log });
   const { net } = await loadTrainedNet(options.checkpoint);
   const written: string[] = [];
@@ -39,9 +48,8 @@ export async function runPredict(inputs: readonly string[], options: PredictOpti
         throw new CliError(`${file}: cannot decode PNG (${error.message.split('\n')[0]})`);
       });
       const started = performance.now();
-      const ids = await predictTrainIds(net, image, { kernels, scales: options.scales, flip: options.flip });
-      const stem = basename(file, extname(file)).replace(/_leftImg8bit$/, '');
-      const names = await writePredictionPngs(options.out, stem, image, ids);
+      const ids = await predictTrainIds(net, image, { kernels, scales: options.scales, flip: options.flip, tile: options.tile });
+      const names = await writePredictionPngs(options.out, stemOf(file), image, ids);
       written.push(...[names.labelIds, names.color, names.overlay].map((name) => join(options.out, name)));
       log(`[adl] ${index + 1}/${files.length} ${file}: ${(performance.now() - started).toFixed(0)} ms`);
     }

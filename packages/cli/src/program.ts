@@ -19,6 +19,14 @@ function scaleList(value: string): number[] {
   return scales;
 }
 
+function tileSize(value: string): [number, number] {
+  const match = /^(\d+)x(\d+)$/.exec(value);
+  if (!match || Number(match[1]) < 1 || Number(match[2]) < 1) throw new InvalidArgumentError('expected HEIGHTxWIDTH in pixels, e.g. 513x1025');
+  return [Number(match[1]), Number(match[2])];
+}
+
+const TILE_HELP = 'predict images larger than this in overlapping tiles (default 1025x2049: a whole Cityscapes image is one tile)';
+
 function backendName(value: string): string {
   if (!(BACKEND_CHOICES as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${BACKEND_CHOICES.join(', ')}`);
   return value;
@@ -66,7 +74,7 @@ export function createProgram(): Command {
   program
     .command('eval')
     .description('score a retrained net on a split: per-class IoU table; with --out, label-id/colour/overlay/comparison PNGs, metrics.json, iou.md')
-    .option('--config <file>', 'eval config JSON (checkpoint, dataRoot, split, outDir, scales, flip, images, imagesWritten, backend); flags override it')
+    .option('--config <file>', 'eval config JSON (checkpoint, dataRoot, split, outDir, scales, flip, tile, images, imagesWritten, backend); flags override it')
     .option('--checkpoint <dir>', 'retraining output folder or its best/')
     .option('--data <root>', 'Cityscapes-layout dataset root')
     .option('--split <name>', 'train, val or test (default val)')
@@ -74,6 +82,7 @@ export function createProgram(): Command {
     .option('--scales <list>', 'multi-scale inference, e.g. 0.75,1,1.25 (default 1)', scaleList)
     .option('--flip', 'also average the horizontally flipped image')
     .option('--images <count>', 'only the first N images', integer)
+    .option('--tile <HxW>', TILE_HELP, tileSize)
     .option('--backend <name>', `one of ${BACKEND_CHOICES.join(', ')}`, backendName)
     .option('--json', 'print the metrics as one JSON line instead of the table')
     .action(async (options) => {
@@ -85,6 +94,7 @@ export function createProgram(): Command {
         scales: options.scales,
         flip: options.flip,
         images: options.images,
+        tile: options.tile,
         backend: options.backend,
       });
       await runEval(config, { json: Boolean(options.json) });
@@ -97,9 +107,10 @@ export function createProgram(): Command {
     .requiredOption('--out <dir>', 'output folder')
     .option('--scales <list>', 'multi-scale inference, e.g. 0.75,1,1.25', scaleList, [1])
     .option('--flip', 'also average the horizontally flipped image')
+    .option('--tile <HxW>', TILE_HELP, tileSize)
     .option('--backend <name>', `one of ${BACKEND_CHOICES.join(', ')}`, backendName, 'auto')
     .action(async (images: string[], options) => {
-      const written = await runPredict(images, { checkpoint: options.checkpoint, out: options.out, scales: options.scales, flip: Boolean(options.flip), backend: options.backend });
+      const written = await runPredict(images, { checkpoint: options.checkpoint, out: options.out, scales: options.scales, flip: Boolean(options.flip), tile: options.tile, backend: options.backend });
       process.stdout.write(`${written.join('\n')}\n`);
     });
   program

@@ -124,14 +124,16 @@ export function augment(sample: LabelledImage, options: AugmentOptions, random: 
   return scaledCrop(sample, scale, top, left, options.crop, options, flip);
 }
 
+/** Starts of `crop`-long windows, `step` apart, the last flush with the end, covering `length` (one window if it fits). */
+export function windowStarts(length: number, crop: number, step: number): number[] {
+  if (length <= crop) return [0];
+  const positions: number[] = [];
+  for (let p = 0; p + crop < length; p += step) positions.push(p);
+  positions.push(length - crop);
+  return positions;
+}
+
 /** Top-left corners of `crop`-sized windows, `stride` apart, covering a `height × width` image (eval). */
 export function slidingWindows(height: number, width: number, [cropHeight, cropWidth]: readonly [number, number], stride: readonly [number, number] = [cropHeight, cropWidth]): [number, number][] {
-  const starts = (length: number, crop: number, step: number) => {
-    if (length <= crop) return [0];
-    const positions: number[] = [];
-    for (let p = 0; p + crop < length; p += step) positions.push(p);
-    positions.push(length - crop);
-    return positions;
-  };
-  return starts(height, cropHeight, stride[0]).flatMap((top) => starts(width, cropWidth, stride[1]).map((left) => [top, left] as [number, number]));
+  return windowStarts(height, cropHeight, stride[0]).flatMap((top) => windowStarts(width, cropWidth, stride[1]).map((left) => [top, left] as [number, number]));
 }

@@ -1,6 +1,7 @@
 import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { augment, cropAndNormalize, DEFAULT_AUGMENT, scaledCrop, slidingWindows, type LabelledImage } from './augment.js';
 import { BatchLoader, DatasetErrors, type Batch } from './batch-loader.js';
@@ -125,6 +126,37 @@ describe('bad input names the file and the problem', () => {
     values[96 * 2 + 5] = 200;
     await writePng(join(dir, sample.labelFile), { width: 96, height: 48, channels: 1, data: values });
     await expect(loadSample(sample)).rejects.toThrow(`${sample.labelFile}: value 200 at (x 5, y 2) is not a Cityscapes label id (0–33)`);
+  });
+
+  it('a 16-bit label holds raw ids: read as they are and checked like 8-bit ones', async () => {
+    const dir = await copyDataset();
+    const [sample] = await listSplit(dir, 'train');
+    // Label id 7 (road) is train id 0, 26 (car) is 13, 0 (unlabeled) is ignored.
+    const ids = new Uint16Array(48 * 96).fill(7);
+    ids[1] = 26;
+    ids[2] = 0;
+    await writePng16(join(dir, sample.labelFile), ids, 96, 48, 1);
+    const loaded = await loadSample(sample);
+    expect(Array.from(loaded.trainIds.slice(0, 4))).toEqual([0, 13, 255, 0]);
+    ids[96 * 3 + 4] = 1000;
+    await writePng16(join(dir, sample.labelFile), ids, 96, 48, 1);
+    await expect(loadSample(sample)).rejects.toThrow(`${sample.labelFile}: value 1000 at (x 4, y 3) is not a Cityscapes label id (0–33)`);
+  });
+
+  it('a colour or alpha label file is refused by name, a 16-bit RGB image is read to 8 bits', async () => {
+    const dir = await copyDataset();
+    const [sample] = await listSplit(dir, 'train');
+    await writePng(join(dir, sample.labelFile), { width: 96, height: 48, channels: 3, data: new Uint8Array(48 * 96 * 3).fill(7) });
+    await expect(loadSample(sample)).rejects.toThrow(`${sample.labelFile}: cannot decode PNG (3-channel PNG; a label map must be single-channel grayscale ids)`);
+    await sharp(new Uint8Array(48 * 96 * 4).fill(7), { raw: { width: 96, height: 48, channels: 4 } }).png().toFile(join(dir, sample.labelFile));
+    await expect(loadSample(sample)).rejects.toThrow(`${sample.labelFile}: cannot decode PNG (4-channel PNG; a label map must be single-channel grayscale ids)`);
+    // 16-bit RGB: sample v·257 is the 8-bit value v.
+    await writeFile(join(dir, sample.labelFile), await readFile(join(root, sample.labelFile)));
+    const rgb = new Uint16Array(48 * 96 * 3).map((_, i) => (i % 251) * 257);
+    await writePng16(join(dir, sample.imageFile), rgb, 96, 48, 3);
+    const { image } = await loadSample(sample);
+    expect(Array.from(image.data.slice(0, 6))).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(image.data[300]).toBe(300 % 251);
   });
 
   it('a run stops with the list of bad files, or skips them with a count, as configured', async () => {
@@ -342,3 +374,11 @@ describe('batches', () => {
     expect(again.trainA.map((s) => s.name)).toEqual(trainA.map((s) => s.name));
   });
 });
+
+/** Writes a 16-bit PNG (grayscale or RGB) of the samples as given. */
+async function writePng16(path: string, samples: Uint16Array, width: number, height: number, channels: 1 | 3): Promise<void> {
+  await sharp(samples, { raw: { width, height, channels } })
+    .toColourspace(channels === 1 ? 'grey16' : 'rgb16')
+    .png()
+    .toFile(path);
+}

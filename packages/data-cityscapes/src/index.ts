@@ -12,7 +12,7 @@ export {
 } from './labels.js';
 export { DatasetError } from './dataset-error.js';
 export { listSplit, imageFileOf, labelFileOf, SPLITS, IMAGE_SUFFIX, LABEL_SUFFIX, type CityscapesSample, type Split } from './layout.js';
-export { readPng, writePng, type RasterImage } from './png.js';
+export { readLabelPng, readPng, writePng, type LabelImage, type RasterImage } from './png.js';
 export { writeFileAtomic } from './atomic-write.js';
 export { loadSample, type LoadedSample } from './load-sample.js';
 export {
@@ -20,6 +20,7 @@ export {
   cropAndNormalize,
   scaledCrop,
   slidingWindows,
+  windowStarts,
   DEFAULT_AUGMENT,
   IMAGENET_MEAN,
   IMAGENET_STD,

@@ -10,7 +10,7 @@ export interface RasterImage {
 }
 
 /**
- * Decodes an 8-bit PNG to RGB (`channels: 3`) or to its first channel (`channels: 1`, label maps).
+ * Decodes a PNG to 8-bit RGB (`channels: 3`) or to its first channel (`channels: 1`).
  * sharp decodes in libvips' thread pool, off the JavaScript thread, so prefetching overlaps compute
  * (bench/png-codecs.mjs compares it with the pure-JS decoders). Throws on a corrupt or truncated file.
  */
@@ -20,6 +20,30 @@ export async function readPng(path: string, channels: 1 | 3): Promise<RasterImag
   const { data, info } = await decoded.raw().toBuffer({ resolveWithObject: true });
   if (info.channels !== channels) throw new Error(`decoded ${info.channels} channels, expected ${channels}`);
   return { width: info.width, height: info.height, channels, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+}
+
+/** A decoded label map: one id per pixel, row by row, as the file holds it (8 or 16 bits). */
+export interface LabelImage {
+  readonly width: number;
+  readonly height: number;
+  readonly ids: Uint8Array | Uint16Array;
+}
+
+/**
+ * Decodes a label PNG to the ids it holds. 16-bit files are read as raw ids (as Cityscapes' own
+ * 16-bit files and many tools write them), not scaled to 8 bits, which would turn every small id
+ * into 0. A file with colour or alpha channels is refused: its ids would be a guess.
+ */
+export async function readLabelPng(path: string): Promise<LabelImage> {
+  const { channels, depth, isPalette } = await sharp(path).metadata();
+  if (isPalette || channels !== 1) {
+    throw new Error(`${isPalette ? 'palette' : `${channels}-channel`} PNG; a label map must be single-channel grayscale ids`);
+  }
+  const wide = depth === 'ushort';
+  const pipeline = sharp(path, { failOn: 'truncated' }).toColourspace(wide ? 'grey16' : 'b-w');
+  const { data, info } = await pipeline.raw({ depth: wide ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });
+  const ids = wide ? new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return { width: info.width, height: info.height, ids };
 }
 
 /** Encodes to PNG and writes atomically (temporary file, then rename): no half-written file remains. */

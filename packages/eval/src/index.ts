@@ -3,7 +3,7 @@ export { iouRows, iouTableJson, iouTableMarkdown, type IouRow } from './iou-tabl
 export type { InferenceModel } from './model.js';
 export { blend, colorizeTrainIds, sideBySide, trainIdsToLabelIds } from './colorize.js';
 export { writePredictionPngs, type PredictionPngs } from './prediction-pngs.js';
-export { imageTensor, predictTrainIds, type PredictOptions } from './predict.js';
+export { DEFAULT_TILE, imageTensor, predictTrainIds, tileSpans, type PredictOptions } from './predict.js';
 export { evaluateSamples, type EvaluateOptions, type EvaluationReport, type PredictionFiles } from './evaluate-samples.js';
 export { measureLatency, type LatencyResult } from './latency.js';
 export { renderReport, writeReport, type ReportData } from './report/render-report.js';

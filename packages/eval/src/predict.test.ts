@@ -9,7 +9,7 @@ import { kernelsFor } from '@adl/backend';
 import { evaluateSamples } from './evaluate-samples.js';
 import { measureLatency } from './latency.js';
 import type { InferenceModel } from './model.js';
-import { predictTrainIds } from './predict.js';
+import { DEFAULT_TILE, predictTrainIds, tileSpans } from './predict.js';
 
 const kernels = kernelsFor('cpu');
 
@@ -18,6 +18,13 @@ const pointwise: InferenceModel = { apply: (x) => tf.tidy(() => tf.concat([x.sli
 function halves(height: number, width: number): RasterImage {
   const data = new Uint8Array(height * width * 3);
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data[(y * width + x) * 3] = x < width / 2 ? 255 : 0;
+  return { width, height, channels: 3, data };
+}
+
+/** Pixels from a seeded generator. */
+function randomImage(height: number, width: number, seed: number): RasterImage {
+  let state = seed;
+  const data = new Uint8Array(height * width * 3).map(() => ((state = (state * 1103515245 + 12345) % 2 ** 31), state % 256));
   return { width, height, channels: 3, data };
 }
 
@@ -32,6 +39,44 @@ describe('predictTrainIds', () => {
     expect(await predictTrainIds(pointwise, image, { kernels, flip: true })).toEqual(single);
     const multi = await predictTrainIds(pointwise, image, { kernels, scales: [0.5, 1, 1.5], flip: true });
     expect(multi.filter((id, i) => id === single[i]).length).toBe(single.length);
+  });
+
+  it('splits a long side into overlapping tiles, each kept up to the middle of its overlaps', () => {
+    expect(tileSpans(100, 128, 40)).toEqual([{ start: 0, length: 100, keepFrom: 0, keepTo: 100 }]);
+    // Starts 0, 24, 48 and 52 (flush with the end); borders in the middle of each shared run.
+    expect(tileSpans(100, 48, 24)).toEqual([
+      { start: 0, length: 48, keepFrom: 0, keepTo: 36 },
+      { start: 24, length: 48, keepFrom: 36, keepTo: 60 },
+      { start: 48, length: 48, keepFrom: 60, keepTo: 74 },
+      { start: 52, length: 48, keepFrom: 74, keepTo: 100 },
+    ]);
+    expect(() => tileSpans(100, 48, 48)).toThrow(/^tile 48 with overlap 48: /);
+    expect(DEFAULT_TILE).toEqual([1025, 2049]);
+  });
+
+  it('predicts a large image in tiles, each within the tile size, equal to whole-image inference for a model whose context fits the overlap', async () => {
+    // Logits: red and green averaged over a 5×5 window (context 2 pixels each side).
+    const inputs: number[][] = [];
+    const local: InferenceModel = {
+      apply: (x) => {
+        inputs.push(x.shape.slice(1, 3));
+        return tf.tidy(() => tf.avgPool(x.slice([0, 0, 0, 0], [-1, -1, -1, 2]), 5, 1, 'same')) as tf.Tensor4D;
+      },
+    };
+    const image = randomImage(37, 53, 3);
+    const whole = await predictTrainIds(local, image, { kernels, tile: [64, 64] });
+    expect(inputs).toEqual([[37, 53]]);
+    inputs.length = 0;
+    const before = tf.memory().numTensors;
+    const tiled = await predictTrainIds(local, image, { kernels, tile: [16, 20], tileOverlap: [6, 8] });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(inputs.length).toBe(4 * 4);
+    for (const [height, width] of inputs) expect(height <= 16 && width <= 20).toBe(true);
+    expect(new Set(whole).size).toBe(2);
+    expect(Array.from(tiled)).toEqual(Array.from(whole));
+    // With flip too (multi-scale is not: aligned-corner resizing of a tile is not a crop of the resized image).
+    const flipped = await predictTrainIds(local, image, { kernels, flip: true, tile: [16, 20], tileOverlap: [6, 8] });
+    expect(Array.from(flipped)).toEqual(Array.from(await predictTrainIds(local, image, { kernels, flip: true })));
   });
 
   it('leaves no tensors behind', async () => {

@@ -1,11 +1,25 @@
 import * as tf from '@tensorflow/tfjs';
-import { IMAGENET_MEAN, IMAGENET_STD, type RasterImage } from '@adl/data-cityscapes';
+import { IMAGENET_MEAN, IMAGENET_STD, windowStarts, type RasterImage } from '@adl/data-cityscapes';
 import { resizeBilinear } from '@adl/ops';
 import type { Kernels } from '@adl/backend';
 import type { InferenceModel } from './model.js';
 
+/** DeepLab's Cityscapes evaluation crop: a whole 1024×2048 image is one tile, predicted whole as in the paper. */
+export const DEFAULT_TILE: readonly [number, number] = [1025, 2049];
+
 export interface PredictOptions {
   readonly kernels: Kernels;
+  /**
+   * An image larger than this ([height, width]; default `DEFAULT_TILE`) is predicted in overlapping
+   * tiles of at most this size, so memory is bounded by the tile, not the image. With several
+   * scales each tile is resized on its own (aligned corners: not a crop of the resized image).
+   */
+  readonly tile?: readonly [number, number];
+  /**
+   * Rows and columns neighbouring tiles share (default a third of the tile). Each pixel is taken from
+   * the tile it lies deepest in, so every prediction sees at least half the overlap of context on each side.
+   */
+  readonly tileOverlap?: readonly [number, number];
   /** Input scales whose class probabilities are averaged (DeepLab's multi-scale test: 0.75, 1, 1.25 …). */
   readonly scales?: readonly number[];
   /** Also average the horizontally flipped input's probabilities. */
@@ -21,12 +35,61 @@ export function imageTensor(image: RasterImage, mean: readonly number[] = IMAGEN
   return tf.tensor4d(pixels, [1, image.height, image.width, 3]);
 }
 
+/** One tile along an axis: where it starts, its length, and the part of it whose predictions are kept. */
+interface TileSpan {
+  readonly start: number;
+  readonly length: number;
+  readonly keepFrom: number;
+  readonly keepTo: number;
+}
+
+/** Tiles of at most `tile` covering `length`, `overlap` apart, each keeping up to the middle of its overlaps. */
+export function tileSpans(length: number, tile: number, overlap: number): TileSpan[] {
+  if (!(Number.isInteger(tile) && tile >= 1 && Number.isInteger(overlap) && overlap >= 0 && overlap < tile)) {
+    throw new RangeError(`tile ${tile} with overlap ${overlap}: the tile must be a positive integer and the overlap an integer from 0 to tile − 1`);
+  }
+  const starts = windowStarts(length, tile, tile - overlap);
+  const size = Math.min(tile, length);
+  // The border between two tiles: the middle of the rows they share.
+  const borders = starts.slice(1).map((start, i) => Math.floor((start + starts[i] + size) / 2));
+  return starts.map((start, i) => ({ start, length: size, keepFrom: i ? borders[i - 1] : 0, keepTo: i < borders.length ? borders[i] : length }));
+}
+
+/** The pixels of a window of an image. */
+function cropImage(image: RasterImage, top: number, left: number, height: number, width: number): RasterImage {
+  if (top === 0 && left === 0 && height === image.height && width === image.width) return image;
+  const data = new Uint8Array(height * width * 3);
+  for (let y = 0; y < height; y++) data.set(image.data.subarray(((top + y) * image.width + left) * 3, ((top + y) * image.width + left + width) * 3), y * width * 3);
+  return { width, height, channels: 3, data };
+}
+
 /**
- * Per-pixel train ids of a whole image in evaluation mode. With several scales and/or flip, the
- * softmax probabilities of every variant, resized back to the image size, are averaged before the
- * arg-max (as DeepLab's multi-scale inference).
+ * Per-pixel train ids of an image in evaluation mode. With several scales and/or flip, the softmax
+ * probabilities of every variant, resized back to the input size, are averaged before the arg-max (as
+ * DeepLab's multi-scale inference). An image larger than `tile` is predicted tile by tile (overlapping
+ * sliding windows, each pixel from the tile it lies deepest in); one that fits is predicted whole.
  */
 export async function predictTrainIds(model: InferenceModel, image: RasterImage, options: PredictOptions): Promise<Int32Array> {
+  const tile = options.tile ?? DEFAULT_TILE;
+  const overlap = options.tileOverlap ?? [Math.floor(tile[0] / 3), Math.floor(tile[1] / 3)];
+  const rows = tileSpans(image.height, tile[0], overlap[0]);
+  const columns = tileSpans(image.width, tile[1], overlap[1]);
+  if (rows.length === 1 && columns.length === 1) return predictWhole(model, image, options);
+  const ids = new Int32Array(image.height * image.width);
+  for (const row of rows) {
+    for (const column of columns) {
+      const tileIds = await predictWhole(model, cropImage(image, row.start, column.start, row.length, column.length), options);
+      for (let y = row.keepFrom; y < row.keepTo; y++) {
+        const from = (y - row.start) * column.length + column.keepFrom - column.start;
+        ids.set(tileIds.subarray(from, from + column.keepTo - column.keepFrom), y * image.width + column.keepFrom);
+      }
+    }
+  }
+  return ids;
+}
+
+/** Per-pixel train ids of an image predicted in one piece (see `predictTrainIds`). */
+async function predictWhole(model: InferenceModel, image: RasterImage, options: PredictOptions): Promise<Int32Array> {
   const { kernels, scales = [1], flip = false } = options;
   const ctx = { training: false, kernels };
   const prediction = tf.tidy(() => {

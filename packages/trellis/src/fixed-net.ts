@@ -103,7 +103,7 @@ export class FixedNet extends Module {
 
   /** Logits at the input size, `[N, H, W, classes]`. Call inside `tf.tidy`. */
   apply(image: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
-    const outputs = this.backbone(image, ctx);
+    const outputs = this.backbone(image, ctx, { release: !ctx.training });
     const features = tf.relu(outputs[outputs.length - 1]);
     const logits = this.decoder.apply(this.aspp.apply(features, ctx), outputs[this.lowLevelOutput], ctx);
     return resizeBilinear(logits, [image.shape[1], image.shape[2]]);
@@ -111,18 +111,29 @@ export class FixedNet extends Module {
 
   /**
    * The feature maps before the head: the stem's stride-2 and stride-4 outputs, then each cell's
-   * output at its level's size. Call inside `tf.tidy`.
+   * output at its level's size. Call inside `tf.tidy`. With `release` (inference: no gradient needs
+   * them), each stage's intermediates are freed when it ends and each output once no later stage
+   * reads it, so peak memory is about one cell's, not the whole network's: only the last output and
+   * the low-level features stay, the other entries of the list are disposed.
    */
-  backbone(image: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D[] {
+  backbone(image: tf.Tensor4D, ctx: ForwardContext, { release = false } = {}): tf.Tensor4D[] {
+    const stage = <T extends tf.TensorContainer>(run: () => T): T => (release ? tf.tidy(run) : run());
     const sizes = levelSizes([image.shape[1], image.shape[2]]);
-    const { stride2, stride4 } = this.stem.apply(image, ctx);
-    const outputs: tf.Tensor4D[] = [stride2, stride4];
+    const outputs = stage(() => {
+      const { stride2, stride4 } = this.stem.apply(image, ctx);
+      return [stride2, stride4];
+    });
     let previousLevel = 0;
     this.path.forEach((level, l) => {
-      let hPrev = outputs[outputs.length - 1];
-      // A cell one level finer reads its input resized up; one level coarser strides its own ops.
-      if (level < previousLevel) hPrev = resizeBilinear(hPrev, sizes[level]);
-      outputs.push(this.cells[l].apply(outputs[outputs.length - 2], hPrev, ctx));
+      const [input, previous] = outputs.slice(-2);
+      outputs.push(
+        stage(() =>
+          // A cell one level finer reads its input resized up; one level coarser strides its own ops.
+          this.cells[l].apply(input, level < previousLevel ? resizeBilinear(previous, sizes[level]) : previous, ctx),
+        ),
+      );
+      const done = outputs.length - 3;
+      if (release && done !== this.lowLevelOutput) outputs[done].dispose();
       previousLevel = level;
     });
     return outputs;

@@ -9,5 +9,5 @@ export {
   readArchitectureFile,
   type Architecture,
 } from './architecture.js';
-export { AUTO_DEEPLAB_PATH, PRESETS, PRESET_NAMES, getPreset, type PresetName } from './presets.js';
+export { AUTO_DEEPLAB_PATH, PRESETS, PRESET_NAMES, getPreset, resolveArchitecture, type PresetName } from './presets.js';
 export { levelSizes } from './levels.js';

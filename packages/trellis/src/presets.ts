@@ -1,5 +1,5 @@
 import { AUTO_DEEPLAB_GENOTYPE } from '@adl/cell';
-import { parseArchitecture, type Architecture } from './architecture.js';
+import { ArchitectureError, parseArchitecture, readArchitectureFile, type Architecture } from './architecture.js';
 
 /** The path Auto-DeepLab found, levels per layer (design §7; the DeepLab NAS code's `backbone`). */
 export const AUTO_DEEPLAB_PATH: readonly number[] = [0, 0, 0, 1, 2, 1, 2, 2, 3, 3, 2, 1];
@@ -19,4 +19,16 @@ export function getPreset(name: string): Architecture {
     throw new RangeError(`unknown preset "${name}"; presets: ${PRESET_NAMES.join(', ')}`);
   }
   return PRESETS[name as PresetName];
+}
+
+/**
+ * A preset by name, or an architecture JSON file; a reference that is neither (a preset name with a
+ * typo) says so and lists the presets.
+ */
+export async function resolveArchitecture(reference: string): Promise<Architecture> {
+  if ((PRESET_NAMES as readonly string[]).includes(reference)) return getPreset(reference);
+  return readArchitectureFile(reference).catch((error: Error) => {
+    if (!/cannot read \(ENOENT\)/.test(error.message)) throw error;
+    throw new ArchitectureError(`${reference}: neither a preset (${PRESET_NAMES.join(', ')}) nor an architecture file`);
+  });
 }

@@ -12,7 +12,7 @@ import { ArchitectureError, assertValidPath, parseArchitecture, readArchitecture
 import { DeepLabV3PlusDecoder } from './decoder.js';
 import { FixedNet, asppRates } from './fixed-net.js';
 import { levelSizes } from './levels.js';
-import { PRESETS, getPreset } from './presets.js';
+import { PRESETS, getPreset, resolveArchitecture } from './presets.js';
 import { SuperNet } from './supernet.js';
 
 const ctx = (): ForwardContext => ({ training: true, kernels: kernelsFor(tf.getBackend()) });
@@ -35,7 +35,7 @@ describe('the trellis (design §4)', () => {
 });
 
 describe('architectures and presets (design §7)', () => {
-  it('the presets hold the paper path and cell at F = 20, 32, 48', () => {
+  it('the presets hold the paper path and cell at F = 20, 32, 48; a misspelt one lists them', async () => {
     for (const [name, F] of [
       ['autodeeplab-s', 20],
       ['autodeeplab-m', 32],
@@ -47,6 +47,8 @@ describe('architectures and presets (design §7)', () => {
       expect(preset.filterMultiplier).toBe(F);
     }
     expect(() => getPreset('autodeeplab-xl')).toThrow(/unknown preset "autodeeplab-xl"/);
+    await expect(resolveArchitecture('autodeeplab-m')).resolves.toEqual(PRESETS['autodeeplab-m']);
+    await expect(resolveArchitecture('autodeeplab-xs')).rejects.toThrow('autodeeplab-xs: neither a preset (autodeeplab-s, autodeeplab-m, autodeeplab-l) nor an architecture file');
   });
 
   it('checks a path on its own: levels 0..3, whole numbers, steps of at most one, not empty', () => {
@@ -291,6 +293,31 @@ describe('FixedNet', () => {
 
   beforeAll(async () => {
     await useFastestTestBackend();
+  });
+
+  it("infers with each stage's intermediates freed: the same features, under half the peak memory", async () => {
+    const net = new FixedNet({ architecture: { path: [0, 1, 2, 2, 1, 0], genotype: AUTO_DEEPLAB_GENOTYPE, filterMultiplier: 4 }, numClasses: 3, asppChannels: 16 });
+    const x = image([1, 64, 48, 3], 5);
+    const evaluation = { training: false, kernels: kernelsFor(tf.getBackend()) };
+    const kept = tf.tidy(() => net.backbone(x, evaluation));
+    const released = tf.tidy(() => net.backbone(x, evaluation, { release: true }));
+    const live = released.filter((t) => !t.isDisposed);
+    // The last cell's output and the decoder's low-level features stay, bit for bit the same.
+    expect(live).toHaveLength(2);
+    expect(released.at(-1)!.isDisposed).toBe(false);
+    released.forEach((t, i) => {
+      if (!t.isDisposed) expect(Array.from(t.dataSync())).toEqual(Array.from(kept[i].dataSync()));
+    });
+    const peak = async (release: boolean) => {
+      const before = tf.memory().numBytes;
+      const { peakBytes } = await tf.profile(() => tf.tidy(() => void net.backbone(x, evaluation, { release })));
+      return peakBytes - before;
+    };
+    await peak(false); // kernel caches of constants are made on the first call
+    const [releasing, keeping] = [await peak(true), await peak(false)];
+    expect(releasing).toBeLessThan(keeping / 2);
+    tf.dispose([x, ...kept, ...live]);
+    net.dispose();
   });
 
   it('trains along a path that goes down, up and down again; logits at input size; no tensor growth', () => {
