@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { decodeArchitecture } from '@adl/decode';
 import { PRIMITIVES } from '@adl/ops';
 import { writeFileAtomic } from '@adl/data-cityscapes';
-import { parseRetrainConfig, parseSearchConfig, readAlphaBeta, retrain, search } from '@adl/search';
+import { parseRetrainConfig, parseSearchConfig, readAlphaBeta, retrain, search, type RunOptions } from '@adl/search';
 import { parseArchitecture, type Architecture } from '@adl/trellis';
 import { CliError } from './summary.js';
 
@@ -18,17 +18,17 @@ export async function readJson(file: string): Promise<unknown> {
   }
 }
 
-/** `adl search --config file.json [--resume]`. */
-export async function runSearch(configFile: string, resume: boolean): Promise<void> {
+/** `adl search --config file.json [--resume [--accept-changes]] [--force]`. */
+export async function runSearch(configFile: string, options: RunOptions): Promise<void> {
   const config = parseSearchConfig(await readJson(configFile), configFile);
-  const result = await search(config, { resume });
+  const result = await search(config, options);
   if (result.architecture) process.stdout.write(`${JSON.stringify(result.architecture)}\n`);
 }
 
-/** `adl retrain --config file.json [--resume]`. */
-export async function runRetrain(configFile: string, resume: boolean): Promise<void> {
+/** `adl retrain --config file.json [--resume [--accept-changes]] [--force]`. */
+export async function runRetrain(configFile: string, options: RunOptions): Promise<void> {
   const config = parseRetrainConfig(await readJson(configFile), configFile);
-  const result = await retrain(config, { resume });
+  const result = await retrain(config, options);
   process.stdout.write(`${JSON.stringify({ iterations: result.iterations, best: result.best ?? null })}\n`);
 }
 

@@ -1,5 +1,6 @@
 import { BACKEND_CHOICES } from '@adl/backend';
 import { writeRunReport } from '@adl/eval';
+import type { RunOptions } from '@adl/search';
 import { Command, InvalidArgumentError } from 'commander';
 import { runDecode, runRetrain, runSearch } from './commands.js';
 import { runBench } from './bench-command.js';
@@ -23,6 +24,16 @@ function tileSize(value: string): [number, number] {
   const match = /^(\d+)x(\d+)$/.exec(value);
   if (!match || Number(match[1]) < 1 || Number(match[2]) < 1) throw new InvalidArgumentError('expected HEIGHTxWIDTH in pixels, e.g. 513x1025');
   return [Number(match[1]), Number(match[2])];
+}
+
+const RUN_FLAGS = {
+  acceptChanges: 'with --resume: continue although settings that change the result differ from the checkpoint (e.g. a lower learning rate after a divergence)',
+  force: 'empty an output folder that holds another run instead of refusing it',
+};
+
+/** The run options of `search` and `retrain` from their flags. */
+function runFlags(options: { resume?: boolean; acceptChanges?: boolean; force?: boolean }): RunOptions {
+  return { resume: Boolean(options.resume), acceptChanges: Boolean(options.acceptChanges), force: Boolean(options.force) };
 }
 
 const TILE_HELP = 'predict images larger than this in overlapping tiles (default 1025x2049: a whole Cityscapes image is one tile)';
@@ -54,7 +65,9 @@ export function createProgram(): Command {
     .description('architecture search on a Cityscapes-layout folder (design §5); writes the log, snapshots, checkpoints and architecture.json to outDir')
     .requiredOption('--config <file>', 'search config JSON (fields: see @adl/search SearchConfigSchema; dataRoot and outDir required)')
     .option('--resume', 'continue from outDir/checkpoint.json')
-    .action(async (options) => runSearch(options.config, Boolean(options.resume)));
+    .option('--accept-changes', RUN_FLAGS.acceptChanges)
+    .option('--force', RUN_FLAGS.force)
+    .action(async (options) => runSearch(options.config, runFlags(options)));
   program
     .command('decode')
     .description('architecture JSON from a search checkpoint folder or an α/β JSON file')
@@ -70,7 +83,9 @@ export function createProgram(): Command {
     .description('train the fixed network of a preset or architecture JSON (design §7), keeping the best checkpoint')
     .requiredOption('--config <file>', 'retrain config JSON (fields: see @adl/search RetrainConfigSchema)')
     .option('--resume', 'continue from outDir/checkpoint.json')
-    .action(async (options) => runRetrain(options.config, Boolean(options.resume)));
+    .option('--accept-changes', RUN_FLAGS.acceptChanges)
+    .option('--force', RUN_FLAGS.force)
+    .action(async (options) => runRetrain(options.config, runFlags(options)));
   program
     .command('eval')
     .description('score a retrained net on a split: per-class IoU table; with --out, label-id/colour/overlay/comparison PNGs, metrics.json, iou.md')

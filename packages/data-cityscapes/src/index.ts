@@ -11,9 +11,9 @@ export {
   type CityscapesLabel,
 } from './labels.js';
 export { DatasetError } from './dataset-error.js';
-export { listSplit, imageFileOf, labelFileOf, SPLITS, IMAGE_SUFFIX, LABEL_SUFFIX, type CityscapesSample, type Split } from './layout.js';
+export { listSplit, splitFolder, imageFileOf, labelFileOf, SPLITS, IMAGE_SUFFIX, LABEL_SUFFIX, type CityscapesSample, type Split } from './layout.js';
 export { readLabelPng, readPng, writePng, type LabelImage, type RasterImage } from './png.js';
-export { writeFileAtomic } from './atomic-write.js';
+export { removeWriteLeftovers, writeFileAtomic } from './atomic-write.js';
 export { loadSample, type LoadedSample } from './load-sample.js';
 export {
   augment,

@@ -35,6 +35,11 @@ async function isDirectory(path: string): Promise<boolean> {
   );
 }
 
+/** The folder of a split's images under a dataset root (errors about a split name it). */
+export function splitFolder(root: string, split: Split): string {
+  return join(root, 'leftImg8bit', split);
+}
+
 /**
  * Lists the images of a split, paired with their labels by name, sorted by city and name.
  * Throws `DatasetError` for a missing `leftImg8bit/<split>` or `gtFine/<split>` folder and for an

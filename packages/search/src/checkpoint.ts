@@ -1,5 +1,6 @@
 import { readFile, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { writeFileAtomic } from '@adl/data-cityscapes';
 
@@ -15,9 +16,13 @@ interface TensorEntry {
 }
 
 export interface CheckpointManifest<Meta> {
-  readonly version: 1;
-  /** The binary file holding every tensor as float32, in manifest order. */
+  /** 2 adds `bytes` and `sha256`; version 1 checkpoints load without the checksum check. */
+  readonly version: 1 | 2;
+  /** The binary file beside the manifest holding every tensor as float32, in manifest order. */
   readonly data: string;
+  readonly bytes?: number;
+  /** SHA-256 of the data file, hex. */
+  readonly sha256?: string;
   readonly tensors: TensorEntry[];
   readonly meta: Meta;
 }
@@ -27,17 +32,34 @@ export class CheckpointError extends Error {
 }
 
 /**
- * Saves every variable of `groups` and `meta` (JSON) to `dir`: the tensors go to a new binary file,
- * then the manifest naming it replaces the old one (both written atomically), then older binaries
- * are removed. A run killed at any point leaves the previous or the new checkpoint whole.
+ * The largest magnitude a checkpoint holds: beyond it a value's square overflows float32, so a batch
+ * norm that sees it computes an infinite variance. Such a value means the run has diverged.
+ */
+export const MAX_MAGNITUDE = Math.sqrt(3.4028234663852886e38);
+
+/** A variable held NaN, ±Infinity or a value beyond `MAX_MAGNITUDE` when a checkpoint was due: nothing was written. */
+export class NonFiniteValueError extends Error {
+  override name = 'NonFiniteValueError';
+}
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * Saves every variable of `groups` and `meta` (JSON) to `dir`: the tensors go to a new binary file
+ * (named by its tag and checksum, so never the file the current manifest names), then the manifest
+ * naming it replaces the old one (both written atomically), then older binaries are removed. A run
+ * killed at any point leaves the previous or the new checkpoint whole. A variable holding a
+ * non-finite value, or one beyond `MAX_MAGNITUDE`, throws `NonFiniteValueError` before anything is written.
  */
 export async function saveCheckpoint<Meta>(dir: string, groups: VariableGroups, meta: Meta, tag: string): Promise<void> {
   const tensors: TensorEntry[] = [];
   const parts: Float32Array[] = [];
   let offset = 0;
   for (const [group, variables] of Object.entries(groups)) {
-    for (const variable of variables) {
+    for (const [i, variable] of variables.entries()) {
       const values = (await variable.data()) as Float32Array;
+      const bad = values.findIndex((v) => !(Math.abs(v) <= MAX_MAGNITUDE));
+      if (bad >= 0) throw new NonFiniteValueError(`${group}[${i}] (${variable.name}) holds ${values[bad]} at index ${bad} (diverged: beyond ±1.8e19)`);
       tensors.push({ group, shape: variable.shape, offset });
       parts.push(values);
       offset += values.length;
@@ -45,9 +67,11 @@ export async function saveCheckpoint<Meta>(dir: string, groups: VariableGroups, 
   }
   const buffer = new Float32Array(offset);
   parts.reduce((at, part) => (buffer.set(part, at), at + part.length), 0);
-  const data = `checkpoint-${tag}.bin`;
-  await writeFileAtomic(join(dir, data), new Uint8Array(buffer.buffer));
-  const manifest: CheckpointManifest<Meta> = { version: 1, data, tensors, meta };
+  const bytes = new Uint8Array(buffer.buffer);
+  const checksum = sha256(bytes);
+  const data = `checkpoint-${tag}-${checksum.slice(0, 12)}.bin`;
+  await writeFileAtomic(join(dir, data), bytes);
+  const manifest: CheckpointManifest<Meta> = { version: 2, data, bytes: bytes.byteLength, sha256: checksum, tensors, meta };
   await writeFileAtomic(join(dir, CHECKPOINT_MANIFEST), `${JSON.stringify(manifest)}\n`);
   for (const file of await readdir(dir)) {
     if (file.startsWith('checkpoint-') && file.endsWith('.bin') && file !== data) await rm(join(dir, file), { force: true });
@@ -70,15 +94,37 @@ export async function readCheckpointManifest<Meta>(dir: string): Promise<Checkpo
   }
 }
 
-/** Assigns the saved values to `groups`, checking that every group has the same tensors and shapes. */
-export async function restoreCheckpoint<Meta>(dir: string, groups: VariableGroups): Promise<Meta> {
+/**
+ * The manifest of `dir` and its tensors' values, after checking that the data file is a file of the
+ * folder, has the size the tensors need and (version 2) the recorded checksum. Every error names the
+ * file and the problem.
+ */
+export async function readCheckpoint<Meta>(dir: string): Promise<{ manifest: CheckpointManifest<Meta>; values: Float32Array; dataPath: string }> {
+  const manifestPath = join(dir, CHECKPOINT_MANIFEST);
   const manifest = await readCheckpointManifest<Meta>(dir);
-  if (!manifest) throw new CheckpointError(`${join(dir, CHECKPOINT_MANIFEST)}: no checkpoint to resume from`);
+  if (!manifest) throw new CheckpointError(`${manifestPath}: no checkpoint here`);
+  if (typeof manifest.data !== 'string' || manifest.data !== basename(manifest.data) || manifest.data.startsWith('.')) {
+    throw new CheckpointError(`${manifestPath}: data file ${JSON.stringify(manifest.data)} is not a file of the checkpoint folder`);
+  }
+  if (!Array.isArray(manifest.tensors)) throw new CheckpointError(`${manifestPath}: no tensor list`);
   const dataPath = join(dir, manifest.data);
   const bytes = await readFile(dataPath).catch(() => {
     throw new CheckpointError(`${dataPath}: missing (named by ${CHECKPOINT_MANIFEST})`);
   });
-  const values = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  const needed = 4 * manifest.tensors.reduce((end, t) => Math.max(end, t.offset + t.shape.reduce((a, b) => a * b, 1)), 0);
+  const expected = manifest.bytes ?? needed;
+  if (bytes.byteLength !== expected || expected < needed) {
+    throw new CheckpointError(`${dataPath}: ${bytes.byteLength} bytes, the manifest describes ${expected} (truncated or replaced)`);
+  }
+  if (manifest.sha256 !== undefined && sha256(bytes) !== manifest.sha256) {
+    throw new CheckpointError(`${dataPath}: checksum differs from the manifest's (the file is damaged or was changed)`);
+  }
+  return { manifest, values: new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4), dataPath };
+}
+
+/** Assigns the saved values to `groups`, checking that every group has the same tensors and shapes. */
+export async function restoreCheckpoint<Meta>(dir: string, groups: VariableGroups): Promise<Meta> {
+  const { manifest, values, dataPath } = await readCheckpoint<Meta>(dir);
   for (const [group, variables] of Object.entries(groups)) {
     const entries = manifest.tensors.filter((t) => t.group === group);
     if (entries.length !== variables.length) {

@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CHECKPOINT_MANIFEST, type CheckpointManifest } from './checkpoint.js';
+import { CHECKPOINT_MANIFEST, readCheckpoint } from './checkpoint.js';
 
 export interface AlphaBeta {
   readonly alpha: number[][];
@@ -19,12 +19,9 @@ function nest(values: Float32Array, shape: number[]): unknown {
  */
 export async function readAlphaBeta(path: string): Promise<AlphaBeta> {
   if ((await stat(path)).isDirectory()) {
-    const manifestPath = join(path, CHECKPOINT_MANIFEST);
-    const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as CheckpointManifest<unknown>;
+    const { manifest, values } = await readCheckpoint(path);
     const entries = manifest.tensors.filter((t) => t.group === 'architecture');
-    if (entries.length !== 2) throw new Error(`${manifestPath}: expected α and β in the "architecture" group, found ${entries.length} tensors`);
-    const bytes = await readFile(join(path, manifest.data));
-    const values = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+    if (entries.length !== 2) throw new Error(`${join(path, CHECKPOINT_MANIFEST)}: expected α and β in the "architecture" group, found ${entries.length} tensors`);
     const [alpha, beta] = entries.map(({ shape, offset }) => nest(values.subarray(offset, offset + shape.reduce((a, b) => a * b, 1)), shape));
     return { alpha: alpha as number[][], beta: beta as number[][][] };
   }

@@ -1,6 +1,7 @@
 import { BACKEND_CHOICES } from '@adl/backend';
 import { z } from 'zod';
 import { parseWithSchema } from './parse-with-schema.js';
+import { MAX_CROP } from './search-config.js';
 
 /**
  * Retraining of a found network (design §7). Defaults follow the DeepLab NAS code and the paper's
@@ -21,7 +22,7 @@ export const RetrainConfigSchema = z
     asppRates: z.tuple([z.number().int().positive(), z.number().int().positive(), z.number().int().positive()]).optional(),
     iterations: z.number().int().positive().default(500_000),
     batchSize: z.number().int().positive().default(14),
-    crop: z.number().int().positive().default(769),
+    crop: z.number().int().positive().max(MAX_CROP).default(769),
     scale: z.tuple([z.number().positive(), z.number().positive()]).default([0.5, 2.0]),
     lr: z.number().positive().default(0.05),
     power: z.number().positive().default(0.9),

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -7,7 +7,9 @@ import { kernelsFor } from '@adl/backend';
 import { useFastestTestBackend } from '@adl/backend/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluateSamples } from '@adl/eval';
+import { readCheckpoint } from './checkpoint.js';
 import { loadTrainedNet } from './load-trained-net.js';
+import { DivergenceError } from './train-step.js';
 import { parseRetrainConfig } from './retrain-config.js';
 import type { ProgressUpdate } from './progress.js';
 import { bestRecord, retrain } from './retrain.js';
@@ -50,6 +52,7 @@ describe('retrain', () => {
     });
     expect(() => parseRetrainConfig({ dataRoot: 'd', outDir: 'o', architecture: 'x', crop: 0 }, 'retrain.json')).toThrow(/^retrain\.json: crop: /);
     expect(() => parseRetrainConfig({ dataRoot: 'd', outDir: 'o', architecture: 'x', crop: 0 })).toThrow(/^retrain config: crop: /);
+    expect(() => parseRetrainConfig({ dataRoot: 'd', outDir: 'o', architecture: 'x', crop: 100_000 })).toThrow(/^retrain config: crop: .*4096/);
   });
 
   it('trains with the poly schedule, keeps the best weights, and those reload into an equal net', async () => {
@@ -116,6 +119,55 @@ describe('retrain', () => {
     const { metrics } = await evaluateSamples(net, firstVal, { kernels: kernelsFor(tf.getBackend()), numClasses: 19 });
     net.dispose();
     expect(full.records[1].valMiou).toBe(metrics.miou);
+  });
+
+  it('on divergence writes nothing non-finite, names the step and the last good checkpoint, which resumes with a lower rate', async () => {
+    const architecture = await tinyArchitecture();
+    const outDir = join(root, 'diverging');
+    const config = { dataRoot: join(root, 'data'), outDir, architecture, asppChannels: 8, iterations: 4, evalEvery: 2, checkpointEvery: 1, batchSize: 2, crop: 32, lr: 0.02, backend };
+    await retrain(config, { progress: false, log: () => {}, stopAfterIterations: 2 });
+    const error = await retrain({ ...config, lr: 1e30 }, { progress: false, log: () => {}, resume: true, acceptChanges: true }).catch((e) => e);
+    expect(error).toBeInstanceOf(DivergenceError);
+    const [, failed, good] = /^retrain diverged at step (\d+): .*; nothing of that step was saved; the last good checkpoint is .*checkpoint\.json \(step (\d+)\): resume from it with a lower learning rate \(--resume --accept-changes\)$/.exec(error.message) ?? [];
+    expect(Number(good)).toBe(Number(failed) - 1);
+    for (const dir of [outDir, join(outDir, 'best')]) {
+      const { manifest, values } = await readCheckpoint<{ step?: number }>(dir);
+      expect(values.every(Number.isFinite)).toBe(true);
+      if (dir === outDir) expect(manifest.meta.step).toBe(Number(good));
+    }
+    const resumed = await retrain({ ...config, lr: 0.01 }, { progress: false, log: () => {}, resume: true, acceptChanges: true });
+    expect(resumed.iterations).toBe(4);
+  });
+
+  it('refuses, before any work, a folder holding another run, an unwritable one, a train split smaller than a batch, an empty val split and a changed setting on resume', async () => {
+    const architecture = await tinyArchitecture();
+    const outDir = join(root, 'guarded');
+    const config = { dataRoot: join(root, 'data'), outDir, architecture, asppChannels: 8, iterations: 1, evalEvery: 1, batchSize: 2, crop: 32, backend };
+    const quiet = { progress: false, log: () => {} };
+    await retrain(config, quiet);
+    await expect(retrain(config, quiet)).rejects.toThrow(new RegExp(`^${outDir}: holds \\d+ file\\(s\\) of another run \\(architecture\\.json, best, checkpoint-1-`));
+    await expect(retrain({ ...config, seed: 3 }, { ...quiet, resume: true })).rejects.toThrow(/checkpoint\.json: seed is 0 there and 3 now; these change the result/);
+    await expect(retrain({ ...config, lr: 0.1, batchSize: 1 }, { ...quiet, resume: true })).rejects.toThrow(/checkpoint\.json: batchSize is 2 there and 1 now; lr is 0\.05 there and 0\.1 now; /);
+    // A killed write's leftovers go when the run resumes.
+    await writeFile(join(outDir, 'checkpoint.json.123456'), '{');
+    const lines: string[] = [];
+    await retrain(config, { ...quiet, resume: true, log: (line) => lines.push(line) });
+    expect(lines).toContain(`[adl] removed ${join(outDir, 'checkpoint.json.123456')}, left by an interrupted write`);
+    // --force empties the folder first.
+    await writeFile(join(outDir, 'stale.txt'), 'old run');
+    await retrain(config, { ...quiet, force: true });
+    expect(await readdir(outDir)).not.toContain('stale.txt');
+    const file = join(root, 'a-file');
+    await writeFile(file, '');
+    await expect(retrain({ ...config, outDir: join(file, 'run') }, quiet)).rejects.toThrow(`${join(file, 'run')}: cannot create the output folder (ENOTDIR)`);
+    await expect(retrain({ ...config, outDir: join(root, 'big'), batchSize: 5 }, quiet)).rejects.toThrow(`${join(root, 'data', 'leftImg8bit', 'train')}: 4 image(s), fewer than one batch of 5`);
+    const noVal = join(root, 'no-val');
+    await mkdir(join(noVal, 'leftImg8bit', 'val'), { recursive: true });
+    await mkdir(join(noVal, 'gtFine', 'val'), { recursive: true });
+    await cp(join(root, 'data', 'leftImg8bit', 'train'), join(noVal, 'leftImg8bit', 'train'), { recursive: true });
+    await cp(join(root, 'data', 'gtFine', 'train'), join(noVal, 'gtFine', 'train'), { recursive: true });
+    await expect(retrain({ ...config, dataRoot: noVal, outDir: join(root, 'nv') }, quiet)).rejects.toThrow(`${join(noVal, 'leftImg8bit', 'val')}: no images; retraining keeps best/ by the validation mIoU`);
+    await expect(readdir(join(root, 'big'))).rejects.toThrow(/ENOENT/);
   });
 
   it('keeps the best record in best/: the highest mIoU, the earliest of equals', () => {

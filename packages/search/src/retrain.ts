@@ -1,17 +1,19 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { evaluateSamples } from '@adl/eval';
-import { BatchLoader, DEFAULT_AUGMENT, listSplit, writeFileAtomic, type LoaderPosition } from '@adl/data-cityscapes';
-import { FixedNet, getPreset, PRESET_NAMES, readArchitectureFile, type Architecture } from '@adl/trellis';
+import { BatchLoader, DEFAULT_AUGMENT, listSplit, splitFolder, writeFileAtomic, type LoaderPosition } from '@adl/data-cityscapes';
+import { FixedNet, resolveArchitecture, type Architecture } from '@adl/trellis';
 import { batchTensors } from './batch-tensors.js';
 import { selectInstalledBackend } from './installed-backend.js';
 import { saveCheckpoint } from './checkpoint.js';
 import type { TrainedNetSpec } from './load-trained-net.js';
 import { SgdMomentum } from './optimizers.js';
+import { ConfigError } from './parse-with-schema.js';
+import { prepareRunFolder } from './run-folder.js';
 import { parseRetrainConfig, type RetrainConfig, type RetrainConfigInput } from './retrain-config.js';
-import { logToStderr, type Progress } from './progress.js';
+import { logToStderr } from './progress.js';
 import { polyLr } from './schedules.js';
-import { runTrainingLoop, type StepOutcome } from './training-loop.js';
+import { runTrainingLoop, type RunOptions, type StepOutcome } from './training-loop.js';
 import { trainStep } from './train-step.js';
 
 /** One line of `retrain-log.jsonl`. */
@@ -31,14 +33,9 @@ export interface RetrainResult {
   readonly iterations: number;
 }
 
-export interface RetrainOptions {
-  /** Continue from `outDir/checkpoint.json`. */
-  readonly resume?: boolean;
+export interface RetrainOptions extends RunOptions {
   /** Stop (as if killed) after this iteration, leaving only what checkpoints wrote. */
   readonly stopAfterIterations?: number;
-  readonly log?: (line: string) => void;
-  /** false: none; a `Progress`: where the figures go; default: a bar on a terminal, plain lines elsewhere. */
-  readonly progress?: boolean | Progress;
 }
 
 /** The record `best/` holds: the highest validation mIoU, the earliest of equals (a later tie does not replace it). */
@@ -53,13 +50,8 @@ interface RetrainState {
   readonly lossCount: number;
 }
 
-/** Settings a resumed retraining must share with its checkpoint: they change what the steps compute. */
-const FIXED_ON_RESUME = ['dataRoot', 'architecture', 'filterMultiplier', 'asppChannels', 'asppRates', 'numClasses', 'seed', 'batchSize', 'crop', 'iterations'] as const;
-
-/** A preset name or an architecture JSON file. */
-export async function resolveArchitecture(reference: string): Promise<Architecture> {
-  return (PRESET_NAMES as readonly string[]).includes(reference) ? getPreset(reference) : readArchitectureFile(reference);
-}
+/** Settings a resumed retraining may change: where files go and how, not what the steps compute. */
+const FREE_ON_RESUME = ['outDir', 'checkpointEvery', 'backend', 'onBadFile'];
 
 /**
  * Trains the fixed network of an architecture (design §7): SGD with momentum and a poly schedule,
@@ -69,12 +61,15 @@ export async function resolveArchitecture(reference: string): Promise<Architectu
 export async function retrain(input: RetrainConfigInput, options: RetrainOptions = {}): Promise<RetrainResult> {
   const config: RetrainConfig = parseRetrainConfig(input);
   const log = options.log ?? logToStderr;
-  const { kernels } = await selectInstalledBackend({ backend: config.backend, log });
   const found = await resolveArchitecture(config.architecture);
   const architecture = { ...found, filterMultiplier: config.filterMultiplier ?? found.filterMultiplier };
   const train = await listSplit(config.dataRoot, 'train');
   const allVal = await listSplit(config.dataRoot, 'val');
   const val = config.valImages ? allVal.slice(0, config.valImages) : allVal;
+  if (train.length < config.batchSize) throw new ConfigError(`${splitFolder(config.dataRoot, 'train')}: ${train.length} image(s), fewer than one batch of ${config.batchSize}`);
+  if (val.length === 0) throw new ConfigError(`${splitFolder(config.dataRoot, 'val')}: no images; retraining keeps best/ by the validation mIoU`);
+  await prepareRunFolder(config.outDir, { resume: options.resume, force: options.force, log });
+  const { kernels } = await selectInstalledBackend({ backend: config.backend, log });
   const loader = new BatchLoader({
     samples: train,
     batchSize: config.batchSize,
@@ -120,7 +115,8 @@ export async function retrain(input: RetrainConfigInput, options: RetrainOptions
     checkpointEvery: config.checkpointEvery,
     config,
     meta: { net: spec },
-    fixedOnResume: FIXED_ON_RESUME,
+    freeOnResume: FREE_ON_RESUME,
+    acceptChanges: options.acceptChanges,
     initialState: { records: [], lossSum: 0, lossCount: 0 },
     resume: options.resume,
     stopAfterSteps: options.stopAfterIterations,

@@ -3,6 +3,9 @@ import { z } from 'zod';
 import { ConfigError, parseWithSchema } from './parse-with-schema.js';
 
 /** Every hyper-parameter of the search (design §5); the defaults are the paper's. */
+/** The largest crop side accepted: twice Cityscapes' width, far above any crop a GPU or this code's buffers hold in a batch. */
+export const MAX_CROP = 4096;
+
 export const SearchConfigSchema = z
   .object({
     /** Dataset root in the Cityscapes layout (train split searched, val split for the held-out slice). */
@@ -14,7 +17,7 @@ export const SearchConfigSchema = z
     warmupEpochs: z.number().int().nonnegative().default(20),
     batchSize: z.number().int().positive().default(2),
     /** Square random crops (321 in the paper). */
-    crop: z.number().int().positive().default(321),
+    crop: z.number().int().positive().max(MAX_CROP).default(321),
     /** Random scale range of augmentation. */
     scale: z.tuple([z.number().positive(), z.number().positive()]).default([0.5, 2.0]),
     layers: z.number().int().positive().default(12),

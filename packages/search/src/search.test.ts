@@ -7,7 +7,7 @@ import { parseArchitecture } from '@adl/trellis';
 import { useFastestTestBackend } from '@adl/backend/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSearchConfig } from './search-config.js';
-import { NonFiniteLossError } from './train-step.js';
+import { DivergenceError } from './train-step.js';
 import { cosineLr } from './schedules.js';
 import { search, type SearchStep } from './search.js';
 
@@ -87,6 +87,7 @@ describe('search config', () => {
     expect(() => parseSearchConfig({ dataRoot: 'd', outDir: 'o', epochs: -1 }, 'search.json')).toThrow(/^search\.json: epochs: /);
     expect(() => parseSearchConfig({ dataRoot: 'd', outDir: 'o', weights: { lrMax: 'high' } }, 'search.json')).toThrow(/weights\.lrMax/);
     expect(() => parseSearchConfig({ dataRoot: 'd', outDir: 'o', epoch: 3 }, 'search.json')).toThrow(/epoch/);
+    expect(() => parseSearchConfig({ dataRoot: 'd', outDir: 'o', crop: 100_000 }, 'search.json')).toThrow(/^search\.json: crop: .*4096/);
     expect(() => parseSearchConfig({ dataRoot: 'd', outDir: 'o', epochs: 2 }, 'search.json')).toThrow(/warmupEpochs \(20\) exceeds epochs \(2\)/);
   });
 });
@@ -169,21 +170,32 @@ describe('search on the synthetic set', () => {
     expect(resumed.records.map((r) => r.path)).toEqual(full.records.map((r) => r.path));
   });
 
-  it('stops on a NaN loss with a clear message and keeps the last good checkpoint', async () => {
+  it('stops on divergence with a clear message and keeps the last good checkpoint; refuses a changed setting on resume', async () => {
     const dir = await outDir();
     await search(tiny(dir, { epochs: 3, warmupEpochs: 1 }), { progress: false, log: () => undefined, stopAfterSteps: 2 });
     const before = await readFile(join(dir, 'checkpoint.json'), 'utf8');
     const exploding = tiny(dir, { weights: { lrMax: 1e30, lrMin: 1e30, momentum: 0.9, weightDecay: 3e-4 } });
-    const error = await search(exploding, { progress: false, log: () => undefined, resume: true }).catch((e) => e);
-    expect(error).toBeInstanceOf(NonFiniteLossError);
-    expect(error.name).toBe('NonFiniteLossError');
-    expect(error.message).toMatch(/^loss is (NaN|Infinity|-Infinity) at epoch \d+ batch \d+ \(step \d+\), (weight|architecture) step$/);
-    // Checkpoints are written after every step here: the one left is from the step before the NaN.
-    const failedStep = Number(/\(step (\d+)\)/.exec(error.message)![1]);
+    await expect(search(exploding, { progress: false, log: () => undefined, resume: true })).rejects.toThrow(/checkpoint\.json: weights is \{.*\} there and \{.*\} now; these change the result/);
+    await expect(search(tiny(dir, { stepsPerEpoch: 1 }), { progress: false, log: () => undefined, resume: true })).rejects.toThrow(/checkpoint\.json: stepsPerEpoch is undefined there and 1 now/);
+    const error = await search(exploding, { progress: false, log: () => undefined, resume: true, acceptChanges: true }).catch((e) => e);
+    expect(error).toBeInstanceOf(DivergenceError);
+    expect(error.name).toBe('DivergenceError');
+    expect(error.cause.name).toMatch(/^(NonFiniteLossError|NonFiniteValueError)$/);
+    expect(error.message).toMatch(/^search diverged at step (\d+): .*; nothing of that step was saved; the last good checkpoint is .*checkpoint\.json \(step (\d+)\): resume from it/);
+    // Checkpoints are written after every step here: the one left is from the step before the failing one.
+    const [failedStep, goodStep] = /step (\d+):.*\(step (\d+)\)/.exec(error.message)!.slice(1).map(Number);
     const after = JSON.parse(await readFile(join(dir, 'checkpoint.json'), 'utf8'));
     expect(JSON.parse(before).meta.step).toBe(2);
-    expect(after.meta.step).toBe(failedStep - 1);
+    expect(after.meta.step).toBe(goodStep);
+    expect(goodStep).toBe(failedStep - 1);
     const data = new Float32Array((await readFile(join(dir, after.data))).buffer.slice(0));
     expect(data.every(Number.isFinite)).toBe(true);
+  });
+
+  it('warns when α/β blow up (an architecture learning rate far too high)', async () => {
+    const lines: string[] = [];
+    await search(tiny(await outDir(), { epochs: 2, warmupEpochs: 1, architecture: { lr: 1e10, beta1: 0.9, beta2: 0.999, weightDecay: 1e-3 } }), { progress: false, log: (line) => lines.push(line) });
+    expect(lines.filter((line) => line.startsWith('[adl] warning: epoch 1: |α|, |β| reach '))).toHaveLength(1);
+    expect(lines.find((line) => line.includes('|α|'))).toMatch(/the α\/β learning rate \(10000000000\) is likely too high$/);
   });
 });

@@ -1,17 +1,19 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { evaluateSamples } from '@adl/eval';
-import { BatchLoader, DEFAULT_AUGMENT, listSplit, splitTrainAB, writeFileAtomic } from '@adl/data-cityscapes';
+import { BatchLoader, DEFAULT_AUGMENT, listSplit, splitFolder, splitTrainAB, writeFileAtomic } from '@adl/data-cityscapes';
 import { decodeArchitecture, type GenotypeEdge } from '@adl/decode';
 import { PRIMITIVES } from '@adl/ops';
 import { SuperNet, type Architecture } from '@adl/trellis';
 import { batchTensors } from './batch-tensors.js';
 import { selectInstalledBackend } from './installed-backend.js';
+import { ConfigError } from './parse-with-schema.js';
+import { prepareRunFolder } from './run-folder.js';
 import { parseSearchConfig, type SearchConfig, type SearchConfigInput } from './search-config.js';
 import { Adam, SgdMomentum } from './optimizers.js';
-import { logToStderr, type Progress } from './progress.js';
+import { logToStderr } from './progress.js';
 import { cosineLr } from './schedules.js';
-import { runTrainingLoop, type StepOutcome } from './training-loop.js';
+import { runTrainingLoop, type RunOptions, type StepOutcome } from './training-loop.js';
 import { trainStep } from './train-step.js';
 
 /** One line of `search-log.jsonl`: the state of the search after an epoch. */
@@ -46,14 +48,9 @@ export interface SearchStep {
   readonly architectureLoss?: number;
 }
 
-export interface SearchOptions {
-  /** Continue from `outDir/checkpoint.json`. */
-  readonly resume?: boolean;
+export interface SearchOptions extends RunOptions {
   /** Stop (as if killed) after this global step, leaving only what checkpoints wrote. */
   readonly stopAfterSteps?: number;
-  readonly log?: (line: string) => void;
-  /** false: none; a `Progress`: where the figures go; default: a bar on a terminal, plain lines elsewhere. */
-  readonly progress?: boolean | Progress;
   /** Called after every step with what it trained on (for monitoring; tests check the tensor count here). */
   readonly onStep?: (info: SearchStep) => void;
 }
@@ -84,7 +81,11 @@ interface EpochSums {
 const NO_SUMS: EpochSums = { weightLoss: 0, architectureLoss: 0, weightSteps: 0, architectureSteps: 0 };
 
 /** Settings a resumed search must share with its checkpoint: they change what the steps compute. */
-const FIXED_ON_RESUME = ['dataRoot', 'batchSize', 'crop', 'layers', 'blocks', 'filterMultiplier', 'numClasses', 'seed', 'epochs', 'warmupEpochs'] as const;
+/** |α| or |β| beyond this: their float32 softmax is exactly one-hot long before, so the architecture is frozen. */
+const ARCHITECTURE_WARNING = 1000;
+
+/** Settings a resumed search may change: where files go and how, not what the steps compute. */
+const FREE_ON_RESUME = ['outDir', 'checkpointEvery', 'backend', 'onBadFile', 'recompute', 'retrainFilterMultiplier'];
 
 /**
  * Auto-DeepLab architecture search (design §5). Each step: an SGD step on the weights with a trainA
@@ -95,10 +96,15 @@ const FIXED_ON_RESUME = ['dataRoot', 'batchSize', 'crop', 'layers', 'blocks', 'f
 export async function search(input: SearchConfigInput, options: SearchOptions = {}): Promise<SearchResult> {
   const config = parseSearchConfig(input);
   const log = options.log ?? logToStderr;
-  const { kernels } = await selectInstalledBackend({ backend: config.backend, log });
   const train = await listSplit(config.dataRoot, 'train');
   const val = config.valImages > 0 ? (await listSplit(config.dataRoot, 'val')).slice(0, config.valImages) : [];
   const { trainA, trainB } = splitTrainAB(train, config.seed);
+  if (Math.min(trainA.length, trainB.length) < config.batchSize) {
+    throw new ConfigError(`${splitFolder(config.dataRoot, 'train')}: ${train.length} image(s), split into trainA and trainB of ${trainA.length} and ${trainB.length}: fewer than one batch of ${config.batchSize} each`);
+  }
+  if (config.valImages > 0 && val.length === 0) throw new ConfigError(`${splitFolder(config.dataRoot, 'val')}: no images for valImages ${config.valImages} (0 skips validation)`);
+  await prepareRunFolder(config.outDir, { resume: options.resume, force: options.force, log });
+  const { kernels } = await selectInstalledBackend({ backend: config.backend, log });
   const augment = { ...DEFAULT_AUGMENT, crop: [config.crop, config.crop] as const, scale: config.scale };
   const loaderOptions = { batchSize: config.batchSize, augment, prefetch: 0, onBadFile: config.onBadFile };
   const loaderA = new BatchLoader({ ...loaderOptions, samples: trainA, seed: config.seed });
@@ -145,6 +151,10 @@ export async function search(input: SearchConfigInput, options: SearchOptions = 
     const epoch = steps / stepsPerEpoch - 1;
     const metrics = val.length ? (await evaluateSamples(net, val, { kernels, numClasses: config.numClasses })).metrics : undefined;
     const { alpha, beta } = await architectureValues(net);
+    const largest = Math.max(...alpha.flat(), ...beta.flat(2), ...alpha.flat().map((v) => -v), ...beta.flat(2).map((v) => -v));
+    if (largest > ARCHITECTURE_WARNING) {
+      log(`[adl] warning: epoch ${epoch}: |α|, |β| reach ${largest.toExponential(1)}: their softmax is saturated and the architecture no longer moves; the α/β learning rate (${config.architecture.lr}) is likely too high`);
+    }
     const { genotype, path, pathLogProb } = decodeArchitecture(alpha, beta, { blocks: config.blocks, ops: PRIMITIVES });
     const record: EpochRecord = {
       epoch,
@@ -171,7 +181,8 @@ export async function search(input: SearchConfigInput, options: SearchOptions = 
     totalSteps: config.epochs * stepsPerEpoch,
     checkpointEvery: config.checkpointEvery,
     config,
-    fixedOnResume: FIXED_ON_RESUME,
+    freeOnResume: FREE_ON_RESUME,
+    acceptChanges: options.acceptChanges,
     initialState: { records: [], sums: NO_SUMS },
     scalars: { save: () => adam.stateScalars(), restore: (values) => adam.restoreScalars(values) },
     resume: options.resume,

@@ -6,6 +6,14 @@ export class NonFiniteLossError extends Error {
   override name = 'NonFiniteLossError';
 }
 
+/**
+ * A run stopped because its loss or a variable became NaN or infinite; the message names the step and
+ * the last good checkpoint (nothing non-finite is ever written).
+ */
+export class DivergenceError extends Error {
+  override name = 'DivergenceError';
+}
+
 /** Anything that maps images to logits at their size. */
 export interface SegmentationModel {
   apply(images: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DivergenceError, NonFiniteLossError } from './train-step.js';
 import { runTrainingLoop, type TrainingLoopOptions } from './training-loop.js';
 
 let root: string;
@@ -25,7 +26,7 @@ function counting(outDir: string, variable: tf.Variable, overrides: Partial<Trai
     totalSteps: 7,
     checkpointEvery: 2,
     config: { rate: 1, label: 'a' },
-    fixedOnResume: ['rate'],
+    freeOnResume: ['label'],
     initialState: { seen: [], evaluations: 0 },
     progress: false,
     log: () => undefined,
@@ -75,16 +76,47 @@ describe('the training loop', () => {
     variable.dispose();
   });
 
-  it('refuses to resume with a setting that changes the steps, and a checkpoint of another format, naming the file', async () => {
+  it('refuses to resume with a setting that changes the result unless told to accept it, and a checkpoint of another format, naming the file', async () => {
     const dir = join(root, 'refused');
     const variable = tf.variable(tf.scalar(0));
     await runTrainingLoop({ ...counting(dir, variable).options, stopAfterSteps: 2 });
-    await expect(runTrainingLoop({ ...counting(dir, variable).options, config: { rate: 2, label: 'a' }, resume: true })).rejects.toThrow(/checkpoint\.json: rate is 1 there and 2 now/);
-    // Settings outside the list may change.
-    await expect(runTrainingLoop({ ...counting(dir, variable).options, config: { rate: 1, label: 'b' }, resume: true, stopAfterSteps: 3 })).resolves.toMatchObject({ steps: 3 });
+    await expect(runTrainingLoop({ ...counting(dir, variable).options, config: { rate: 2, label: 'a', extra: true }, resume: true })).rejects.toThrow(
+      `${join(dir, 'checkpoint.json')}: rate is 1 there and 2 now; extra is undefined there and true now; these change the result: resume with the checkpoint's values, or pass --accept-changes to continue with the new ones`,
+    );
+    // Free settings may change; others with acceptChanges, each said in the log.
+    const lines: string[] = [];
+    const accepted = runTrainingLoop({ ...counting(dir, variable).options, config: { rate: 2, label: 'b' }, resume: true, acceptChanges: true, stopAfterSteps: 3, log: (line) => lines.push(line) });
+    await expect(accepted).resolves.toMatchObject({ steps: 3 });
+    expect(lines).toEqual(['[adl] warning: resuming with a changed setting: rate is 1 there and 2 now', '[adl] resuming test at step 2']);
     const manifest = JSON.parse(await readFile(join(dir, 'checkpoint.json'), 'utf8'));
     await writeFile(join(dir, 'checkpoint.json'), JSON.stringify({ ...manifest, meta: { step: 2 } }));
     await expect(runTrainingLoop({ ...counting(dir, variable).options, resume: true })).rejects.toThrow(/checkpoint\.json: written by an earlier version/);
+    variable.dispose();
+  });
+
+  it('stops on a non-finite variable without checkpointing it, naming the step and the last good checkpoint, which resumes', async () => {
+    const dir = join(root, 'diverged');
+    const variable = tf.variable(tf.scalar(0));
+    // Step 5 (index 4) makes the variable infinite; checkpoints are due after steps 2, 3 and 4.
+    const exploding = counting(dir, variable, {
+      runStep: async (step, state) => {
+        variable.assign(step === 4 ? tf.scalar(Infinity) : tf.add(variable, step));
+        return { state: { ...state, seen: [...state.seen, step] }, progress: { epoch: 0, loss: 1, imagesPerSecond: 1 } };
+      },
+      checkpointEvery: 1,
+    });
+    const error = await runTrainingLoop(exploding.options).catch((e) => e);
+    expect(error).toBeInstanceOf(DivergenceError);
+    expect(error.message).toBe(
+      `test diverged at step 5: weights[0] (${variable.name}) holds Infinity at index 0 (diverged: beyond ±1.8e19); nothing of that step was saved; the last good checkpoint is ${join(dir, 'checkpoint.json')} (step 4): resume from it with a lower learning rate (--resume --accept-changes)`,
+    );
+    expect(await stepOf(dir)).toBe(4);
+    const resumed = await runTrainingLoop({ ...counting(dir, variable).options, resume: true });
+    expect(resumed.steps).toBe(7);
+    expect(variable.dataSync()[0]).toBe(21);
+    // Before any checkpoint: start again.
+    const early = counting(join(root, 'early'), variable, { runStep: async () => Promise.reject(new NonFiniteLossError('loss is NaN at step 1')) });
+    await expect(runTrainingLoop(early.options)).rejects.toThrow('test diverged at step 1: loss is NaN at step 1; nothing of that step was saved; no checkpoint of this run was written: start again with a lower learning rate');
     variable.dispose();
   });
 });

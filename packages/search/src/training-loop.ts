@@ -1,11 +1,25 @@
 import { join } from 'node:path';
-import { CheckpointError, CHECKPOINT_MANIFEST, readCheckpointManifest, restoreCheckpoint, saveCheckpoint, type VariableGroups } from './checkpoint.js';
+import { CheckpointError, CHECKPOINT_MANIFEST, NonFiniteValueError, readCheckpointManifest, restoreCheckpoint, saveCheckpoint, type VariableGroups } from './checkpoint.js';
+import { DivergenceError, NonFiniteLossError } from './train-step.js';
 import { createProgress, type Progress, type ProgressUpdate } from './progress.js';
 
 /** What one step reports: its loop state afterwards and the figures of the progress line. */
 export interface StepOutcome<State> {
   readonly state: State;
   readonly progress: Omit<ProgressUpdate, 'step'>;
+}
+
+/** What search and retraining take besides their config. */
+export interface RunOptions {
+  /** Continue from `outDir/checkpoint.json`. */
+  readonly resume?: boolean;
+  /** Resume even where settings that change the result differ from the checkpoint's, saying which. */
+  readonly acceptChanges?: boolean;
+  /** Empty an output folder that holds another run instead of refusing it. */
+  readonly force?: boolean;
+  readonly log?: (line: string) => void;
+  /** false: none; a `Progress`: where the figures go; default: a bar on a terminal, plain lines elsewhere. */
+  readonly progress?: boolean | Progress;
 }
 
 export interface TrainingLoopOptions<State> {
@@ -20,8 +34,13 @@ export interface TrainingLoopOptions<State> {
   readonly checkpointEvery: number;
   /** The run's settings, saved with each checkpoint. */
   readonly config: Readonly<Record<string, unknown>>;
-  /** Settings that must be the same to resume (they change what the steps compute). */
-  readonly fixedOnResume: readonly string[];
+  /**
+   * Settings that may differ when resuming (where files go, how often to checkpoint, the backend);
+   * any other difference changes the result and is refused unless `acceptChanges`.
+   */
+  readonly freeOnResume: readonly string[];
+  /** Resume even with changed settings (after a divergence: a lower learning rate), saying which. */
+  readonly acceptChanges?: boolean;
   /** The loop's own state at step 0: plain data (records, running sums), saved with each checkpoint. */
   readonly initialState: State;
   /** More plain data saved with each checkpoint for its readers (retraining: the net's spec). */
@@ -64,25 +83,32 @@ interface LoopMeta<State> {
  */
 export async function runTrainingLoop<State>(options: TrainingLoopOptions<State>): Promise<TrainingLoopResult<State>> {
   const { outDir, groups, totalSteps, checkpointEvery, config } = options;
+  const where = join(outDir, CHECKPOINT_MANIFEST);
   let step = 0;
   let state = options.initialState;
   if (options.resume && (await readCheckpointManifest(outDir))) {
     const meta = await restoreCheckpoint<LoopMeta<State>>(outDir, groups);
-    const where = join(outDir, CHECKPOINT_MANIFEST);
     if (meta.state === undefined) throw new CheckpointError(`${where}: written by an earlier version of @adl/search; start a new run`);
-    for (const field of options.fixedOnResume) {
-      if (JSON.stringify(meta.config[field]) !== JSON.stringify(config[field])) {
-        throw new CheckpointError(`${where}: ${field} is ${JSON.stringify(meta.config[field])} there and ${JSON.stringify(config[field])} now`);
-      }
+    const changed = changedSettings(meta.config, config, options.freeOnResume);
+    if (changed.length && !options.acceptChanges) {
+      throw new CheckpointError(`${where}: ${changed.join('; ')}; these change the result: resume with the checkpoint's values, or pass --accept-changes to continue with the new ones`);
     }
+    for (const change of changed) options.log(`[adl] warning: resuming with a changed setting: ${change}`);
     ({ step, state } = meta);
     options.scalars?.restore(meta.scalars);
     options.log(`[adl] resuming ${options.name} at step ${step}`);
   }
-  const checkpoint = () => saveCheckpoint<LoopMeta<State>>(outDir, groups, { ...options.meta, config, step, state, scalars: options.scalars?.save() ?? {} }, String(step));
+  let lastCheckpoint = options.resume && step > 0 ? step : undefined;
+  const checkpoint = async () => {
+    await saveCheckpoint<LoopMeta<State>>(outDir, groups, { ...options.meta, config, step, state, scalars: options.scalars?.save() ?? {} }, String(step));
+    lastCheckpoint = step;
+  };
+  /** The step being run (from 1): a divergence names it. */
+  let running = step + 1;
   const progress = typeof options.progress === 'object' ? options.progress : options.progress === false ? undefined : createProgress(options.name, totalSteps, step);
   try {
     while (step < totalSteps) {
+      running = step + 1;
       const outcome = await options.runStep(step, state);
       state = outcome.state;
       step++;
@@ -92,8 +118,21 @@ export async function runTrainingLoop<State>(options: TrainingLoopOptions<State>
       if (evaluated !== undefined || step % checkpointEvery === 0 || step === totalSteps) await checkpoint();
       if (step === options.stopAfterSteps) break;
     }
+  } catch (error) {
+    if (!(error instanceof NonFiniteLossError || error instanceof NonFiniteValueError)) throw error;
+    const resumeFrom =
+      lastCheckpoint === undefined
+        ? 'no checkpoint of this run was written: start again with a lower learning rate'
+        : `the last good checkpoint is ${where} (step ${lastCheckpoint}): resume from it with a lower learning rate (--resume --accept-changes)`;
+    throw new DivergenceError(`${options.name} diverged at step ${running}: ${error.message}; nothing of that step was saved; ${resumeFrom}`, { cause: error });
   } finally {
     progress?.stop();
   }
   return { steps: step, state, interrupted: step < totalSteps };
+}
+
+/** `field: before → now` for each setting that differs, other than the free ones. */
+function changedSettings(before: Readonly<Record<string, unknown>>, now: Readonly<Record<string, unknown>>, free: readonly string[]): string[] {
+  const fields = [...new Set([...Object.keys(before), ...Object.keys(now)])].filter((field) => !free.includes(field));
+  return fields.filter((field) => JSON.stringify(before[field]) !== JSON.stringify(now[field])).map((field) => `${field} is ${JSON.stringify(before[field])} there and ${JSON.stringify(now[field])} now`);
 }
