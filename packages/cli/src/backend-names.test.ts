@@ -1,5 +1,8 @@
 import { BACKEND_CHOICES } from '@adl/backend';
 import { parseRetrainConfig, parseSearchConfig } from '@adl/search';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { TEST_BACKENDS } from '@adl/backend/test';
 import { describe, expect, it } from 'vitest';
 import { EvalConfigSchema } from './eval-command.js';
 import { createProgram } from './program.js';
@@ -24,5 +27,12 @@ describe('backend names', () => {
     };
     expect(await run('eval', '--backend', 'cuda', '--checkpoint', 'c', '--data', 'd')).toMatch(/expected one of auto, node-gpu, node, webgpu, onednn, wasm, cpu/);
     expect(await run('eval', '--backend', 'onednn', '--checkpoint', '/nonexistent', '--data', '/nonexistent')).not.toMatch(/expected one of/);
+  });
+
+  it.runIf(TEST_BACKENDS.includes('onednn'))('a fresh process selects onednn through the built @adl/search, ESM and CJS (the addon package is not bundled into it)', () => {
+    const cwd = fileURLToPath(new URL('..', import.meta.url));
+    const esm = "import('@adl/search').then((m) => m.selectInstalledBackend({ backend: 'onednn', log: null })).then((c) => console.log(c.backend))";
+    const cjs = "require('@adl/search').selectInstalledBackend({ backend: 'onednn', log: null }).then((c) => console.log(c.backend))";
+    for (const script of [esm, cjs]) expect(execFileSync(process.execPath, ['-e', script], { cwd, encoding: 'utf8' }).trim()).toBe('onednn');
   });
 });
