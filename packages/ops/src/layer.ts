@@ -81,7 +81,12 @@ export class Sequential extends Module implements Layer {
 
   apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
     let out = x;
-    for (const layer of this.layers) out = layer.apply(out, ctx);
+    for (const layer of this.layers) {
+      const next = layer.apply(out, ctx);
+      // In inference no gradient reads the intermediates: each goes once the next layer has read it.
+      if (!ctx.training && out !== x && next !== out) out.dispose();
+      out = next;
+    }
     return out;
   }
 

@@ -41,9 +41,19 @@ export class DeepLabV3PlusDecoder extends Module {
   /** Class logits at the stride-4 resolution. */
   apply(aspp: tf.Tensor4D, lowLevel: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
     const size: Size = [lowLevel.shape[1], lowLevel.shape[2]];
-    let features = tf.concat([resizeBilinear(aspp, size), this.projection.apply(lowLevel, ctx)], 3);
-    for (const layer of this.refine) features = layer.apply(features, ctx);
-    return this.classifier.apply(features, ctx);
+    // In inference no gradient reads the intermediates: each goes as soon as it has been read.
+    const release = (used: tf.Tensor[]) => (ctx.training ? undefined : tf.dispose(used));
+    const parts = [resizeBilinear(aspp, size), this.projection.apply(lowLevel, ctx)];
+    let features = tf.concat(parts, 3);
+    release(parts.filter((t) => t !== aspp));
+    for (const layer of this.refine) {
+      const next = layer.apply(features, ctx);
+      release([features]);
+      features = next;
+    }
+    const logits = this.classifier.apply(features, ctx);
+    release([features]);
+    return logits;
   }
 
   private layers(): Layer[] {

@@ -36,6 +36,11 @@ export interface StageCost extends Cost {
   readonly stage: string;
 }
 
+/** `run` in its own `tf.tidy` when `release` (inference), so its intermediates go when it returns. */
+function stage<T extends tf.TensorContainer>(release: boolean, run: () => T): T {
+  return release ? tf.tidy(run) : run();
+}
+
 /**
  * The retrain network of a found architecture (design §7), built as the DeepLab NAS code builds
  * `hnasnet`: the stem; one fixed cell per layer at level `path[l]` with F·2^level channels per block
@@ -103,9 +108,11 @@ export class FixedNet extends Module {
 
   /** Logits at the input size, `[N, H, W, classes]`. Call inside `tf.tidy`. */
   apply(image: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
-    const outputs = this.backbone(image, ctx, { release: !ctx.training });
-    const features = tf.relu(outputs[outputs.length - 1]);
-    const logits = this.decoder.apply(this.aspp.apply(features, ctx), outputs[this.lowLevelOutput], ctx);
+    const release = !ctx.training;
+    const outputs = this.backbone(image, ctx, { release });
+    const aspp = stage(release, () => this.aspp.apply(tf.relu(outputs[outputs.length - 1]), ctx));
+    const logits = stage(release, () => this.decoder.apply(aspp, outputs[this.lowLevelOutput], ctx));
+    if (release) tf.dispose([aspp, ...outputs.filter((t) => !t.isDisposed)]);
     return resizeBilinear(logits, [image.shape[1], image.shape[2]]);
   }
 
@@ -117,9 +124,8 @@ export class FixedNet extends Module {
    * the low-level features stay, the other entries of the list are disposed.
    */
   backbone(image: tf.Tensor4D, ctx: ForwardContext, { release = false } = {}): tf.Tensor4D[] {
-    const stage = <T extends tf.TensorContainer>(run: () => T): T => (release ? tf.tidy(run) : run());
     const sizes = levelSizes([image.shape[1], image.shape[2]]);
-    const outputs = stage(() => {
+    const outputs = stage(release, () => {
       const { stride2, stride4 } = this.stem.apply(image, ctx);
       return [stride2, stride4];
     });
@@ -127,7 +133,7 @@ export class FixedNet extends Module {
     this.path.forEach((level, l) => {
       const [input, previous] = outputs.slice(-2);
       outputs.push(
-        stage(() =>
+        stage(release, () =>
           // A cell one level finer reads its input resized up; one level coarser strides its own ops.
           this.cells[l].apply(input, level < previousLevel ? resizeBilinear(previous, sizes[level]) : previous, ctx),
         ),
