@@ -48,7 +48,8 @@ export async function runPredict(inputs: readonly string[], options: PredictOpti
         throw new CliError(`${file}: cannot decode PNG (${error.message.split('\n')[0]})`);
       });
       const started = performance.now();
-      const ids = await predictTrainIds(net, image, { kernels, scales: options.scales, flip: options.flip, tile: options.tile });
+      const onTile = (done: number, total: number) => log(`[adl] ${file}: tile ${done}/${total}, ${((performance.now() - started) / 1000).toFixed(0)} s`);
+      const ids = await predictTrainIds(net, image, { kernels, scales: options.scales, flip: options.flip, tile: options.tile, onTile });
       const names = await writePredictionPngs(options.out, stemOf(file), image, ids);
       written.push(...[names.labelIds, names.color, names.overlay].map((name) => join(options.out, name)));
       log(`[adl] ${index + 1}/${files.length} ${file}: ${(performance.now() - started).toFixed(0)} ms`);

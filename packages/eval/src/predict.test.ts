@@ -68,7 +68,9 @@ describe('predictTrainIds', () => {
     expect(inputs).toEqual([[37, 53]]);
     inputs.length = 0;
     const before = tf.memory().numTensors;
-    const tiled = await predictTrainIds(local, image, { kernels, tile: [16, 20], tileOverlap: [6, 8] });
+    const tiles: string[] = [];
+    const tiled = await predictTrainIds(local, image, { kernels, tile: [16, 20], tileOverlap: [6, 8], onTile: (done, total) => tiles.push(`${done}/${total}`) });
+    expect(tiles).toEqual(Array.from({ length: 16 }, (_, i) => `${i + 1}/16`));
     expect(tf.memory().numTensors).toBe(before);
     expect(inputs.length).toBe(4 * 4);
     for (const [height, width] of inputs) expect(height <= 16 && width <= 20).toBe(true);

@@ -20,6 +20,8 @@ export interface PredictOptions {
    * the tile it lies deepest in, so every prediction sees at least half the overlap of context on each side.
    */
   readonly tileOverlap?: readonly [number, number];
+  /** Called after each tile of an image predicted in tiles (progress on large images). */
+  readonly onTile?: (done: number, total: number) => void;
   /** Input scales whose class probabilities are averaged (DeepLab's multi-scale test: 0.75, 1, 1.25 …). */
   readonly scales?: readonly number[];
   /** Also average the horizontally flipped input's probabilities. */
@@ -76,6 +78,7 @@ export async function predictTrainIds(model: InferenceModel, image: RasterImage,
   const columns = tileSpans(image.width, tile[1], overlap[1]);
   if (rows.length === 1 && columns.length === 1) return predictWhole(model, image, options);
   const ids = new Int32Array(image.height * image.width);
+  let done = 0;
   for (const row of rows) {
     for (const column of columns) {
       const tileIds = await predictWhole(model, cropImage(image, row.start, column.start, row.length, column.length), options);
@@ -83,6 +86,7 @@ export async function predictTrainIds(model: InferenceModel, image: RasterImage,
         const from = (y - row.start) * column.length + column.keepFrom - column.start;
         ids.set(tileIds.subarray(from, from + column.keepTo - column.keepFrom), y * image.width + column.keepFrom);
       }
+      options.onTile?.(++done, rows.length * columns.length);
     }
   }
   return ids;
