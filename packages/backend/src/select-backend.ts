@@ -204,6 +204,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
     try {
       const tfjsBackend = await LOADERS[backend](options, auto, log);
       const kernels = chooseKernels(tfjsBackend, options.kernels);
+      silenceCpuBanner();
       attempts.push({ backend, ok: true, reason: auto ? 'first available' : 'requested' });
       const device = devices.get(backend);
       log?.(formatChoice(backend, device?.name, kernels, attempts));
@@ -216,6 +217,18 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
   }
   const failures = attempts.map((a) => `${a.backend}: ${a.reason}`).join('; ');
   throw new BackendError(`no usable tfjs backend (${failures})`);
+}
+
+/**
+ * tfjs's cpu backend prints "Hi, looks like you are running TensorFlow.js in Node.js… install our node
+ * backend" on its first use in Node. The selector's own line says which backend runs and why, so that
+ * banner is marked as already shown.
+ */
+function silenceCpuBanner(): void {
+  // The cpu backend itself, and the active one when it is a cpu backend instance (onednn is).
+  for (const backend of [tf.findBackend('cpu'), tf.backend()] as ({ firstUse?: boolean } | null)[]) {
+    if (backend && 'firstUse' in backend) backend.firstUse = false;
+  }
 }
 
 function chooseKernels(tfjsBackend: string, option: string | undefined): Kernels {

@@ -1,6 +1,6 @@
 import { BACKEND_CHOICES } from '@adl/backend';
 import { parseRetrainConfig, parseSearchConfig } from '@adl/search';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { TEST_BACKENDS } from '@adl/backend/test';
 import { describe, expect, it } from 'vitest';
@@ -34,5 +34,14 @@ describe('backend names', () => {
     const esm = "import('@adl/search').then((m) => m.selectInstalledBackend({ backend: 'onednn', log: null })).then((c) => console.log(c.backend))";
     const cjs = "require('@adl/search').selectInstalledBackend({ backend: 'onednn', log: null }).then((c) => console.log(c.backend))";
     for (const script of [esm, cjs]) expect(execFileSync(process.execPath, ['-e', script], { cwd, encoding: 'utf8' }).trim()).toBe('onednn');
+  });
+
+  it("a fresh process that selects a backend prints only the selector's line, not tfjs's install-our-node-backend banner", () => {
+    const cwd = fileURLToPath(new URL('..', import.meta.url));
+    for (const backend of ['cpu', ...(TEST_BACKENDS.includes('onednn') ? ['onednn'] : [])]) {
+      const script = `import('@adl/search').then((m) => m.selectInstalledBackend({ backend: '${backend}' })).then(async () => (await import('@tensorflow/tfjs')).tensor([1, 2]).add(1).dataSync())`;
+      const run = spawnSync(process.execPath, ['-e', script], { cwd, encoding: 'utf8' });
+      expect(run.stderr.trim()).toBe(`[adl] backend ${backend}, ${backend === 'cpu' ? 'portable' : backend} kernels`);
+    }
   });
 });
