@@ -16,7 +16,7 @@ export const EvalConfigSchema = z
     /** Cityscapes-layout root. */
     dataRoot: z.string().min(1),
     split: z.enum(SPLITS).default('val'),
-    /** Where predictions/, metrics.json and iou.md go (nothing written without it). */
+    /** Where submission/, predictions/, metrics.json and iou.md go (nothing written without it). */
     outDir: z.string().min(1).optional(),
     /** Averaged input scales (DeepLab's multi-scale test uses 0.5 … 1.75). */
     scales: z.array(z.number().positive()).min(1).default([1]),
@@ -62,7 +62,7 @@ export async function runEval(config: EvalConfig, { json = false, log = logToStd
     });
     if (json) process.stdout.write(`${JSON.stringify({ ...iouTableJson(report.metrics, classNames), images: report.images, msPerImage: report.msPerImage })}\n`);
     else process.stdout.write(`${iouTableMarkdown(report.metrics, classNames)}\n\n${report.images} images, ${report.msPerImage.toFixed(0)} ms per image (scales ${config.scales.join(', ')}${config.flip ? ', flip' : ''})\n`);
-    if (config.outDir) log(`[adl] wrote ${join(config.outDir, 'metrics.json')}, iou.md and ${report.files.length * 4} PNGs under predictions/`);
+    if (config.outDir) log(`[adl] wrote ${join(config.outDir, 'metrics.json')}, iou.md, ${report.files.length} label-id PNGs under submission/ (the official scripts' CITYSCAPES_RESULTS) and ${report.files.length * 3} pictures under predictions/`);
     return report;
   } finally {
     net.dispose();

@@ -19,7 +19,7 @@ export interface EvaluateOptions extends PredictOptions {
 /** The PNGs written for one image, relative to `outDir`. */
 export interface PredictionFiles {
   readonly name: string;
-  /** Label ids, the Cityscapes submission format. */
+  /** Label ids, the Cityscapes submission format, alone in `submission/` (the official scripts' `CITYSCAPES_RESULTS`). */
   readonly labelIds: string;
   /** Prediction in the Cityscapes colours. */
   readonly color: string;
@@ -41,9 +41,10 @@ export interface EvaluationReport {
 
 /**
  * Predicts every sample's full image (see `predictTrainIds`), scores it against its label in one
- * confusion matrix and, with `outDir`, writes per image `<name>_labelIds.png`, `_color.png`,
- * `_overlay.png` and `_compare.png` under `predictions/`, then `metrics.json` (with the list of
- * those files) and `iou.md`.
+ * confusion matrix and, with `outDir`, writes per image `submission/<name>_labelIds.png` (nothing else
+ * there: the folder the official cityscapesScripts evaluation reads as `CITYSCAPES_RESULTS`, and the
+ * one to zip for a test-set submission) and `_color.png`, `_overlay.png`, `_compare.png` under
+ * `predictions/`, then `metrics.json` (with the list of those files) and `iou.md`.
  */
 export async function evaluateSamples(model: InferenceModel, samples: readonly CityscapesSample[], options: EvaluateOptions): Promise<EvaluationReport> {
   const { numClasses, outDir, classNames = [], imagesWritten = Infinity, scales = [1], flip = false } = options;
@@ -55,9 +56,9 @@ export async function evaluateSamples(model: InferenceModel, samples: readonly C
     const prediction = await predictTrainIds(model, loaded.image, options);
     matrix.update(prediction, loaded.trainIds);
     if (outDir && index < imagesWritten) {
-      const written = await writePredictionPngs(join(outDir, 'predictions'), loaded.name, loaded.image, prediction, loaded.trainIds);
+      const written = await writePredictionPngs(join(outDir, 'predictions'), loaded.name, loaded.image, prediction, loaded.trainIds, { labelIdsDir: join(outDir, 'submission') });
       const inPredictions = (file: string) => `predictions/${file}`;
-      files.push({ name: loaded.name, labelIds: inPredictions(written.labelIds), color: inPredictions(written.color), overlay: inPredictions(written.overlay), compare: inPredictions(written.compare!) });
+      files.push({ name: loaded.name, labelIds: `submission/${written.labelIds}`, color: inPredictions(written.color), overlay: inPredictions(written.overlay), compare: inPredictions(written.compare!) });
     }
     options.onImage?.(index + 1, samples.length, loaded.name);
   }

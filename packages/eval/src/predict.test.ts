@@ -107,8 +107,10 @@ describe('evaluateSamples', () => {
     expect(report.metrics.iou[0]).toBeCloseTo(road / counted, 12);
     expect(report.files).toHaveLength(2);
     const written = await readdir(join(outDir, 'predictions'));
-    expect(written.filter((f) => f.endsWith('.png'))).toHaveLength(8);
-    expect(written.some((f) => f.endsWith('.tmp'))).toBe(false);
+    expect(written.filter((f) => f.endsWith('.png'))).toHaveLength(6);
+    // The label ids alone, one per image, named as cityscapesScripts looks them up (`*<city>_<seq>_<frame>*.png`).
+    expect((await readdir(join(outDir, 'submission'))).sort()).toEqual(samples.map((s) => `${s.name}_labelIds.png`).sort());
+    expect(report.files[0].labelIds).toBe(`submission/${samples[0].name}_labelIds.png`);
     const labelIds = await readPng(join(outDir, report.files[0].labelIds), 1);
     expect(new Set(labelIds.data)).toEqual(new Set([7]));
     const compare = await readPng(join(outDir, report.files[0].compare), 3);
