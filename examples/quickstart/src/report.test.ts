@@ -27,7 +27,10 @@ describe('quickstart (tiny sizes)', () => {
     for (const name of ['architecture.json', 'summary.json', 'report.html', 'search', 'retrain', 'eval', 'data']) expect(files).toContain(name);
     expect(await readdir(join(outDir, 'retrain', 'best'))).toContain('checkpoint.json');
     expect(await readdir(join(outDir, 'search'))).toContain('checkpoint.json');
-    expect((await readdir(join(outDir, 'eval', 'predictions'))).filter((f) => f.endsWith('.png'))).toHaveLength(8);
+    expect((await readdir(join(outDir, 'eval', 'predictions'))).filter((f) => f.endsWith('.png'))).toHaveLength(6);
+    // Label ids alone in submission/: the official scripts' CITYSCAPES_RESULTS.
+    expect((await readdir(join(outDir, 'eval', 'submission'))).every((f) => f.endsWith('_labelIds.png'))).toBe(true);
+    expect(await readdir(join(outDir, 'eval', 'submission'))).toHaveLength(2);
     const summary = JSON.parse(await readFile(join(outDir, 'summary.json'), 'utf8'));
     expect(summary.path).toEqual(result.path);
     expect(summary.eval.miou).toBe(result.miou);

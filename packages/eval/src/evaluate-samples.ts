@@ -55,10 +55,12 @@ export async function evaluateSamples(model: InferenceModel, samples: readonly C
     const loaded = await loadSample(sample);
     const prediction = await predictTrainIds(model, loaded.image, options);
     matrix.update(prediction, loaded.trainIds);
-    if (outDir && index < imagesWritten) {
-      const written = await writePredictionPngs(join(outDir, 'predictions'), loaded.name, loaded.image, prediction, loaded.trainIds, { labelIdsDir: join(outDir, 'submission') });
+    if (outDir) {
+      // Every image's label ids go to submission/ (the official evaluation needs them all); pictures only for the first `imagesWritten`.
+      const pictures = index < imagesWritten;
+      const written = await writePredictionPngs(join(outDir, 'predictions'), loaded.name, loaded.image, prediction, loaded.trainIds, { labelIdsDir: join(outDir, 'submission'), pictures });
       const inPredictions = (file: string) => `predictions/${file}`;
-      files.push({ name: loaded.name, labelIds: `submission/${written.labelIds}`, color: inPredictions(written.color), overlay: inPredictions(written.overlay), compare: inPredictions(written.compare!) });
+      if (pictures) files.push({ name: loaded.name, labelIds: `submission/${written.labelIds}`, color: inPredictions(written.color), overlay: inPredictions(written.overlay), compare: inPredictions(written.compare!) });
     }
     options.onImage?.(index + 1, samples.length, loaded.name);
   }

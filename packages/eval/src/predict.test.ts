@@ -111,6 +111,11 @@ describe('evaluateSamples', () => {
     // The label ids alone, one per image, named as cityscapesScripts looks them up (`*<city>_<seq>_<frame>*.png`).
     expect((await readdir(join(outDir, 'submission'))).sort()).toEqual(samples.map((s) => `${s.name}_labelIds.png`).sort());
     expect(report.files[0].labelIds).toBe(`submission/${samples[0].name}_labelIds.png`);
+    // With pictures for the first image only, submission/ still holds every image's label ids.
+    const fewer = await mkdtemp(join(tmpdir(), 'adl-eval-'));
+    await evaluateSamples(constant, samples, { kernels, numClasses: 19, outDir: fewer, imagesWritten: 1 });
+    expect(await readdir(join(fewer, 'submission'))).toHaveLength(2);
+    expect(await readdir(join(fewer, 'predictions'))).toHaveLength(3);
     const labelIds = await readPng(join(outDir, report.files[0].labelIds), 1);
     expect(new Set(labelIds.data)).toEqual(new Set([7]));
     const compare = await readPng(join(outDir, report.files[0].compare), 3);

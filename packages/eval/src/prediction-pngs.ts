@@ -16,14 +16,16 @@ export interface PredictionPngs {
 }
 
 /**
- * Writes `<stem>_labelIds.png` (into `labelIdsDir`, default `dir`), `_color.png`, `_overlay.png`
- * and, with `groundTruth` (train ids), `_compare.png` into `dir`; returns their names.
+ * Writes `<stem>_labelIds.png` (into `labelIdsDir`, default `dir`) and, unless `pictures` is false,
+ * `_color.png`, `_overlay.png` and, with `groundTruth` (train ids), `_compare.png` into `dir`;
+ * returns their names.
  */
-export async function writePredictionPngs(dir: string, stem: string, image: RasterImage, prediction: ClassIds, groundTruth?: ClassIds, { labelIdsDir = dir } = {}): Promise<PredictionPngs> {
+export async function writePredictionPngs(dir: string, stem: string, image: RasterImage, prediction: ClassIds, groundTruth?: ClassIds, { labelIdsDir = dir, pictures = true } = {}): Promise<PredictionPngs> {
   const { height, width } = image;
   const names = { labelIds: `${stem}_labelIds.png`, color: `${stem}_color.png`, overlay: `${stem}_overlay.png`, compare: groundTruth ? `${stem}_compare.png` : undefined };
   const colour = colorizeTrainIds(prediction, height, width);
   await writePng(join(labelIdsDir, names.labelIds), trainIdsToLabelIds(prediction, height, width));
+  if (!pictures) return names;
   await writePng(join(dir, names.color), colour);
   await writePng(join(dir, names.overlay), blend(image, colour, 0.55));
   if (groundTruth && names.compare) await writePng(join(dir, names.compare), sideBySide([image, colour, colorizeTrainIds(groundTruth, height, width)]));
