@@ -63,7 +63,9 @@ describe('the Cityscapes layout', () => {
     expect(await readdir(join(root, 'leftImg8bit'))).toEqual(['train', 'val']);
     expect(await readdir(join(root, 'leftImg8bit/train/synthcity'))).toContain('synthcity_000000_000019_leftImg8bit.png');
     expect(await readdir(join(root, 'gtFine/val/synthcity'))).toEqual([
+      'synthcity_000006_000019_gtFine_instanceIds.png',
       'synthcity_000006_000019_gtFine_labelIds.png',
+      'synthcity_000007_000019_gtFine_instanceIds.png',
       'synthcity_000007_000019_gtFine_labelIds.png',
     ]);
   });

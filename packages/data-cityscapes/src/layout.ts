@@ -19,6 +19,8 @@ export interface CityscapesSample {
 
 export const IMAGE_SUFFIX = '_leftImg8bit.png';
 export const LABEL_SUFFIX = '_gtFine_labelIds.png';
+/** Instance ids (label id × 1000 + instance for objects; the label id where there is none). */
+export const INSTANCE_SUFFIX = '_gtFine_instanceIds.png';
 
 export function imageFileOf(split: Split, city: string, name: string): string {
   return join('leftImg8bit', split, city, `${name}${IMAGE_SUFFIX}`);

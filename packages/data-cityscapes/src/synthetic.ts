@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { CITYSCAPES_LABELS } from './labels.js';
-import { imageFileOf, labelFileOf, type Split } from './layout.js';
+import { imageFileOf, INSTANCE_SUFFIX, LABEL_SUFFIX, labelFileOf, type Split } from './layout.js';
 import { writePng } from './png.js';
 import { SeededRandom } from './seeded-random.js';
 
@@ -102,7 +102,7 @@ function paint(label: Uint8Array, height: number, width: number, random: SeededR
 
 /**
  * Writes a synthetic dataset in the Cityscapes layout (`leftImg8bit/<split>/<city>/…_leftImg8bit.png`,
- * `gtFine/<split>/<city>/…_gtFine_labelIds.png`) with label ids, of procedurally drawn street scenes
+ * `gtFine/<split>/<city>/…_gtFine_labelIds.png` and `…_gtFine_instanceIds.png`) with label ids, of procedurally drawn street scenes
  * with 10 of the 19 training classes, learnable from colour and shape. Deterministic for a seed.
  * Returns the files written, relative to `dir`.
  */
@@ -120,7 +120,11 @@ export async function generateSynthetic({ dir, count, height, width, seed = 0, c
       const labelFile = labelFileOf(split, city, name);
       await writePng(join(dir, imageFile), { width, height, channels: 3, data: pixels });
       await writePng(join(dir, labelFile), { width, height, channels: 1, data: label });
-      written.push(imageFile, labelFile);
+      // The official evaluation script also reads instance ids; ids below 1000 mark regions without
+      // instances (Cityscapes' convention), so the label ids themselves serve.
+      const instanceFile = labelFile.slice(0, -LABEL_SUFFIX.length) + INSTANCE_SUFFIX;
+      await writePng(join(dir, instanceFile), { width, height, channels: 1, data: label });
+      written.push(imageFile, labelFile, instanceFile);
     }
   }
   return written;
