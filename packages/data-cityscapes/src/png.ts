@@ -35,13 +35,13 @@ export interface LabelImage {
  * into 0. A file with colour or alpha channels is refused: its ids would be a guess.
  */
 export async function readLabelPng(path: string): Promise<LabelImage> {
-  const { channels, depth, isPalette } = await sharp(path).metadata();
+  const file = sharp(path, { failOn: 'truncated' });
+  const { channels, depth, isPalette } = await file.metadata();
   if (isPalette || channels !== 1) {
     throw new Error(`${isPalette ? 'palette' : `${channels}-channel`} PNG; a label map must be single-channel grayscale ids`);
   }
   const wide = depth === 'ushort';
-  const pipeline = sharp(path, { failOn: 'truncated' }).toColourspace(wide ? 'grey16' : 'b-w');
-  const { data, info } = await pipeline.raw({ depth: wide ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });
+  const { data, info } = await file.toColourspace(wide ? 'grey16' : 'b-w').raw({ depth: wide ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });
   const ids = wide ? new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   return { width: info.width, height: info.height, ids };
 }

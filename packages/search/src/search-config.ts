@@ -2,10 +2,10 @@ import { BACKEND_CHOICES } from '@adl/backend';
 import { z } from 'zod';
 import { ConfigError, parseWithSchema } from './parse-with-schema.js';
 
-/** Every hyper-parameter of the search (design §5); the defaults are the paper's. */
 /** The largest crop side accepted: twice Cityscapes' width, far above any crop a GPU or this code's buffers hold in a batch. */
 export const MAX_CROP = 4096;
 
+/** Every hyper-parameter of the search (design §5); the defaults are the paper's. */
 export const SearchConfigSchema = z
   .object({
     /** Dataset root in the Cityscapes layout (train split searched, val split for the held-out slice). */

@@ -80,7 +80,6 @@ interface EpochSums {
 
 const NO_SUMS: EpochSums = { weightLoss: 0, architectureLoss: 0, weightSteps: 0, architectureSteps: 0 };
 
-/** Settings a resumed search must share with its checkpoint: they change what the steps compute. */
 /** |α| or |β| beyond this: their float32 softmax is exactly one-hot long before, so the architecture is frozen. */
 const ARCHITECTURE_WARNING = 1000;
 
@@ -151,7 +150,7 @@ export async function search(input: SearchConfigInput, options: SearchOptions = 
     const epoch = steps / stepsPerEpoch - 1;
     const metrics = val.length ? (await evaluateSamples(net, val, { kernels, numClasses: config.numClasses })).metrics : undefined;
     const { alpha, beta } = await architectureValues(net);
-    const largest = Math.max(...alpha.flat(), ...beta.flat(2), ...alpha.flat().map((v) => -v), ...beta.flat(2).map((v) => -v));
+    const largest = Math.max(...[...alpha.flat(), ...beta.flat(2)].map(Math.abs));
     if (largest > ARCHITECTURE_WARNING) {
       log(`[adl] warning: epoch ${epoch}: |α|, |β| reach ${largest.toExponential(1)}: their softmax is saturated and the architecture no longer moves; the α/β learning rate (${config.architecture.lr}) is likely too high`);
     }

@@ -71,7 +71,7 @@ export async function readArchitectureFile(file: string): Promise<Architecture> 
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new ArchitectureError(`${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? error})`);
+    throw new ArchitectureError(`${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? error})`, { cause: error });
   }
   let data: unknown;
   try {

@@ -28,7 +28,7 @@ export function getPreset(name: string): Architecture {
 export async function resolveArchitecture(reference: string): Promise<Architecture> {
   if ((PRESET_NAMES as readonly string[]).includes(reference)) return getPreset(reference);
   return readArchitectureFile(reference).catch((error: Error) => {
-    if (!/cannot read \(ENOENT\)/.test(error.message)) throw error;
+    if ((error.cause as NodeJS.ErrnoException | undefined)?.code !== 'ENOENT') throw error;
     throw new ArchitectureError(`${reference}: neither a preset (${PRESET_NAMES.join(', ')}) nor an architecture file`);
   });
 }
