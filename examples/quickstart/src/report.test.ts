@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runQuickstart, type QuickstartResult } from './run-quickstart.js';
 import { QUICKSTART_SETTINGS } from './settings.js';
 
-// Debian's chromium (installed by .ci/run); CHROMIUM_PATH overrides.
+// Debian's chromium (scripts/setup.sh installs it); CHROMIUM_PATH overrides.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
