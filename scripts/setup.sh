@@ -88,7 +88,7 @@ elif [ ${#missing[@]} -gt 0 ] || $need_mesa; then
 fi
 
 if [ -r /proc/sys/vm/max_map_count ] && [ "$(cat /proc/sys/vm/max_map_count)" -lt "$MAP_COUNT" ]; then
-  if ! { $can_root && "${as_root[@]}" sysctl -qw vm.max_map_count="$MAP_COUNT" 2>/dev/null; }; then
+  if ! { $can_root && echo "$MAP_COUNT" | "${as_root[@]}" tee /proc/sys/vm/max_map_count >/dev/null 2>&1; }; then
     note "vm.max_map_count is $(cat /proc/sys/vm/max_map_count) and cannot be raised here; as root on the host run:"
     note "  sysctl -w vm.max_map_count=$MAP_COUNT   (the WebGPU tests on llvmpipe need it)"
   fi
