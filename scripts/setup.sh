@@ -20,6 +20,7 @@ PNPM_VERSION=10.34.9
 MAP_COUNT=1048576
 
 note() { printf 'setup: %s\n' "$*" >&2; }
+trap 'note "failed (exit $?): $BASH_COMMAND"' ERR
 
 have_dnnl() { [ -f /usr/include/oneapi/dnnl/dnnl.hpp ] || [ -f /usr/local/include/oneapi/dnnl/dnnl.hpp ]; }
 mesa_version() { dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null || echo 0; }
@@ -95,6 +96,6 @@ if [ -r /proc/sys/vm/max_map_count ] && [ "$(cat /proc/sys/vm/max_map_count)" -l
 fi
 
 if [ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]; then
-  npm install --global --silent "pnpm@$PNPM_VERSION" >/dev/null
+  npm install --global --no-audit --no-fund "pnpm@$PNPM_VERSION" >/dev/null
 fi
 pnpm install --frozen-lockfile

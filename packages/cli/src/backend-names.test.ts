@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { TEST_BACKENDS } from '@adl/backend/test';
 import { describe, expect, it } from 'vitest';
 import { EvalConfigSchema } from './eval-command.js';
-import { createProgram } from './program.js';
+import { errorsOf } from './test-program.js';
 
 describe('backend names', () => {
   it('search, retrain and eval configs take every backend selectBackend knows, onednn included', () => {
@@ -18,15 +18,8 @@ describe('backend names', () => {
   });
 
   it('--backend takes onednn and refuses an unknown name with the list', async () => {
-    const run = async (...args: string[]) => {
-      const errors: string[] = [];
-      const program = createProgram().exitOverride().configureOutput({ writeErr: (text) => errors.push(text) });
-      for (const command of program.commands) command.exitOverride().configureOutput({ writeErr: (text) => errors.push(text) });
-      await program.parseAsync(['node', 'adl', ...args]).catch(() => undefined);
-      return errors.join('');
-    };
-    expect(await run('eval', '--backend', 'cuda', '--checkpoint', 'c', '--data', 'd')).toMatch(/expected one of auto, node-gpu, node, webgpu, onednn, wasm, cpu/);
-    expect(await run('eval', '--backend', 'onednn', '--checkpoint', '/nonexistent', '--data', '/nonexistent')).not.toMatch(/expected one of/);
+    expect(await errorsOf('eval', '--backend', 'cuda', '--checkpoint', 'c', '--data', 'd')).toMatch(/expected one of auto, node-gpu, node, webgpu, onednn, wasm, cpu/);
+    expect(await errorsOf('eval', '--backend', 'onednn', '--checkpoint', '/nonexistent', '--data', '/nonexistent')).not.toMatch(/expected one of/);
   });
 
   it.runIf(TEST_BACKENDS.includes('onednn'))('a fresh process selects onednn through the built @adl/search, ESM and CJS (the addon package is not bundled into it)', () => {

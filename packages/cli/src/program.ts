@@ -14,6 +14,12 @@ function integer(value: string): number {
   return parsed;
 }
 
+function count(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError('expected 0 or a positive integer');
+  return parsed;
+}
+
 function scaleList(value: string): number[] {
   const scales = value.split(',').map(Number);
   if (scales.some((s) => !(s > 0))) throw new InvalidArgumentError('expected positive numbers separated by commas, e.g. 0.75,1,1.25');
@@ -144,7 +150,7 @@ export function createProgram(): Command {
     .option('--height <pixels>', 'input height', integer, 1024)
     .option('--width <pixels>', 'input width', integer, 2048)
     .option('--runs <count>', 'timed runs', integer, 5)
-    .option('--warmup <count>', 'untimed runs first', integer, 1)
+    .option('--warmup <count>', 'untimed runs first', count, 1)
     .option('--classes <count>', 'output classes', integer, 19)
     .option('--backend <name>', `one of ${BACKEND_CHOICES.join(', ')}`, backendName, 'auto')
     .option('--json', 'print one JSON line')

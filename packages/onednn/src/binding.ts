@@ -40,6 +40,16 @@ export interface OneDnnBinding {
   adam(value: Float32Array, first: Float32Array, second: Float32Array, gradient: Float32Array, outValue: Float32Array, outFirst: Float32Array, outSecond: Float32Array, hyper: Float64Array): void;
 }
 
+/** Why the addon at `root` (the package folder) did not load, for the backend selector's line. */
+export function addonLoadFailure(root: string, error: unknown): string {
+  const skipped = join(root, 'build', 'skipped.txt');
+  if (existsSync(skipped)) return `not built: ${readFileSync(skipped, 'utf8').trim()}`;
+  // No build folder at all: the install script never ran, which is what pnpm 10 does to a
+  // dependency's install script until the user approves it.
+  if (!existsSync(join(root, 'build'))) return 'not built: its install script did not run (pnpm: `pnpm approve-builds`, then `pnpm rebuild @adl/onednn`)';
+  return `could not load the addon: ${String((error as Error)?.message).split('\n')[0]}`;
+}
+
 /** The compiled addon, or why it is missing. Loading never throws. */
 function load(): { binding: OneDnnBinding | null; reason: string | null } {
   // dist/ and src/ both sit one level below the package root, beside build/.
@@ -47,11 +57,7 @@ function load(): { binding: OneDnnBinding | null; reason: string | null } {
   try {
     return { binding: createRequire(import.meta.url)(join(root, 'build', 'Release', 'adl_onednn.node')) as OneDnnBinding, reason: null };
   } catch (error) {
-    const skipped = join(root, 'build', 'skipped.txt');
-    const reason = existsSync(skipped)
-      ? `not built: ${readFileSync(skipped, 'utf8').trim()}`
-      : `could not load the addon: ${String((error as Error)?.message).split('\n')[0]}`;
-    return { binding: null, reason };
+    return { binding: null, reason: addonLoadFailure(root, error) };
   }
 }
 
