@@ -2,38 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { adamUpdate, OPTIMIZER_KERNELS, sgdMomentumUpdate } from './optimizer-updates.js';
 import { TEST_BACKENDS, useBackend } from './testing/backends.js';
-
-/** PyTorch's updates in float64, the reference for every backend. */
-function referenceSgd(w: number[], gradients: number[][], lr: number, mu: number, wd: number): number[] {
-  const v = w.map(() => 0);
-  for (const g of gradients) {
-    w.forEach((x, i) => {
-      v[i] = mu * v[i] + g[i] + wd * x;
-      w[i] = x - lr * v[i];
-    });
-  }
-  return w;
-}
-
-function referenceAdam(w: number[], gradients: number[][], lr: number, b1: number, b2: number, eps: number, wd: number): number[] {
-  const [m, v] = [w.map(() => 0), w.map(() => 0)];
-  gradients.forEach((g, t) => {
-    w.forEach((x, i) => {
-      const grad = g[i] + wd * x;
-      m[i] = b1 * m[i] + (1 - b1) * grad;
-      v[i] = b2 * v[i] + (1 - b2) * grad * grad;
-      w[i] = x - (lr * (m[i] / (1 - b1 ** (t + 1)))) / (Math.sqrt(v[i] / (1 - b2 ** (t + 1))) + eps);
-    });
-  });
-  return w;
-}
-
-const start = [0.5, -1, 2];
-const gradients = [
-  [0.1, -0.2, 0.3],
-  [-0.05, 0.4, 0.1],
-  [0.2, 0.2, -0.3],
-];
+import { gradients, referenceAdam, referenceSgd, start } from './testing/optimizer-reference.js';
 
 describe.each(TEST_BACKENDS)('optimizer updates on %s', (backend) => {
   afterAll(() => useBackend('cpu'));

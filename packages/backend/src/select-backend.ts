@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { kernelSet, kernelsFor, kernelSetNames, type Kernels } from './kernel-sets.js';
+import { registerWebGpuKernels } from './webgpu-kernels.js';
 
 /** The compute backends, in the order `auto` tries them. */
 export const BACKENDS = ['node-gpu', 'node', 'webgpu', 'onednn', 'wasm', 'cpu'] as const;
@@ -97,6 +98,7 @@ const LOADERS: Record<BackendName, Loader> = {
     if (shortage) log?.(`[adl] warning: ${shortage}`);
     Object.defineProperty(globalThis, 'navigator', { value: { gpu: withAllStorageBuffers(gpu) }, configurable: true });
     await importOptional('@tensorflow/tfjs-backend-webgpu');
+    registerWebGpuKernels();
     return activate('webgpu');
   },
   onednn: async () => {

@@ -1,17 +1,84 @@
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kernelsFor } from './kernel-sets.js';
+import { adamUpdate, sgdMomentumUpdate } from './optimizer-updates.js';
 import { useBackend } from './testing/backends.js';
 import { kernelConformanceCases } from './testing/kernel-conformance.js';
+import { gradients, referenceAdam, referenceSgd, start } from './testing/optimizer-reference.js';
 import { webGpuForTests } from './testing/webgpu.js';
 
 // The kernel set WebGPU runs with, against the cpu backend's values and finite differences.
 const webgpu = await webGpuForTests();
 
+/** Shader dispatches `run` makes on the webgpu backend. */
+async function dispatches(run: () => unknown): Promise<number> {
+  const backend = tf.backend() as unknown as { runWebGPUProgram: (...args: unknown[]) => unknown };
+  const original = backend.runWebGPUProgram;
+  let count = 0;
+  backend.runWebGPUProgram = (...args) => {
+    count++;
+    return original.apply(backend, args);
+  };
+  try {
+    tf.dispose(run() as tf.TensorContainer);
+  } finally {
+    backend.runWebGPUProgram = original;
+  }
+  return count;
+}
+
 describe.runIf(webgpu.device)('kernels on webgpu', () => {
   beforeAll(() => useBackend('webgpu'));
   afterAll(() => useBackend('cpu'));
   const kernels = kernelsFor('webgpu');
+
+  it('the webgpu set (WGSL batch statistics and weighted sums) is the one picked', () => {
+    expect(kernels.name).toBe('webgpu');
+  });
+
   describe(kernels.name, () => {
     for (const { name, run } of kernelConformanceCases(kernels, 'webgpu')) it(name, run);
+  });
+
+  it('batch statistics take 3 dispatches forward and 2 backward, a weighted sum of 8 terms 1 and 9', async () => {
+    const x = tf.randomNormal([2, 5, 5, 4]) as tf.Tensor4D;
+    const terms = Array.from({ length: 8 }, () => tf.randomNormal([2, 5, 5, 4]));
+    const weights = tf.softmax(tf.randomNormal([8])) as tf.Tensor1D;
+    expect(await dispatches(() => kernels.batchStatistics(x, 1e-5).normalised)).toBe(3);
+    expect(await dispatches(() => kernels.weightedSum(terms, weights))).toBe(1);
+    const bnGradient = tf.grad((input: tf.Tensor) => kernels.batchStatistics(input as tf.Tensor4D, 1e-5).normalised);
+    const dy = tf.randomNormal(x.shape);
+    // Forward 3, backward 2, and none for the incoming dy (given).
+    expect(await dispatches(() => bnGradient(x, dy))).toBe(5);
+    const sumGradient = tf.grads((w: tf.Tensor, ...t: tf.Tensor[]) => kernels.weightedSum(t, w as tf.Tensor1D));
+    expect(await dispatches(() => sumGradient([weights, ...terms], dy))).toBe(1 + 9);
+    tf.dispose([x, ...terms, weights, dy]);
+  });
+
+  it('SGD and Adam updates: one kernel per variable (2 and 3 dispatches), equal to PyTorch, no tensors left over', async () => {
+    const [w, velocity] = [tf.variable(tf.tensor1d(start)), tf.variable(tf.zeros([3]))];
+    const before = tf.memory().numTensors;
+    const sgdDispatches: number[] = [];
+    for (const g of gradients) {
+      const gradient = tf.tensor1d(g);
+      sgdDispatches.push(await dispatches(() => sgdMomentumUpdate(w, velocity, gradient, { learningRate: 0.1, momentum: 0.9, weightDecay: 0.01 })));
+      gradient.dispose();
+    }
+    expect(sgdDispatches).toEqual([2, 2, 2]);
+    expect(tf.memory().numTensors).toBe(before);
+    const expectedSgd = referenceSgd([...start], gradients, 0.1, 0.9, 0.01);
+    Array.from(await w.data()).forEach((x, i) => expect(x).toBeCloseTo(expectedSgd[i], 5));
+
+    const [a, m, v] = [tf.variable(tf.tensor1d(start)), tf.variable(tf.zeros([3])), tf.variable(tf.zeros([3]))];
+    const adamDispatches: number[] = [];
+    for (const [t, g] of gradients.entries()) {
+      const gradient = tf.tensor1d(g);
+      adamDispatches.push(await dispatches(() => adamUpdate(a, m, v, gradient, { learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 1e-3, step: t + 1 })));
+      gradient.dispose();
+    }
+    expect(adamDispatches).toEqual([3, 3, 3]);
+    const expectedAdam = referenceAdam([...start], gradients, 0.01, 0.9, 0.999, 1e-8, 1e-3);
+    Array.from(await a.data()).forEach((x, i) => expect(x).toBeCloseTo(expectedAdam[i], 5));
+    tf.dispose([w, velocity, a, m, v]);
   });
 });

@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { OPTIMIZER_KERNELS } from '@adl/backend';
+import { BATCH_NORM_KERNELS, OPTIMIZER_KERNELS, POOL_KERNELS, WEIGHTED_SUM_KERNELS, registerFusedGradients } from '@adl/backend';
 import type { OneDnnBinding } from './binding.js';
 import { BufferPool } from './buffer-pool.js';
-import { BATCH_NORM_KERNELS, POOL_KERNELS, WEIGHTED_SUM_KERNELS } from './kernels.js';
 
 /** The tfjs name of the backend: tfjs's cpu backend with its convolutions and matMul run by oneDNN. */
 export const ONEDNN_BACKEND = 'onednn';
@@ -176,34 +175,7 @@ function registerFusedKernels(binding: OneDnnBinding): void {
     return [value, first, second].map((data) => output(backend, tensors[0].shape, data));
   });
 
-  const runKernel = (kernelName: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap) =>
-    tf.engine().runKernel(kernelName, inputs, attrs) as tf.Tensor;
-  tf.registerGradient({
-    kernelName: POOL_KERNELS.forward,
-    inputsToSave: ['x'],
-    gradFunc: (dy, [x], attrs) => ({ x: () => runKernel(POOL_KERNELS.gradient, { x, dy: dy as tf.Tensor }, attrs) }),
-  });
-  tf.registerGradient({
-    kernelName: BATCH_NORM_KERNELS.forward,
-    inputsToSave: ['x'],
-    outputsToSave: [false, true, true],
-    // Only the normalised output is differentiated: the mean and variance outputs feed the running
-    // statistics, which the loss never reads.
-    gradFunc: (dys, [x, mean, variance], attrs) => ({
-      x: () => runKernel(BATCH_NORM_KERNELS.gradient, { dy: (dys as tf.Tensor[])[0], x, mean, variance }, attrs),
-    }),
-  });
-  tf.registerGradient({
-    kernelName: WEIGHTED_SUM_KERNELS.forward,
-    saveAllInputs: true,
-    gradFunc: (dy, [weights, ...terms]) => {
-      // One kernel computes every input's gradient, here rather than in the per-input functions:
-      // tfjs runs each of those in its own tidy, which would dispose the other gradients.
-      const inputs = [dy as tf.Tensor, weights, ...terms] as unknown as tf.NamedTensorMap;
-      const gradients = tf.engine().runKernel(WEIGHTED_SUM_KERNELS.gradient, inputs, {}) as tf.Tensor[];
-      return Object.fromEntries(gradients.map((gradient, i) => [String(i), () => gradient]));
-    },
-  });
+  registerFusedGradients();
 }
 
 /** A float32 tensor's values; a cast from bool or int32 keeps the source's Uint8Array/Int32Array on cpu. */

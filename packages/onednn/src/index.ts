@@ -12,4 +12,5 @@ if (binding) {
 
 export { binding, reason, type OneDnnBinding } from './binding.js';
 export { ONEDNN_BACKEND, registerOneDnnBackend } from './backend.js';
-export { onednnKernels, BATCH_NORM_KERNELS, POOL_KERNELS, WEIGHTED_SUM_KERNELS } from './kernels.js';
+export { onednnKernels } from './kernels.js';
+export { BATCH_NORM_KERNELS, POOL_KERNELS, WEIGHTED_SUM_KERNELS } from '@adl/backend';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertSamePadding, weightedSumOfElementwiseOps, type ConvGeometry, type Kernels } from '@adl/backend';
+import { BATCH_NORM_KERNELS, POOL_KERNELS, WEIGHTED_SUM_KERNELS, assertSamePadding, weightedSumInputs, weightedSumOfElementwiseOps, type ConvGeometry, type Kernels } from '@adl/backend';
 
 /**
  * Convolutions for the `onednn` backend: forward, input and filter gradients are each one oneDNN
@@ -35,24 +35,11 @@ export const onednnKernels: Kernels = {
   },
 
   weightedSum(terms, weights) {
-    const shape = terms[0].shape;
-    const fits = terms.every((t) => t.dtype === 'float32' && t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]));
-    if (!fits) return weightedSumOfElementwiseOps(terms, weights);
-    const weightTensor = Array.isArray(weights) ? tf.tensor1d(weights as number[]) : (weights as tf.Tensor1D);
-    if (weightTensor.size !== terms.length) throw new RangeError(`weightedSum: ${terms.length} terms but ${weightTensor.size} weights`);
-    return runKernel(WEIGHTED_SUM_KERNELS.forward, [weightTensor, ...terms] as unknown as tf.NamedTensorMap, {}) as tf.Tensor;
+    const inputs = weightedSumInputs(terms, weights);
+    if (!inputs) return weightedSumOfElementwiseOps(terms, weights);
+    return runKernel(WEIGHTED_SUM_KERNELS.forward, inputs as unknown as tf.NamedTensorMap, {}) as tf.Tensor;
   },
 };
-
-/**
- * Kernels `registerOneDnnBackend` adds, with their gradients, for 3×3 pools (attr `mode`: 'max' or
- * 'avg'), training-mode batch statistics (attr `epsilon`; outputs normalised, mean, variance) and
- * weighted sums.
- */
-export const POOL_KERNELS = { forward: 'AdlPool3x3', gradient: 'AdlPool3x3Grad' } as const;
-export const BATCH_NORM_KERNELS = { forward: 'AdlBatchNorm', gradient: 'AdlBatchNormGrad' } as const;
-/** Inputs `[weights, ...terms]`; the gradient kernel takes `[dy, weights, ...terms]` and returns `[dWeights, ...dTerms]`. */
-export const WEIGHTED_SUM_KERNELS = { forward: 'AdlWeightedSum', gradient: 'AdlWeightedSumGrad' } as const;
 
 function pool3x3(x: tf.Tensor4D, mode: 'max' | 'avg'): tf.Tensor4D {
   return runKernel(POOL_KERNELS.forward, { x }, { mode }) as tf.Tensor4D;

@@ -1,0 +1,59 @@
+import * as tf from '@tensorflow/tfjs';
+import type { SumWeights } from './weighted-sum.js';
+
+/**
+ * Kernels that a backend may implement in one pass each, where tfjs's ops take many: 3×3 pools
+ * (attr `mode`: 'max' or 'avg'), training-mode batch statistics (attr `epsilon`; outputs normalised,
+ * mean, variance) and weighted sums. The names and gradients are shared; each backend registers its
+ * own forward and gradient kernels (`@adl/onednn` compiled C++, the webgpu set WGSL).
+ */
+export const POOL_KERNELS = { forward: 'AdlPool3x3', gradient: 'AdlPool3x3Grad' } as const;
+export const BATCH_NORM_KERNELS = { forward: 'AdlBatchNorm', gradient: 'AdlBatchNormGrad' } as const;
+/** Inputs `[weights, ...terms]`; the gradient kernel takes `[dy, weights, ...terms]` and returns `[dWeights, ...dTerms]`. */
+export const WEIGHTED_SUM_KERNELS = { forward: 'AdlWeightedSum', gradient: 'AdlWeightedSumGrad' } as const;
+
+let gradientsRegistered = false;
+
+/** Registers the gradients of the fused kernels with tfjs, once per process. */
+export function registerFusedGradients(): void {
+  if (gradientsRegistered) return;
+  gradientsRegistered = true;
+  const runKernel = (kernelName: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap) =>
+    tf.engine().runKernel(kernelName, inputs, attrs) as tf.Tensor;
+  tf.registerGradient({
+    kernelName: POOL_KERNELS.forward,
+    inputsToSave: ['x'],
+    gradFunc: (dy, [x], attrs) => ({ x: () => runKernel(POOL_KERNELS.gradient, { x, dy: dy as tf.Tensor }, attrs) }),
+  });
+  tf.registerGradient({
+    kernelName: BATCH_NORM_KERNELS.forward,
+    inputsToSave: ['x'],
+    outputsToSave: [false, true, true],
+    // Only the normalised output is differentiated: the mean and variance outputs feed the running
+    // statistics, which the loss never reads.
+    gradFunc: (dys, [x, mean, variance], attrs) => ({
+      x: () => runKernel(BATCH_NORM_KERNELS.gradient, { dy: (dys as tf.Tensor[])[0], x, mean, variance }, attrs),
+    }),
+  });
+  tf.registerGradient({
+    kernelName: WEIGHTED_SUM_KERNELS.forward,
+    saveAllInputs: true,
+    gradFunc: (dy, [weights, ...terms]) => {
+      // One kernel computes every input's gradient, here rather than in the per-input functions:
+      // tfjs runs each of those in its own tidy, which would dispose the other gradients.
+      const inputs = [dy as tf.Tensor, weights, ...terms] as unknown as tf.NamedTensorMap;
+      const gradients = tf.engine().runKernel(WEIGHTED_SUM_KERNELS.gradient, inputs, {}) as tf.Tensor[];
+      return Object.fromEntries(gradients.map((gradient, i) => [String(i), () => gradient]));
+    },
+  });
+}
+
+/** `[weights, ...terms]` as the weighted-sum kernel takes them, or null where it cannot (mixed shapes or dtypes). */
+export function weightedSumInputs(terms: readonly tf.Tensor[], weights: SumWeights): tf.Tensor[] | null {
+  const shape = terms[0].shape;
+  const fits = terms.every((t) => t.dtype === 'float32' && t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]));
+  if (!fits) return null;
+  const weightTensor = Array.isArray(weights) ? tf.tensor1d(weights as number[]) : (weights as tf.Tensor1D);
+  if (weightTensor.size !== terms.length) throw new RangeError(`weightedSum: ${terms.length} terms but ${weightTensor.size} weights`);
+  return [weightTensor, ...terms];
+}
