@@ -22,3 +22,4 @@ export {
 } from './select-backend.js';
 export { OPTIMIZER_KERNELS, sgdMomentumUpdate, adamUpdate, type SgdMomentumHyper, type AdamHyper } from './optimizer-updates.js';
 export { Rng } from './rng.js';
+export { catchGpuErrors } from './gpu-errors.js';

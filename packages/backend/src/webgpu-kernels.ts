@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { normaliseWithElementwiseOps } from './batch-statistics.js';
-import { BATCH_NORM_KERNELS, registerFusedGradients, WEIGHTED_SUM_KERNELS, weightedSumInputs } from './fused-kernels.js';
+import { BATCH_NORM_KERNELS, POOL_KERNELS, registerFusedGradients, WEIGHTED_SUM_KERNELS, weightedSumInputs } from './fused-kernels.js';
 import { registerKernelSet } from './kernel-sets.js';
 import type { Kernels } from './kernels.js';
 import { OPTIMIZER_KERNELS } from './optimizer-updates.js';
@@ -160,6 +160,69 @@ function batchNormGrad({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   return withShape(dx, x.shape);
 }
 
+/** NHWC coordinates of `index` in the shape of input `name`, for the 3×3 windows around them. */
+const poolCoords = (name: string) => `
+  let C = uniforms.${name}Shape[3]; let W = uniforms.${name}Shape[2]; let H = uniforms.${name}Shape[1];
+  let c = index % C; let j = (index / C) % W; let i = (index / (C * W)) % H; let b = index / (C * W * H);`;
+
+/** Which 3×3 pool a POOL_KERNELS kernel computes (attr `mode`). */
+function poolMode(attrs: tf.NamedAttrMap | undefined): 'max' | 'avg' {
+  return attrs?.mode === 'max' ? 'max' : 'avg';
+}
+
+/**
+ * 3×3 pools at stride 1 with one pixel of padding, as the search space's max_pool_3x3 and
+ * avg_pool_3x3 (and the onednn kernel): padding never wins a max and is not counted in an average.
+ */
+function pool3x3({ inputs, backend, attrs }: KernelArgs): TensorInfo {
+  const x = (inputs as { x: TensorInfo }).x;
+  assertFloat(POOL_KERNELS.forward, [x]);
+  const max = poolMode(attrs) === 'max';
+  return run(backend, elementwise(max ? 'adlMaxPool3x3' : 'adlAvgPool3x3', x.shape, ['X'], `${poolCoords('x')}
+    var acc = ${max ? '-uniforms.INFINITY' : '0.0'};
+    for (var p = max(i - 1, 0); p <= min(i + 1, H - 1); p = p + 1) {
+      for (var q = max(j - 1, 0); q <= min(j + 1, W - 1); q = q + 1) {
+        let v = X[((b * H + p) * W + q) * C + c];
+        ${max ? 'if (v > acc) { acc = v; }' : 'acc = acc + v;'}
+      }
+    }
+    ${max ? '' : 'acc = acc * (1.0 / f32((min(i + 1, H - 1) - max(i - 1, 0) + 1) * (min(j + 1, W - 1) - max(j - 1, 0) + 1)));'}
+    result[index] = acc;`), [x]);
+}
+
+/**
+ * The pools' gradient, gathered per input pixel from the (up to 9) outputs whose windows hold it, in
+ * row-major output order as the scatter form adds them: an average gives each of its pixels dy/count,
+ * a max gives its dy to the first maximum of its window in row-major order.
+ */
+function pool3x3Grad({ inputs, backend, attrs }: KernelArgs): TensorInfo {
+  const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
+  assertFloat(POOL_KERNELS.gradient, [x, dy]);
+  const max = poolMode(attrs) === 'max';
+  const share = max
+    ? `var best = -uniforms.INFINITY; var wp = max(oi - 1, 0); var wq = max(oj - 1, 0);
+       for (var p = max(oi - 1, 0); p <= min(oi + 1, H - 1); p = p + 1) {
+         for (var q = max(oj - 1, 0); q <= min(oj + 1, W - 1); q = q + 1) {
+           let v = X[((b * H + p) * W + q) * C + c];
+           if (v > best) { best = v; wp = p; wq = q; }
+         }
+       }
+       if (wp == i && wq == j) { acc = acc + g; }`
+    : 'acc = acc + g * (1.0 / f32((min(oi + 1, H - 1) - max(oi - 1, 0) + 1) * (min(oj + 1, W - 1) - max(oj - 1, 0) + 1)));';
+  // Every input must be read: an unused binding makes the bind group invalid, and the dispatch
+  // silently writes nothing. The average's gradient needs dy alone.
+  const names = max ? ['X', 'Dy'] : ['Dy'];
+  return run(backend, elementwise(max ? 'adlMaxPool3x3Grad' : 'adlAvgPool3x3Grad', x.shape, names, `${poolCoords('dy')}
+    var acc = 0.0;
+    for (var oi = max(i - 1, 0); oi <= min(i + 1, H - 1); oi = oi + 1) {
+      for (var oj = max(j - 1, 0); oj <= min(j + 1, W - 1); oj = oj + 1) {
+        let g = Dy[((b * H + oi) * W + oj) * C + c];
+        ${share}
+      }
+    }
+    result[index] = acc;`), max ? [x, dy] : [dy]);
+}
+
 const termNames = (count: number) => Array.from({ length: count }, (_, i) => `T${i}`);
 
 function weightedSum({ inputs, backend }: KernelArgs): TensorInfo {
@@ -221,13 +284,16 @@ function adam({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
 }
 
 /**
- * The kernel set on webgpu: tfjs's own convolutions and pools (`stockKernels`), with training-mode
+ * The kernel set on webgpu: tfjs's own convolutions (`stockKernels`), with 3×3 pools, training-mode
  * batch statistics and weighted sums as the WGSL kernels above.
  */
 export const webgpuKernels: Kernels = {
   ...stockKernels,
   name: 'webgpu',
   backend: 'webgpu',
+
+  maxPool3x3: (x) => tf.engine().runKernel(POOL_KERNELS.forward, { x }, { mode: 'max' }) as tf.Tensor4D,
+  avgPool3x3: (x) => tf.engine().runKernel(POOL_KERNELS.forward, { x }, { mode: 'avg' }) as tf.Tensor4D,
 
   batchStatistics(x, epsilon) {
     if (x.dtype !== 'float32') return normaliseWithElementwiseOps(x, epsilon);
@@ -249,6 +315,8 @@ export function registerWebGpuKernels(): void {
   if (registered) return;
   registered = true;
   const kernels: [string, (args: KernelArgs) => TensorInfo | TensorInfo[]][] = [
+    [POOL_KERNELS.forward, pool3x3],
+    [POOL_KERNELS.gradient, pool3x3Grad],
     [BATCH_NORM_KERNELS.forward, batchNorm],
     [BATCH_NORM_KERNELS.gradient, batchNormGrad],
     [WEIGHTED_SUM_KERNELS.forward, weightedSum],

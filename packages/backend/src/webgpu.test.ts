@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { catchGpuErrors } from './gpu-errors.js';
 import { kernelsFor } from './kernel-sets.js';
 import { adamUpdate, sgdMomentumUpdate } from './optimizer-updates.js';
 import { useBackend } from './testing/backends.js';
@@ -40,10 +41,14 @@ describe.runIf(webgpu.device)('kernels on webgpu', () => {
     for (const { name, run } of kernelConformanceCases(kernels, 'webgpu')) it(name, run);
   });
 
-  it('batch statistics take 3 dispatches forward and 2 backward, a weighted sum of 8 terms 1 and 9', async () => {
+  it('a 3×3 pool is 1 dispatch each way, batch statistics 3 forward and 2 backward, a weighted sum of 8 terms 1 and 9', async () => {
     const x = tf.randomNormal([2, 5, 5, 4]) as tf.Tensor4D;
     const terms = Array.from({ length: 8 }, () => tf.randomNormal([2, 5, 5, 4]));
     const weights = tf.softmax(tf.randomNormal([8])) as tf.Tensor1D;
+    for (const pool of [kernels.maxPool3x3, kernels.avgPool3x3]) {
+      expect(await dispatches(() => pool(x))).toBe(1);
+      expect(await dispatches(() => tf.grad((input: tf.Tensor) => pool(input as tf.Tensor4D))(x, x))).toBe(2);
+    }
     expect(await dispatches(() => kernels.batchStatistics(x, 1e-5).normalised)).toBe(3);
     expect(await dispatches(() => kernels.weightedSum(terms, weights))).toBe(1);
     const bnGradient = tf.grad((input: tf.Tensor) => kernels.batchStatistics(input as tf.Tensor4D, 1e-5).normalised);
@@ -53,6 +58,26 @@ describe.runIf(webgpu.device)('kernels on webgpu', () => {
     const sumGradient = tf.grads((w: tf.Tensor, ...t: tf.Tensor[]) => kernels.weightedSum(t, w as tf.Tensor1D));
     expect(await dispatches(() => sumGradient([weights, ...terms], dy))).toBe(1 + 9);
     tf.dispose([x, ...terms, weights, dy]);
+  });
+
+  it('catchGpuErrors names an invalid dispatch (which writes nothing and does not throw), and is null after valid work', async () => {
+    const backend = tf.backend() as unknown as { runWebGPUProgram: (...args: unknown[]) => tf.TensorInfo };
+    // Input Y is never read: its binding is missing from the shader's layout, so the bind group is invalid.
+    const unused = {
+      outputShape: [4], shaderKey: 'adlTestUnusedInput', variableNames: ['X', 'Y'], workgroupSize: [64, 1, 1],
+      dispatchLayout: { x: [0] }, dispatch: [1, 1, 1], size: true,
+      getUserCode: () => 'fn main(index : i32) { if (index < uniforms.size) { result[index] = X[index]; } }',
+    };
+    const x = tf.ones([4]);
+    const invalid = catchGpuErrors();
+    const output = tf.engine().makeTensorFromTensorInfo(backend.runWebGPUProgram(unused, [x, x], 'float32'));
+    expect(await invalid()).toMatch(/binding index 2 not present in the bind group layout/);
+    expect(Array.from(await output.data())).toEqual([0, 0, 0, 0]);
+    const valid = catchGpuErrors();
+    const sum = kernels.weightedSum([x, x], [1, 2]);
+    expect(await valid()).toBeNull();
+    expect(Array.from(await sum.data())).toEqual([3, 3, 3, 3]);
+    tf.dispose([x, output, sum]);
   });
 
   it('SGD and Adam updates: one kernel per variable (2 and 3 dispatches), equal to PyTorch, no tensors left over', async () => {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { BackendError, catchGpuErrors } from '@adl/backend';
 import type { ForwardContext } from '@adl/ops';
 import { crossEntropyIgnoring } from './loss.js';
 
@@ -27,9 +28,36 @@ export interface GradientOptimizer {
  * One optimisation step of `variables` on a batch (the variable list is explicit, so the two levels
  * of the search never touch each other's parameters). Returns the loss before the update; a NaN or
  * infinite loss throws before anything is changed. The loss is read asynchronously: a GPU backend
- * (WebGPU) cannot read synchronously, and the read is the step's only GPU→CPU transfer.
+ * (WebGPU) cannot read synchronously, and the read is the step's only GPU→CPU transfer. A WebGPU
+ * error during the step (an invalid dispatch writes nothing, silently) throws a `BackendError`.
  */
 export async function trainStep(
+  model: SegmentationModel,
+  variables: readonly tf.Variable[],
+  optimizer: GradientOptimizer,
+  images: tf.Tensor4D,
+  labels: tf.Tensor3D,
+  learningRate: number,
+  ctx: ForwardContext,
+  where: string,
+): Promise<number> {
+  const endGpuCatch = catchGpuErrors();
+  const gpuFailure = async () => {
+    const error = await endGpuCatch();
+    return error ? new BackendError(`WebGPU error at ${where}: ${error} (its results are wrong, so the run stops)`) : null;
+  };
+  let loss: number;
+  try {
+    loss = await optimise(model, variables, optimizer, images, labels, learningRate, ctx, where);
+  } catch (error) {
+    throw (await gpuFailure()) ?? error;
+  }
+  const failure = await gpuFailure();
+  if (failure) throw failure;
+  return loss;
+}
+
+async function optimise(
   model: SegmentationModel,
   variables: readonly tf.Variable[],
   optimizer: GradientOptimizer,

@@ -75,12 +75,18 @@ async function searchStep(log) {
  * (each dispatch has a fixed cost on a real GPU; each read makes the CPU wait for the GPU).
  */
 const counts = { dispatches: 0, reads: 0 };
+/** Dispatches by the program's shader name (its key before tfjs appends shapes and types). */
+const dispatchesByShader = new Map();
 if (tf.getBackend() === 'webgpu') {
   const gpu = tf.backend();
   for (const [method, key] of [['runWebGPUProgram', 'dispatches'], ['read', 'reads'], ['readSync', 'reads']]) {
     const original = gpu[method].bind(gpu);
     gpu[method] = (...methodArgs) => {
       counts[key]++;
+      if (key === 'dispatches') {
+        const shader = String(methodArgs[0].shaderKey).split('_')[0];
+        dispatchesByShader.set(shader, (dispatchesByShader.get(shader) ?? 0) + 1);
+      }
       return original(...methodArgs);
     };
   }
@@ -126,7 +132,11 @@ for (let i = 0; i < Number(args.runs); i++) runs.push(await searchStep(true));
 const perStep = (key) => (counts[key] - countsBefore[key]) / Number(args.runs);
 // The WebGPU backend keeps freed buffers for reuse: what it holds on the GPU is its allocated total.
 const gpuBytesAllocated = tf.memory().numBytesAllocatedInGPU;
-if (tf.getBackend() === 'webgpu') console.log(`per search step: ${perStep('dispatches')} shader dispatches, ${perStep('reads')} GPU→CPU reads; ${gib(gpuBytesAllocated)} allocated on the GPU`);
+if (tf.getBackend() === 'webgpu') {
+  console.log(`per search step: ${perStep('dispatches')} shader dispatches, ${perStep('reads')} GPU→CPU reads; ${gib(gpuBytesAllocated)} allocated on the GPU`);
+  const top = [...dispatchesByShader].sort((a, b) => b[1] - a[1]).slice(0, 12);
+  console.log(`dispatches by shader (all runs, warm-up included): ${top.map(([shader, n]) => `${shader} ${n}`).join(', ')}`);
+}
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
 const stepMs = [median(runs.map((r) => r[0])), median(runs.map((r) => r[1]))];
 const maxRss = process.resourceUsage().maxRSS * 1024;

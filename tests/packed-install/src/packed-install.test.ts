@@ -2,6 +2,8 @@
 // rewrites workspace: ranges to versions) and installed with npm from the tarballs into empty
 // projects, outside the workspace. This catches what workspace tests cannot: files missing from a
 // package's `files`, dependencies only the workspace provides, entries and types that do not resolve.
+// npm reaches the registry with the settings of the user running the tests (turbo passes the CA and
+// proxy variables through: turbo.json here).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,8 +30,8 @@ function publishedPackages(): Published[] {
     .map(({ dir, manifest }) => ({ name: manifest.name, dir }));
 }
 
-function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): string {
-  const result = spawnSync(command, args, { cwd, encoding: 'utf8', env: { ...process.env, ...env } });
+function run(command: string, args: string[], cwd: string): string {
+  const result = spawnSync(command, args, { cwd, encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} (in ${cwd}) exited with ${result.status ?? result.signal}:\n${result.stdout}${result.stderr}`);
   return result.stdout;
 }
@@ -39,8 +41,8 @@ function npmProject(root: string, name: string, tarballs: string[]): string {
   const dir = join(root, name);
   mkdirSync(dir);
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, private: true, type: 'module' }));
-  // The workspace's own npm settings (.npmrc) must not apply: the project lies outside it.
-  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], dir, { npm_config_userconfig: join(root, 'npmrc') });
+  // Outside the workspace, so its .npmrc does not apply; the user's npm settings do.
+  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '--fetch-retries=1', '--fetch-timeout=120000', ...tarballs], dir);
   return dir;
 }
 
@@ -52,7 +54,6 @@ let everything: string;
 
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'adl-packed-'));
-  writeFileSync(join(root, 'npmrc'), '');
   const destination = join(root, 'tarballs');
   for (const { name, dir } of packages) {
     const printed = run('pnpm', ['pack', '--pack-destination', destination], dir).trim().split('\n');
