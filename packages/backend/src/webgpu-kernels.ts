@@ -37,25 +37,31 @@ const ELEMENTWISE_WORKGROUP = 64;
 /** Threads that share one channel's (or one term's) reduction; a power of two. */
 const REDUCTION_WORKGROUP = 256;
 
-/** One thread per output element: `body` sets `result[index]`. */
-function elementwise(shaderKey: string, outputShape: number[], variableNames: string[], body: string, uniforms?: string): WgslProgram {
-  const size = outputShape.reduce((a, b) => a * b, 1);
+/** A program over `outputShape` in `workgroups` workgroups of `threads` threads, running `main`. */
+function program(shaderKey: string, outputShape: number[], variableNames: string[], threads: number, workgroups: number, main: string, uniforms?: string): WgslProgram {
   return {
     outputShape,
     shaderKey,
     variableNames,
     uniforms,
     size: true,
-    workgroupSize: [ELEMENTWISE_WORKGROUP, 1, 1],
+    workgroupSize: [threads, 1, 1],
     dispatchLayout: { x: outputShape.map((_, i) => i) },
-    dispatch: [Math.ceil(size / ELEMENTWISE_WORKGROUP), 1, 1],
-    getUserCode: () => `
+    dispatch: [workgroups, 1, 1],
+    getUserCode: () => main,
+  };
+}
+
+/** One thread per output element: `body` sets `result[index]`. */
+function elementwise(shaderKey: string, outputShape: number[], variableNames: string[], body: string, uniforms?: string): WgslProgram {
+  const size = outputShape.reduce((a, b) => a * b, 1);
+  const main = `
       fn main(index : i32) {
         if (index < uniforms.size) {
           ${body}
         }
-      }`,
-  };
+      }`;
+  return program(shaderKey, outputShape, variableNames, ELEMENTWISE_WORKGROUP, Math.ceil(size / ELEMENTWISE_WORKGROUP), main, uniforms);
 }
 
 /**
@@ -64,16 +70,7 @@ function elementwise(shaderKey: string, outputShape: number[], variableNames: st
  */
 function reduction(shaderKey: string, outputShape: number[], workgroups: number, variableNames: string[], sums: string[], rows: string, accumulate: string, finish: string, uniforms?: string): WgslProgram {
   const shared = sums.map((s) => `var<workgroup> shared_${s} : array<f32, ${REDUCTION_WORKGROUP}>;`).join('\n');
-  return {
-    outputShape,
-    shaderKey,
-    variableNames,
-    uniforms,
-    size: true,
-    workgroupSize: [REDUCTION_WORKGROUP, 1, 1],
-    dispatchLayout: { x: outputShape.map((_, i) => i) },
-    dispatch: [workgroups, 1, 1],
-    getUserCode: () => `
+  const main = `
       ${shared}
       fn main(index : i32) {
         let w = i32(workgroupId.x);
@@ -94,16 +91,16 @@ function reduction(shaderKey: string, outputShape: number[], workgroups: number,
           ${sums.map((s) => `${s} = shared_${s}[0];`).join(' ')}
           ${finish}
         }
-      }`,
-  };
+      }`;
+  return program(shaderKey, outputShape, variableNames, REDUCTION_WORKGROUP, workgroups, main, uniforms);
 }
 
 interface WebGpuBackend extends tf.KernelBackend {
   runWebGPUProgram(program: WgslProgram, inputs: TensorInfo[], dtype: 'float32', uniforms?: Uniform[]): TensorInfo;
 }
 
-function run(backend: tf.KernelBackend, program: WgslProgram, inputs: TensorInfo[], uniforms?: Uniform[]): TensorInfo {
-  return (backend as WebGpuBackend).runWebGPUProgram(program, inputs, 'float32', uniforms);
+function run(backend: tf.KernelBackend, wgsl: WgslProgram, inputs: TensorInfo[], uniforms?: Uniform[]): TensorInfo {
+  return (backend as WebGpuBackend).runWebGPUProgram(wgsl, inputs, 'float32', uniforms);
 }
 
 /** The same tensor data seen as `[rows, channels]` (no copy, no dispatch). */

@@ -46,37 +46,27 @@ export async function trainStep(
     const error = await endGpuCatch();
     return error ? new BackendError(`WebGPU error at ${where}: ${error} (its results are wrong, so the run stops)`) : null;
   };
+  const optimise = async () => {
+    const { value, grads } = tf.variableGrads(() => crossEntropyIgnoring(model.apply(images, ctx), labels), [...variables]);
+    try {
+      const loss = (await value.data())[0];
+      if (!Number.isFinite(loss)) throw new NonFiniteLossError(`loss is ${loss} at ${where}`);
+      optimizer.apply(
+        variables.map((v) => grads[v.name]),
+        learningRate,
+      );
+      return loss;
+    } finally {
+      tf.dispose([value, ...Object.values(grads)]);
+    }
+  };
   let loss: number;
   try {
-    loss = await optimise(model, variables, optimizer, images, labels, learningRate, ctx, where);
+    loss = await optimise();
   } catch (error) {
     throw (await gpuFailure()) ?? error;
   }
   const failure = await gpuFailure();
   if (failure) throw failure;
   return loss;
-}
-
-async function optimise(
-  model: SegmentationModel,
-  variables: readonly tf.Variable[],
-  optimizer: GradientOptimizer,
-  images: tf.Tensor4D,
-  labels: tf.Tensor3D,
-  learningRate: number,
-  ctx: ForwardContext,
-  where: string,
-): Promise<number> {
-  const { value, grads } = tf.variableGrads(() => crossEntropyIgnoring(model.apply(images, ctx), labels), [...variables]);
-  try {
-    const loss = (await value.data())[0];
-    if (!Number.isFinite(loss)) throw new NonFiniteLossError(`loss is ${loss} at ${where}`);
-    optimizer.apply(
-      variables.map((v) => grads[v.name]),
-      learningRate,
-    );
-    return loss;
-  } finally {
-    tf.dispose([value, ...Object.values(grads)]);
-  }
 }
