@@ -8,10 +8,13 @@
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { Rng, selectBackend } from '@adl/backend';
-// The onednn backend, where its addon was built (it registers itself on import).
-import '@adl/onednn';
 import { SuperNet } from '../dist/index.js';
 import { adam, sgd } from './reference-optimizers.mjs';
+// The onednn backend, where it is installed and its addon built (it registers itself on import); the
+// GPU bundle (bench/gpu) does not carry it.
+await import('@adl/onednn').catch((error) => {
+  if (error.code !== 'ERR_MODULE_NOT_FOUND') throw error;
+});
 
 const { values: args } = parseArgs({
   options: {
