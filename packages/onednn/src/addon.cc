@@ -5,6 +5,7 @@
 // (grouped). Primitives are cached by their shapes, so a training step pays creation once.
 #include <node_api.h>
 #include <oneapi/dnnl/dnnl.hpp>
+#include <omp.h>
 
 #include "batch_norm.h"
 #include "optimizers.h"
@@ -508,6 +509,25 @@ napi_value OptimizerFunction(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// threads(n?): sets the OpenMP threads oneDNN's primitives run on (this thread's parallel regions,
+// which is where every primitive is executed) when given n >= 1; returns the count in effect.
+napi_value Threads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value arg;
+  napi_get_cb_info(env, info, &argc, &arg, nullptr, nullptr);
+  if (argc >= 1) {
+    int32_t requested = 0;
+    if (napi_get_value_int32(env, arg, &requested) != napi_ok || requested < 1) {
+      napi_throw_range_error(env, nullptr, "threads: expected an integer >= 1");
+      return nullptr;
+    }
+    omp_set_num_threads(requested);
+  }
+  napi_value result;
+  napi_create_int32(env, omp_get_max_threads(), &result);
+  return result;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
       {"conv", nullptr, Conv, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -521,6 +541,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"weightedSumGrad", nullptr, WeightedSumFunction<true>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sgdMomentum", nullptr, OptimizerFunction<false>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adam", nullptr, OptimizerFunction<true>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"threads", nullptr, Threads, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
   return exports;

@@ -38,6 +38,8 @@ export interface OneDnnBinding {
   sgdMomentum(value: Float32Array, velocity: Float32Array, gradient: Float32Array, outValue: Float32Array, outVelocity: Float32Array, hyper: Float64Array): void;
   /** Adam with L2 weight decay and bias correction; `hyper`: `[lr, beta1, beta2, epsilon, weightDecay, 1 − beta1^t, 1 − beta2^t]`. */
   adam(value: Float32Array, first: Float32Array, second: Float32Array, gradient: Float32Array, outValue: Float32Array, outFirst: Float32Array, outSecond: Float32Array, hyper: Float64Array): void;
+  /** Sets the OpenMP threads oneDNN runs on, when given (>= 1); returns the count in effect. */
+  threads(count?: number): number;
 }
 
 /** Why the addon at `root` (the package folder) did not load, for the backend selector's line. */

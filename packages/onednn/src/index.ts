@@ -2,10 +2,13 @@ import { registerKernelSet } from '@adl/backend';
 import { registerOneDnnBackend } from './backend.js';
 import { binding } from './binding.js';
 import { onednnKernels } from './kernels.js';
+import { threadsFromEnvironment } from './threads.js';
 
 // Like tfjs's own backend packages, importing this one registers it: the `onednn` tfjs backend
 // and, for the layers of @adl/ops, its kernel set (where the addon was built).
 if (binding) {
+  const threads = threadsFromEnvironment();
+  if (threads !== undefined) binding.threads(threads);
   registerOneDnnBackend(binding);
   registerKernelSet(onednnKernels);
 }
@@ -13,4 +16,5 @@ if (binding) {
 export { binding, reason, type OneDnnBinding } from './binding.js';
 export { ONEDNN_BACKEND, registerOneDnnBackend } from './backend.js';
 export { onednnKernels } from './kernels.js';
+export { setThreads, threadCount, threadsFromEnvironment } from './threads.js';
 export { BATCH_NORM_KERNELS, POOL_KERNELS, WEIGHTED_SUM_KERNELS } from '@adl/backend';
