@@ -30,6 +30,10 @@ export function labelFileOf(split: Split, city: string, name: string): string {
   return join('gtFine', split, city, `${name}${LABEL_SUFFIX}`);
 }
 
+export function instanceFileOf(split: Split, city: string, name: string): string {
+  return join('gtFine', split, city, `${name}${INSTANCE_SUFFIX}`);
+}
+
 async function isDirectory(path: string): Promise<boolean> {
   return stat(path).then(
     (s) => s.isDirectory(),

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { CITYSCAPES_LABELS } from './labels.js';
-import { imageFileOf, INSTANCE_SUFFIX, LABEL_SUFFIX, labelFileOf, type Split } from './layout.js';
+import { imageFileOf, instanceFileOf, labelFileOf, type Split } from './layout.js';
 import { writePng } from './png.js';
 import { SeededRandom } from './seeded-random.js';
 
@@ -122,7 +122,7 @@ export async function generateSynthetic({ dir, count, height, width, seed = 0, c
       await writePng(join(dir, labelFile), { width, height, channels: 1, data: label });
       // The official evaluation script also reads instance ids; ids below 1000 mark regions without
       // instances (Cityscapes' convention), so the label ids themselves serve.
-      const instanceFile = labelFile.slice(0, -LABEL_SUFFIX.length) + INSTANCE_SUFFIX;
+      const instanceFile = instanceFileOf(split, city, name);
       await writePng(join(dir, instanceFile), { width, height, channels: 1, data: label });
       written.push(imageFile, labelFile, instanceFile);
     }

@@ -1,7 +1,7 @@
 export { PRIMITIVES, isOpName, type OpName } from './primitives.js';
 export { OPS, createOp, ATROUS_RATE, type OpFactory, type OpMode, type OpOptions } from './ops-table.js';
 export { Module } from './module.js';
-export { addCosts, ZERO_COST, type Cost, type ForwardContext, type Layer, type Size } from './layer.js';
+export { addCosts, Sequential, ZERO_COST, type Cost, type ForwardContext, type Layer, type Size } from './layer.js';
 export { newVariable } from './new-variable.js';
 export { maybeRecompute, recompute } from './recompute.js';
 export { Conv2d, type Conv2dOptions } from './conv2d.js';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { addCosts, Conv2d, ConvBnRelu, Module, resizeBilinear, SeparableConvBnRelu, type Cost, type ForwardContext, type Layer, type Size } from '@adl/ops';
+import { addCosts, Conv2d, ConvBnRelu, Module, resizeBilinear, SeparableConvBnRelu, Sequential, type Cost, type ForwardContext, type Size } from '@adl/ops';
 import type { Rng } from '@adl/backend';
 
 export interface DeepLabV3PlusDecoderOptions {
@@ -24,8 +24,8 @@ export const DECODER_CHANNELS = 256;
  */
 export class DeepLabV3PlusDecoder extends Module {
   private readonly projection: ConvBnRelu;
-  private readonly refine: Layer[];
-  private readonly classifier: Conv2d;
+  /** The two 3×3 convs and the classifier (registered in that order, as checkpoints store them). */
+  private readonly head: Sequential;
 
   constructor({ lowLevelChannels, asppChannels = 256, numClasses, separable = false, rng }: DeepLabV3PlusDecoderOptions) {
     super();
@@ -34,34 +34,27 @@ export class DeepLabV3PlusDecoder extends Module {
       separable
         ? new SeparableConvBnRelu({ inChannels, outChannels: DECODER_CHANNELS, kernel: 3, rng })
         : new ConvBnRelu({ inChannels, outChannels: DECODER_CHANNELS, kernel: 3, affine: true, rng });
-    this.refine = this.addChildren([block(asppChannels + DECODER_PROJECTION_CHANNELS), block(DECODER_CHANNELS)]);
-    this.classifier = this.addChild(new Conv2d({ inChannels: DECODER_CHANNELS, outChannels: numClasses, kernel: 1, bias: true, rng }));
+    // Made in this order: each draws its initial weights from rng in turn.
+    const refine = [block(asppChannels + DECODER_PROJECTION_CHANNELS), block(DECODER_CHANNELS)];
+    const classifier = new Conv2d({ inChannels: DECODER_CHANNELS, outChannels: numClasses, kernel: 1, bias: true, rng });
+    this.head = this.addChild(new Sequential([...refine, classifier]));
   }
 
   /** Class logits at the stride-4 resolution. */
   apply(aspp: tf.Tensor4D, lowLevel: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
     const size: Size = [lowLevel.shape[1], lowLevel.shape[2]];
-    // In inference no gradient reads the intermediates: each goes as soon as it has been read.
-    const release = (used: tf.Tensor[]) => (ctx.training ? undefined : tf.dispose(used));
     const parts = [resizeBilinear(aspp, size), this.projection.apply(lowLevel, ctx)];
-    let features = tf.concat(parts, 3);
-    release(parts.filter((t) => t !== aspp));
-    for (const layer of this.refine) {
-      const next = layer.apply(features, ctx);
-      release([features]);
-      features = next;
-    }
-    const logits = this.classifier.apply(features, ctx);
-    release([features]);
+    const features = tf.concat(parts, 3);
+    // In inference no gradient reads the intermediates: each goes as soon as it has been read (the
+    // head, a Sequential, does the same inside).
+    if (!ctx.training) tf.dispose(parts.filter((t) => t !== aspp));
+    const logits = this.head.apply(features, ctx);
+    if (!ctx.training) features.dispose();
     return logits;
-  }
-
-  private layers(): Layer[] {
-    return [this.projection, ...this.refine, this.classifier];
   }
 
   /** Cost at the stride-4 size. */
   cost(size: Size): Cost {
-    return addCosts(...this.layers().map((layer) => layer.cost(size)));
+    return addCosts(this.projection.cost(size), this.head.cost(size));
   }
 }
