@@ -2,26 +2,40 @@
 # On the GPU machine, inside the unpacked adl-gpu-bench.tar.xz: the search step (L = 4 at 96², L = 12
 # at 321²), the retrain step of autodeeplab-s (769², batch 2) and inference (1024×2048) on
 # WebGPU (Dawn over the machine's Vulkan driver) and the PyTorch reference on CUDA, at the same
-# configurations; one JSON line each, into results.jsonl (and $OUT when set).
+# configurations; one JSON line each, into results.jsonl, the full output into results.jsonl.log
+# (both in $OUT when set). The reference runs first (seconds on a GPU); each command is stopped
+# after LIMIT_S seconds (default 150), so that one slow row cannot take the others' time.
 set -uo pipefail
 cd "$(dirname "$0")"
 export PATH="$PWD/bin:$PATH"
 results=${OUT:-.}/results.jsonl
+limit=${LIMIT_S:-150}
 : > "$results"
 # SMOKE=1: the same commands at toy sizes, one run each, to check the bundle on a software adapter.
 if [ "${SMOKE:-0}" = 1 ]; then
   searches=("2 32"); retrain=65; inference="64 128"; runs=1
 else
-  searches=("4 96" "12 321"); retrain=769; inference="1024 2048"; runs=3
+  searches=("4 96" "12 321"); retrain=769; inference="1024 2048"; runs=${RUNS:-3}
 fi
+read -r height width <<<"$inference"
+row() { # row DIR COMMAND...: one measurement, its output appended to the log, its JSON line to the results
+  local dir=$1; shift
+  echo "== $*" >> "$results.log"
+  (cd "$dir" && timeout -k 5 "$limit" "$@") 2>&1 | tee -a "$results.log" | grep '^{' >> "$results"
+  echo "== exit ${PIPESTATUS[0]}" >> "$results.log"
+}
+reference() { row . python3 reference/bench.py "$1" --device "${DEVICE:-cuda}" "${@:2}" --runs "$runs"; }
+ours() { (export ADL_BACKEND=webgpu; row app node "$@" --runs "$runs"); }
+reference retrain-step --preset autodeeplab-s --size "$retrain" --batch 2
+reference inference --preset autodeeplab-s --height "$height" --width "$width"
 for search in "${searches[@]}"; do
   read -r layers size <<<"$search"
-  (cd app && ADL_BACKEND=webgpu node bench/supernet-step.mjs --layers "$layers" --size "$size" --warmup 1 --runs "$runs") 2>&1 | tee -a "$results.log" | grep '^{' >> "$results"
-  python3 reference/bench.py search-step --device "${DEVICE:-cuda}" --layers "$layers" --filter 8 --size "$size" --batch 2 --runs "$runs" 2>&1 | tee -a "$results.log" | grep '^{' >> "$results"
+  reference search-step --layers "$layers" --filter 8 --size "$size" --batch 2
 done
-(cd app && ADL_BACKEND=webgpu node bench/fixed-net.mjs retrain-step --preset autodeeplab-s --size "$retrain" --batch 2 --runs "$runs") 2>&1 | tee -a "$results.log" | grep '^{' >> "$results"
-python3 reference/bench.py retrain-step --device "${DEVICE:-cuda}" --preset autodeeplab-s --size "$retrain" --batch 2 --runs "$runs" 2>&1 | tee -a "$results.log" | grep '^{' >> "$results"
-read -r height width <<<"$inference"
-(cd app && ADL_BACKEND=webgpu node bench/fixed-net.mjs inference --preset autodeeplab-s --height "$height" --width "$width" --runs "$runs") 2>&1 | tee -a "$results.log" | grep '^{' >> "$results"
-python3 reference/bench.py inference --device "${DEVICE:-cuda}" --preset autodeeplab-s --height "$height" --width "$width" --runs "$runs" 2>&1 | tee -a "$results.log" | grep '^{' >> "$results"
+ours bench/fixed-net.mjs retrain-step --preset autodeeplab-s --size "$retrain" --batch 2
+ours bench/fixed-net.mjs inference --preset autodeeplab-s --height "$height" --width "$width"
+for search in "${searches[@]}"; do
+  read -r layers size <<<"$search"
+  ours bench/supernet-step.mjs --layers "$layers" --size "$size" --warmup 1
+done
 cat "$results"
