@@ -30,7 +30,7 @@ const { values: args, positionals } = parseArgs({
 const what = positionals[0] ?? 'inference';
 if (what !== 'retrain-step' && what !== 'inference') throw new Error(`expected retrain-step or inference, got ${what}`);
 const [size, batch, height, width, numClasses] = [args.size, args.batch, args.height, args.width, args.classes].map(Number);
-const { backend, kernels } = await selectBackend({ log: null });
+const { backend, kernels, device } = await selectBackend({ log: null });
 const net = new FixedNet({ architecture: getPreset(args.preset), numClasses });
 const rng = new Rng(1);
 let step;
@@ -63,4 +63,4 @@ for (let i = 0; i < Number(args.runs); i++) {
 }
 const medianMs = [...timesMs].sort((a, b) => a - b)[Math.floor((timesMs.length - 1) / 2)];
 const params = net.trainableVariables().reduce((sum, v) => sum + v.size, 0);
-console.log(JSON.stringify({ engine: `tfjs ${backend}/${kernels.name}`, what, preset: args.preset, params, medianMs, timesMs, maxRssBytes: process.resourceUsage().maxRSS * 1024 }));
+console.log(JSON.stringify({ engine: `tfjs ${backend}/${kernels.name}`, ...(device === undefined ? {} : { device }), what, preset: args.preset, params, medianMs, timesMs, maxRssBytes: process.resourceUsage().maxRSS * 1024 }));
