@@ -30,7 +30,7 @@ const CONFIGS = [
       const kernels = process.env.ADL_KERNELS ?? (backend === 'onednn' ? 'onednn' : 'native');
       run('node', ['packages/ops/bench/mixed-op-step.mjs', '--shape', '2,40,80,80', '--steps', runs, '--backends', backend, '--kernels', kernels, '--json', out]);
       const row = JSON.parse(readFileSync(out, 'utf8')).rows[0];
-      return { medianMs: row.ms, params: null, engine: `tfjs ${row.backend}/${row.kernels}` };
+      return { medianMs: row.ms, params: null, engine: `tfjs ${row.backend}/${row.kernels}`, maxRssBytes: lastMaxRss };
     },
     reference: ['mixed-op', '--batch', '2', '--channels', '40', '--size', '80'],
   },
@@ -45,6 +45,12 @@ const CONFIGS = [
     label: 'retrain step autodeeplab-s, batch 2, 129×129',
     ours: () => lastJson(run('node', ['packages/trellis/bench/fixed-net.mjs', 'retrain-step', '--preset', 'autodeeplab-s', '--size', '129', '--batch', '2', '--runs', runs])),
     reference: ['retrain-step', '--preset', 'autodeeplab-s', '--size', '129', '--batch', '2'],
+  },
+  {
+    name: 'retrain-step-769',
+    label: 'retrain step autodeeplab-s, batch 2, 769×769 (the paper\'s crop)',
+    ours: () => lastJson(run('node', ['packages/trellis/bench/fixed-net.mjs', 'retrain-step', '--preset', 'autodeeplab-s', '--size', '769', '--batch', '2', '--runs', runs])),
+    reference: ['retrain-step', '--preset', 'autodeeplab-s', '--size', '769', '--batch', '2'],
   },
   {
     name: 'inference',
@@ -63,16 +69,19 @@ function oneDnnBuilt() {
   }
 }
 
+/** Runs a command under GNU time, which appends the process's maximum resident set size to its stdout. */
 function run(command, commandArgs) {
-  const result = spawnSync(command, commandArgs, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const result = spawnSync('/usr/bin/time', ['-f', 'maxRssKiB %M', command, ...commandArgs], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 });
   if (result.status !== 0) throw new Error(`${command} ${commandArgs.join(' ')} failed (${result.status}): ${(result.stderr || result.stdout).slice(-2000)}`);
+  lastMaxRss = Number(/maxRssKiB (\d+)/.exec(result.stderr)?.[1]) * 1024;
   return result.stdout;
 }
+let lastMaxRss = NaN;
 
 function lastJson(stdout) {
   const line = stdout.trim().split('\n').reverse().find((l) => l.startsWith('{'));
   const parsed = JSON.parse(line);
-  return { ...parsed, medianMs: parsed.medianMs ?? parsed.stepMs, engine: parsed.engine ?? `tfjs ${parsed.backend}` };
+  return { ...parsed, medianMs: parsed.medianMs ?? parsed.stepMs, engine: parsed.engine ?? `tfjs ${parsed.backend}`, maxRssBytes: lastMaxRss };
 }
 
 // The reference builds its fixed networks from our presets.
@@ -94,12 +103,14 @@ for (const config of CONFIGS.filter((c) => !args.only || args.only.split(',').in
   rows.push({ config: config.name, label: config.label, ours, reference });
 }
 
-console.log(`\n| configuration | ours (ms) | PyTorch (ms) | ours / PyTorch | parameters equal |`);
-console.log('| --- | ---: | ---: | ---: | --- |');
+const gb = (bytes) => (bytes / 1e9).toFixed(2);
+console.log(`\n| configuration | ours (ms) | PyTorch (ms) | ours / PyTorch | ours max RSS (GB) | PyTorch max RSS (GB) | RSS ratio | parameters equal |`);
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
 for (const { label, ours, reference } of rows) {
-  const ratio = ours.medianMs ? `${(ours.medianMs / reference.medianMs).toFixed(1)}×` : '—';
+  const ratio = ours.medianMs ? `${(ours.medianMs / reference.medianMs).toFixed(2)}×` : '—';
+  const rssRatio = ours.maxRssBytes ? `${(ours.maxRssBytes / reference.maxRssBytes).toFixed(2)}×` : '—';
   const params = ours.params == null ? 'n/a' : ours.params === reference.params ? `yes (${reference.params.toLocaleString('en')})` : `NO: ${ours.params} vs ${reference.params}`;
-  console.log(`| ${label} | ${ours.medianMs?.toFixed(0) ?? `fails: ${ours.error}`} | ${reference.medianMs.toFixed(0)} | ${ratio} | ${params} |`);
+  console.log(`| ${label} | ${ours.medianMs?.toFixed(0) ?? `fails: ${ours.error}`} | ${reference.medianMs.toFixed(0)} | ${ratio} | ${ours.maxRssBytes ? gb(ours.maxRssBytes) : '—'} | ${gb(reference.maxRssBytes)} | ${rssRatio} | ${params} |`);
 }
 const engines = [...new Set(rows.flatMap((r) => [r.ours.engine, r.reference.engine]).filter(Boolean))];
 console.log(`\nEngines: ${engines.join('; ')}; medians of ${runs} runs after a warm-up run.`);

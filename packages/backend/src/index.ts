@@ -23,3 +23,4 @@ export {
 export { OPTIMIZER_KERNELS, sgdMomentumUpdate, adamUpdate, type SgdMomentumHyper, type AdamHyper } from './optimizer-updates.js';
 export { Rng } from './rng.js';
 export { catchGpuErrors } from './gpu-errors.js';
+export { releaseShapeOnlySaves } from './shape-only-saves.js';

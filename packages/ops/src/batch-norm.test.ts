@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { BatchNorm } from './batch-norm.js';
-import { portableKernels } from '@adl/backend';
+import { portableKernels, Rng } from '@adl/backend';
 
 const train = { training: true, kernels: portableKernels };
 const evaluate = { training: false, kernels: portableKernels };
@@ -56,5 +56,24 @@ describe('BatchNorm', () => {
     expect(affine.stateVariables().every((v) => !v.trainable)).toBe(true);
     affine.dispose();
     plain.dispose();
+  });
+
+  it('affine in training: the gradients of the plain formula bit for bit, running statistics updated once', () => {
+    const rng = new Rng(4);
+    const bn = new BatchNorm(3, { affine: true });
+    bn.gamma!.assign(tf.tensor1d([0.5, 2, -1]));
+    bn.beta!.assign(tf.tensor1d([0.1, 0, -0.3]));
+    const x = tf.tensor4d(rng.normalArray(2 * 4 * 5 * 3), [2, 4, 5, 3]);
+    const weights = tf.tensor4d(rng.normalArray(2 * 4 * 5 * 3), [2, 4, 5, 3]);
+    const xs = [x, bn.gamma!, bn.beta!];
+    const loss = (y: tf.Tensor) => tf.sum(tf.mul(y, weights)) as tf.Scalar;
+    const plain = tf.engine().gradients(() => loss(tf.add(tf.mul(portableKernels.batchStatistics(x, bn.epsilon).normalised, bn.gamma!), bn.beta!)), xs);
+    const ours = tf.engine().gradients(() => loss(bn.apply(x, train)), xs);
+    expect(Buffer.from(ours.value.dataSync().buffer).equals(Buffer.from(plain.value.dataSync().buffer))).toBe(true);
+    ours.grads.forEach((g, i) => expect(Buffer.from(g.dataSync().buffer).equals(Buffer.from(plain.grads[i].dataSync().buffer))).toBe(true));
+    const mean = tf.tidy(() => tf.mean(x, [0, 1, 2]).arraySync());
+    bn.runningMean.arraySync().forEach((m, c) => expect(m).toBeCloseTo(0.1 * mean[c], 6));
+    tf.dispose([x, weights, plain.value, ours.value, ...plain.grads, ...ours.grads]);
+    bn.dispose();
   });
 });

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { newVariable } from './new-variable.js';
+import { recompute } from './recompute.js';
 import type { Kernels } from '@adl/backend';
 import type { Cost, ForwardContext, Layer, Size } from './layer.js';
 import { Module } from './module.js';
@@ -47,10 +48,19 @@ export class BatchNorm extends Module implements Layer {
       const shift = tf.sub(this.beta ?? 0, tf.mul(this.runningMean, gained));
       return tf.add(tf.mul(x, gained), shift);
     }
+    const { gamma, beta } = this;
+    if (!gamma || !beta) return this.normalise(x, ctx);
+    // Recomputed in the backward pass, so that only x is kept for it (as PyTorch's BatchNorm keeps),
+    // not also the normalised tensor that the scale's gradient reads; the same kernels run on the
+    // same x again, so the gradients are unchanged.
+    return recompute(([input], inner) => tf.add(tf.mul(this.normalise(input as tf.Tensor4D, inner), gamma), beta), [x], [gamma, beta], ctx);
+  }
+
+  /** Batch statistics, updating the running ones (once: not again when recomputing). */
+  private normalise(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
     const batch = ctx.kernels.batchStatistics(x, this.epsilon);
     if (!ctx.recomputing) this.updateRunningStatistics(batch.mean, batch.variance, x.size / this.channels, ctx.kernels);
-    if (!this.gamma || !this.beta) return batch.normalised;
-    return tf.add(tf.mul(batch.normalised, this.gamma), this.beta);
+    return batch.normalised;
   }
 
   private updateRunningStatistics(mean: tf.Tensor, variance: tf.Tensor, count: number, kernels: Kernels): void {

@@ -4,6 +4,8 @@ export { Module } from './module.js';
 export { addCosts, Sequential, ZERO_COST, type Cost, type ForwardContext, type Layer, type Size } from './layer.js';
 export { newVariable } from './new-variable.js';
 export { maybeRecompute, recompute } from './recompute.js';
+export { freeDuringBackward } from './free-during-backward.js';
+export { reluSavingOutput } from './simple-layers.js';
 export { Conv2d, type Conv2dOptions } from './conv2d.js';
 export { BatchNorm, type BatchNormOptions } from './batch-norm.js';
 export { ConvBnRelu, ReluConvBn, type ConvBlockOptions } from './conv-blocks.js';

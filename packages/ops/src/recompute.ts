@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { freeDuringBackward } from './free-during-backward.js';
 import type { ForwardContext } from './layer.js';
 
 /**
@@ -33,7 +34,7 @@ export function recompute(
         try {
           // allowNoGradients: a weight that f does not reach (a disabled branch) gets zeros.
           const all = [...xs, ...variables];
-          const { grads } = tf.engine().gradients(() => f(xs, again), all, dy, true);
+          const { grads } = tf.engine().gradients(() => freeDuringBackward(f(xs, again)), all, dy, true);
           return grads.map((g, i) => g ?? tf.zerosLike(all[i]));
         } finally {
           state.activeTape = outerTape;

@@ -15,9 +15,21 @@ export abstract class StatelessLayer extends Module implements Layer {
   }
 }
 
+/**
+ * ReLU whose gradient reads its output rather than its input (tfjs's saves the input): y > 0 exactly
+ * where x > 0, so the gradient is the same bit for bit, and the output is the tensor the next op
+ * (a convolution) saves anyway; the input, often a BatchNorm output nothing else needs, can go.
+ */
+export const reluSavingOutput = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
+  const y = tf.relu(x);
+  save([y]);
+  return { value: y, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, tf.step(saved[0])) };
+}) as (x: tf.Tensor4D) => tf.Tensor4D;
+
 export class Relu extends StatelessLayer {
   apply(x: tf.Tensor4D): tf.Tensor4D {
-    return tf.relu(x);
+    return reluSavingOutput(x);
   }
 }
 

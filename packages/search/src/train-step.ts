@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { BackendError, catchGpuErrors } from '@adl/backend';
-import type { ForwardContext } from '@adl/ops';
+import { BackendError, catchGpuErrors, releaseShapeOnlySaves } from '@adl/backend';
+import { freeDuringBackward, type ForwardContext } from '@adl/ops';
 import { crossEntropyIgnoring } from './loss.js';
 
 export class NonFiniteLossError extends Error {
@@ -41,13 +41,14 @@ export async function trainStep(
   ctx: ForwardContext,
   where: string,
 ): Promise<number> {
+  releaseShapeOnlySaves();
   const endGpuCatch = catchGpuErrors();
   const gpuFailure = async () => {
     const error = await endGpuCatch();
     return error ? new BackendError(`WebGPU error at ${where}: ${error} (its results are wrong, so the run stops)`) : null;
   };
   const optimise = async () => {
-    const { value, grads } = tf.variableGrads(() => crossEntropyIgnoring(model.apply(images, ctx), labels), [...variables]);
+    const { value, grads } = tf.variableGrads(() => freeDuringBackward(crossEntropyIgnoring(model.apply(images, ctx), labels)), [...variables]);
     try {
       const loss = (await value.data())[0];
       if (!Number.isFinite(loss)) throw new NonFiniteLossError(`loss is ${loss} at ${where}`);

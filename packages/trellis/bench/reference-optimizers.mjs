@@ -2,6 +2,7 @@
 // L2 weight decay, through @adl/ops's one-pass updates (one kernel per variable on onednn).
 import * as tf from '@tensorflow/tfjs';
 import { adamUpdate, sgdMomentumUpdate } from '@adl/backend';
+import { freeDuringBackward } from '@adl/ops';
 
 /** `minimize(loss)`: one step on `variables`, returning the loss tensor (the caller disposes it). */
 function optimizer(variables, stateSlots, update) {
@@ -10,7 +11,7 @@ function optimizer(variables, stateSlots, update) {
   return {
     minimize(loss) {
       step++;
-      const { value, grads } = tf.variableGrads(loss, variables);
+      const { value, grads } = tf.variableGrads(() => freeDuringBackward(loss()), variables);
       variables.forEach((variable, i) => update(variable, state[i], grads[variable.name], step));
       tf.dispose(grads);
       return value;

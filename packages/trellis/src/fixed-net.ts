@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertValidGenotype, FixedCell, type Genotype } from '@adl/cell';
-import { addCosts, DeepLabV3Aspp, Module, resizeBilinear, Stem, STEM_CHANNELS, type Cost, type ForwardContext, type Size } from '@adl/ops';
+import { addCosts, DeepLabV3Aspp, Module, reluSavingOutput, resizeBilinear, Stem, STEM_CHANNELS, type Cost, type ForwardContext, type Size } from '@adl/ops';
 import { Rng } from '@adl/backend';
 import { assertValidPath } from './architecture.js';
 import { DeepLabV3PlusDecoder } from './decoder.js';
@@ -36,7 +36,10 @@ export interface StageCost extends Cost {
   readonly stage: string;
 }
 
-/** `run` in its own `tf.tidy` when `release` (inference), so its intermediates go when it returns. */
+/**
+ * `run` in its own `tf.tidy` when `release`, so its intermediates go when it returns. In training too:
+ * what the backward pass needs, tfjs has saved as kept clones, which a tidy does not free.
+ */
 function stage<T extends tf.TensorContainer>(release: boolean, run: () => T): T {
   return release ? tf.tidy(run) : run();
 }
@@ -106,22 +109,25 @@ export class FixedNet extends Module {
     }));
   }
 
-  /** Logits at the input size, `[N, H, W, classes]`. Call inside `tf.tidy`. */
+  /**
+   * Logits at the input size, `[N, H, W, classes]`. Call inside `tf.tidy`. Each stage's intermediates
+   * are freed as it ends, in training as in inference (peak memory: what the backward pass keeps, plus
+   * one stage's).
+   */
   apply(image: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
-    const release = !ctx.training;
-    const outputs = this.backbone(image, ctx, { release });
-    const aspp = stage(release, () => this.aspp.apply(tf.relu(outputs[outputs.length - 1]), ctx));
-    const logits = stage(release, () => this.decoder.apply(aspp, outputs[this.lowLevelOutput], ctx));
-    if (release) tf.dispose([aspp, ...outputs.filter((t) => !t.isDisposed)]);
+    const outputs = this.backbone(image, ctx, { release: true });
+    const aspp = stage(true, () => this.aspp.apply(reluSavingOutput(outputs[outputs.length - 1]), ctx));
+    const logits = stage(true, () => this.decoder.apply(aspp, outputs[this.lowLevelOutput], ctx));
+    tf.dispose([aspp, ...outputs.filter((t) => !t.isDisposed)]);
     return resizeBilinear(logits, [image.shape[1], image.shape[2]]);
   }
 
   /**
    * The feature maps before the head: the stem's stride-2 and stride-4 outputs, then each cell's
-   * output at its level's size. Call inside `tf.tidy`. With `release` (inference: no gradient needs
-   * them), each stage's intermediates are freed when it ends and each output once no later stage
-   * reads it, so peak memory is about one cell's, not the whole network's: only the last output and
-   * the low-level features stay, the other entries of the list are disposed.
+   * output at its level's size. Call inside `tf.tidy`. With `release`, each stage's intermediates are
+   * freed when it ends and each output once no later stage reads it (in inference, peak memory is then
+   * about one cell's, not the whole network's): only the last output and the low-level features stay,
+   * the other entries of the list are disposed.
    */
   backbone(image: tf.Tensor4D, ctx: ForwardContext, { release = false } = {}): tf.Tensor4D[] {
     const sizes = levelSizes([image.shape[1], image.shape[2]]);
