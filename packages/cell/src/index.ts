@@ -1,4 +1,4 @@
-export { MixedOp } from './mixed-op.js';
+export { MixedOp, channelShuffle, type MixedOpOptions } from './mixed-op.js';
 export { CellInputs, type CellInputChannels } from './cell-inputs.js';
 export { SearchCell, DEFAULT_BLOCKS, type SearchCellOptions } from './search-cell.js';
 export { FixedCell, type FixedCellOptions } from './fixed-cell.js';

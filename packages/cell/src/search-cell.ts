@@ -11,6 +11,8 @@ export interface SearchCellOptions extends CellInputChannels {
   readonly rng: Rng;
   /** Recompute each mixed op in the backward pass (see `MixedOp`). */
   readonly recompute?: boolean;
+  /** K of a partial-channel search (see `MixedOp`); 1, the paper's, by default. */
+  readonly partialChannels?: number;
 }
 
 /** B = 5 blocks per cell (design §1). */
@@ -35,7 +37,7 @@ export class SearchCell extends Module {
     this.blocks = options.blocks ?? DEFAULT_BLOCKS;
     this.channels = options.channels;
     this.inputs = this.addChild(new CellInputs(options, false, options.rng));
-    this.edges = this.addChildren(Array.from({ length: edgeCount(this.blocks) }, () => new MixedOp(options.channels, options.rng, { recompute: options.recompute })));
+    this.edges = this.addChildren(Array.from({ length: edgeCount(this.blocks) }, () => new MixedOp(options.channels, options.rng, { recompute: options.recompute, partialChannels: options.partialChannels })));
   }
 
   get outChannels(): number {

@@ -26,6 +26,11 @@ export const SearchConfigSchema = z
     numClasses: z.number().int().positive().default(19),
     /** Recompute each mixed op in the backward pass instead of keeping its activations (same gradients, far less memory, ~⅓ more compute). */
     recompute: z.boolean().default(true),
+    /**
+     * Beyond the paper: K of a partial-channel search (PC-DARTS): each mixed op computes on 1/K of its
+     * channels, about 1/K of the search's memory and time. 1, the paper's search, by default.
+     */
+    partialChannels: z.number().int().positive().default(1),
     weights: z
       .object({
         lrMax: z.number().positive().default(0.025),

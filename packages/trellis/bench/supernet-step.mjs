@@ -4,6 +4,7 @@
 //   node bench/supernet-step.mjs                       # F = 8, L = 12, batch 2, 321×321, ADL_BACKEND or auto
 //   ADL_BACKEND=cpu node bench/supernet-step.mjs --size 321 --batch 2 --filter 8 --layers 12
 //   node bench/supernet-step.mjs --no-recompute       # keep every activation (the default recomputes cells and mixed ops in backward)
+//   node bench/supernet-step.mjs --partial-channels 4  # PC-DARTS: mixed ops on 1/4 of their channels (beyond the paper)
 //   ADL_BACKEND=webgpu node bench/supernet-step.mjs --layers 4 --size 32   # also counts shader dispatches and GPU→CPU reads per step
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
@@ -24,6 +25,7 @@ const { values: args } = parseArgs({
     layers: { type: 'string', default: '12' },
     classes: { type: 'string', default: '19' },
     recompute: { type: 'boolean', default: true },
+    'partial-channels': { type: 'string', default: '1' },
     warmup: { type: 'string', default: '0' },
     runs: { type: 'string', default: '1' },
     profile: { type: 'boolean', default: false },
@@ -35,9 +37,10 @@ const { backend, kernels } = await selectBackend();
 const ctx = { training: true, kernels };
 const gib = (bytes) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
 
-const net = new SuperNet({ layers, filterMultiplier, numClasses, recompute: args.recompute });
+const partialChannels = Number(args['partial-channels']);
+const net = new SuperNet({ layers, filterMultiplier, numClasses, recompute: args.recompute, partialChannels });
 const { params, multAdds } = net.cost([size, size]);
-console.log(`supernet F=${filterMultiplier} L=${layers}: ${(params / 1e6).toFixed(2)}M weights, ${(multAdds / 1e9).toFixed(1)}B multiply-adds per ${size}×${size} image; backend ${backend}, ${args.recompute ? 'cells and mixed ops recomputed in backward' : 'all activations kept'}`);
+console.log(`supernet F=${filterMultiplier} L=${layers}: ${(params / 1e6).toFixed(2)}M weights, ${(multAdds / 1e9).toFixed(1)}B multiply-adds per ${size}×${size} image; backend ${backend}, ${args.recompute ? 'cells and mixed ops recomputed in backward' : 'all activations kept'}${partialChannels > 1 ? `, mixed ops on 1/${partialChannels} of their channels` : ''}`);
 
 const rng = new Rng(1);
 const image = tf.tensor4d(rng.normalArray(batch * size * size * 3), [batch, size, size, 3]);
@@ -144,5 +147,5 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor((values.
 const stepMs = [median(runs.map((r) => r[0])), median(runs.map((r) => r[1]))];
 const maxRss = process.resourceUsage().maxRSS * 1024;
 console.log(`peak: ${peak.numTensors} live tensors, ${gib(peak.numBytes)} in tensors; process max RSS ${gib(maxRss)}`);
-console.log(JSON.stringify({ engine: `tfjs ${backend}/${kernels.name}`, backend, recompute: args.recompute, stepMs: stepMs[0] + stepMs[1], weightStepMs: stepMs[0], architectureStepMs: stepMs[1], size, batch, filterMultiplier, layers, params, multAdds, peakTensors: peak.numTensors, peakTensorBytes: peak.numBytes, maxRss, ...(tf.getBackend() === 'webgpu' ? { dispatchesPerStep: perStep('dispatches'), readsPerStep: perStep('reads'), gpuBytesAllocated } : {}) }));
+console.log(JSON.stringify({ engine: `tfjs ${backend}/${kernels.name}`, backend, recompute: args.recompute, partialChannels, stepMs: stepMs[0] + stepMs[1], weightStepMs: stepMs[0], architectureStepMs: stepMs[1], size, batch, filterMultiplier, layers, params, multAdds, peakTensors: peak.numTensors, peakTensorBytes: peak.numBytes, maxRss, ...(tf.getBackend() === 'webgpu' ? { dispatchesPerStep: perStep('dispatches'), readsPerStep: perStep('reads'), gpuBytesAllocated } : {}) }));
 net.dispose();

@@ -22,6 +22,8 @@ export interface SuperNetOptions {
    * one mixed op instead of the whole net, for two more forward passes of the cells.
    */
   readonly recompute?: boolean;
+  /** K of a partial-channel search (PC-DARTS; see `MixedOp` of `@adl/cell`), beyond the paper: 1 by default. */
+  readonly partialChannels?: number;
 }
 
 /** One candidate edge into a node: source level j in the previous layer, its resampling and cell. */
@@ -48,6 +50,7 @@ export class SuperNet extends Module {
   readonly filterMultiplier: number;
   readonly numClasses: number;
   readonly recompute: boolean;
+  readonly partialChannels: number;
   /** Cell architecture weights, `[edgeCount(B), 8]`. */
   readonly alpha: tf.Variable<tf.Rank.R2>;
   /** Network architecture weights, `[L, 4, 3]`. */
@@ -68,6 +71,7 @@ export class SuperNet extends Module {
     this.filterMultiplier = filterMultiplier;
     this.numClasses = numClasses;
     this.recompute = options.recompute ?? false;
+    this.partialChannels = options.partialChannels ?? 1;
     const rng = new Rng(seed);
     // DARTS initialises architecture weights at 1e-3 · N(0, 1).
     this.alpha = this.addWeight(newVariable(() => tf.tensor2d(rng.normalArray(edgeCount(blocks) * PRIMITIVES.length, 1e-3), [edgeCount(blocks), PRIMITIVES.length])));
@@ -88,7 +92,7 @@ export class SuperNet extends Module {
           const prevChannels = resample ? nodeChannels(i) : sourceChannels;
           const prevPrevChannels =
             l === 0 ? STEM_CHANNELS[1] : l === 1 && i === 0 ? STEM_CHANNELS[2] : nodeExists(l - 2, i) ? nodeChannels(i) : prevChannels;
-          const cell = this.addChild(new SearchCell({ prevPrevChannels, prevChannels, channels: filterMultiplier * 2 ** i, blocks, rng, recompute: this.recompute }));
+          const cell = this.addChild(new SearchCell({ prevPrevChannels, prevChannels, channels: filterMultiplier * 2 ** i, blocks, rng, recompute: this.recompute, partialChannels: this.partialChannels }));
           return { source, move: i - source + 1, resample, cell };
         });
       }),
