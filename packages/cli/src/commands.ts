@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { decodeArchitecture } from '@adl/decode';
 import { PRIMITIVES } from '@adl/ops';
 import { writeFileAtomic } from '@adl/data-cityscapes';
-import { parseRetrainConfig, parseSearchConfig, readAlphaBeta, retrain, search, type RunOptions } from '@adl/search';
+import { formatPlan, parseRetrainConfig, parseSearchConfig, planRetrain, planSearch, readAlphaBeta, retrain, search, type RunOptions, type RunPlan } from '@adl/search';
 import { parseArchitecture, type Architecture } from '@adl/trellis';
 import { CliError } from './summary.js';
 
@@ -18,16 +18,24 @@ export async function readJson(file: string): Promise<unknown> {
   }
 }
 
-/** `adl search --config file.json [--resume [--accept-changes]] [--force]`. */
-export async function runSearch(configFile: string, options: RunOptions): Promise<void> {
+/** `--plan`: the plan's lines on stderr, the plan as one JSON line on stdout. */
+function printPlan(plan: RunPlan): void {
+  for (const line of formatPlan(plan)) process.stderr.write(`${line}\n`);
+  process.stdout.write(`${JSON.stringify(plan)}\n`);
+}
+
+/** `adl search --config file.json [--resume [--accept-changes]] [--force] [--plan [steps]]`. */
+export async function runSearch(configFile: string, options: RunOptions & { planSteps?: number }): Promise<void> {
   const config = parseSearchConfig(await readJson(configFile), configFile);
+  if (options.planSteps !== undefined) return printPlan(await planSearch(config, { steps: options.planSteps }));
   const result = await search(config, options);
   if (result.architecture) process.stdout.write(`${JSON.stringify(result.architecture)}\n`);
 }
 
-/** `adl retrain --config file.json [--resume [--accept-changes]] [--force]`. */
-export async function runRetrain(configFile: string, options: RunOptions): Promise<void> {
+/** `adl retrain --config file.json [--resume [--accept-changes]] [--force] [--plan [steps]]`. */
+export async function runRetrain(configFile: string, options: RunOptions & { planSteps?: number }): Promise<void> {
   const config = parseRetrainConfig(await readJson(configFile), configFile);
+  if (options.planSteps !== undefined) return printPlan(await planRetrain(config, { steps: options.planSteps }));
   const result = await retrain(config, options);
   process.stdout.write(`${JSON.stringify({ iterations: result.iterations, best: result.best ?? null })}\n`);
 }

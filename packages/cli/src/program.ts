@@ -35,11 +35,14 @@ function tileSize(value: string): [number, number] {
 const RUN_FLAGS = {
   acceptChanges: 'with --resume: continue although settings that change the result differ from the checkpoint (e.g. a lower learning rate after a divergence)',
   force: 'empty an output folder that holds another run instead of refusing it',
+  plan: 'write nothing: time one untimed and N timed steps of each kind and a validation pass, then print the time per step, the total and the peak memory',
 };
 
 /** The run options of `search` and `retrain` from their flags. */
-function runFlags(options: { resume?: boolean; acceptChanges?: boolean; force?: boolean }): RunOptions {
-  return { resume: Boolean(options.resume), acceptChanges: Boolean(options.acceptChanges), force: Boolean(options.force) };
+function runFlags(options: { resume?: boolean; acceptChanges?: boolean; force?: boolean; plan?: number | boolean }): RunOptions & { planSteps?: number } {
+  const flags = { resume: Boolean(options.resume), acceptChanges: Boolean(options.acceptChanges), force: Boolean(options.force) };
+  if (options.plan === undefined || options.plan === false) return flags;
+  return { ...flags, planSteps: options.plan === true ? 2 : options.plan };
 }
 
 const TILE_HELP = 'predict images larger than this in overlapping tiles (default 1025x2049: a whole Cityscapes image is one tile)';
@@ -73,6 +76,7 @@ export function createProgram(): Command {
     .option('--resume', 'continue from outDir/checkpoint.json')
     .option('--accept-changes', RUN_FLAGS.acceptChanges)
     .option('--force', RUN_FLAGS.force)
+    .option('--plan [steps]', RUN_FLAGS.plan, integer)
     .action(async (options) => runSearch(options.config, runFlags(options)));
   program
     .command('decode')
@@ -91,6 +95,7 @@ export function createProgram(): Command {
     .option('--resume', 'continue from outDir/checkpoint.json')
     .option('--accept-changes', RUN_FLAGS.acceptChanges)
     .option('--force', RUN_FLAGS.force)
+    .option('--plan [steps]', RUN_FLAGS.plan, integer)
     .action(async (options) => runRetrain(options.config, runFlags(options)));
   program
     .command('eval')

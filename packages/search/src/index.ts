@@ -1,4 +1,4 @@
-export { search, type EpochRecord, type SearchOptions, type SearchResult, type SearchStep } from './search.js';
+export { search, planSearch, type EpochRecord, type SearchOptions, type SearchResult, type SearchStep } from './search.js';
 export { SearchConfigSchema, parseSearchConfig, type SearchConfig, type SearchConfigInput } from './search-config.js';
 export { ConfigError, parseWithSchema } from './parse-with-schema.js';
 export { cosineLr, polyLr } from './schedules.js';
@@ -8,9 +8,10 @@ export { trainStep, DivergenceError, NonFiniteLossError, type SegmentationModel,
 export { saveCheckpoint, restoreCheckpoint, readCheckpoint, readCheckpointManifest, CheckpointError, NonFiniteValueError, CHECKPOINT_MANIFEST, type VariableGroups } from './checkpoint.js';
 export { createProgress, logToStderr, type Progress, type ProgressUpdate } from './progress.js';
 export { selectInstalledBackend } from './installed-backend.js';
-export { retrain, bestRecord, type EvaluationRecord, type RetrainOptions, type RetrainResult } from './retrain.js';
+export { retrain, planRetrain, bestRecord, type EvaluationRecord, type RetrainOptions, type RetrainResult } from './retrain.js';
 export { RetrainConfigSchema, parseRetrainConfig, type RetrainConfig, type RetrainConfigInput } from './retrain-config.js';
 export { readAlphaBeta, type AlphaBeta } from './read-alpha-beta.js';
 export { loadTrainedNet, type TrainedNetSpec } from './load-trained-net.js';
 export { prepareRunFolder, RunFolderError } from './run-folder.js';
 export type { RunOptions } from './training-loop.js';
+export { formatPlan, formatDuration, type PlanOptions, type PlanPhase, type RunPlan } from './plan.js';

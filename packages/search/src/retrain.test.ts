@@ -12,7 +12,7 @@ import { loadTrainedNet } from './load-trained-net.js';
 import { DivergenceError } from './train-step.js';
 import { parseRetrainConfig } from './retrain-config.js';
 import type { ProgressUpdate } from './progress.js';
-import { bestRecord, retrain } from './retrain.js';
+import { bestRecord, planRetrain, retrain } from './retrain.js';
 import { polyLr } from './schedules.js';
 
 const backend = await useFastestTestBackend();
@@ -96,6 +96,16 @@ describe('retrain', () => {
     // The run's own checkpoint (the last iteration) loads as a trained net too.
     (await loadTrainedNet(outDir)).net.dispose();
     await expect(loadTrainedNet(root)).rejects.toThrow(/checkpoint\.json: no checkpoint here/);
+  });
+
+  it('plans without writing: training steps and validation passes added up for the whole run', async () => {
+    const outDir = join(root, 'planned');
+    const config = { dataRoot: join(root, 'data'), outDir, architecture: await tinyArchitecture(), asppChannels: 8, iterations: 30, evalEvery: 10, valImages: 1, batchSize: 2, crop: 32, backend };
+    const plan = await planRetrain(config, { steps: 3, log: () => {} });
+    await expect(readdir(outDir)).rejects.toThrow(/ENOENT/);
+    expect(plan.phases.map((p) => [p.steps, p.timedSteps])).toEqual([[30, 3]]);
+    expect(plan.evaluations.count).toBe(3);
+    expect(plan.totalSeconds).toBeCloseTo(plan.setupSeconds + 30 * plan.phases[0].secondsPerStep + 3 * plan.evaluations.secondsEach, 9);
   });
 
   it('stopped after an iteration and resumed, ends where an uninterrupted run ends; evaluates at the last iteration and on valImages only', async () => {

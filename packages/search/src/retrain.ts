@@ -15,6 +15,7 @@ import { logToStderr } from './progress.js';
 import { polyLr } from './schedules.js';
 import { runTrainingLoop, type RunOptions, type StepOutcome } from './training-loop.js';
 import { trainStep } from './train-step.js';
+import { median, planTotal, timeEach, type PlanOptions, type PlanPhase, type RunPlan } from './plan.js';
 
 /** One line of `retrain-log.jsonl`. */
 export interface EvaluationRecord {
@@ -61,38 +62,17 @@ const FREE_ON_RESUME = ['outDir', 'checkpointEvery', 'backend', 'onBadFile'];
 export async function retrain(input: RetrainConfigInput, options: RetrainOptions = {}): Promise<RetrainResult> {
   const config: RetrainConfig = parseRetrainConfig(input);
   const log = options.log ?? logToStderr;
-  const found = await resolveArchitecture(config.architecture);
-  const architecture = { ...found, filterMultiplier: config.filterMultiplier ?? found.filterMultiplier };
-  const train = await listSplit(config.dataRoot, 'train');
-  const allVal = await listSplit(config.dataRoot, 'val');
-  const val = config.valImages ? allVal.slice(0, config.valImages) : allVal;
-  if (train.length < config.batchSize) throw new ConfigError(`${splitFolder(config.dataRoot, 'train')}: ${train.length} image(s), fewer than one batch of ${config.batchSize}`);
-  if (val.length === 0) throw new ConfigError(`${splitFolder(config.dataRoot, 'val')}: no images; retraining keeps best/ by the validation mIoU`);
+  const data = await retrainData(config);
   await prepareRunFolder(config.outDir, { resume: options.resume, force: options.force, log });
-  const { kernels } = await selectInstalledBackend({ backend: config.backend, log });
-  const loader = new BatchLoader({
-    samples: train,
-    batchSize: config.batchSize,
-    seed: config.seed,
-    prefetch: 0,
-    onBadFile: config.onBadFile,
-    augment: { ...DEFAULT_AUGMENT, crop: [config.crop, config.crop], scale: config.scale },
-  });
-  const spec: TrainedNetSpec = { architecture, numClasses: config.numClasses, asppChannels: config.asppChannels, asppRates: config.asppRates };
-  const net = new FixedNet({ architecture, numClasses: config.numClasses, asppChannels: config.asppChannels, asppRates: config.asppRates, seed: config.seed });
-  const variables = net.trainableVariables();
-  const sgd = new SgdMomentum(variables, config.momentum, config.weightDecay);
-  const ctx = { training: true, kernels };
+  const { architecture, kernels, loader, spec, net, variables, sgd, step } = await prepareRetrain(config, data, log);
+  const { val } = data;
 
   const runStep = async (iteration: number, state: RetrainState): Promise<StepOutcome<RetrainState>> => {
     const started = performance.now();
-    const position: LoaderPosition = { epoch: Math.floor(iteration / loader.batchesPerEpoch), batch: iteration % loader.batchesPerEpoch };
-    const { images, labels } = batchTensors(await loader.load(position));
-    const learningRate = polyLr(iteration, config.iterations, config.lr, config.power);
-    const loss = await trainStep(net, variables, sgd, images, labels, learningRate, ctx, `iteration ${iteration + 1}`);
-    tf.dispose([images, labels]);
+    const loss = await step(iteration);
     const next = { ...state, lossSum: state.lossSum + loss, lossCount: state.lossCount + 1 };
-    return { state: next, progress: { epoch: position.epoch, loss: next.lossSum / next.lossCount, imagesPerSecond: config.batchSize / ((performance.now() - started) / 1000) } };
+    const epoch = Math.floor(iteration / loader.batchesPerEpoch);
+    return { state: next, progress: { epoch, loss: next.lossSum / next.lossCount, imagesPerSecond: config.batchSize / ((performance.now() - started) / 1000) } };
   };
 
   /** Every `evalEvery` iterations and at the last: validation, the log, and `best/` when it improved. */
@@ -131,4 +111,75 @@ export async function retrain(input: RetrainConfigInput, options: RetrainOptions
   sgd.dispose();
   net.dispose();
   return { architecture, records, best: bestRecord(records), iterations: iteration };
+}
+
+/** The architecture (a preset or file, at the configured width) and the train and validation images. */
+async function retrainData(config: RetrainConfig) {
+  const found = await resolveArchitecture(config.architecture);
+  const architecture = { ...found, filterMultiplier: config.filterMultiplier ?? found.filterMultiplier };
+  const train = await listSplit(config.dataRoot, 'train');
+  const allVal = await listSplit(config.dataRoot, 'val');
+  const val = config.valImages ? allVal.slice(0, config.valImages) : allVal;
+  if (train.length < config.batchSize) throw new ConfigError(`${splitFolder(config.dataRoot, 'train')}: ${train.length} image(s), fewer than one batch of ${config.batchSize}`);
+  if (val.length === 0) throw new ConfigError(`${splitFolder(config.dataRoot, 'val')}: no images; retraining keeps best/ by the validation mIoU`);
+  return { architecture, train, val };
+}
+
+/** What a retraining and its plan share: the backend, the loader, the network, SGD, and `step(iteration)`, one training step returning its loss. */
+async function prepareRetrain(config: RetrainConfig, { architecture, train }: Awaited<ReturnType<typeof retrainData>>, log: (line: string) => void) {
+  const { backend, kernels } = await selectInstalledBackend({ backend: config.backend, log });
+  const loader = new BatchLoader({
+    samples: train,
+    batchSize: config.batchSize,
+    seed: config.seed,
+    prefetch: 0,
+    onBadFile: config.onBadFile,
+    augment: { ...DEFAULT_AUGMENT, crop: [config.crop, config.crop], scale: config.scale },
+  });
+  const spec: TrainedNetSpec = { architecture, numClasses: config.numClasses, asppChannels: config.asppChannels, asppRates: config.asppRates };
+  const net = new FixedNet({ architecture, numClasses: config.numClasses, asppChannels: config.asppChannels, asppRates: config.asppRates, seed: config.seed });
+  const variables = net.trainableVariables();
+  const sgd = new SgdMomentum(variables, config.momentum, config.weightDecay);
+  const ctx = { training: true, kernels };
+  const step = async (iteration: number): Promise<number> => {
+    const position: LoaderPosition = { epoch: Math.floor(iteration / loader.batchesPerEpoch), batch: iteration % loader.batchesPerEpoch };
+    const { images, labels } = batchTensors(await loader.load(position));
+    const learningRate = polyLr(iteration, config.iterations, config.lr, config.power);
+    const loss = await trainStep(net, variables, sgd, images, labels, learningRate, ctx, `iteration ${iteration + 1}`);
+    tf.dispose([images, labels]);
+    return loss;
+  };
+  return { architecture, backend, kernels, loader, spec, net, variables, sgd, step };
+}
+
+/**
+ * Times the retraining `input` describes without writing anything: its set-up, `steps` training steps
+ * after one untimed step, and one validation pass; estimates the whole run from them.
+ */
+export async function planRetrain(input: RetrainConfigInput, options: PlanOptions = {}): Promise<RunPlan> {
+  const config: RetrainConfig = parseRetrainConfig(input);
+  const log = options.log ?? logToStderr;
+  const count = options.steps ?? 2;
+  const started = performance.now();
+  const data = await retrainData(config);
+  const setup = await prepareRetrain(config, data, log);
+  const setupSeconds = (performance.now() - started) / 1000;
+  await setup.step(0);
+  const seconds = await timeEach(count, (i) => setup.step((1 + i) % config.iterations));
+  const phases: PlanPhase[] = [{ name: 'training steps', steps: config.iterations, secondsPerStep: median(seconds), timedSteps: count }];
+  const [evaluationSeconds] = await timeEach(1, () => evaluateSamples(setup.net, data.val, { kernels: setup.kernels, numClasses: config.numClasses }));
+  const evaluations = { count: Math.ceil(config.iterations / config.evalEvery), secondsEach: evaluationSeconds };
+  const plan: RunPlan = {
+    what: 'retrain',
+    backend: setup.backend,
+    setupSeconds,
+    phases,
+    evaluations,
+    totalSeconds: planTotal(setupSeconds, phases, evaluations),
+    stepsPerEpoch: setup.loader.batchesPerEpoch,
+    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+  };
+  setup.sgd.dispose();
+  setup.net.dispose();
+  return plan;
 }

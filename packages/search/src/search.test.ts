@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSearchConfig } from './search-config.js';
 import { DivergenceError } from './train-step.js';
 import { cosineLr } from './schedules.js';
-import { search, type SearchStep } from './search.js';
+import { planSearch, search, type SearchStep } from './search.js';
+import { stat } from 'node:fs/promises';
 
 const backend = await useFastestTestBackend();
 let dataRoot: string;
@@ -63,6 +64,8 @@ describe('search config', () => {
       numClasses: 19,
       // Same gradients as without; only memory and time differ.
       recompute: true,
+      // Beyond the paper, off: every mixed op computes on all its channels.
+      partialChannels: 1,
       // Weights: SGD, momentum 0.9, weight decay 3e-4, cosine from 0.025 to 0.001.
       weights: { lrMax: 0.025, lrMin: 0.001, momentum: 0.9, weightDecay: 3e-4 },
       // α, β: Adam, lr 3e-3, betas (0.9, 0.999), weight decay 1e-3.
@@ -197,5 +200,40 @@ describe('search on the synthetic set', () => {
     await search(tiny(await outDir(), { epochs: 2, warmupEpochs: 1, architecture: { lr: 1e10, beta1: 0.9, beta2: 0.999, weightDecay: 1e-3 } }), { progress: false, log: (line) => lines.push(line) });
     expect(lines.filter((line) => line.startsWith('[adl] warning: epoch 1: |α|, |β| reach '))).toHaveLength(1);
     expect(lines.find((line) => line.includes('|α|'))).toMatch(/the α\/β learning rate \(10000000000\) is likely too high$/);
+  });
+});
+
+describe('partial-channel search (PC-DARTS, beyond the paper)', () => {
+  it('killed and resumed with K = 2, ends exactly where an uninterrupted run ends; decodes an architecture; refuses another K on resume', async () => {
+    const straight = await outDir();
+    const killed = await outDir();
+    const config = (dir: string, overrides: object = {}) => tiny(dir, { partialChannels: 2, valImages: 0, ...overrides });
+    const full = await search(config(straight), { progress: false, log: () => undefined });
+    expect(full.architecture!.path).toHaveLength(1);
+    await search(config(killed), { progress: false, log: () => undefined, stopAfterSteps: 3 });
+    await expect(search(config(killed, { partialChannels: 1 }), { progress: false, log: () => undefined, resume: true })).rejects.toThrow(/partialChannels/);
+    const resumed = await search(config(killed), { progress: false, log: () => undefined, resume: true });
+    expect(resumed.alpha).toEqual(full.alpha);
+    expect(resumed.beta).toEqual(full.beta);
+    const manifest = JSON.parse(await readFile(join(straight, 'checkpoint.json'), 'utf8'));
+    expect((await readFile(join(killed, manifest.data))).equals(await readFile(join(straight, manifest.data)))).toBe(true);
+  });
+});
+
+describe('planSearch', () => {
+  it('times each kind of step and a validation pass, writes nothing, and adds them up for the whole run', async () => {
+    const dir = join(await outDir(), 'never-written');
+    const plan = await planSearch(tiny(dir), { steps: 2, log: () => undefined });
+    await expect(stat(dir)).rejects.toThrow(/ENOENT/);
+    // 3 epochs of 2 steps: the first epoch's 2 steps train the weights only, the other 4 α and β too.
+    expect(plan.phases.map((p) => [p.steps, p.timedSteps])).toEqual([
+      [2, 2],
+      [4, 2],
+    ]);
+    expect(plan.phases[1].secondsPerStep).toBeGreaterThan(plan.phases[0].secondsPerStep);
+    expect(plan.evaluations.count).toBe(3);
+    const sum = plan.setupSeconds + 2 * plan.phases[0].secondsPerStep + 4 * plan.phases[1].secondsPerStep + 3 * plan.evaluations.secondsEach;
+    expect(plan.totalSeconds).toBeCloseTo(sum, 9);
+    expect(plan.maxRssBytes).toBeGreaterThan(0);
   });
 });

@@ -15,6 +15,7 @@ import { logToStderr } from './progress.js';
 import { cosineLr } from './schedules.js';
 import { runTrainingLoop, type RunOptions, type StepOutcome } from './training-loop.js';
 import { trainStep } from './train-step.js';
+import { median, planTotal, timeEach, type PlanOptions, type PlanPhase, type RunPlan } from './plan.js';
 
 /** One line of `search-log.jsonl`: the state of the search after an epoch. */
 export interface EpochRecord {
@@ -95,53 +96,23 @@ const FREE_ON_RESUME = ['outDir', 'checkpointEvery', 'backend', 'onBadFile', 're
 export async function search(input: SearchConfigInput, options: SearchOptions = {}): Promise<SearchResult> {
   const config = parseSearchConfig(input);
   const log = options.log ?? logToStderr;
-  const train = await listSplit(config.dataRoot, 'train');
-  const val = config.valImages > 0 ? (await listSplit(config.dataRoot, 'val')).slice(0, config.valImages) : [];
-  const { trainA, trainB } = splitTrainAB(train, config.seed);
-  if (Math.min(trainA.length, trainB.length) < config.batchSize) {
-    throw new ConfigError(`${splitFolder(config.dataRoot, 'train')}: ${train.length} image(s), split into trainA and trainB of ${trainA.length} and ${trainB.length}: fewer than one batch of ${config.batchSize} each`);
-  }
-  if (config.valImages > 0 && val.length === 0) throw new ConfigError(`${splitFolder(config.dataRoot, 'val')}: no images for valImages ${config.valImages} (0 skips validation)`);
+  const data = await searchData(config);
   await prepareRunFolder(config.outDir, { resume: options.resume, force: options.force, log });
-  const { kernels } = await selectInstalledBackend({ backend: config.backend, log });
-  const augment = { ...DEFAULT_AUGMENT, crop: [config.crop, config.crop] as const, scale: config.scale };
-  const loaderOptions = { batchSize: config.batchSize, augment, prefetch: 0, onBadFile: config.onBadFile };
-  const loaderA = new BatchLoader({ ...loaderOptions, samples: trainA, seed: config.seed });
-  const loaderB = new BatchLoader({ ...loaderOptions, samples: trainB, seed: config.seed + 1 });
-  const stepsPerEpoch = Math.min(loaderA.batchesPerEpoch, loaderB.batchesPerEpoch, config.stepsPerEpoch ?? Infinity);
-
-  const net = new SuperNet({ layers: config.layers, blocks: config.blocks, filterMultiplier: config.filterMultiplier, numClasses: config.numClasses, seed: config.seed, recompute: config.recompute });
-  const weights = net.weightVariables();
-  const architecture = net.architectureVariables();
-  const sgd = new SgdMomentum(weights, config.weights.momentum, config.weights.weightDecay);
-  const adam = new Adam(architecture, config.architecture.beta1, config.architecture.beta2, config.architecture.weightDecay);
-  const ctx = { training: true, kernels };
-  const learningRateOf = (epoch: number) => cosineLr(epoch, config.epochs, config.weights.lrMax, config.weights.lrMin);
+  const { net, weights, architecture, sgd, adam, kernels, stepsPerEpoch, learningRateOf, step } = await prepareSearch(config, data, log);
+  const { val } = data;
   let epochStarted = performance.now();
 
   const runStep = async (index: number, { records, sums }: SearchState): Promise<StepOutcome<SearchState>> => {
     const started = performance.now();
-    const position = { epoch: Math.floor(index / stepsPerEpoch), batch: index % stepsPerEpoch };
-    if (position.batch === 0) epochStarted = started;
-    const learningRate = learningRateOf(position.epoch);
-    const searching = position.epoch >= config.warmupEpochs;
-    const [batchA, batchB] = await Promise.all([loaderA.load(position), searching ? loaderB.load(position) : undefined]);
-    const where = `epoch ${position.epoch} batch ${position.batch} (step ${index + 1})`;
-    const a = batchTensors(batchA);
-    const weightLoss = await trainStep(net, weights, sgd, a.images, a.labels, learningRate, ctx, `${where}, weight step`);
-    tf.dispose([a.images, a.labels]);
-    let served: SearchStep = { step: index + 1, ...position, weightImages: batchA.names, weightLearningRate: learningRate, weightLoss };
-    let next: EpochSums = { ...sums, weightLoss: sums.weightLoss + weightLoss, weightSteps: sums.weightSteps + 1 };
-    if (batchB) {
-      const b = batchTensors(batchB);
-      const architectureLoss = await trainStep(net, architecture, adam, b.images, b.labels, config.architecture.lr, ctx, `${where}, architecture step`);
-      tf.dispose([b.images, b.labels]);
-      served = { ...served, architectureImages: batchB.names, architectureLearningRate: config.architecture.lr, architectureLoss };
-      next = { ...next, architectureLoss: next.architectureLoss + architectureLoss, architectureSteps: next.architectureSteps + 1 };
+    if (index % stepsPerEpoch === 0) epochStarted = started;
+    const served = await step(index);
+    let next: EpochSums = { ...sums, weightLoss: sums.weightLoss + served.weightLoss, weightSteps: sums.weightSteps + 1 };
+    if (served.architectureLoss !== undefined) {
+      next = { ...next, architectureLoss: next.architectureLoss + served.architectureLoss, architectureSteps: next.architectureSteps + 1 };
     }
     options.onStep?.(served);
-    const imagesPerSecond = (config.batchSize * (batchB ? 2 : 1)) / ((performance.now() - started) / 1000);
-    return { state: { records, sums: next }, progress: { epoch: position.epoch, loss: next.weightLoss / next.weightSteps, imagesPerSecond } };
+    const images = config.batchSize * (served.architectureLoss !== undefined ? 2 : 1);
+    return { state: { records, sums: next }, progress: { epoch: served.epoch, loss: next.weightLoss / next.weightSteps, imagesPerSecond: images / ((performance.now() - started) / 1000) } };
   };
 
   /** At the end of an epoch: validation, the decoded architecture, the log line and the α/β snapshot. */
@@ -204,6 +175,104 @@ export async function search(input: SearchConfigInput, options: SearchOptions = 
   adam.dispose();
   net.dispose();
   return { architecture: found, records, steps: loop.steps, interrupted: loop.interrupted, alpha, beta };
+}
+
+/** The search's images: trainA and trainB (the train split halved) and the held-out validation slice. */
+async function searchData(config: SearchConfig) {
+  const train = await listSplit(config.dataRoot, 'train');
+  const val = config.valImages > 0 ? (await listSplit(config.dataRoot, 'val')).slice(0, config.valImages) : [];
+  const { trainA, trainB } = splitTrainAB(train, config.seed);
+  if (Math.min(trainA.length, trainB.length) < config.batchSize) {
+    throw new ConfigError(`${splitFolder(config.dataRoot, 'train')}: ${train.length} image(s), split into trainA and trainB of ${trainA.length} and ${trainB.length}: fewer than one batch of ${config.batchSize} each`);
+  }
+  if (config.valImages > 0 && val.length === 0) throw new ConfigError(`${splitFolder(config.dataRoot, 'val')}: no images for valImages ${config.valImages} (0 skips validation)`);
+  return { trainA, trainB, val };
+}
+
+/**
+ * What a search and its plan share: the backend, the loaders, the supernet and its optimizers, and
+ * `step(index)`, one global step (an SGD step on the weights; after the warm-up epochs, an Adam step
+ * on α and β too).
+ */
+async function prepareSearch(config: SearchConfig, { trainA, trainB }: Awaited<ReturnType<typeof searchData>>, log: (line: string) => void) {
+  const { backend, kernels } = await selectInstalledBackend({ backend: config.backend, log });
+  const augment = { ...DEFAULT_AUGMENT, crop: [config.crop, config.crop] as const, scale: config.scale };
+  const loaderOptions = { batchSize: config.batchSize, augment, prefetch: 0, onBadFile: config.onBadFile };
+  const loaderA = new BatchLoader({ ...loaderOptions, samples: trainA, seed: config.seed });
+  const loaderB = new BatchLoader({ ...loaderOptions, samples: trainB, seed: config.seed + 1 });
+  const stepsPerEpoch = Math.min(loaderA.batchesPerEpoch, loaderB.batchesPerEpoch, config.stepsPerEpoch ?? Infinity);
+  const net = new SuperNet({ layers: config.layers, blocks: config.blocks, filterMultiplier: config.filterMultiplier, numClasses: config.numClasses, seed: config.seed, recompute: config.recompute, partialChannels: config.partialChannels });
+  const weights = net.weightVariables();
+  const architecture = net.architectureVariables();
+  const sgd = new SgdMomentum(weights, config.weights.momentum, config.weights.weightDecay);
+  const adam = new Adam(architecture, config.architecture.beta1, config.architecture.beta2, config.architecture.weightDecay);
+  const ctx = { training: true, kernels };
+  const learningRateOf = (epoch: number) => cosineLr(epoch, config.epochs, config.weights.lrMax, config.weights.lrMin);
+
+  const step = async (index: number): Promise<SearchStep> => {
+    const position = { epoch: Math.floor(index / stepsPerEpoch), batch: index % stepsPerEpoch };
+    const learningRate = learningRateOf(position.epoch);
+    const searching = position.epoch >= config.warmupEpochs;
+    const [batchA, batchB] = await Promise.all([loaderA.load(position), searching ? loaderB.load(position) : undefined]);
+    const where = `epoch ${position.epoch} batch ${position.batch} (step ${index + 1})`;
+    const a = batchTensors(batchA);
+    const weightLoss = await trainStep(net, weights, sgd, a.images, a.labels, learningRate, ctx, `${where}, weight step`);
+    tf.dispose([a.images, a.labels]);
+    const served: SearchStep = { step: index + 1, ...position, weightImages: batchA.names, weightLearningRate: learningRate, weightLoss };
+    if (!batchB) return served;
+    const b = batchTensors(batchB);
+    const architectureLoss = await trainStep(net, architecture, adam, b.images, b.labels, config.architecture.lr, ctx, `${where}, architecture step`);
+    tf.dispose([b.images, b.labels]);
+    return { ...served, architectureImages: batchB.names, architectureLearningRate: config.architecture.lr, architectureLoss };
+  };
+  return { backend, net, weights, architecture, sgd, adam, kernels, stepsPerEpoch, learningRateOf, step };
+}
+
+/**
+ * Times the search `input` describes without writing anything: its set-up, `steps` warm-up steps
+ * (weights only) and `steps` search steps (weights, then α and β), after one untimed step, and one
+ * validation pass; estimates the whole run from them. For deciding, before a run of days, whether the
+ * configuration fits the time and memory at hand.
+ */
+export async function planSearch(input: SearchConfigInput, options: PlanOptions = {}): Promise<RunPlan> {
+  const config = parseSearchConfig(input);
+  const log = options.log ?? logToStderr;
+  const count = options.steps ?? 2;
+  const started = performance.now();
+  const data = await searchData(config);
+  const setup = await prepareSearch(config, data, log);
+  const setupSeconds = (performance.now() - started) / 1000;
+  const { stepsPerEpoch, net, kernels } = setup;
+  const warmupSteps = Math.min(config.warmupEpochs, config.epochs) * stepsPerEpoch;
+  const searchSteps = config.epochs * stepsPerEpoch - warmupSteps;
+  // Step indices in each phase (their batches and learning rates are as the run's would be there).
+  const firstSearchStep = warmupSteps;
+  await setup.step(searchSteps > 0 ? firstSearchStep : 0);
+  const phases: PlanPhase[] = [];
+  if (warmupSteps > 0) {
+    const seconds = await timeEach(count, (i) => setup.step(i % warmupSteps));
+    phases.push({ name: `warm-up steps (weights; epochs 1–${config.warmupEpochs})`, steps: warmupSteps, secondsPerStep: median(seconds), timedSteps: count });
+  }
+  if (searchSteps > 0) {
+    const seconds = await timeEach(count, (i) => setup.step(firstSearchStep + ((1 + i) % searchSteps)));
+    phases.push({ name: `search steps (weights, then α and β; epochs ${config.warmupEpochs + 1}–${config.epochs})`, steps: searchSteps, secondsPerStep: median(seconds), timedSteps: count });
+  }
+  const [evaluationSeconds] = data.val.length ? await timeEach(1, () => evaluateSamples(net, data.val, { kernels, numClasses: config.numClasses })) : [0];
+  const evaluations = { count: data.val.length ? config.epochs : 0, secondsEach: evaluationSeconds };
+  const plan: RunPlan = {
+    what: 'search',
+    backend: setup.backend,
+    setupSeconds,
+    phases,
+    evaluations,
+    totalSeconds: planTotal(setupSeconds, phases, evaluations),
+    stepsPerEpoch,
+    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+  };
+  setup.sgd.dispose();
+  setup.adam.dispose();
+  net.dispose();
+  return plan;
 }
 
 async function architectureValues(net: SuperNet): Promise<{ alpha: number[][]; beta: number[][][] }> {

@@ -86,13 +86,15 @@ export async function runTrainingLoop<State>(options: TrainingLoopOptions<State>
   const where = join(outDir, CHECKPOINT_MANIFEST);
   let step = 0;
   let state = options.initialState;
-  if (options.resume && (await readCheckpointManifest(outDir))) {
-    const meta = await restoreCheckpoint<LoopMeta<State>>(outDir, groups);
-    if (meta.state === undefined) throw new CheckpointError(`${where}: written by an earlier version of @adl/search; start a new run`);
-    const changed = changedSettings(meta.config, config, options.freeOnResume);
+  const manifest = options.resume ? await readCheckpointManifest<LoopMeta<State>>(outDir) : undefined;
+  if (manifest) {
+    // Settings first: a changed one (a network of another shape, say) is named before any tensor is read.
+    if (manifest.meta?.state === undefined) throw new CheckpointError(`${where}: written by an earlier version of @adl/search; start a new run`);
+    const changed = changedSettings(manifest.meta.config, config, options.freeOnResume);
     if (changed.length && !options.acceptChanges) {
       throw new CheckpointError(`${where}: ${changed.join('; ')}; these change the result: resume with the checkpoint's values, or pass --accept-changes to continue with the new ones`);
     }
+    const meta = await restoreCheckpoint<LoopMeta<State>>(outDir, groups);
     for (const change of changed) options.log(`[adl] warning: resuming with a changed setting: ${change}`);
     ({ step, state } = meta);
     options.scalars?.restore(meta.scalars);
