@@ -94,9 +94,10 @@ describe.runIf(tf.findBackendFactory('onednn'))('onednn backend kernels equal th
     expect(onednn).toEqual(cpu);
   });
 
-  it('relu, step, square, addN (NaN kept where the cpu backend keeps it)', async () => {
+  it('relu, step, square, exp, addN (NaN kept where the cpu backend keeps it; exp bit for bit, overflow and denormals too)', async () => {
     const withNaN = () => tf.concat([seededTensor([5], 8), tf.tensor1d([NaN, 0, -0])]);
-    const [cpu, onednn] = await onBoth(() => [tf.relu(withNaN()), tf.step(withNaN()), tf.square(x4()), tf.addN([x4(), y4(), x4()])]);
+    const extremes = () => tf.concat([tf.mul(x4().reshape([-1]), 20), tf.tensor1d([NaN, Infinity, -Infinity, 88.7, 89, -87, -100, -104, 1e-30])]);
+    const [cpu, onednn] = await onBoth(() => [tf.relu(withNaN()), tf.step(withNaN()), tf.square(x4()), tf.exp(extremes()), tf.addN([x4(), y4(), x4()])]);
     expect(onednn.map((a) => a.map(String))).toEqual(cpu.map((a) => a.map(String)));
   });
 

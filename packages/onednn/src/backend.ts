@@ -293,7 +293,7 @@ function oneDnnKernelFuncs(binding: OneDnnBinding): Map<string, OneDnnKernelFunc
 const COPY = 0;
 const BINARY_OPS = { Add: 1, Sub: 2, Multiply: 3, RealDiv: 4, Maximum: 5, Minimum: 6, SquaredDifference: 7 } as const;
 const REDUCE_OPS = { Sum: 10, Mean: 10, Max: 11, Min: 12 } as const;
-const UNARY_OPS = { Relu: 20, Step: 21, Square: 22 } as const;
+const UNARY_OPS = { Relu: 20, Step: 21, Square: 22, Exp: 23 } as const;
 
 /** Row-major strides of a shape. */
 function stridesOf(shape: readonly number[]): number[] {

@@ -26,6 +26,7 @@ enum Op : int {
   kRelu = 20,  // unary: out[o] = f(a[i])
   kStep = 21,  // 1 where a > 0, 0 elsewhere, NaN stays NaN (tfjs Step with alpha 0)
   kSquare = 22,
+  kExp = 23,  // in double, rounded to float, as tfjs's cpu kernel (Math.exp) computes it
 };
 
 struct View {
@@ -53,10 +54,11 @@ void innerRow(int64_t n, float* out, int64_t so, const float* a, int64_t sa, con
     } else {
       for (int64_t i = 0; i < n; i++) out[i * so] = a[i * sa];
     }
-  } else if constexpr (OP == kRelu || OP == kStep || OP == kSquare) {
+  } else if constexpr (OP == kRelu || OP == kStep || OP == kSquare || OP == kExp) {
     auto f = [](float v) {
       if constexpr (OP == kRelu) return v > 0 ? v : (std::isnan(v) ? v : 0.0f);
       if constexpr (OP == kStep) return v > 0 ? 1.0f : (std::isnan(v) ? v : 0.0f);
+      if constexpr (OP == kExp) return static_cast<float>(std::exp(static_cast<double>(v)));
       return v * v;
     };
     if (so == 1 && sa == 1) {
@@ -161,6 +163,7 @@ inline bool dispatch(int op, const std::vector<int64_t>& shape, float* out, cons
     case kRelu: run<kRelu>(shape, out, so, a, sa, b, sb); return true;
     case kStep: run<kStep>(shape, out, so, a, sa, b, sb); return true;
     case kSquare: run<kSquare>(shape, out, so, a, sa, b, sb); return true;
+    case kExp: run<kExp>(shape, out, so, a, sa, b, sb); return true;
     default: return false;
   }
 }
