@@ -27,7 +27,7 @@ function printPlan(plan: RunPlan): void {
 /** `adl search --config file.json [--resume [--accept-changes]] [--force] [--plan [steps]]`. */
 export async function runSearch(configFile: string, options: RunOptions & { planSteps?: number }): Promise<void> {
   const config = parseSearchConfig(await readJson(configFile), configFile);
-  if (options.planSteps !== undefined) return printPlan(await planSearch(config, { steps: options.planSteps }));
+  if (options.planSteps !== undefined) return printPlan(await planSearch(config, { steps: options.planSteps, since: 0 }));
   const result = await search(config, options);
   if (result.architecture) process.stdout.write(`${JSON.stringify(result.architecture)}\n`);
 }
@@ -35,7 +35,7 @@ export async function runSearch(configFile: string, options: RunOptions & { plan
 /** `adl retrain --config file.json [--resume [--accept-changes]] [--force] [--plan [steps]]`. */
 export async function runRetrain(configFile: string, options: RunOptions & { planSteps?: number }): Promise<void> {
   const config = parseRetrainConfig(await readJson(configFile), configFile);
-  if (options.planSteps !== undefined) return printPlan(await planRetrain(config, { steps: options.planSteps }));
+  if (options.planSteps !== undefined) return printPlan(await planRetrain(config, { steps: options.planSteps, since: 0 }));
   const result = await retrain(config, options);
   process.stdout.write(`${JSON.stringify({ iterations: result.iterations, best: result.best ?? null })}\n`);
 }

@@ -1,3 +1,8 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { saveCheckpoint, type VariableGroups } from './checkpoint.js';
+
 /** One kind of step in a run: how many the run takes and how long one took when timed. */
 export interface PlanPhase {
   readonly name: string;
@@ -17,7 +22,9 @@ export interface RunPlan {
   readonly phases: readonly PlanPhase[];
   /** Validation passes in the run, and the time of one. */
   readonly evaluations: { readonly count: number; readonly secondsEach: number };
-  /** Set-up, every step and every validation pass; checkpoint writes are not included. */
+  /** Checkpoints the run writes (retraining: `best/` counted at every validation), and the time of one, written to the temporary folder. */
+  readonly checkpoints: { readonly count: number; readonly secondsEach: number };
+  /** Set-up, every step, every validation pass and every checkpoint. */
   readonly totalSeconds: number;
   readonly stepsPerEpoch: number;
   /** The process's peak resident memory after the timed steps. */
@@ -27,6 +34,8 @@ export interface RunPlan {
 export interface PlanOptions {
   /** Steps timed per kind of step, after one untimed step (first-call allocations and caches). */
   readonly steps?: number;
+  /** When the run's set-up starts, on `performance.now()`'s clock (the command line: 0, the process's start); by default when the plan is called. */
+  readonly since?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -47,9 +56,27 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
-/** The run's total: set-up, each phase's steps at the timed rate, and the validation passes. */
-export function planTotal(setupSeconds: number, phases: readonly PlanPhase[], evaluations: RunPlan['evaluations']): number {
-  return setupSeconds + phases.reduce((sum, p) => sum + p.steps * p.secondsPerStep, 0) + evaluations.count * evaluations.secondsEach;
+/** The run's total: set-up, each phase's steps at the timed rate, the validation passes and the checkpoints. */
+export function planTotal({ setupSeconds, phases, evaluations, checkpoints }: Omit<RunPlan, 'totalSeconds' | 'what' | 'backend' | 'stepsPerEpoch' | 'maxRssBytes'>): number {
+  return setupSeconds + phases.reduce((sum, p) => sum + p.steps * p.secondsPerStep, 0) + evaluations.count * evaluations.secondsEach + checkpoints.count * checkpoints.secondsEach;
+}
+
+/** Steps after which the training loop writes a checkpoint: every `every`-th, every evaluated one, and the last. */
+export function checkpointCount(totalSteps: number, every: number, evaluated: (step: number) => boolean): number {
+  let count = 0;
+  for (let step = 1; step <= totalSteps; step++) if (step % every === 0 || step === totalSteps || evaluated(step)) count++;
+  return count;
+}
+
+/** Seconds to write one checkpoint of `groups` (into a temporary folder, removed after). */
+export async function timeCheckpoint(groups: VariableGroups): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'adl-plan-'));
+  try {
+    const [seconds] = await timeEach(1, () => saveCheckpoint(dir, groups, { plan: true }, 'plan'));
+    return seconds;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** "3 d 4 h", "2 h 05 min", "4 min 10 s", "12.3 s". */
@@ -68,6 +95,7 @@ export function formatPlan(plan: RunPlan): string[] {
     `plan: ${plan.what} on ${plan.backend}; set-up ${formatDuration(plan.setupSeconds)}; ${plan.stepsPerEpoch} steps per epoch`,
     ...plan.phases.map((p) => `  ${p.name}: ${p.secondsPerStep.toFixed(2)} s per step (median of ${p.timedSteps}) × ${p.steps} = ${formatDuration(p.steps * p.secondsPerStep)}`),
     ...(plan.evaluations.count ? [`  validation: ${plan.evaluations.secondsEach.toFixed(2)} s × ${plan.evaluations.count} = ${formatDuration(plan.evaluations.count * plan.evaluations.secondsEach)}`] : []),
-    `  total: ${formatDuration(plan.totalSeconds)} (checkpoint writes not included); peak memory ${gib} GiB resident`,
+    `  checkpoints: ${plan.checkpoints.secondsEach.toFixed(2)} s × ${plan.checkpoints.count} = ${formatDuration(plan.checkpoints.count * plan.checkpoints.secondsEach)}`,
+    `  total: ${formatDuration(plan.totalSeconds)}; peak memory ${gib} GiB resident`,
   ];
 }

@@ -105,7 +105,9 @@ describe('retrain', () => {
     await expect(readdir(outDir)).rejects.toThrow(/ENOENT/);
     expect(plan.phases.map((p) => [p.steps, p.timedSteps])).toEqual([[30, 3]]);
     expect(plan.evaluations.count).toBe(3);
-    expect(plan.totalSeconds).toBeCloseTo(plan.setupSeconds + 30 * plan.phases[0].secondsPerStep + 3 * plan.evaluations.secondsEach, 9);
+    // checkpointEvery 1000 (default): a checkpoint at each validation (10, 20, 30), and best/ there too.
+    expect(plan.checkpoints.count).toBe(6);
+    expect(plan.totalSeconds).toBeCloseTo(plan.setupSeconds + 30 * plan.phases[0].secondsPerStep + 3 * plan.evaluations.secondsEach + 6 * plan.checkpoints.secondsEach, 9);
   });
 
   it('stopped after an iteration and resumed, ends where an uninterrupted run ends; evaluates at the last iteration and on valImages only', async () => {

@@ -15,7 +15,7 @@ import { logToStderr } from './progress.js';
 import { polyLr } from './schedules.js';
 import { runTrainingLoop, type RunOptions, type StepOutcome } from './training-loop.js';
 import { trainStep } from './train-step.js';
-import { median, planTotal, timeEach, type PlanOptions, type PlanPhase, type RunPlan } from './plan.js';
+import { checkpointCount, median, planTotal, timeCheckpoint, timeEach, type PlanOptions, type PlanPhase, type RunPlan } from './plan.js';
 
 /** One line of `retrain-log.jsonl`. */
 export interface EvaluationRecord {
@@ -160,7 +160,7 @@ export async function planRetrain(input: RetrainConfigInput, options: PlanOption
   const config: RetrainConfig = parseRetrainConfig(input);
   const log = options.log ?? logToStderr;
   const count = options.steps ?? 2;
-  const started = performance.now();
+  const started = options.since ?? performance.now();
   const data = await retrainData(config);
   const setup = await prepareRetrain(config, data, log);
   const setupSeconds = (performance.now() - started) / 1000;
@@ -169,13 +169,20 @@ export async function planRetrain(input: RetrainConfigInput, options: PlanOption
   const phases: PlanPhase[] = [{ name: 'training steps', steps: config.iterations, secondsPerStep: median(seconds), timedSteps: count }];
   const [evaluationSeconds] = await timeEach(1, () => evaluateSamples(setup.net, data.val, { kernels: setup.kernels, numClasses: config.numClasses }));
   const evaluations = { count: Math.ceil(config.iterations / config.evalEvery), secondsEach: evaluationSeconds };
+  const checkpointSeconds = await timeCheckpoint({ weights: setup.variables, batchNorm: setup.net.stateVariables(), sgd: setup.sgd.stateVariables() });
+  const bestSeconds = await timeCheckpoint({ weights: setup.variables, batchNorm: setup.net.stateVariables() });
+  const evaluated = (iteration: number) => iteration % config.evalEvery === 0 || iteration === config.iterations;
+  const own = checkpointCount(config.iterations, config.checkpointEvery, evaluated);
+  // The run's own checkpoints, and best/ (weights only) counted at every validation: their mean time.
+  const checkpoints = { count: own + evaluations.count, secondsEach: (own * checkpointSeconds + evaluations.count * bestSeconds) / (own + evaluations.count) };
   const plan: RunPlan = {
     what: 'retrain',
     backend: setup.backend,
     setupSeconds,
     phases,
     evaluations,
-    totalSeconds: planTotal(setupSeconds, phases, evaluations),
+    checkpoints,
+    totalSeconds: planTotal({ setupSeconds, phases, evaluations, checkpoints }),
     stepsPerEpoch: setup.loader.batchesPerEpoch,
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
   };

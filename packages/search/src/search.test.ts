@@ -232,7 +232,9 @@ describe('planSearch', () => {
     ]);
     expect(plan.phases[1].secondsPerStep).toBeGreaterThan(plan.phases[0].secondsPerStep);
     expect(plan.evaluations.count).toBe(3);
-    const sum = plan.setupSeconds + 2 * plan.phases[0].secondsPerStep + 4 * plan.phases[1].secondsPerStep + 3 * plan.evaluations.secondsEach;
+    // Checkpoints: every step (checkpointEvery 1).
+    expect(plan.checkpoints.count).toBe(6);
+    const sum = plan.setupSeconds + 2 * plan.phases[0].secondsPerStep + 4 * plan.phases[1].secondsPerStep + 3 * plan.evaluations.secondsEach + 6 * plan.checkpoints.secondsEach;
     expect(plan.totalSeconds).toBeCloseTo(sum, 9);
     expect(plan.maxRssBytes).toBeGreaterThan(0);
   });

@@ -15,7 +15,7 @@ import { logToStderr } from './progress.js';
 import { cosineLr } from './schedules.js';
 import { runTrainingLoop, type RunOptions, type StepOutcome } from './training-loop.js';
 import { trainStep } from './train-step.js';
-import { median, planTotal, timeEach, type PlanOptions, type PlanPhase, type RunPlan } from './plan.js';
+import { checkpointCount, median, planTotal, timeCheckpoint, timeEach, type PlanOptions, type PlanPhase, type RunPlan } from './plan.js';
 
 /** One line of `search-log.jsonl`: the state of the search after an epoch. */
 export interface EpochRecord {
@@ -238,7 +238,7 @@ export async function planSearch(input: SearchConfigInput, options: PlanOptions 
   const config = parseSearchConfig(input);
   const log = options.log ?? logToStderr;
   const count = options.steps ?? 2;
-  const started = performance.now();
+  const started = options.since ?? performance.now();
   const data = await searchData(config);
   const setup = await prepareSearch(config, data, log);
   const setupSeconds = (performance.now() - started) / 1000;
@@ -259,13 +259,19 @@ export async function planSearch(input: SearchConfigInput, options: PlanOptions 
   }
   const [evaluationSeconds] = data.val.length ? await timeEach(1, () => evaluateSamples(net, data.val, { kernels, numClasses: config.numClasses })) : [0];
   const evaluations = { count: data.val.length ? config.epochs : 0, secondsEach: evaluationSeconds };
+  const groups = { weights: setup.weights, batchNorm: net.stateVariables(), architecture: setup.architecture, sgd: setup.sgd.stateVariables(), adam: setup.adam.stateVariables() };
+  const checkpoints = {
+    count: checkpointCount(config.epochs * stepsPerEpoch, config.checkpointEvery, (step) => step % stepsPerEpoch === 0),
+    secondsEach: await timeCheckpoint(groups),
+  };
   const plan: RunPlan = {
     what: 'search',
     backend: setup.backend,
     setupSeconds,
     phases,
     evaluations,
-    totalSeconds: planTotal(setupSeconds, phases, evaluations),
+    checkpoints,
+    totalSeconds: planTotal({ setupSeconds, phases, evaluations, checkpoints }),
     stepsPerEpoch,
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
   };
