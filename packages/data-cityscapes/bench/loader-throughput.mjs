@@ -1,18 +1,18 @@
-// Loader throughput: images/s of 321×321 training crops (decode 2048×1024 PNGs, map labels, random
+// Loader throughput: images/s of 321×321 (or --crop) training crops (decode 2048×1024 PNGs, map labels, random
 // scale 0.5–2, crop, flip, normalise), alone and while the main thread is busy with a stand-in for a
 // training step, to show how much of the loading prefetch hides behind compute.
 //
-//   node bench/loader-throughput.mjs [--images 8] [--batches 12] [--step-ms 1500]
+//   node bench/loader-throughput.mjs [--images 8] [--batches 12] [--step-ms 1500] [--crop 769]
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BatchLoader, generateSynthetic, listSplit } from '../dist/index.js';
+import { BatchLoader, DEFAULT_AUGMENT, generateSynthetic, listSplit } from '../dist/index.js';
 
 const { values: args } = parseArgs({
-  options: { images: { type: 'string', default: '8' }, batches: { type: 'string', default: '12' }, 'step-ms': { type: 'string', default: '1500' } },
+  options: { images: { type: 'string', default: '8' }, batches: { type: 'string', default: '12' }, 'step-ms': { type: 'string', default: '1500' }, crop: { type: 'string', default: '321' } },
 });
-const [images, batches, stepMs] = [args.images, args.batches, args['step-ms']].map(Number);
+const [images, batches, stepMs, crop] = [args.images, args.batches, args['step-ms'], args.crop].map(Number);
 const dir = mkdtempSync(join(tmpdir(), 'adl-loader-bench-'));
 await generateSynthetic({ dir, count: images, height: 1024, width: 2048, seed: 2 });
 const samples = await listSplit(dir, 'train');
@@ -26,7 +26,7 @@ const compute = (ms) => {
 };
 
 async function run(step, prefetch) {
-  const loader = new BatchLoader({ samples, batchSize, seed: 1, prefetch });
+  const loader = new BatchLoader({ samples, batchSize, seed: 1, prefetch, augment: { ...DEFAULT_AUGMENT, crop: [crop, crop] } });
   let waited = 0;
   let count = 0;
   const start = performance.now();
@@ -42,7 +42,7 @@ async function run(step, prefetch) {
 }
 
 const alone = await run(0, 2);
-console.log(`\nLoader alone: ${(alone.count / alone.seconds).toFixed(2)} images/s (${alone.count} crops of 321×321 from 2048×1024 PNGs, ${alone.seconds.toFixed(1)} s)`);
+console.log(`\nLoader alone: ${(alone.count / alone.seconds).toFixed(2)} images/s (${alone.count} crops of ${crop}×${crop} from 2048×1024 PNGs, ${alone.seconds.toFixed(1)} s)`);
 for (const prefetch of [0, 2]) {
   const busy = await run(stepMs, prefetch);
   const loading = (busy.count / batchSize) * (alone.seconds / (alone.count / batchSize));
