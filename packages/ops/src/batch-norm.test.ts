@@ -71,7 +71,7 @@ describe('BatchNorm', () => {
     const ours = tf.engine().gradients(() => loss(bn.apply(x, train)), xs);
     expect(Buffer.from(ours.value.dataSync().buffer).equals(Buffer.from(plain.value.dataSync().buffer))).toBe(true);
     ours.grads.forEach((g, i) => expect(Buffer.from(g.dataSync().buffer).equals(Buffer.from(plain.grads[i].dataSync().buffer))).toBe(true));
-    const mean = tf.tidy(() => tf.mean(x, [0, 1, 2]).arraySync());
+    const mean = tf.tidy(() => tf.mean(x, [0, 1, 2]).arraySync() as number[]);
     bn.runningMean.arraySync().forEach((m, c) => expect(m).toBeCloseTo(0.1 * mean[c], 6));
     tf.dispose([x, weights, plain.value, ours.value, ...plain.grads, ...ours.grads]);
     bn.dispose();
