@@ -56,9 +56,11 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
-/** The run's total: set-up, each phase's steps at the timed rate, the validation passes and the checkpoints. */
-export function planTotal({ setupSeconds, phases, evaluations, checkpoints }: Omit<RunPlan, 'totalSeconds' | 'what' | 'backend' | 'stepsPerEpoch' | 'maxRssBytes'>): number {
-  return setupSeconds + phases.reduce((sum, p) => sum + p.steps * p.secondsPerStep, 0) + evaluations.count * evaluations.secondsEach + checkpoints.count * checkpoints.secondsEach;
+/** The plan from its measured parts: the total adds set-up, every step, validation pass and checkpoint; the peak memory is the process's so far. */
+export function makePlan(parts: Omit<RunPlan, 'totalSeconds' | 'maxRssBytes'>): RunPlan {
+  const { setupSeconds, phases, evaluations, checkpoints } = parts;
+  const totalSeconds = setupSeconds + phases.reduce((sum, p) => sum + p.steps * p.secondsPerStep, 0) + evaluations.count * evaluations.secondsEach + checkpoints.count * checkpoints.secondsEach;
+  return { ...parts, totalSeconds, maxRssBytes: process.resourceUsage().maxRSS * 1024 };
 }
 
 /** Steps after which the training loop writes a checkpoint: every `every`-th, every evaluated one, and the last. */

@@ -15,7 +15,7 @@ import { logToStderr } from './progress.js';
 import { polyLr } from './schedules.js';
 import { runTrainingLoop, type RunOptions, type StepOutcome } from './training-loop.js';
 import { trainStep } from './train-step.js';
-import { checkpointCount, median, planTotal, timeCheckpoint, timeEach, type PlanOptions, type PlanPhase, type RunPlan } from './plan.js';
+import { checkpointCount, makePlan, median, timeCheckpoint, timeEach, type PlanOptions, type PlanPhase, type RunPlan } from './plan.js';
 
 /** One line of `retrain-log.jsonl`. */
 export interface EvaluationRecord {
@@ -175,17 +175,7 @@ export async function planRetrain(input: RetrainConfigInput, options: PlanOption
   const own = checkpointCount(config.iterations, config.checkpointEvery, evaluated);
   // The run's own checkpoints, and best/ (weights only) counted at every validation: their mean time.
   const checkpoints = { count: own + evaluations.count, secondsEach: (own * checkpointSeconds + evaluations.count * bestSeconds) / (own + evaluations.count) };
-  const plan: RunPlan = {
-    what: 'retrain',
-    backend: setup.backend,
-    setupSeconds,
-    phases,
-    evaluations,
-    checkpoints,
-    totalSeconds: planTotal({ setupSeconds, phases, evaluations, checkpoints }),
-    stepsPerEpoch: setup.loader.batchesPerEpoch,
-    maxRssBytes: process.resourceUsage().maxRSS * 1024,
-  };
+  const plan = makePlan({ what: 'retrain', backend: setup.backend, setupSeconds, phases, evaluations, checkpoints, stepsPerEpoch: setup.loader.batchesPerEpoch });
   setup.sgd.dispose();
   setup.net.dispose();
   return plan;

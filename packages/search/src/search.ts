@@ -15,7 +15,7 @@ import { logToStderr } from './progress.js';
 import { cosineLr } from './schedules.js';
 import { runTrainingLoop, type RunOptions, type StepOutcome } from './training-loop.js';
 import { trainStep } from './train-step.js';
-import { checkpointCount, median, planTotal, timeCheckpoint, timeEach, type PlanOptions, type PlanPhase, type RunPlan } from './plan.js';
+import { checkpointCount, makePlan, median, timeCheckpoint, timeEach, type PlanOptions, type PlanPhase, type RunPlan } from './plan.js';
 
 /** One line of `search-log.jsonl`: the state of the search after an epoch. */
 export interface EpochRecord {
@@ -264,17 +264,7 @@ export async function planSearch(input: SearchConfigInput, options: PlanOptions 
     count: checkpointCount(config.epochs * stepsPerEpoch, config.checkpointEvery, (step) => step % stepsPerEpoch === 0),
     secondsEach: await timeCheckpoint(groups),
   };
-  const plan: RunPlan = {
-    what: 'search',
-    backend: setup.backend,
-    setupSeconds,
-    phases,
-    evaluations,
-    checkpoints,
-    totalSeconds: planTotal({ setupSeconds, phases, evaluations, checkpoints }),
-    stepsPerEpoch,
-    maxRssBytes: process.resourceUsage().maxRSS * 1024,
-  };
+  const plan = makePlan({ what: 'search', backend: setup.backend, setupSeconds, phases, evaluations, checkpoints, stepsPerEpoch });
   setup.sgd.dispose();
   setup.adam.dispose();
   net.dispose();
