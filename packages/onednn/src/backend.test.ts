@@ -66,6 +66,19 @@ describe.runIf(tf.findBackendFactory('onednn'))('onednn backend kernels equal th
     );
   });
 
+  it('concat along every axis, with an empty input and a single one', async () => {
+    const [cpu, onednn] = await onBoth(() => [
+      tf.concat([x4(), y4()], 3),
+      tf.concat([x4(), tf.slice(y4(), [0, 0, 0, 0], [2, 5, 6, 1]), x4()], -1),
+      tf.concat([x4(), y4()], 0),
+      tf.concat([x4(), tf.slice(y4(), [0, 0, 0, 0], [2, 2, 6, 3])], 1),
+      tf.concat([x4(), y4()], 2),
+      tf.concat([x4(), tf.zeros([2, 5, 0, 3]), y4()], 2),
+      tf.concat([tf.reshape(x4(), [-1]), tf.tensor1d([1, 2])]),
+    ]);
+    expect(onednn).toEqual(cpu);
+  });
+
   it('slice, pad, transpose', async () => {
     expectSame(
       await onBoth(() => [

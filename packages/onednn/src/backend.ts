@@ -280,6 +280,7 @@ function oneDnnKernelFuncs(binding: OneDnnBinding): Map<string, OneDnnKernelFunc
   kernels.set('AddN', (args) => addN(binding, args));
   kernels.set('Slice', (args) => slice(binding, args));
   kernels.set('SplitV', (args) => splitV(binding, args));
+  kernels.set('Concat', (args) => concat(binding, args));
   kernels.set('Less', (args) => compareSameShape(args, (a, b) => a < b));
   kernels.set('GreaterEqual', (args) => compareSameShape(args, (a, b) => a >= b));
   kernels.set('PadV2', (args) => pad(binding, args));
@@ -368,6 +369,24 @@ function slice(binding: OneDnnBinding, { inputs, backend, attrs }: KernelArgs): 
   const out = pool.allocate(size(sliceShape), false);
   binding.strided(COPY, Int32Array.from(sliceShape), out, 0, Int32Array.from(stridesOf(sliceShape)), values(backend, x), offset, Int32Array.from(strides));
   return output(backend, sliceShape, out);
+}
+
+/** Each input copied into its place along the axis (tfjs's cpu kernel copies element by element). */
+function concat(binding: OneDnnBinding, { inputs, backend, attrs }: KernelArgs): TensorInfo | null {
+  const all = Object.values(inputs) as TensorInfo[];
+  if (!allFloat(...all)) return null;
+  const axis = tf.util.parseAxisParam(attrs!.axis as number, all[0].shape)[0];
+  const outShape = tf.backend_util.computeOutShape(all.map((t) => t.shape), axis);
+  const out = pool.allocate(size(outShape), false);
+  const outStrides = stridesOf(outShape);
+  let begin = 0;
+  for (const x of all) {
+    if (size(x.shape) > 0) {
+      binding.strided(COPY, Int32Array.from(x.shape), out, begin * outStrides[axis], Int32Array.from(outStrides), values(backend, x), 0, Int32Array.from(stridesOf(x.shape)));
+    }
+    begin += x.shape[axis];
+  }
+  return output(backend, outShape, out);
 }
 
 function splitV(binding: OneDnnBinding, { inputs, backend, attrs }: KernelArgs): TensorInfo[] | null {
