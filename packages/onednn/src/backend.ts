@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BATCH_NORM_KERNELS, OPTIMIZER_KERNELS, POOL_KERNELS, WEIGHTED_SUM_KERNELS, registerFusedGradients } from '@adl/backend';
 import type { OneDnnBinding } from './binding.js';
-import { BufferPool } from './buffer-pool.js';
+import { BufferPool, poolMegabytesFromEnvironment } from './buffer-pool.js';
 
 /** The tfjs name of the backend: tfjs's cpu backend with its convolutions and matMul run by oneDNN. */
 export const ONEDNN_BACKEND = 'onednn';
@@ -12,7 +12,7 @@ type TensorInfo = tf.TensorInfo;
 const CONV_MODE = { forward: 0, backwardData: 1, backwardFilter: 2 } as const;
 
 /** Freed tensors' arrays, reused by the kernels below (at most 2 GiB kept). */
-const pool = new BufferPool(2 ** 31);
+const pool = new BufferPool(poolMegabytesFromEnvironment() * 2 ** 20);
 
 /**
  * A cpu backend whose deleted tensors return their arrays to the pool, and whose reads hand out
