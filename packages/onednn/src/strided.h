@@ -29,6 +29,9 @@ enum Op : int {
   kExp = 23,  // in double, rounded to float, as tfjs's cpu kernel (Math.exp) computes it
 };
 
+// Elementwise loops over at least this many elements run on OpenMP's threads.
+constexpr int64_t kParallelElements = 1 << 16;
+
 struct View {
   float* data;
   std::vector<int64_t> strides;
@@ -143,6 +146,29 @@ void run(std::vector<int64_t> shape, float* out, std::vector<int64_t> so, const 
   }
   if (sb.size() != shape.size()) sb.assign(shape.size(), 0);
   collapse(shape, {&so, &sa, &sb});
+  if constexpr (OP != kSumInto && OP != kMaxInto && OP != kMinInto) {
+    // Elementwise: each output element is written once from its own inputs, so the work splits over
+    // OpenMP's threads with the same results. Reductions (several inputs into one output) stay serial.
+    int64_t total = 1;
+    for (int64_t d : shape) total *= d;
+    if (total >= kParallelElements) {
+      if (shape.size() == 1) {
+        const int64_t chunks = (total + kParallelElements / 4 - 1) / (kParallelElements / 4);
+#pragma omp parallel for schedule(static)
+        for (int64_t c = 0; c < chunks; c++) {
+          const int64_t begin = c * (kParallelElements / 4);
+          const int64_t n = std::min<int64_t>(kParallelElements / 4, total - begin);
+          innerRow<OP>(n, out + begin * so[0], so[0], a + begin * sa[0], sa[0], b ? b + begin * sb[0] : nullptr, sb[0]);
+        }
+        return;
+      }
+#pragma omp parallel for schedule(static)
+      for (int64_t i = 0; i < shape[0]; i++) {
+        loop<OP>(shape, 1, out + i * so[0], so.data(), a + i * sa[0], sa.data(), b ? b + i * sb[0] : nullptr, sb.data());
+      }
+      return;
+    }
+  }
   loop<OP>(shape, 0, out, so.data(), a, sa.data(), b, sb.data());
 }
 
