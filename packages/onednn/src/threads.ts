@@ -1,9 +1,9 @@
 import { binding } from './binding.js';
 
 /**
- * `ADL_THREADS`, when set: how many threads oneDNN's primitives run on. Unset, OpenMP's default
- * applies (`OMP_NUM_THREADS`, else one per core). The compiled elementwise, batch-norm, pool and
- * optimizer kernels are single-threaded either way.
+ * `ADL_THREADS`, when set: how many threads oneDNN's primitives and the addon's elementwise loops (of
+ * 64k elements and more) run on. Unset, OpenMP's default applies (`OMP_NUM_THREADS`, else one per
+ * core). The batch-norm, pool and optimizer kernels are single-threaded either way.
  */
 export function threadsFromEnvironment(value: string | undefined = process.env.ADL_THREADS): number | undefined {
   if (value === undefined || value === '') return undefined;
