@@ -28,9 +28,9 @@ const CONFIGS = [
       // The backend `auto` takes: onednn where its addon is built, else wasm.
       const backend = process.env.ADL_BACKEND ?? (oneDnnBuilt() ? 'onednn' : 'wasm');
       const kernels = process.env.ADL_KERNELS ?? (backend === 'onednn' ? 'onednn' : 'native');
-      run('node', ['packages/ops/bench/mixed-op-step.mjs', '--shape', '2,40,80,80', '--steps', runs, '--backends', backend, '--kernels', kernels, '--json', out]);
+      const { maxRssBytes } = run('node', ['packages/ops/bench/mixed-op-step.mjs', '--shape', '2,40,80,80', '--steps', runs, '--backends', backend, '--kernels', kernels, '--json', out]);
       const row = JSON.parse(readFileSync(out, 'utf8')).rows[0];
-      return { medianMs: row.ms, params: null, engine: `tfjs ${row.backend}/${row.kernels}`, maxRssBytes: lastMaxRss };
+      return { medianMs: row.ms, params: null, engine: `tfjs ${row.backend}/${row.kernels}`, maxRssBytes };
     },
     reference: ['mixed-op', '--batch', '2', '--channels', '40', '--size', '80'],
   },
@@ -69,19 +69,18 @@ function oneDnnBuilt() {
   }
 }
 
-/** Runs a command under GNU time, which appends the process's maximum resident set size to its stdout. */
+/** Runs a command under GNU time: its stdout, and the process's maximum resident set size that time reports. */
 function run(command, commandArgs) {
   const result = spawnSync('/usr/bin/time', ['-f', 'maxRssKiB %M', command, ...commandArgs], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 });
   if (result.status !== 0) throw new Error(`${command} ${commandArgs.join(' ')} failed (${result.status}): ${(result.stderr || result.stdout).slice(-2000)}`);
-  lastMaxRss = Number(/maxRssKiB (\d+)/.exec(result.stderr)?.[1]) * 1024;
-  return result.stdout;
+  return { stdout: result.stdout, maxRssBytes: Number(/maxRssKiB (\d+)/.exec(result.stderr)?.[1]) * 1024 };
 }
-let lastMaxRss = NaN;
 
-function lastJson(stdout) {
+/** The last JSON line a run printed, with its time under one name and the run's max RSS. */
+function lastJson({ stdout, maxRssBytes }) {
   const line = stdout.trim().split('\n').reverse().find((l) => l.startsWith('{'));
   const parsed = JSON.parse(line);
-  return { ...parsed, medianMs: parsed.medianMs ?? parsed.stepMs, engine: parsed.engine ?? `tfjs ${parsed.backend}`, maxRssBytes: lastMaxRss };
+  return { ...parsed, medianMs: parsed.medianMs ?? parsed.stepMs, engine: parsed.engine ?? `tfjs ${parsed.backend}`, maxRssBytes };
 }
 
 // The reference builds its fixed networks from our presets.

@@ -2,8 +2,11 @@ import * as tf from '@tensorflow/tfjs';
 
 /** The parts of a tfjs tape node this module reads (tfjs-core's `TapeNode`, not exported). */
 interface TapeNode {
+  outputs?: tf.Tensor[];
   saved?: tf.Tensor[];
   gradient?: (dys: (tf.Tensor | null)[]) => Record<string, () => tf.Tensor>;
+  /** Set here once its `gradient` is wrapped, so that a node is not wrapped twice. */
+  freesDuringBackward?: boolean;
 }
 
 /**
@@ -31,9 +34,9 @@ export function freeDuringBackward<T extends tf.Tensor>(y: T): T {
   };
   for (const node of tape) {
     const gradient = node.gradient;
-    if (!gradient || (node as { freesDuringBackward?: boolean }).freesDuringBackward) continue;
-    (node as { freesDuringBackward?: boolean }).freesDuringBackward = true;
-    const producesY = (node as { outputs?: tf.Tensor[] }).outputs?.some((output) => output.id === y.id) ?? false;
+    if (!gradient || node.freesDuringBackward) continue;
+    node.freesDuringBackward = true;
+    const producesY = node.outputs?.some((output) => output.id === y.id) ?? false;
     node.gradient = (dys) => {
       freePending();
       const inputGradients = gradient(dys);
