@@ -101,7 +101,9 @@ describe('retrain', () => {
   it('plans without writing: training steps and validation passes added up for the whole run', async () => {
     const outDir = join(root, 'planned');
     const config = { dataRoot: join(root, 'data'), outDir, architecture: await tinyArchitecture(), asppChannels: 8, iterations: 30, evalEvery: 10, valImages: 1, batchSize: 2, crop: 32, backend };
+    const tensors = tf.memory().numTensors;
     const plan = await planRetrain(config, { steps: 3, log: () => {} });
+    expect(tf.memory().numTensors).toBe(tensors);
     await expect(readdir(outDir)).rejects.toThrow(/ENOENT/);
     expect(plan.phases.map((p) => [p.steps, p.timedSteps])).toEqual([[30, 3]]);
     expect(plan.evaluations.count).toBe(3);

@@ -223,7 +223,9 @@ describe('partial-channel search (PC-DARTS, beyond the paper)', () => {
 describe('planSearch', () => {
   it('times each kind of step and a validation pass, writes nothing, and adds them up for the whole run', async () => {
     const dir = join(await outDir(), 'never-written');
+    const tensors = tf.memory().numTensors;
     const plan = await planSearch(tiny(dir), { steps: 2, log: () => undefined });
+    expect(tf.memory().numTensors).toBe(tensors);
     await expect(stat(dir)).rejects.toThrow(/ENOENT/);
     // 3 epochs of 2 steps: the first epoch's 2 steps train the weights only, the other 4 α and β too.
     expect(plan.phases.map((p) => [p.steps, p.timedSteps])).toEqual([
