@@ -62,8 +62,8 @@ export const DEFAULT_POOL_MEGABYTES = 2048;
 
 /**
  * `ADL_ONEDNN_POOL_MB`, when set: the most megabytes of freed arrays the pool keeps for reuse (0: none).
- * Less memory for more time: a retraining step of autodeeplab-s at 769², batch 2, took 28.7 s and
- * 8.0 GB max RSS with the default, 43.4 s and 6.1 GB with 0 (fresh arrays cost zeroed pages and
+ * Less memory for more time: a retraining step of autodeeplab-s at 769², batch 2, took 26.0 s and
+ * 7.95 GB max RSS with the default, 39.2 s and 6.1 GB with 0 (fresh arrays cost zeroed pages and
  * garbage collections).
  */
 export function poolMegabytesFromEnvironment(value: string | undefined = process.env.ADL_ONEDNN_POOL_MB): number {
