@@ -102,6 +102,14 @@ describe.runIf(tf.findBackendFactory('onednn'))('onednn backend kernels equal th
     expectSame(await onBoth(() => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.softmax(t), y4())))(x4())));
   });
 
+  it('oneHot: in-range labels, negative and too-large labels, on/off values, a 2-D index tensor', async () => {
+    const [cpu, onednn] = await onBoth(() => [
+      tf.oneHot(tf.tensor1d([0, 3, 1, -1, 4, 255, 2], 'int32'), 4),
+      tf.oneHot(tf.tensor2d([[2, 0], [1, 7]], [2, 2], 'int32'), 3, 0.9, 0.05),
+    ]);
+    expect(onednn).toEqual(cpu);
+  });
+
   it('less and greaterEqual, same shape and broadcast', async () => {
     const [cpu, onednn] = await onBoth(() => [tf.less(x4(), y4()), tf.greaterEqual(x4(), y4()), tf.less(x4(), tf.scalar(0)), tf.greaterEqual(x4(), x4())]);
     expect(onednn).toEqual(cpu);

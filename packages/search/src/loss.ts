@@ -3,14 +3,33 @@ import * as tf from '@tensorflow/tfjs';
 /**
  * Pixel-wise cross-entropy averaged over the pixels whose label is not `ignoreIndex` (design §5).
  * `logits` [N, H, W, K]; `labels` int32 [N, H, W].
+ *
+ * One tape node with its own gradient, (softmax − one-hot) · valid / count: autodiff through
+ * log-softmax, one-hot and the masked mean would keep several [N, H, W, K] tensors for the backward
+ * pass, and at the paper's crop each is 45 MB per image; this keeps only the log-probabilities and the labels.
  */
 export function crossEntropyIgnoring(logits: tf.Tensor4D, labels: tf.Tensor3D, ignoreIndex = 255): tf.Scalar {
-  return tf.tidy(() => {
-    const classes = logits.shape[3];
-    const valid = tf.cast(tf.notEqual(labels, ignoreIndex), 'float32');
-    const safeLabels = tf.mul(labels, tf.cast(valid, 'int32')) as tf.Tensor3D;
-    const logProbabilities = tf.logSoftmax(logits);
-    const picked = tf.sum(tf.mul(tf.oneHot(safeLabels, classes), logProbabilities), 3);
-    return tf.div(tf.neg(tf.sum(tf.mul(picked, valid))), tf.maximum(tf.sum(valid), 1)) as tf.Scalar;
+  const classes = logits.shape[3];
+  const masked = (pixelLabels: tf.Tensor) => {
+    const valid = tf.cast(tf.notEqual(pixelLabels, ignoreIndex), 'float32');
+    const oneHot = tf.oneHot(tf.mul(pixelLabels, tf.cast(valid, 'int32')) as tf.Tensor3D, classes);
+    return { valid, oneHot, count: tf.maximum(tf.sum(valid), 1) };
+  };
+  const loss = tf.customGrad((x: tf.Tensor, y: tf.Tensor, save: tf.GradSaveFunc) => {
+    const { valid, oneHot, count } = masked(y);
+    const logProbabilities = tf.logSoftmax(x);
+    const picked = tf.sum(tf.mul(oneHot, logProbabilities), 3);
+    save([logProbabilities, y]);
+    return {
+      value: tf.div(tf.neg(tf.sum(tf.mul(picked, valid))), count),
+      // Tidied here: tfjs runs a custom gradient outside any scope that ends before the backward pass does.
+      gradFunc: (dy: tf.Tensor, [savedLogProbabilities, savedLabels]: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const again = masked(savedLabels);
+          const weight = tf.expandDims(tf.div(tf.mul(again.valid, dy), again.count), 3);
+          return [tf.mul(tf.sub(tf.exp(savedLogProbabilities), again.oneHot), weight), tf.zeros(savedLabels.shape)];
+        }),
+    };
   });
+  return loss(logits, labels) as tf.Scalar;
 }

@@ -1,0 +1,67 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { crossEntropyIgnoring } from './loss.js';
+
+const logits = () => tf.tensor4d([1, 2, 0.5, -1, 0, 3, 2, 2, 2, 0.25, -0.5, 1.5], [1, 2, 2, 3]);
+const labels = () => tf.tensor3d([2, 255, 0, 1], [1, 2, 2], 'int32');
+
+/** The same loss written out with autodiff (what the custom gradient replaces). */
+function autodiffLoss(x: tf.Tensor4D, y: tf.Tensor3D): tf.Scalar {
+  const valid = tf.cast(tf.notEqual(y, 255), 'float32');
+  const picked = tf.sum(tf.mul(tf.oneHot(tf.mul(y, tf.cast(valid, 'int32')) as tf.Tensor3D, x.shape[3]), tf.logSoftmax(x)), 3);
+  return tf.div(tf.neg(tf.sum(tf.mul(picked, valid))), tf.maximum(tf.sum(valid), 1)) as tf.Scalar;
+}
+
+describe('crossEntropyIgnoring', () => {
+  it('averages −log p(label) over the pixels not labelled 255 (hand-computed)', () => {
+    const rows = [
+      [1, 2, 0.5],
+      [-1, 0, 3],
+      [2, 2, 2],
+      [0.25, -0.5, 1.5],
+    ];
+    const nll = (row: number[], label: number) => Math.log(row.reduce((s, v) => s + Math.exp(v), 0)) - row[label];
+    const expected = (nll(rows[0], 2) + nll(rows[2], 0) + nll(rows[3], 1)) / 3;
+    expect(crossEntropyIgnoring(logits(), labels()).dataSync()[0]).toBeCloseTo(expected, 6);
+  });
+
+  it('is 0 (not NaN) when every pixel is ignored', () => {
+    const value = crossEntropyIgnoring(logits(), tf.fill([1, 2, 2], 255, 'int32') as tf.Tensor3D);
+    expect(Math.abs(value.dataSync()[0])).toBe(0);
+  });
+
+  it('has the gradient of the autodiff formulation, and of finite differences', () => {
+    const x = logits();
+    const y = labels();
+    const ours = tf.grad((v: tf.Tensor) => crossEntropyIgnoring(v as tf.Tensor4D, y))(x).arraySync() as number[][][][];
+    const autodiff = tf.grad((v: tf.Tensor) => autodiffLoss(v as tf.Tensor4D, y))(x).dataSync();
+    expect(Array.from(tf.tensor(ours).dataSync()).map((v, i) => Math.abs(v - autodiff[i])).every((d) => d < 1e-6)).toBe(true);
+    const values = Array.from(x.dataSync());
+    const h = 1e-2;
+    const at = (i: number, delta: number) => {
+      const moved = values.slice();
+      moved[i] += delta;
+      return crossEntropyIgnoring(tf.tensor4d(moved, x.shape as [number, number, number, number]), y).dataSync()[0];
+    };
+    const gradient = Array.from(tf.tensor(ours).dataSync());
+    values.forEach((_, i) => expect(gradient[i]).toBeCloseTo((at(i, h) - at(i, -h)) / (2 * h), 3));
+    // The ignored pixel (second) gets no gradient.
+    expect(ours[0][0][1].map(Math.abs)).toEqual([0, 0, 0]);
+  });
+
+  it('keeps only its inputs for the backward pass and leaves no tensor behind', () => {
+    const x = tf.variable(logits());
+    const y = labels();
+    const before = tf.memory().numTensors;
+    let saved = -1;
+    const { value, grads } = tf.variableGrads(() => {
+      const loss = crossEntropyIgnoring(x as unknown as tf.Tensor4D, y);
+      const tape = (tf.engine().state as unknown as { activeTape: { saved?: tf.Tensor[] }[] }).activeTape;
+      saved = tape.reduce((n, node) => n + (node.saved?.length ?? 0), 0);
+      return loss;
+    }, [x]);
+    expect(saved).toBe(2);
+    tf.dispose([value, grads]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
