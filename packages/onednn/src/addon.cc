@@ -322,14 +322,19 @@ napi_value Strided(napi_env env, napi_callback_info info) {
                      !check(env, napi_get_value_int32(env, args[9], &bOffset), "strided: bOffset must be an integer") ||
                      !intVector(env, args[10], &sb, "bStrides")))
     return nullptr;
+  // Whether b was passed is read from argc: an empty Float32Array may have a null data pointer.
   const bool binary = op >= strided::kAdd && op <= strided::kSquaredDifference;
-  if (so.size() != shape.size() || sa.size() != shape.size() || (binary != (b != nullptr)) ||
-      (b && sb.size() != shape.size()) || !inBounds(shape, so, outOffset, lo) || !inBounds(shape, sa, aOffset, la) ||
-      (b && !inBounds(shape, sb, bOffset, lb))) {
+  const bool hasB = argc == 11;
+  if (so.size() != shape.size() || sa.size() != shape.size() || binary != hasB ||
+      (hasB && sb.size() != shape.size()) || !inBounds(shape, so, outOffset, lo) || !inBounds(shape, sa, aOffset, la) ||
+      (hasB && !inBounds(shape, sb, bOffset, lb))) {
     napi_throw_range_error(env, nullptr, "strided: shape, strides and offsets do not fit the arrays");
     return nullptr;
   }
-  if (!strided::dispatch(op, shape, out + outOffset, so, a + aOffset, sa, b ? b + bOffset : nullptr, sb)) {
+  for (int64_t extent : shape) {
+    if (extent == 0) return nullptr;  // nothing to compute (and the arrays may have no data pointer)
+  }
+  if (!strided::dispatch(op, shape, out + outOffset, so, a + aOffset, sa, hasB ? b + bOffset : nullptr, sb)) {
     napi_throw_range_error(env, nullptr, "strided: unknown op");
   }
   return nullptr;

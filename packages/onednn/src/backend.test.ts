@@ -102,6 +102,62 @@ describe.runIf(tf.findBackendFactory('onednn'))('onednn backend kernels equal th
     expectSame(await onBoth(() => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.softmax(t), y4())))(x4())));
   });
 
+  it('tensors with a 0 in their shape, through every strided kernel', async () => {
+    const empty = () => tf.tensor3d([], [0, 0, 5]);
+    const [cpu, onednn] = await onBoth(() => [
+      tf.add(tf.tensor1d([1]), empty()),
+      tf.mul(empty(), tf.scalar(2)),
+      tf.addN([empty(), empty()]),
+      tf.relu(empty()),
+      tf.sum(tf.tensor2d([], [0, 3]), 0),
+      tf.slice(x4(), [0, 0, 0, 0], [2, 0, 6, 3]),
+      tf.concat([tf.tensor2d([], [0, 3]), tf.tensor2d([1, 2, 3], [1, 3])]),
+      tf.pad(tf.tensor2d([], [0, 3]), [[1, 1], [0, 0]], 4),
+      tf.transpose(tf.tensor2d([], [0, 3])),
+      tf.reverse(tf.tensor2d([], [0, 3]), 0),
+    ]);
+    expect(onednn).toEqual(cpu);
+  });
+
+  it('batchNorm without offset, scale or both (2-D, 3-D, 4-D)', async () => {
+    const mean = () => tf.tensor1d([0.5, -0.25, 1]);
+    const variance = () => tf.tensor1d([1, 0.5, 2]);
+    const shapes = [[10, 3], [2, 5, 3], [2, 5, 6, 3]];
+    const x = (shape: number[]) => seededTensor(shape, 13);
+    expectSame(
+      await onBoth(() =>
+        shapes.flatMap((shape) => [
+          tf.batchNorm(x(shape), mean(), variance()),
+          tf.batchNorm(x(shape), mean(), variance(), tf.tensor1d([0.1, 0.2, 0.3])),
+          tf.batchNorm(x(shape), mean(), variance(), undefined, tf.tensor1d([2, 3, 4]), 1e-3),
+        ]),
+      ),
+    );
+  });
+
+  it('conv2dTranspose to an output smaller than its input implies (tfjs reads the leading rows and columns)', async () => {
+    const input = () => seededTensor([1, 8, 8, 8], 20);
+    const filter = () => seededTensor([8, 8, 8, 8], 21);
+    expectSame(await onBoth(() => tf.conv2dTranspose(input() as tf.Tensor4D, filter() as tf.Tensor4D, [1, 4, 4, 8], 1, 'same')));
+  });
+
+  it('ragged kernels, whose inputs include lists of tensors', async () => {
+    const [cpu, onednn] = await onBoth(() => {
+      const gathered = tf.raggedGather([tf.tensor1d([0, 3, 3, 7, 9], 'int32')], tf.tensor1d([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]), tf.tensor1d([3, 0, 2], 'int32'), 1);
+      const partitions = [tf.scalar(4, 'int32'), tf.tensor1d([0, 0, 0, 2, 2, 2, 2, 3, 3], 'int32')];
+      const dense = tf.raggedTensorToTensor([4, 4], [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9], 1.5, partitions, ['FIRST_DIM_SIZE', 'VALUE_ROWIDS']);
+      return [...gathered.outputNestedSplits, gathered.outputDenseValues, dense];
+    });
+    expect(onednn).toEqual(cpu);
+  });
+
+  it('concat refuses shapes that differ off the axis, as the cpu kernel does', async () => {
+    await tf.setBackend('onednn');
+    expect(() => tf.concat2d([tf.ones([2, 2]) as tf.Tensor2D, tf.ones([1, 2]) as tf.Tensor2D], 1)).toThrow(/does not match/);
+    expect(() => tf.concat3d([tf.ones([1, 1, 3]) as tf.Tensor3D, tf.tensor3d([], [1, 0, 4])], 1)).toThrow(/does not match/);
+    await tf.setBackend('cpu');
+  });
+
   it('oneHot: in-range labels, negative and too-large labels, on/off values, a 2-D index tensor', async () => {
     const [cpu, onednn] = await onBoth(() => [
       tf.oneHot(tf.tensor1d([0, 3, 1, -1, 4, 255, 2], 'int32'), 4),

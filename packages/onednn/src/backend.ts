@@ -52,7 +52,8 @@ function cpuKernelOnPool(kernelFunc: tf.KernelFunc): tf.KernelFunc {
   return (args) => {
     const result = kernelFunc(args);
     const { data } = args.backend as any;
-    const inputs = Object.values(args.inputs) as TensorInfo[];
+    // An input may be absent (batchNorm without offset or scale) or a list (the ragged kernels' splits).
+    const inputs = (Object.values(args.inputs) as (TensorInfo | TensorInfo[] | undefined)[]).flat().filter((input) => input !== undefined);
     for (const out of Array.isArray(result) ? result : [result]) {
       const buffer = data.get(out.dataId)?.values?.buffer;
       if (buffer === undefined) continue;
@@ -213,7 +214,11 @@ function oneDnnKernelFuncs(binding: OneDnnBinding): Map<string, OneDnnKernelFunc
     b: TensorInfo,
     info: tf.backend_util.Conv2DInfo,
     depthwise: boolean,
-  ): TensorInfo => {
+  ): TensorInfo | null => {
+    // A gradient whose dy is not the shape the attributes imply (tfjs allows a larger one, e.g. a
+    // conv2dTranspose to a smaller output, and reads its leading rows and columns): the cpu kernel.
+    const dy = mode === CONV_MODE.backwardData ? a : mode === CONV_MODE.backwardFilter ? b : undefined;
+    if (dy !== undefined && dy.shape.some((d, i) => d !== info.outShape[i])) return null;
     const shape = mode === CONV_MODE.forward ? info.outShape : mode === CONV_MODE.backwardData ? info.inShape : info.filterShape;
     const out = pool.allocate(size(shape), false);
     binding.conv(mode, values(backend, a), values(backend, b), out, convParams(info, depthwise ? info.inChannels : 1));
@@ -377,6 +382,7 @@ function concat(binding: OneDnnBinding, { inputs, backend, attrs }: KernelArgs):
   const all = Object.values(inputs) as TensorInfo[];
   if (!allFloat(...all)) return null;
   const axis = tf.util.parseAxisParam(attrs!.axis as number, all[0].shape)[0];
+  tf.backend_util.assertParamsConsistent(all.map((t) => t.shape), axis);
   const outShape = tf.backend_util.computeOutShape(all.map((t) => t.shape), axis);
   const out = pool.allocate(size(outShape), false);
   const outStrides = stridesOf(outShape);
