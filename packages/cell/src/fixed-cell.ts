@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { addCosts, createOp, halfSize, Module, type Cost, type ForwardContext, type Layer, type Size } from '@adl/ops';
 import type { Rng } from '@adl/backend';
 import { CellInputs, type CellInputChannels } from './cell-inputs.js';
+import { dropPath, dropPathRng, scheduledKeepProb } from './drop-path.js';
 import { assertValidGenotype, type Genotype } from './genotype.js';
 
 export interface FixedCellOptions extends CellInputChannels {
@@ -12,6 +13,8 @@ export interface FixedCellOptions extends CellInputChannels {
    * stride 2 (as the DeepLab NAS code builds the retrain network); ops on blocks stay at stride 1.
    */
   readonly stride?: 1 | 2;
+  /** Where the cell sits in its network, `cell` of `cells` counted from 0: scheduled drop path scales with it. */
+  readonly position?: { readonly cell: number; readonly cells: number };
 }
 
 /**
@@ -23,6 +26,7 @@ export class FixedCell extends Module {
   readonly blocks: number;
   readonly channels: number;
   readonly stride: 1 | 2;
+  readonly position: { readonly cell: number; readonly cells: number };
   private readonly inputs: CellInputs;
   private readonly ops: Layer[];
 
@@ -34,6 +38,7 @@ export class FixedCell extends Module {
     this.channels = options.channels;
     this.inputs = this.addChild(new CellInputs(options, true, options.rng));
     this.stride = options.stride ?? 1;
+    this.position = options.position ?? { cell: 0, cells: 1 };
     this.ops = this.addChildren(
       options.genotype.map(([input, op]) => createOp(op, { channels: options.channels, mode: 'fixed', rng: options.rng, stride: input < 2 ? this.stride : 1 })),
     );
@@ -45,11 +50,17 @@ export class FixedCell extends Module {
 
   apply(hPrevPrev: tf.Tensor4D, hPrev: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
     const states: tf.Tensor4D[] = this.inputs.apply(hPrevPrev, hPrev, ctx);
-    for (let block = 0; block < this.blocks; block++) {
-      const [a, b] = [2 * block, 2 * block + 1];
-      states.push(tf.add(this.ops[a].apply(states[this.genotype[a][0]], ctx), this.ops[b].apply(states[this.genotype[b][0]], ctx)));
-    }
+    const run = (index: number) => this.dropPath(index, this.ops[index].apply(states[this.genotype[index][0]], ctx), ctx);
+    for (let block = 0; block < this.blocks; block++) states.push(tf.add(run(2 * block), run(2 * block + 1)));
     return tf.concat(states.slice(2), 3);
+  }
+
+  /** Scheduled drop path on op `index`'s output in training, as DeepLab NAS applies it (not to `none`). */
+  private dropPath(index: number, output: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
+    const schedule = ctx.dropPath;
+    if (!ctx.training || !schedule || schedule.keepProb >= 1 || this.genotype[index][1] === 'none') return output;
+    const { cell, cells } = this.position;
+    return dropPath(output, scheduledKeepProb(schedule.keepProb, cell, cells, schedule.progress), dropPathRng(schedule.seed, cell, index));
   }
 
   /** Cost for inputs of spatial size `size` (the output is half of it at stride 2). */

@@ -4,3 +4,4 @@ export { SearchCell, DEFAULT_BLOCKS, type SearchCellOptions } from './search-cel
 export { FixedCell, type FixedCellOptions } from './fixed-cell.js';
 export { assertValidGenotype, GenotypeError, type CellEdge, type Genotype } from './genotype.js';
 export { AUTO_DEEPLAB_GENOTYPE } from './paper-genotype.js';
+export { dropPath, dropPathRng, scheduledKeepProb } from './drop-path.js';

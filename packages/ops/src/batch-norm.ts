@@ -13,6 +13,11 @@ export interface BatchNormOptions {
   readonly epsilon?: number;
 }
 
+export type BatchNormSettings = Required<Pick<BatchNormOptions, 'momentum' | 'epsilon'>>;
+
+/** PyTorch's defaults, which search keeps (as DARTS). */
+export const PYTORCH_BATCH_NORM: BatchNormSettings = { momentum: 0.1, epsilon: 1e-5 };
+
 /**
  * Batch normalisation over N, H, W with running statistics. In training the normalisation with the
  * batch's statistics is the kernel set's `batchStatistics` (one fused kernel each way on onednn).
@@ -22,22 +27,28 @@ export class BatchNorm extends Module implements Layer {
   readonly beta: tf.Variable<tf.Rank.R1> | undefined;
   readonly runningMean: tf.Variable<tf.Rank.R1>;
   readonly runningVariance: tf.Variable<tf.Rank.R1>;
-  readonly momentum: number;
-  readonly epsilon: number;
+  momentum: number;
+  epsilon: number;
 
   constructor(
     readonly channels: number,
     readonly options: BatchNormOptions,
   ) {
     super();
-    this.momentum = options.momentum ?? 0.1;
-    this.epsilon = options.epsilon ?? 1e-5;
+    this.momentum = options.momentum ?? PYTORCH_BATCH_NORM.momentum;
+    this.epsilon = options.epsilon ?? PYTORCH_BATCH_NORM.epsilon;
     if (options.affine) {
       this.gamma = this.addWeight(newVariable(() => tf.ones([channels]) as tf.Tensor1D));
       this.beta = this.addWeight(newVariable(() => tf.zeros([channels]) as tf.Tensor1D));
     }
     this.runningMean = this.addState(newVariable(() => tf.zeros([channels]) as tf.Tensor1D, false));
     this.runningVariance = this.addState(newVariable(() => tf.ones([channels]) as tf.Tensor1D, false));
+  }
+
+  /** Sets the running-statistics momentum and epsilon (a network applies its recipe's to all its BNs). */
+  configure({ momentum, epsilon }: BatchNormSettings): void {
+    this.momentum = momentum;
+    this.epsilon = epsilon;
   }
 
   apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {

@@ -1,13 +1,13 @@
 export { PRIMITIVES, isOpName, type OpName } from './primitives.js';
 export { OPS, createOp, ATROUS_RATE, type OpFactory, type OpMode, type OpOptions } from './ops-table.js';
 export { Module } from './module.js';
-export { addCosts, Sequential, ZERO_COST, type Cost, type ForwardContext, type Layer, type Size } from './layer.js';
+export { addCosts, Sequential, ZERO_COST, type Cost, type DropPathStep, type ForwardContext, type Layer, type Size } from './layer.js';
 export { newVariable } from './new-variable.js';
 export { maybeRecompute, recompute } from './recompute.js';
 export { freeDuringBackward } from './free-during-backward.js';
 export { reluSavingOutput } from './simple-layers.js';
 export { Conv2d, type Conv2dOptions } from './conv2d.js';
-export { BatchNorm, type BatchNormOptions } from './batch-norm.js';
+export { BatchNorm, PYTORCH_BATCH_NORM, type BatchNormOptions, type BatchNormSettings } from './batch-norm.js';
 export { ConvBnRelu, ReluConvBn, type ConvBlockOptions } from './conv-blocks.js';
 export { SeparableConvBnRelu, type SeparableConvBnReluOptions } from './separable-conv-bn-relu.js';
 export { halfSize } from './subsample.js';

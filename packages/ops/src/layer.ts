@@ -13,6 +13,18 @@ export interface ForwardContext {
    * batch statistics as before but does not update its running statistics again.
    */
   readonly recomputing?: boolean;
+  /** Scheduled drop path in a fixed network's cells (retraining only); absent: nothing is dropped. */
+  readonly dropPath?: DropPathStep;
+}
+
+/** What one training step's drop path needs (see `scheduledKeepProb` in `@adl/cell`). */
+export interface DropPathStep {
+  /** The keep probability the schedule falls to in the last cell at the end of training. */
+  readonly keepProb: number;
+  /** Training progress, step / total steps (the step counted from 0). */
+  readonly progress: number;
+  /** Seeds this step's masks (each cell and op derive their own from it, so a resumed run draws the same). */
+  readonly seed: number;
 }
 
 /** Parameter count and multiply-adds of one forward pass at batch 1. */

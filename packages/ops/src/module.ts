@@ -50,6 +50,14 @@ export abstract class Module implements VariableOwner {
     return tensor;
   }
 
+  /** This module and every module under it, depth first in registration order. */
+  *modules(): Generator<Module> {
+    yield this;
+    for (const part of this.parts) {
+      if (part.kind === 'child' && part.owner instanceof Module) yield* part.owner.modules();
+    }
+  }
+
   trainableVariables(): tf.Variable[] {
     return this.parts.flatMap((part) => (part.kind === 'child' ? part.owner.trainableVariables() : part.kind === 'weight' ? [part.variable] : []));
   }

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { PYTORCH_BATCH_NORM, type BatchNormSettings } from '@adl/ops';
 import { FixedNet, parseArchitecture, type Architecture } from '@adl/trellis';
 import { CHECKPOINT_MANIFEST, CheckpointError, readCheckpointManifest, restoreCheckpoint } from './checkpoint.js';
 
@@ -8,6 +9,8 @@ export interface TrainedNetSpec {
   readonly numClasses: number;
   readonly asppChannels: number;
   readonly asppRates?: readonly [number, number, number];
+  /** Absent in checkpoints written before it was stored: those nets were trained with PyTorch's BN settings. */
+  readonly batchNorm?: BatchNormSettings;
 }
 
 /**
@@ -21,7 +24,7 @@ export async function loadTrainedNet(dir: string): Promise<{ net: FixedNet; spec
   const spec = manifest.meta?.net;
   if (!spec) throw new CheckpointError(`${where}: not a retraining checkpoint (meta.net is missing)`);
   const architecture = parseArchitecture(spec.architecture, `${where} meta.net.architecture`);
-  const net = new FixedNet({ architecture, numClasses: spec.numClasses, asppChannels: spec.asppChannels, asppRates: spec.asppRates ? [...spec.asppRates] : undefined, seed: 0 });
+  const net = new FixedNet({ architecture, numClasses: spec.numClasses, asppChannels: spec.asppChannels, asppRates: spec.asppRates ? [...spec.asppRates] : undefined, batchNorm: spec.batchNorm ?? PYTORCH_BATCH_NORM, seed: 0 });
   try {
     await restoreCheckpoint(dir, { weights: net.trainableVariables(), batchNorm: net.stateVariables() });
   } catch (error) {

@@ -15,7 +15,8 @@ export function crossEntropyIgnoring(logits: tf.Tensor4D, labels: tf.Tensor3D, i
     const oneHot = tf.oneHot(tf.mul(pixelLabels, tf.cast(valid, 'int32')) as tf.Tensor3D, classes);
     return { valid, oneHot, count: tf.maximum(tf.sum(valid), 1) };
   };
-  const loss = tf.customGrad((x: tf.Tensor, y: tf.Tensor, save: tf.GradSaveFunc) => {
+  const loss = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, y, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
     const { valid, oneHot, count } = masked(y);
     const logProbabilities = tf.logSoftmax(x);
     const picked = tf.sum(tf.mul(oneHot, logProbabilities), 3);

@@ -6,7 +6,8 @@ import { MAX_CROP } from './search-config.js';
 /**
  * Retraining of a found network (design §7). Defaults follow the DeepLab NAS code and the paper's
  * Cityscapes setting as we read them: poly schedule (power 0.9) from 0.05, momentum 0.9, weight decay
- * 4e-5 (`nas_arg_scope`), batch 14, 769×769 crops, 500k iterations.
+ * 4e-5, BatchNorm decay 0.9997 and epsilon 1e-3 (`nas_arg_scope`), batch 14, 769×769 crops, 500k
+ * iterations, no drop path.
  */
 export const RetrainConfigSchema = z
   .object({
@@ -28,6 +29,14 @@ export const RetrainConfigSchema = z
     power: z.number().positive().default(0.9),
     momentum: z.number().min(0).max(1).default(0.9),
     weightDecay: z.number().nonnegative().default(4e-5),
+    /** BatchNorm moving-average decay and epsilon of the DeepLab NAS arg scope (`nas_arg_scope`). */
+    batchNormDecay: z.number().min(0).lt(1).default(0.9997),
+    batchNormEpsilon: z.number().positive().default(1e-3),
+    /**
+     * Scheduled drop path (paper Table 3; `nas_cell.py`): the keep probability the last cell reaches at
+     * the end of training; 1 (the default) drops nothing.
+     */
+    dropPathKeepProb: z.number().gt(0).max(1).default(1),
     numClasses: z.number().int().positive().default(19),
     /** Evaluate on the validation slice every this many iterations (and at the end). */
     evalEvery: z.number().int().positive().default(5000),

@@ -7,6 +7,7 @@ import { kernelsFor } from '@adl/backend';
 import { useFastestTestBackend } from '@adl/backend/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluateSamples } from '@adl/eval';
+import { BatchNorm } from '@adl/ops';
 import { readCheckpoint } from './checkpoint.js';
 import { loadTrainedNet } from './load-trained-net.js';
 import { DivergenceError } from './train-step.js';
@@ -30,11 +31,15 @@ describe('retrain', () => {
       outDir: 'o',
       architecture: 'autodeeplab-s',
       // Auto-DeepLab §5.2 (Cityscapes): poly schedule (power 0.9) from 0.05, batch 14, 769×769 crops,
-      // 500K iterations; momentum 0.9 and weight decay 4e-5 from `nas_arg_scope`.
+      // 500K iterations; momentum 0.9, weight decay 4e-5 and BatchNorm decay 0.9997 and epsilon 1e-3
+      // from `nas_arg_scope`; no drop path (the official keep probability defaults to 1).
       lr: 0.05,
       power: 0.9,
       momentum: 0.9,
       weightDecay: 4e-5,
+      batchNormDecay: 0.9997,
+      batchNormEpsilon: 1e-3,
+      dropPathKeepProb: 1,
       batchSize: 14,
       crop: 769,
       iterations: 500_000,
@@ -112,11 +117,11 @@ describe('retrain', () => {
     expect(plan.totalSeconds).toBeCloseTo(plan.setupSeconds + 30 * plan.phases[0].secondsPerStep + 3 * plan.evaluations.secondsEach + 6 * plan.checkpoints.secondsEach, 9);
   });
 
-  it('stopped after an iteration and resumed, ends where an uninterrupted run ends; evaluates at the last iteration and on valImages only', async () => {
+  it.each([1, 0.2])('stopped after an iteration and resumed, ends where an uninterrupted run ends (drop path keep %s); evaluates at the last iteration and on valImages only', async (dropPathKeepProb) => {
     const architecture = await tinyArchitecture();
-    const config = (outDir: string) => ({ dataRoot: join(root, 'data'), outDir, architecture, asppChannels: 8, iterations: 3, evalEvery: 2, valImages: 1, checkpointEvery: 1, batchSize: 2, crop: 32, backend });
-    const straight = join(root, 'straight');
-    const stopped = join(root, 'stopped');
+    const config = (outDir: string) => ({ dataRoot: join(root, 'data'), outDir, architecture, asppChannels: 8, iterations: 3, evalEvery: 2, valImages: 1, checkpointEvery: 1, batchSize: 2, crop: 32, backend, dropPathKeepProb });
+    const straight = join(root, `straight-${dropPathKeepProb}`);
+    const stopped = join(root, `stopped-${dropPathKeepProb}`);
     const full = await retrain(config(straight), { progress: false, log: () => {} });
     await retrain(config(stopped), { progress: false, log: () => {}, stopAfterIterations: 1 });
     const lines: string[] = [];
@@ -133,6 +138,25 @@ describe('retrain', () => {
     const { metrics } = await evaluateSamples(net, firstVal, { kernels: kernelsFor(tf.getBackend()), numClasses: 19 });
     net.dispose();
     expect(full.records[1].valMiou).toBe(metrics.miou);
+  });
+
+  it('drop path changes what is trained; the BN settings are stored with the weights, and checkpoints without them load with PyTorch\'s', async () => {
+    const data = async (dir: string) => readFile(join(dir, JSON.parse(await readFile(join(dir, 'checkpoint.json'), 'utf8')).data));
+    expect((await data(join(root, 'straight-1'))).equals(await data(join(root, 'straight-0.2')))).toBe(false);
+    const manifestPath = join(root, 'straight-1', 'checkpoint.json');
+    const manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
+    expect(manifest.meta.net.batchNorm).toEqual({ momentum: 1 - 0.9997, epsilon: 1e-3 });
+    const bnOf = (net: { modules(): Iterable<unknown> }) => [...net.modules()].find((m) => m instanceof BatchNorm) as BatchNorm;
+    const current = await loadTrainedNet(join(root, 'straight-1'));
+    expect([bnOf(current.net).momentum, bnOf(current.net).epsilon]).toEqual([1 - 0.9997, 1e-3]);
+    current.net.dispose();
+    const legacy = join(root, 'legacy');
+    await cp(join(root, 'straight-1'), legacy, { recursive: true });
+    delete manifest.meta.net.batchNorm;
+    await writeFile(join(legacy, 'checkpoint.json'), JSON.stringify(manifest));
+    const old = await loadTrainedNet(legacy);
+    expect([bnOf(old.net).momentum, bnOf(old.net).epsilon]).toEqual([0.1, 1e-5]);
+    old.net.dispose();
   });
 
   it('on divergence writes nothing non-finite, names the step and the last good checkpoint, which resumes with a lower rate', async () => {

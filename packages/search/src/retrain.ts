@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { evaluateSamples } from '@adl/eval';
 import { BatchLoader, DEFAULT_AUGMENT, listSplit, splitFolder, writeFileAtomic, type LoaderPosition } from '@adl/data-cityscapes';
 import { FixedNet, resolveArchitecture, type Architecture } from '@adl/trellis';
+import type { ForwardContext } from '@adl/ops';
 import { batchTensors } from './batch-tensors.js';
 import { selectInstalledBackend } from './installed-backend.js';
 import { saveCheckpoint } from './checkpoint.js';
@@ -125,6 +126,12 @@ async function retrainData(config: RetrainConfig) {
   return { architecture, train, val };
 }
 
+/** The step's context with scheduled drop path when the config asks for it (its masks depend only on seed and iteration). */
+function withDropPath(ctx: ForwardContext, config: RetrainConfig, iteration: number): ForwardContext {
+  if (config.dropPathKeepProb >= 1) return ctx;
+  return { ...ctx, dropPath: { keepProb: config.dropPathKeepProb, progress: iteration / config.iterations, seed: (config.seed * 0x9e3779b1 + iteration) >>> 0 } };
+}
+
 /** What a retraining and its plan share: the backend, the loader, the network, SGD, and `step(iteration)`, one training step returning its loss. */
 async function prepareRetrain(config: RetrainConfig, { architecture, train }: Awaited<ReturnType<typeof retrainData>>, log: (line: string) => void) {
   const { backend, kernels } = await selectInstalledBackend({ backend: config.backend, log });
@@ -136,8 +143,9 @@ async function prepareRetrain(config: RetrainConfig, { architecture, train }: Aw
     onBadFile: config.onBadFile,
     augment: { ...DEFAULT_AUGMENT, crop: [config.crop, config.crop], scale: config.scale },
   });
-  const spec: TrainedNetSpec = { architecture, numClasses: config.numClasses, asppChannels: config.asppChannels, asppRates: config.asppRates };
-  const net = new FixedNet({ architecture, numClasses: config.numClasses, asppChannels: config.asppChannels, asppRates: config.asppRates, seed: config.seed });
+  const batchNorm = { momentum: 1 - config.batchNormDecay, epsilon: config.batchNormEpsilon };
+  const spec: TrainedNetSpec = { architecture, numClasses: config.numClasses, asppChannels: config.asppChannels, asppRates: config.asppRates, batchNorm };
+  const net = new FixedNet({ architecture, numClasses: config.numClasses, asppChannels: config.asppChannels, asppRates: config.asppRates, batchNorm, seed: config.seed });
   const variables = net.trainableVariables();
   const sgd = new SgdMomentum(variables, config.momentum, config.weightDecay);
   const ctx = { training: true, kernels };
@@ -145,7 +153,7 @@ async function prepareRetrain(config: RetrainConfig, { architecture, train }: Aw
     const position: LoaderPosition = { epoch: Math.floor(iteration / loader.batchesPerEpoch), batch: iteration % loader.batchesPerEpoch };
     const { images, labels } = batchTensors(await loader.load(position));
     const learningRate = polyLr(iteration, config.iterations, config.lr, config.power);
-    const loss = await trainStep(net, variables, sgd, images, labels, learningRate, ctx, `iteration ${iteration + 1}`);
+    const loss = await trainStep(net, variables, sgd, images, labels, learningRate, withDropPath(ctx, config, iteration), `iteration ${iteration + 1}`);
     tf.dispose([images, labels]);
     return loss;
   };

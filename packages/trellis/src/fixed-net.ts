@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertValidGenotype, FixedCell, type Genotype } from '@adl/cell';
-import { addCosts, DeepLabV3Aspp, Module, reluSavingOutput, resizeBilinear, Stem, STEM_CHANNELS, type Cost, type ForwardContext, type Size } from '@adl/ops';
+import { addCosts, BatchNorm, DeepLabV3Aspp, Module, reluSavingOutput, resizeBilinear, Stem, STEM_CHANNELS, type BatchNormSettings, type Cost, type ForwardContext, type Size } from '@adl/ops';
 import { Rng } from '@adl/backend';
 import { assertValidPath } from './architecture.js';
 import { DeepLabV3PlusDecoder } from './decoder.js';
@@ -23,8 +23,16 @@ export interface FixedNetOptions {
    * smaller than the rates × stride see mostly padding in those branches: lower them for small images.
    */
   readonly asppRates?: readonly [number, number, number];
+  /** Momentum and epsilon of every BatchNorm; by default the official retraining's (`RETRAIN_BATCH_NORM`). */
+  readonly batchNorm?: BatchNormSettings;
   readonly seed?: number;
 }
+
+/**
+ * The DeepLab NAS retraining arg scope (`nas_network.py`, `nas_arg_scope`): BN decay 0.9997, i.e. a
+ * momentum of 1 − 0.9997 for the newest batch, and epsilon 1e-3.
+ */
+export const RETRAIN_BATCH_NORM: BatchNormSettings = { momentum: 1 - 0.9997, epsilon: 1e-3 };
 
 /** ASPP rates for the last cell's output stride: DeepLabv3's 6, 12, 18 at stride 16, scaled. */
 export function asppRates(outputStride: number): [number, number, number] {
@@ -64,7 +72,7 @@ export class FixedNet extends Module {
   /** Index into the outputs list [stem stride 2, stem stride 4, cell 0, …] of the decoder's features. */
   private readonly lowLevelOutput: number;
 
-  constructor({ architecture, numClasses = 19, asppChannels = 256, separable = false, asppRates: rates, seed = 0 }: FixedNetOptions) {
+  constructor({ architecture, numClasses = 19, asppChannels = 256, separable = false, asppRates: rates, batchNorm = RETRAIN_BATCH_NORM, seed = 0 }: FixedNetOptions) {
     super();
     assertValidPath(architecture.path);
     assertValidGenotype(architecture.genotype);
@@ -77,8 +85,9 @@ export class FixedNet extends Module {
     this.stem = this.addChild(new Stem({ affine: true, rng }));
     const channels: number[] = [STEM_CHANNELS[1], STEM_CHANNELS[2]];
     let previousLevel = 0;
-    this.cells = this.addChildren(this.path.map((level) => {
+    this.cells = this.addChildren(this.path.map((level, l) => {
       const cell = new FixedCell({
+        position: { cell: l, cells: this.path.length },
         prevPrevChannels: channels[channels.length - 2],
         prevChannels: channels[channels.length - 1],
         channels: this.filterMultiplier * 2 ** level,
@@ -107,6 +116,7 @@ export class FixedNet extends Module {
       separable,
       rng,
     }));
+    for (const module of this.modules()) if (module instanceof BatchNorm) module.configure(batchNorm);
   }
 
   /**

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { AUTO_DEEPLAB_GENOTYPE } from '@adl/cell';
 import { normalizeBetas, validMoves } from '@adl/decode';
-import type { ForwardContext } from '@adl/ops';
+import { BatchNorm, type ForwardContext } from '@adl/ops';
 import { kernelsFor, Rng } from '@adl/backend';
 import { useFastestTestBackend } from '@adl/backend/test';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ArchitectureError, assertValidPath, parseArchitecture, readArchitectureFile } from './architecture.js';
 import { DeepLabV3PlusDecoder } from './decoder.js';
-import { FixedNet, asppRates } from './fixed-net.js';
+import { FixedNet, RETRAIN_BATCH_NORM, asppRates } from './fixed-net.js';
 import { levelSizes } from './levels.js';
 import { PRESETS, getPreset, resolveArchitecture } from './presets.js';
 import { SuperNet } from './supernet.js';
@@ -338,6 +338,31 @@ describe('FixedNet', () => {
     expect(net.cost([45, 37]).params).toBe(net.trainableVariables().reduce((sum, v) => sum + v.size, 0));
     x.dispose();
     sgd.dispose();
+    net.dispose();
+  });
+});
+
+describe('BatchNorm settings: the official retraining arg scope in FixedNet, PyTorch\'s in search', () => {
+  const settings = (net: { modules(): Iterable<unknown> }) => {
+    const norms = [...net.modules()].filter((m): m is BatchNorm => m instanceof BatchNorm);
+    return { count: norms.length, distinct: [...new Set(norms.map((bn) => `${bn.momentum} ${bn.epsilon}`))] };
+  };
+
+  it('every BatchNorm of a FixedNet (stem, cells, ASPP, decoder) has decay 0.9997 and epsilon 1e-3 (nas_arg_scope)', () => {
+    expect(RETRAIN_BATCH_NORM).toEqual({ momentum: 1 - 0.9997, epsilon: 1e-3 });
+    const net = new FixedNet({ architecture: { path: [0, 1], genotype: AUTO_DEEPLAB_GENOTYPE, filterMultiplier: 2 }, numClasses: 3, asppChannels: 4 });
+    const { count, distinct } = settings(net);
+    expect(count).toBeGreaterThan(20);
+    expect(distinct).toEqual([`${1 - 0.9997} 0.001`]);
+    const custom = new FixedNet({ architecture: { path: [0], genotype: AUTO_DEEPLAB_GENOTYPE, filterMultiplier: 2 }, numClasses: 3, asppChannels: 4, batchNorm: { momentum: 0.1, epsilon: 1e-5 } });
+    expect(settings(custom).distinct).toEqual(['0.1 0.00001']);
+    net.dispose();
+    custom.dispose();
+  });
+
+  it('the supernet keeps momentum 0.1 and epsilon 1e-5', () => {
+    const net = new SuperNet({ layers: 2, filterMultiplier: 2, numClasses: 3 });
+    expect(settings(net).distinct).toEqual(['0.1 0.00001']);
     net.dispose();
   });
 });
