@@ -60,6 +60,9 @@ const byDescribe = (totals: SuiteTotals) => {
   return counts;
 };
 
+// Each run takes 10–45 s alone; several minutes beside the other packages' tests on 2 cores.
+const SUITE_TIMEOUT_MS = 600_000;
+
 describe("tfjs-core's published kernel tests", () => {
   it.runIf(tf.findBackendFactory('onednn'))('pass on onednn as on the cpu backend it replaces: every spec, none excluded', async () => {
     const cpu = await runSuite('cpu');
@@ -68,12 +71,12 @@ describe("tfjs-core's published kernel tests", () => {
     expect(onednn.failures).toEqual([]);
     expect(onednn.passed).toBe(cpu.passed);
     expect(onednn.excluded).toBe(0);
-  });
+  }, SUITE_TIMEOUT_MS);
 
   it('fail on webgpu only where tfjs-backend-webgpu itself does', async () => {
     const webgpu = await webGpuForTests();
     if (!webgpu.device) return;
     const totals = await runSuite('webgpu');
     expect(byDescribe(totals)).toEqual(WEBGPU_UPSTREAM_FAILURES);
-  });
+  }, SUITE_TIMEOUT_MS);
 });
