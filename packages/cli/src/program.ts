@@ -6,6 +6,7 @@ import { runDecode, runRetrain, runSearch } from './commands.js';
 import { runBench } from './bench-command.js';
 import { EvalConfigSchema, resolveConfig, runEval } from './eval-command.js';
 import { runPredict } from './predict-command.js';
+import { runExport } from './export-command.js';
 import { formatSummary, summarize } from './summary.js';
 
 function integer(value: string): number {
@@ -138,6 +139,21 @@ export function createProgram(): Command {
     .action(async (images: string[], options) => {
       const written = await runPredict(images, { checkpoint: options.checkpoint, out: options.out, scales: options.scales, flip: Boolean(options.flip), tile: options.tile, backend: options.backend });
       process.stdout.write(`${written.join('\n')}\n`);
+    });
+  program
+    .command('export')
+    .description('write the network as an ONNX model for one input size: input image [1,3,H,W] RGB 0-255, outputs logits [1,classes,H,W] and labels [1,H,W]')
+    .option('--checkpoint <dir>', 'retraining output folder or its best/')
+    .option('--preset <name>', 'autodeeplab-s, autodeeplab-m or autodeeplab-l, with initial weights')
+    .option('--arch <file>', 'architecture JSON, with initial weights')
+    .requiredOption('--out <file>', 'the .onnx file to write')
+    .option('--height <pixels>', 'input height', integer, 1024)
+    .option('--width <pixels>', 'input width', integer, 2048)
+    .option('--classes <count>', 'output classes (with --preset or --arch)', integer, 19)
+    .option('--backend <name>', `one of ${BACKEND_CHOICES.join(', ')}`, backendName, 'auto')
+    .action(async (options) => {
+      const { out } = await runExport({ ...options, numClasses: options.classes });
+      process.stdout.write(`${out}\n`);
     });
   program
     .command('report')
