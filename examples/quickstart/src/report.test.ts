@@ -24,7 +24,11 @@ afterAll(() => rm(outDir, { recursive: true, force: true }));
 describe('quickstart (tiny sizes)', () => {
   it('runs every step and leaves the architecture, checkpoints, metrics, predictions and report in one folder', async () => {
     const files = await readdir(outDir);
-    for (const name of ['architecture.json', 'summary.json', 'report.html', 'search', 'retrain', 'eval', 'data']) expect(files).toContain(name);
+    for (const name of ['architecture.json', 'summary.json', 'report.html', 'model.onnx', 'search', 'retrain', 'eval', 'data']) expect(files).toContain(name);
+    // The report links the exported model and says how to open the browser example.
+    const html = await readFile(join(outDir, 'report.html'), 'utf8');
+    expect(html).toContain('<a href="model.onnx" download>model.onnx</a>');
+    expect(html).toContain('pnpm --filter @example/browser start');
     expect(await readdir(join(outDir, 'retrain', 'best'))).toContain('checkpoint.json');
     expect(await readdir(join(outDir, 'search'))).toContain('checkpoint.json');
     expect((await readdir(join(outDir, 'eval', 'predictions'))).filter((f) => f.endsWith('.png'))).toHaveLength(6);

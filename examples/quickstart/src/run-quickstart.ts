@@ -3,12 +3,15 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { generateSynthetic, listSplit, TRAIN_CLASS_NAMES, writeFileAtomic } from '@adl/data-cityscapes';
 import { decodeArchitecture } from '@adl/decode';
-import { evaluateSamples, RUN_FOLDERS, writeRunReport } from '@adl/eval';
+import { evaluateSamples, exportOnnx, ONNX_OPSET, RUN_FOLDERS, writeRunReport, type Deployment } from '@adl/eval';
 import { PRIMITIVES } from '@adl/ops';
 import { loadTrainedNet, retrain, search, selectInstalledBackend } from '@adl/search';
 import { parseArchitecture } from '@adl/trellis';
 import { majorityClassMiou } from './chance.js';
 import type { QuickstartSettings } from './settings.js';
+
+/** The exported model's name in the run folder. */
+export const MODEL_FILE = 'model.onnx';
 
 export interface QuickstartResult {
   readonly outDir: string;
@@ -77,6 +80,17 @@ export async function runQuickstart(settings: QuickstartSettings, outDir: string
       net.dispose();
     }
   });
+  // The retrained net as ONNX at the images' size, for the browser example (examples/browser).
+  const deployment = await timed('export', async () => {
+    const { net } = await loadTrainedNet(join(retrainDir, 'best'));
+    try {
+      const { height, width } = settings.images;
+      await writeFileAtomic(join(outDir, MODEL_FILE), exportOnnx(net, { height, width }).bytes);
+      return { model: MODEL_FILE, height, width, opset: ONNX_OPSET } satisfies Deployment;
+    } finally {
+      net.dispose();
+    }
+  });
   const chance = await majorityClassMiou(await listSplit(dataRoot, 'train'), val, 19);
   const total = Object.values(seconds).reduce((a, b) => a + b, 0);
   const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
@@ -87,6 +101,7 @@ export async function runQuickstart(settings: QuickstartSettings, outDir: string
     ['retrain', `F = ${r.filterMultiplier}, ASPP ${r.asppChannels} ch, rates ${r.asppRates.join('/')}, ${r.iterations} iterations × batch ${r.batchSize} of ${r.crop}² crops: ${seconds.retrain.toFixed(0)} s`],
     ['validation mIoU', `${pct(evaluation.metrics.miou)} (scales ${evaluation.scales.join(', ')}${evaluation.flip ? ' + flip' : ''}); pixel accuracy ${pct(evaluation.metrics.pixelAccuracy)}`],
     ['chance', `${pct(chance.miou)} mIoU, ${pct(chance.pixelAccuracy)} pixel accuracy (every pixel "${TRAIN_CLASS_NAMES[chance.trainId]}", the most frequent training class)`],
+    ['exported model', `${MODEL_FILE}, ONNX opset ${deployment.opset}, input 1×3×${deployment.height}×${deployment.width}: ${seconds.export.toFixed(1)} s`],
     ['total time', `${total.toFixed(0)} s`],
   ];
   const summary = {
@@ -100,6 +115,7 @@ export async function runQuickstart(settings: QuickstartSettings, outDir: string
     chance: { majorityClass: TRAIN_CLASS_NAMES[chance.trainId], miou: chance.miou, pixelAccuracy: chance.pixelAccuracy },
     // The first table of report.html (`adl report` reads it from here too).
     report: { title: 'Auto-DeepLab quickstart: search → decode → retrain → evaluate', facts },
+    deployment,
   };
   await writeFileAtomic(join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   const report = await writeRunReport(outDir);

@@ -6,7 +6,7 @@ export { writePredictionPngs, type PredictionPngs } from './prediction-pngs.js';
 export { DEFAULT_TILE, imageTensor, predictTrainIds, tileSpans, type PredictOptions } from './predict.js';
 export { evaluateSamples, type EvaluateOptions, type EvaluationReport, type PredictionFiles } from './evaluate-samples.js';
 export { measureLatency, type LatencyResult } from './latency.js';
-export { renderReport, writeReport, type ReportData } from './report/render-report.js';
+export { renderReport, writeReport, type Deployment, type ReportData } from './report/render-report.js';
 export { writeRunReport, RunReportError, RUN_FOLDERS } from './report/run-report.js';
 export { lineChart, niceTicks, type Series, type LineChartOptions } from './report/line-chart.js';
 export { trellisSvg } from './report/trellis-svg.js';

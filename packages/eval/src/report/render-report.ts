@@ -22,6 +22,16 @@ export interface ReportData {
   readonly metrics?: { readonly miou: number | null; readonly pixelAccuracy: number | null; readonly classes: readonly IouRow[] };
   /** Relative paths of prediction images (overlay and image | prediction | truth). */
   readonly predictions: readonly { readonly name: string; readonly overlay: string; readonly compare: string }[];
+  /** The exported ONNX model, when the run wrote one. */
+  readonly deployment?: Deployment;
+}
+
+/** An exported model beside the report: its relative path, input size and ONNX operator set. */
+export interface Deployment {
+  readonly model: string;
+  readonly height: number;
+  readonly width: number;
+  readonly opset: number;
 }
 
 const STYLE = `
@@ -102,6 +112,12 @@ export function renderReport(data: ReportData): string {
   ];
   sections.push(`<h2>Loss and mIoU</h2><div class="charts">${curves.join('')}</div>`);
   if (data.metrics) sections.push(`<h2>Per-class IoU (validation)</h2>${iouTable(data.metrics)}`);
+  if (data.deployment) {
+    const { model, height, width, opset } = data.deployment;
+    sections.push(
+      `<h2>Deploy</h2><p>The retrained network as an ONNX model (opset ${opset}): <a href="${escapeXml(model)}" download>${escapeXml(model)}</a>, input <code>image</code> [1, 3, ${height}, ${width}] RGB in 0–255, outputs <code>logits</code> and <code>labels</code>. To segment images with it in a browser: <code>pnpm --filter @example/browser start</code>, open the address it prints, and choose this file and an image.</p>`,
+    );
+  }
   if (data.predictions.length) {
     const figures = data.predictions.map(
       (p) => `<figure><img src="${escapeXml(p.overlay)}" alt="${escapeXml(`prediction overlay ${p.name}`)}"><img src="${escapeXml(p.compare)}" alt="${escapeXml(`image, prediction, ground truth ${p.name}`)}"><figcaption>${escapeXml(p.name)}: overlay; image | prediction | ground truth</figcaption></figure>`,

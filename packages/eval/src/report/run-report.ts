@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PRIMITIVES } from '@adl/ops';
 import type { IouRow } from '../iou-table.js';
-import { writeReport, type ReportData } from './render-report.js';
+import { writeReport, type Deployment, type ReportData } from './render-report.js';
 
 /**
  * Where a run keeps its parts, as the quickstart lays them out: `search/`, `retrain/` and `eval/` are
@@ -18,6 +18,8 @@ export class RunReportError extends Error {
 
 interface SummaryFile {
   readonly report?: { readonly title?: string; readonly facts?: readonly (readonly [string, string])[] };
+  /** The exported model beside the summary (its path relative to the run folder). */
+  readonly deployment?: Deployment;
 }
 
 type Snapshot = ReportData['alphaBetaHistory'][number] & { readonly ops?: readonly string[] };
@@ -84,6 +86,7 @@ export async function writeRunReport(runDir: string): Promise<string> {
     retrainLog: await readJsonLines(join(retrainDir, 'retrain-log.jsonl')),
     metrics: metrics && { miou: metrics.miou, pixelAccuracy: metrics.pixelAccuracy, classes: metrics.classes },
     predictions: (metrics?.files ?? []).map((f) => ({ name: f.name, overlay: `${RUN_FOLDERS.eval}/${f.overlay}`, compare: `${RUN_FOLDERS.eval}/${f.compare}` })),
+    deployment: summary?.deployment,
   };
   const file = join(runDir, 'report.html');
   await writeReport(file, data);
