@@ -3,7 +3,13 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import { kernelsFor } from '@adl/backend';
 import { createProgram } from '@adl/cli';
+import { listSplit, readPng } from '@adl/data-cityscapes';
+import { imageTensor } from '@adl/eval';
+import { loadTrainedNet } from '@adl/search';
+import * as ort from 'onnxruntime-node';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runQuickstart, type QuickstartResult } from './run-quickstart.js';
@@ -38,6 +44,23 @@ describe('quickstart (tiny sizes)', () => {
     const summary = JSON.parse(await readFile(join(outDir, 'summary.json'), 'utf8'));
     expect(summary.path).toEqual(result.path);
     expect(summary.eval.miou).toBe(result.miou);
+  });
+
+  it("model.onnx gives the retrained net's logits in ONNX Runtime on a validation image", async () => {
+    const [sample] = await listSplit(join(outDir, 'data'), 'val');
+    const png = await readPng(join(sample.root, sample.imageFile), 3);
+    const { height, width } = QUICKSTART_SETTINGS.tiny.images;
+    const planes = new Float32Array(3 * height * width);
+    for (let i = 0; i < height * width; i++) for (let c = 0; c < 3; c++) planes[c * height * width + i] = png.data[3 * i + c];
+    const session = await ort.InferenceSession.create(join(outDir, 'model.onnx'));
+    const theirs = (await session.run({ image: new ort.Tensor('float32', planes, [1, 3, height, width]) })).logits.data as Float32Array;
+    const { net } = await loadTrainedNet(join(outDir, 'retrain', 'best'));
+    const ours = tf.tidy(() => tf.transpose(net.apply(imageTensor(png), { training: false, kernels: kernelsFor(tf.getBackend()) }), [0, 3, 1, 2]).dataSync());
+    net.dispose();
+    const difference = ours.reduce((max, v, i) => Math.max(max, Math.abs(v - theirs[i])), 0);
+    const scale = ours.reduce((max, v) => Math.max(max, Math.abs(v)), 1);
+    console.log(`quickstart net (tiny) ${height}×${width}: max |logit difference| ${difference.toExponential(2)}, max |logit| ${scale.toFixed(1)}`);
+    expect(difference).toBeLessThan(1e-4 * scale);
   });
 
   it('adl report <runDir> rebuilds the same report.html from the run folder', async () => {
