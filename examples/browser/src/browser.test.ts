@@ -70,13 +70,13 @@ describe.skipIf(process.env.ADL_SKIP_BROWSER_TESTS === '1')('examples/browser in
       await page.waitForSelector('body[data-state="done"], body[data-state="error"]', { timeout: 120_000 });
       expect(problems).toEqual([]);
       expect(await page.locator('#status').getAttribute('class')).not.toBe('error');
-      const result = (await page.evaluate(() => (window as unknown as { adlResult: { labels: number[]; height: number; width: number } }).adlResult))!;
+      const result = (await page.evaluate(() => (globalThis as unknown as { adlResult: { labels: number[]; height: number; width: number } }).adlResult))!;
       expect([result.height, result.width]).toEqual([HEIGHT, WIDTH]);
       const agreeing = result.labels.filter((id, i) => id === expected[i]).length;
       console.log(`page vs adl predict: ${agreeing} of ${expected.length} pixels agree`);
       expect(agreeing).toBe(expected.length);
       // The legend lists the classes present, most frequent first.
-      const legendIds = await page.locator('#legend li').evaluateAll((items) => items.map((item) => Number((item as HTMLElement).dataset.trainId)));
+      const legendIds = await page.locator('#legend li').evaluateAll((items) => items.map((item) => Number((item as unknown as { dataset: { trainId: string } }).dataset.trainId)));
       expect(new Set(legendIds)).toEqual(new Set(expected));
       await mkdir(OUT_DIR, { recursive: true });
       await page.screenshot({ path: join(OUT_DIR, 'screenshot.png'), fullPage: true });

@@ -55,7 +55,7 @@ describe('quickstart (tiny sizes)', () => {
     const session = await ort.InferenceSession.create(join(outDir, 'model.onnx'));
     const theirs = (await session.run({ image: new ort.Tensor('float32', planes, [1, 3, height, width]) })).logits.data as Float32Array;
     const { net } = await loadTrainedNet(join(outDir, 'retrain', 'best'));
-    const ours = tf.tidy(() => tf.transpose(net.apply(imageTensor(png), { training: false, kernels: kernelsFor(tf.getBackend()) }), [0, 3, 1, 2]).dataSync());
+    const ours = tf.tidy(() => tf.transpose(net.apply(imageTensor(png), { training: false, kernels: kernelsFor(tf.getBackend()) }), [0, 3, 1, 2]).dataSync()) as Float32Array;
     net.dispose();
     const difference = ours.reduce((max, v, i) => Math.max(max, Math.abs(v - theirs[i])), 0);
     const scale = ours.reduce((max, v) => Math.max(max, Math.abs(v)), 1);
