@@ -7,6 +7,7 @@ import { runBench } from './bench-command.js';
 import { EvalConfigSchema, resolveConfig, runEval } from './eval-command.js';
 import { runPredict } from './predict-command.js';
 import { runExport } from './export-command.js';
+import { netSourceOptions } from './net-source.js';
 import { formatSummary, summarize } from './summary.js';
 
 function integer(value: string): number {
@@ -140,16 +141,9 @@ export function createProgram(): Command {
       const written = await runPredict(images, { checkpoint: options.checkpoint, out: options.out, scales: options.scales, flip: Boolean(options.flip), tile: options.tile, backend: options.backend });
       process.stdout.write(`${written.join('\n')}\n`);
     });
-  program
-    .command('export')
+  netSourceOptions(program.command('export'), integer)
     .description('write the network as an ONNX model for one input size: input image [1,3,H,W] RGB 0-255, outputs logits [1,classes,H,W] and labels [1,H,W]')
-    .option('--checkpoint <dir>', 'retraining output folder or its best/')
-    .option('--preset <name>', 'autodeeplab-s, autodeeplab-m or autodeeplab-l, with initial weights')
-    .option('--arch <file>', 'architecture JSON, with initial weights')
     .requiredOption('--out <file>', 'the .onnx file to write')
-    .option('--height <pixels>', 'input height', integer, 1024)
-    .option('--width <pixels>', 'input width', integer, 2048)
-    .option('--classes <count>', 'output classes (with --preset or --arch)', integer, 19)
     .option('--backend <name>', `one of ${BACKEND_CHOICES.join(', ')}`, backendName, 'auto')
     .action(async (options) => {
       const { out } = await runExport({ ...options, numClasses: options.classes });
@@ -162,17 +156,10 @@ export function createProgram(): Command {
     .action(async (runDir: string) => {
       process.stdout.write(`${await writeRunReport(runDir)}\n`);
     });
-  program
-    .command('bench')
+  netSourceOptions(program.command('bench'), integer)
     .description('inference latency of a fixed net per image at a given size on the current backend')
-    .option('--preset <name>', 'autodeeplab-s, autodeeplab-m or autodeeplab-l')
-    .option('--arch <file>', 'architecture JSON')
-    .option('--checkpoint <dir>', 'a retrained net (its ASPP width, rates and classes)')
-    .option('--height <pixels>', 'input height', integer, 1024)
-    .option('--width <pixels>', 'input width', integer, 2048)
     .option('--runs <count>', 'timed runs', integer, 5)
     .option('--warmup <count>', 'untimed runs first', count, 1)
-    .option('--classes <count>', 'output classes', integer, 19)
     .option('--backend <name>', `one of ${BACKEND_CHOICES.join(', ')}`, backendName, 'auto')
     .option('--json', 'print one JSON line')
     .action(async (options) => {
