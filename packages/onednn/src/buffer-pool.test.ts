@@ -1,20 +1,46 @@
 import { describe, expect, it } from 'vitest';
-import { BufferPool, DEFAULT_POOL_MEGABYTES, poolMegabytesFromEnvironment } from './buffer-pool.js';
+import { BufferPool, DEFAULT_POOL_MEGABYTES, poolMegabytesFromEnvironment, sizeClass } from './buffer-pool.js';
 
 describe('BufferPool', () => {
-  it('reuses a released array of the same length, up to its cap; 0 keeps none', () => {
-    const pool = new BufferPool(64);
-    const a = pool.allocate(8, false);
+  it('reuses a released buffer for an array of a length in the same size class, up to its cap; 0 keeps none', () => {
+    const pool = new BufferPool(256);
+    const a = pool.allocate(20, false);
+    expect(a.length).toBe(20);
+    expect(a.buffer.byteLength).toBe(4 * sizeClass(20));
     pool.release(a);
-    expect(pool.bytes).toBe(32);
-    expect(pool.allocate(8, true)).toBe(a);
-    const big = pool.allocate(32, false);
-    pool.release(big); // 128 bytes: over the cap, dropped
+    expect(pool.bytes).toBe(4 * sizeClass(20));
+    const b = pool.allocate(19, true);
+    expect(b.buffer).toBe(a.buffer);
+    expect([b.length, ...new Set(b)]).toEqual([19, 0]);
     expect(pool.bytes).toBe(0);
+    // A released array is taken back once.
+    pool.release(b);
+    pool.release(b);
+    expect(pool.bytes).toBe(4 * sizeClass(20));
+    const big = pool.allocate(100, false);
+    pool.release(big); // 416 bytes: over the cap, dropped
+    expect(pool.bytes).toBe(4 * sizeClass(20));
     const none = new BufferPool(0);
-    const b = none.allocate(4, false);
-    none.release(b);
-    expect(none.allocate(4, false)).not.toBe(b);
+    const c = none.allocate(4, false);
+    none.release(c);
+    expect(none.allocate(4, false).buffer).not.toBe(c.buffer);
+  });
+
+  it('never reuses a pinned array', () => {
+    const pool = new BufferPool(1024);
+    const a = pool.allocate(40, false);
+    pool.pin(a);
+    pool.release(a);
+    expect(pool.bytes).toBe(0);
+    expect(pool.allocate(40, false).buffer).not.toBe(a.buffer);
+  });
+
+  it('size classes: exact up to 16 floats, then m · 2^k with m in 8..15 (at most 12.5% more)', () => {
+    expect([0, 1, 16, 17, 18, 19, 20, 31, 32, 33, 100, 1000].map(sizeClass)).toEqual([1, 1, 16, 18, 18, 20, 20, 32, 32, 36, 104, 1024]);
+    for (let length = 17; length < 5000; length += 7) {
+      expect(sizeClass(length)).toBeGreaterThanOrEqual(length);
+      expect(sizeClass(length)).toBeLessThanOrEqual(length * 1.125);
+    }
   });
 });
 

@@ -8,7 +8,8 @@
  * cpu kernel, a `dataSync()` result) are `pin`ned and never reused.
  */
 export class BufferPool {
-  private readonly free = new Map<number, Float32Array[]>();
+  /** Free buffers by size class (bytes). */
+  private readonly free = new Map<number, ArrayBuffer[]>();
   private readonly owned = new WeakSet<Float32Array>();
   private pooledBytes = 0;
 
@@ -16,15 +17,15 @@ export class BufferPool {
 
   /** An array of `length` floats; zeroed when `zeroed`, otherwise with arbitrary contents. */
   allocate(length: number, zeroed: boolean): Float32Array {
-    const reused = this.free.get(length)?.pop();
-    if (!reused) {
-      const array = new Float32Array(length);
-      this.owned.add(array);
-      return array;
+    const bytes = 4 * sizeClass(length);
+    const reused = this.free.get(bytes)?.pop();
+    const array = new Float32Array(reused ?? new ArrayBuffer(bytes), 0, length);
+    this.owned.add(array);
+    if (reused) {
+      this.pooledBytes -= bytes;
+      if (zeroed) array.fill(0);
     }
-    this.pooledBytes -= reused.byteLength;
-    if (zeroed) reused.fill(0);
-    return reused;
+    return array;
   }
 
   /** Whether the pool handed out `array` and may take it back. */
@@ -39,11 +40,14 @@ export class BufferPool {
 
   /** Takes back an array whose tensor data was deleted. */
   release(array: unknown): void {
-    if (!this.owns(array) || this.pooledBytes + array.byteLength > this.maxPooledBytes) return;
-    const list = this.free.get(array.length);
-    if (list) list.push(array);
-    else this.free.set(array.length, [array]);
-    this.pooledBytes += array.byteLength;
+    if (!this.owns(array)) return;
+    this.owned.delete(array);
+    const buffer = array.buffer as ArrayBuffer;
+    if (this.pooledBytes + buffer.byteLength > this.maxPooledBytes) return;
+    const list = this.free.get(buffer.byteLength);
+    if (list) list.push(buffer);
+    else this.free.set(buffer.byteLength, [buffer]);
+    this.pooledBytes += buffer.byteLength;
   }
 
   /** Bytes held for reuse. */
@@ -57,13 +61,23 @@ export class BufferPool {
   }
 }
 
+/**
+ * The buffer length for an array of `length` floats: rounded up to m · 2^k with m in 8..15 (at most
+ * 12.5% more), so that arrays of nearby sizes share buffers.
+ */
+export function sizeClass(length: number): number {
+  if (length <= 16) return Math.max(length, 1);
+  const step = 2 ** (Math.floor(Math.log2(length)) - 3);
+  return Math.ceil(length / step) * step;
+}
+
 /** The pool's default cap: at the paper's retraining crop it holds the step's recurring buffers. */
 export const DEFAULT_POOL_MEGABYTES = 2048;
 
 /**
  * `ADL_ONEDNN_POOL_MB`, when set: the most megabytes of freed arrays the pool keeps for reuse (0: none).
- * Less memory for more time: a retraining step of autodeeplab-s at 769², batch 2, took 26.0 s and
- * 7.95 GB max RSS with the default, 39.2 s and 6.1 GB with 0 (fresh arrays cost zeroed pages and
+ * Less memory for more time: a retraining step of autodeeplab-s at 769², batch 2, took 18.5–20.2 s and
+ * 7.3 GB max RSS with the default, 39.2 s and 6.1 GB with 0 (fresh arrays cost zeroed pages and
  * garbage collections).
  */
 export function poolMegabytesFromEnvironment(value: string | undefined = process.env.ADL_ONEDNN_POOL_MB): number {
