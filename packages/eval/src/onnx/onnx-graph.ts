@@ -10,7 +10,6 @@ export type Attribute = Onnx.IAttributeProto;
 
 export const intAttribute = (name: string, i: number): Attribute => ({ name, type: AttributeType.INT, i });
 export const intsAttribute = (name: string, ints: readonly number[]): Attribute => ({ name, type: AttributeType.INTS, ints: [...ints] });
-export const floatAttribute = (name: string, f: number): Attribute => ({ name, type: AttributeType.FLOAT, f });
 
 /** Nodes and initializers of an ONNX graph under construction, and the operator types it uses. */
 export class OnnxGraph {

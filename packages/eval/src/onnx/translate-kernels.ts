@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { floatAttribute, intAttribute, intsAttribute, type OnnxGraph } from './onnx-graph.js';
+import { intAttribute, intsAttribute, type OnnxGraph } from './onnx-graph.js';
 import type { ConstantValue, Trace, TracedKernel } from './trace.js';
 
 export class OnnxExportError extends Error {}
@@ -40,7 +40,8 @@ function translate(kernel: TracedKernel, graph: OnnxGraph, name: ValueName, cons
     if (!value) throw new OnnxExportError(`${kernelName}: the ${what} must be a constant (a weight) to export`);
     return value;
   };
-  const simple: Record<string, string> = { Add: 'Add', Sub: 'Sub', Multiply: 'Mul', RealDiv: 'Div', Maximum: 'Max', Minimum: 'Min', Relu: 'Relu', Neg: 'Neg', Exp: 'Exp', Sqrt: 'Sqrt', Identity: 'Identity' };
+  // Only the kernels our networks' evaluation pass calls (each checked against ONNX Runtime in the tests).
+  const simple: Record<string, string> = { Add: 'Add', Sub: 'Sub', Multiply: 'Mul', Relu: 'Relu' };
   if (kernelName in simple) {
     graph.node(simple[kernelName], inputs.map((_, i) => input(i)), out);
     return;
@@ -98,9 +99,6 @@ function translate(kernel: TracedKernel, graph: OnnxGraph, name: ValueName, cons
       graph.node('MatMul', [operand(0, Boolean(attrs.transposeA)), operand(1, Boolean(attrs.transposeB))], out);
       return;
     }
-    case 'Rsqrt':
-      graph.node('Reciprocal', [graph.node('Sqrt', [input(0)])], out);
-      return;
     case 'Transpose':
       graph.node('Transpose', [input(0)], out, [intsAttribute('perm', attrs.perm as number[])]);
       return;
@@ -112,19 +110,11 @@ function translate(kernel: TracedKernel, graph: OnnxGraph, name: ValueName, cons
       graph.node('Concat', inputs.map((_, i) => input(i)), out, [intAttribute('axis', axis)]);
       return;
     }
-    case 'Mean':
-    case 'Sum':
-    case 'Max': {
-      const axes = tf.util.parseAxisParam((attrs.axis ?? attrs.reductionIndices) as number | number[], inputShapes[0]);
-      const keepdims = intAttribute('keepdims', attrs.keepDims ? 1 : 0);
-      // Opset 17: ReduceSum takes its axes as an input, ReduceMean and ReduceMax as an attribute.
-      if (kernelName === 'Sum') graph.node('ReduceSum', [input(0), graph.int64s(axes)], out, [keepdims]);
-      else graph.node(kernelName === 'Mean' ? 'ReduceMean' : 'ReduceMax', [input(0)], out, [intsAttribute('axes', axes), keepdims]);
+    case 'Mean': {
+      const axes = tf.util.parseAxisParam(attrs.axis as number | number[], inputShapes[0]);
+      graph.node('ReduceMean', [input(0)], out, [intsAttribute('axes', axes), intAttribute('keepdims', attrs.keepDims ? 1 : 0)]);
       return;
     }
-    case 'ZerosLike':
-      graph.node('ConstantOfShape', [graph.node('Shape', [input(0)])], out, [{ name: 'value', type: 4, t: { dims: [1], dataType: 1, floatData: [0] } }]);
-      return;
     case 'PadV2': {
       const paddings = attrs.paddings as [number, number][];
       const pads = graph.int64s([...paddings.map(([before]) => before), ...paddings.map(([, after]) => after)]);
@@ -143,9 +133,6 @@ function translate(kernel: TracedKernel, graph: OnnxGraph, name: ValueName, cons
       graph.node('Cast', [input(0)], out, [intAttribute('to', to[String(attrs.dtype)])]);
       return;
     }
-    case 'LeakyRelu':
-      graph.node('LeakyRelu', [input(0)], out, [floatAttribute('alpha', attrs.alpha as number)]);
-      return;
     default:
       throw new OnnxExportError(`no ONNX translation for the tfjs kernel ${kernelName} (inputs ${JSON.stringify(inputShapes)})`);
   }
