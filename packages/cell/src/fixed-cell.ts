@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { addCosts, createOp, halfSize, Module, type Cost, type ForwardContext, type Layer, type Size } from '@adl/ops';
+import { addCosts, createOp, halfSize, maybeRecompute, Module, type Cost, type ForwardContext, type Layer, type Size } from '@adl/ops';
 import type { Rng } from '@adl/backend';
 import { CellInputs, type CellInputChannels } from './cell-inputs.js';
 import { dropPath, dropPathRng, scheduledKeepProb } from './drop-path.js';
@@ -15,6 +15,11 @@ export interface FixedCellOptions extends CellInputChannels {
   readonly stride?: 1 | 2;
   /** Where the cell sits in its network, `cell` of `cells` counted from 0: scheduled drop path scales with it. */
   readonly position?: { readonly cell: number; readonly cells: number };
+  /**
+   * In training, keep only the cell's inputs for the backward pass and run the cell again there
+   * (same gradients, one more forward pass of the cell): beyond the paper, off by default.
+   */
+  readonly recompute?: boolean;
 }
 
 /**
@@ -27,6 +32,7 @@ export class FixedCell extends Module {
   readonly channels: number;
   readonly stride: 1 | 2;
   readonly position: { readonly cell: number; readonly cells: number };
+  readonly recompute: boolean;
   private readonly inputs: CellInputs;
   private readonly ops: Layer[];
 
@@ -39,6 +45,7 @@ export class FixedCell extends Module {
     this.inputs = this.addChild(new CellInputs(options, true, options.rng));
     this.stride = options.stride ?? 1;
     this.position = options.position ?? { cell: 0, cells: 1 };
+    this.recompute = options.recompute ?? false;
     this.ops = this.addChildren(
       options.genotype.map(([input, op]) => createOp(op, { channels: options.channels, mode: 'fixed', rng: options.rng, stride: input < 2 ? this.stride : 1 })),
     );
@@ -49,6 +56,10 @@ export class FixedCell extends Module {
   }
 
   apply(hPrevPrev: tf.Tensor4D, hPrev: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
+    return maybeRecompute(this.recompute, ([a, b], inner) => this.forward(a as tf.Tensor4D, b as tf.Tensor4D, inner), [hPrevPrev, hPrev], this.trainableVariables(), ctx);
+  }
+
+  private forward(hPrevPrev: tf.Tensor4D, hPrev: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
     const states: tf.Tensor4D[] = this.inputs.apply(hPrevPrev, hPrev, ctx);
     const run = (index: number) => this.dropPath(index, this.ops[index].apply(states[this.genotype[index][0]], ctx), ctx);
     for (let block = 0; block < this.blocks; block++) states.push(tf.add(run(2 * block), run(2 * block + 1)));

@@ -37,6 +37,11 @@ export const RetrainConfigSchema = z
      * the end of training; 1 (the default) drops nothing.
      */
     dropPathKeepProb: z.number().gt(0).max(1).default(1),
+    /**
+     * Recompute each cell in the backward pass instead of keeping its activations: less memory for one
+     * more forward pass of the cells (beyond the paper; off by default).
+     */
+    recompute: z.boolean().default(false),
     numClasses: z.number().int().positive().default(19),
     /** Evaluate on the validation slice every this many iterations (and at the end). */
     evalEvery: z.number().int().positive().default(5000),

@@ -145,7 +145,7 @@ async function prepareRetrain(config: RetrainConfig, { architecture, train }: Aw
   });
   const batchNorm = { momentum: 1 - config.batchNormDecay, epsilon: config.batchNormEpsilon };
   const spec: TrainedNetSpec = { architecture, numClasses: config.numClasses, asppChannels: config.asppChannels, asppRates: config.asppRates, batchNorm };
-  const net = new FixedNet({ architecture, numClasses: config.numClasses, asppChannels: config.asppChannels, asppRates: config.asppRates, batchNorm, seed: config.seed });
+  const net = new FixedNet({ architecture, numClasses: config.numClasses, asppChannels: config.asppChannels, asppRates: config.asppRates, batchNorm, recompute: config.recompute, seed: config.seed });
   const variables = net.trainableVariables();
   const sgd = new SgdMomentum(variables, config.momentum, config.weightDecay);
   const ctx = { training: true, kernels };

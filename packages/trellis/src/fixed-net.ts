@@ -23,6 +23,8 @@ export interface FixedNetOptions {
    * smaller than the rates × stride see mostly padding in those branches: lower them for small images.
    */
   readonly asppRates?: readonly [number, number, number];
+  /** Recompute each cell in the backward pass instead of keeping its activations (beyond the paper; off by default). */
+  readonly recompute?: boolean;
   /** Momentum and epsilon of every BatchNorm; by default the official retraining's (`RETRAIN_BATCH_NORM`). */
   readonly batchNorm?: BatchNormSettings;
   readonly seed?: number;
@@ -72,7 +74,7 @@ export class FixedNet extends Module {
   /** Index into the outputs list [stem stride 2, stem stride 4, cell 0, …] of the decoder's features. */
   private readonly lowLevelOutput: number;
 
-  constructor({ architecture, numClasses = 19, asppChannels = 256, separable = false, asppRates: rates, batchNorm = RETRAIN_BATCH_NORM, seed = 0 }: FixedNetOptions) {
+  constructor({ architecture, numClasses = 19, asppChannels = 256, separable = false, asppRates: rates, recompute = false, batchNorm = RETRAIN_BATCH_NORM, seed = 0 }: FixedNetOptions) {
     super();
     assertValidPath(architecture.path);
     assertValidGenotype(architecture.genotype);
@@ -88,6 +90,7 @@ export class FixedNet extends Module {
     this.cells = this.addChildren(this.path.map((level, l) => {
       const cell = new FixedCell({
         position: { cell: l, cells: this.path.length },
+        recompute,
         prevPrevChannels: channels[channels.length - 2],
         prevChannels: channels[channels.length - 1],
         channels: this.filterMultiplier * 2 ** level,

@@ -366,3 +366,37 @@ describe('BatchNorm settings: the official retraining arg scope in FixedNet, PyT
     net.dispose();
   });
 });
+
+describe('FixedNet with recomputed cells (beyond the paper, off by default)', () => {
+  it('gives the same loss, gradients and BN statistics, and a flat tensor count', () => {
+    const architecture = { path: [0, 1, 0], genotype: AUTO_DEEPLAB_GENOTYPE, filterMultiplier: 2 };
+    const plain = new FixedNet({ architecture, numClasses: 3, asppChannels: 4, asppRates: [1, 2, 3], seed: 5 });
+    const checkpointed = new FixedNet({ architecture, numClasses: 3, asppChannels: 4, asppRates: [1, 2, 3], seed: 5, recompute: true });
+    expect(plain.cells.every((cell) => !cell.recompute)).toBe(true);
+    const x = image([2, 24, 24, 3], 4);
+    const target = image([2, 24, 24, 3], 5);
+    const gradientsOf = (net: FixedNet) => tf.variableGrads(() => tf.mean(tf.mul(net.apply(x, ctx()), target)) as tf.Scalar, net.trainableVariables());
+    const a = gradientsOf(plain);
+    const b = gradientsOf(checkpointed);
+    expect(b.value.dataSync()[0]).toBe(a.value.dataSync()[0]);
+    const namesB = checkpointed.trainableVariables().map((v) => v.name);
+    plain.trainableVariables().forEach((v, i) => {
+      const [ga, gb] = [a.grads[v.name], b.grads[namesB[i]]];
+      const scale = tf.max(tf.abs(ga)).dataSync()[0];
+      expect(tf.max(tf.abs(tf.sub(ga, gb))).dataSync()[0]).toBeLessThanOrEqual(1e-5 * scale + 1e-7);
+    });
+    plain.stateVariables().forEach((v, i) => expect(Array.from(checkpointed.stateVariables()[i].dataSync())).toEqual(Array.from(v.dataSync())));
+    tf.dispose([a.value, b.value, ...Object.values(a.grads), ...Object.values(b.grads)]);
+    const sgd = tf.train.momentum(0.025, 0.9);
+    const step = () => sgd.minimize(() => tf.mean(tf.square(checkpointed.apply(x, ctx()))) as tf.Scalar, false, checkpointed.trainableVariables());
+    step();
+    const before = tf.memory().numTensors;
+    step();
+    step();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, target]);
+    sgd.dispose();
+    plain.dispose();
+    checkpointed.dispose();
+  });
+});
