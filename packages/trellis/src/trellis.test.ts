@@ -183,34 +183,7 @@ describe('SuperNet', () => {
   it('recomputing mixed ops in the backward pass gives the same loss, gradients and BN statistics, and a flat tensor count', () => {
     const plain = new SuperNet({ layers: 3, filterMultiplier: 2, numClasses: 3, seed: 5 });
     const checkpointed = new SuperNet({ layers: 3, filterMultiplier: 2, numClasses: 3, seed: 5, recompute: true });
-    const x = image([2, 16, 16, 3], 4);
-    const target = image([2, 16, 16, 3], 5);
-    const gradientsOf = (net: SuperNet) =>
-      tf.variableGrads(() => tf.mean(tf.mul(net.apply(x, ctx()), target)) as tf.Scalar, [...net.architectureVariables(), ...net.weightVariables()]);
-    const a = gradientsOf(plain);
-    const b = gradientsOf(checkpointed);
-    expect(b.value.dataSync()[0]).toBeCloseTo(a.value.dataSync()[0], 6);
-    const namesA = [...plain.architectureVariables(), ...plain.weightVariables()].map((v) => v.name);
-    const namesB = [...checkpointed.architectureVariables(), ...checkpointed.weightVariables()].map((v) => v.name);
-    namesA.forEach((name, i) => {
-      const [ga, gb] = [a.grads[name], b.grads[namesB[i]]];
-      // Equal up to float32 summation order (contributions accumulate in another order).
-      const scale = tf.max(tf.abs(ga)).dataSync()[0];
-      expect(tf.max(tf.abs(tf.sub(ga, gb))).dataSync()[0]).toBeLessThanOrEqual(1e-4 * scale + 1e-6);
-    });
-    plain.stateVariables().forEach((v, i) => expect(Array.from(checkpointed.stateVariables()[i].dataSync())).toEqual(Array.from(v.dataSync())));
-    tf.dispose([a.value, b.value, ...Object.values(a.grads), ...Object.values(b.grads)]);
-    const sgd = tf.train.momentum(0.025, 0.9);
-    const step = () => sgd.minimize(() => tf.mean(tf.square(checkpointed.apply(x, ctx()))) as tf.Scalar, false, checkpointed.weightVariables());
-    step();
-    const before = tf.memory().numTensors;
-    step();
-    step();
-    expect(tf.memory().numTensors).toBe(before);
-    tf.dispose([x, target]);
-    sgd.dispose();
-    plain.dispose();
-    checkpointed.dispose();
+    expectRecomputationExact(plain, checkpointed, (net) => [...net.architectureVariables(), ...net.weightVariables()], 16, 1e-4);
   });
 
   it('splits weights from α/β, and its training steps keep the tensor count flat', () => {
@@ -374,30 +347,45 @@ describe('FixedNet with recomputed cells (beyond the paper, off by default)', ()
     const checkpointed = new FixedNet({ architecture, numClasses: 3, asppChannels: 4, asppRates: [1, 2, 3], seed: 5, recompute: true });
     const recomputing = (net: FixedNet) => [...net.modules()].filter((m): m is FixedCell => m instanceof FixedCell).map((cell) => cell.recompute);
     expect([recomputing(plain), recomputing(checkpointed)]).toEqual([[false, false, false], [true, true, true]]);
-    const x = image([2, 24, 24, 3], 4);
-    const target = image([2, 24, 24, 3], 5);
-    const gradientsOf = (net: FixedNet) => tf.variableGrads(() => tf.mean(tf.mul(net.apply(x, ctx()), target)) as tf.Scalar, net.trainableVariables());
-    const a = gradientsOf(plain);
-    const b = gradientsOf(checkpointed);
-    expect(b.value.dataSync()[0]).toBe(a.value.dataSync()[0]);
-    const namesB = checkpointed.trainableVariables().map((v) => v.name);
-    plain.trainableVariables().forEach((v, i) => {
-      const [ga, gb] = [a.grads[v.name], b.grads[namesB[i]]];
-      const scale = tf.max(tf.abs(ga)).dataSync()[0];
-      expect(tf.max(tf.abs(tf.sub(ga, gb))).dataSync()[0]).toBeLessThanOrEqual(1e-5 * scale + 1e-7);
-    });
-    plain.stateVariables().forEach((v, i) => expect(Array.from(checkpointed.stateVariables()[i].dataSync())).toEqual(Array.from(v.dataSync())));
-    tf.dispose([a.value, b.value, ...Object.values(a.grads), ...Object.values(b.grads)]);
-    const sgd = tf.train.momentum(0.025, 0.9);
-    const step = () => sgd.minimize(() => tf.mean(tf.square(checkpointed.apply(x, ctx()))) as tf.Scalar, false, checkpointed.trainableVariables());
-    step();
-    const before = tf.memory().numTensors;
-    step();
-    step();
-    expect(tf.memory().numTensors).toBe(before);
-    tf.dispose([x, target]);
-    sgd.dispose();
-    plain.dispose();
-    checkpointed.dispose();
+    expectRecomputationExact(plain, checkpointed, (net) => net.trainableVariables(), 24, 1e-5);
   });
 });
+
+interface TrainableNet {
+  apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D;
+  stateVariables(): tf.Variable[];
+  dispose(): void;
+}
+
+/**
+ * Two nets built alike, the second recomputing in the backward pass: the same loss and BN statistics,
+ * gradients equal up to float32 summation order (within `tolerance` of each gradient's largest value),
+ * and the recomputing net's training steps leave no tensor behind. Disposes both nets.
+ */
+function expectRecomputationExact<N extends TrainableNet>(plain: N, checkpointed: N, variablesOf: (net: N) => tf.Variable[], size: number, tolerance: number): void {
+  const x = image([2, size, size, 3], 4);
+  const target = image([2, size, size, 3], 5);
+  const gradientsOf = (net: N) => tf.variableGrads(() => tf.mean(tf.mul(net.apply(x, ctx()), target)) as tf.Scalar, variablesOf(net));
+  const a = gradientsOf(plain);
+  const b = gradientsOf(checkpointed);
+  expect(b.value.dataSync()[0]).toBeCloseTo(a.value.dataSync()[0], 6);
+  const namesB = variablesOf(checkpointed).map((v) => v.name);
+  variablesOf(plain).forEach((v, i) => {
+    const [ga, gb] = [a.grads[v.name], b.grads[namesB[i]]];
+    const scale = tf.max(tf.abs(ga)).dataSync()[0];
+    expect(tf.max(tf.abs(tf.sub(ga, gb))).dataSync()[0]).toBeLessThanOrEqual(tolerance * scale + 1e-6);
+  });
+  plain.stateVariables().forEach((v, i) => expect(Array.from(checkpointed.stateVariables()[i].dataSync())).toEqual(Array.from(v.dataSync())));
+  tf.dispose([a.value, b.value, ...Object.values(a.grads), ...Object.values(b.grads)]);
+  const sgd = tf.train.momentum(0.025, 0.9);
+  const step = () => sgd.minimize(() => tf.mean(tf.square(checkpointed.apply(x, ctx()))) as tf.Scalar, false, variablesOf(checkpointed));
+  step();
+  const before = tf.memory().numTensors;
+  step();
+  step();
+  expect(tf.memory().numTensors).toBe(before);
+  tf.dispose([x, target]);
+  sgd.dispose();
+  plain.dispose();
+  checkpointed.dispose();
+}
