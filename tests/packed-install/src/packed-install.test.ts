@@ -94,7 +94,15 @@ describe('the packed tarballs installed with npm into an empty project', () => {
 
   it('the installed adl command prints its help', () => {
     const help = run(join(everything, 'node_modules', '.bin', 'adl'), ['--help'], everything);
-    for (const command of ['search', 'decode', 'retrain', 'eval', 'predict', 'report', 'summary', 'bench']) expect(help).toContain(command);
+    for (const command of ['search', 'decode', 'retrain', 'eval', 'predict', 'export', 'report', 'summary', 'bench']) expect(help).toContain(command);
+  });
+
+  it('the installed adl exports a preset as ONNX (its protobuf dependency from the registry)', () => {
+    const out = join(everything, 'model.onnx');
+    const result = spawnSync(join(everything, 'node_modules', '.bin', 'adl'), ['export', '--preset', 'autodeeplab-s', '--height', '33', '--width', '65', '--out', out, '--backend', 'cpu'], { cwd: everything, encoding: 'utf8' });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout.trim()).toBe(out);
+    expect(readFileSync(out).length).toBeGreaterThan(40e6);
   });
 
   it.runIf(ONEDNN_BUILT)('the addon builds from the tarball, and adl bench runs on the onednn backend', () => {
