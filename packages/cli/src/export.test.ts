@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { kernelsFor } from '@adl/backend';
 import { useFastestTestBackend } from '@adl/backend/test';
-import { generateSynthetic, IMAGENET_MEAN, IMAGENET_STD } from '@adl/data-cityscapes';
-import { exportOnnx } from '@adl/eval';
+import { generateSynthetic, type RasterImage } from '@adl/data-cityscapes';
+import { exportOnnx, imageTensor, onnxImageInput } from '@adl/eval';
 import { PRIMITIVES } from '@adl/ops';
 import { loadTrainedNet, retrain } from '@adl/search';
 import { FixedNet, getPreset } from '@adl/trellis';
@@ -25,24 +25,25 @@ afterAll(() => rm(root, { recursive: true, force: true }));
 const [HEIGHT, WIDTH] = [65, 97];
 const rows: string[] = [];
 
-/** A test image, RGB 0–255, NCHW as the exported model takes it. */
-const pixels = (height: number, width: number) => Float32Array.from({ length: 3 * height * width }, (_, i) => (i * 37 + ((i / 7) | 0)) % 256);
+/** A test image, RGB 0–255. */
+const testImage = (height: number, width: number): RasterImage => ({
+  height,
+  width,
+  channels: 3,
+  data: Uint8Array.from({ length: 3 * height * width }, (_, i) => (i * 37 + ((i / 7) | 0)) % 256),
+});
 
-/** Our logits for `pixels`, normalised as training normalises, as NCHW values. */
-function ourLogits(net: FixedNet, image: Float32Array, height: number, width: number): Float32Array {
-  return tf.tidy(() => {
-    const nhwc = tf.transpose(tf.tensor4d(image, [1, 3, height, width]), [0, 2, 3, 1]);
-    const normalised = tf.div(tf.sub(nhwc, tf.tensor1d([...IMAGENET_MEAN])), tf.tensor1d([...IMAGENET_STD])) as tf.Tensor4D;
-    return tf.transpose(net.apply(normalised, { training: false, kernels }), [0, 3, 1, 2]).dataSync() as Float32Array;
-  });
+/** Our logits for `image`, normalised as inference normalises it, as NCHW values. */
+function ourLogits(net: FixedNet, image: RasterImage): Float32Array {
+  return tf.tidy(() => tf.transpose(net.apply(imageTensor(image), { training: false, kernels }), [0, 3, 1, 2]).dataSync() as Float32Array);
 }
 
 /** ONNX Runtime's logits and labels for the exported model; the largest |difference| from ours; the table row. */
 async function compare(name: string, net: FixedNet, bytes: Uint8Array, opTypes: string[], height = HEIGHT, width = WIDTH) {
-  const image = pixels(height, width);
-  const ours = ourLogits(net, image, height, width);
+  const image = testImage(height, width);
+  const ours = ourLogits(net, image);
   const session = await ort.InferenceSession.create(bytes);
-  const { logits, labels } = await session.run({ image: new ort.Tensor('float32', image, [1, 3, height, width]) });
+  const { logits, labels } = await session.run({ image: new ort.Tensor('float32', onnxImageInput(image), [1, 3, height, width]) });
   const theirs = logits.data as Float32Array;
   expect(theirs.length).toBe(ours.length);
   let maxDifference = 0;
@@ -97,7 +98,7 @@ describe('ONNX export, checked by ONNX Runtime', () => {
     const { maxDifference, maxLogit } = await compare('a retrained checkpoint (adl export)', net, bytes, exported.opTypes, 48, 64);
     expect(maxDifference).toBeLessThan(1e-4 * Math.max(1, maxLogit));
     const session = await ort.InferenceSession.create(bytes);
-    const { logits, labels } = await session.run({ image: new ort.Tensor('float32', pixels(48, 64), [1, 3, 48, 64]) });
+    const { logits, labels } = await session.run({ image: new ort.Tensor('float32', onnxImageInput(testImage(48, 64)), [1, 3, 48, 64]) });
     const argmax = tf.tidy(() => tf.argMax(tf.tensor4d(logits.data as Float32Array, [1, 19, 48, 64]), 1).dataSync());
     expect(Array.from(labels.data as BigInt64Array, Number)).toEqual(Array.from(argmax));
     net.dispose();

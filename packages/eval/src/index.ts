@@ -11,5 +11,5 @@ export { writeRunReport, RunReportError, RUN_FOLDERS } from './report/run-report
 export { lineChart, niceTicks, type Series, type LineChartOptions } from './report/line-chart.js';
 export { trellisSvg } from './report/trellis-svg.js';
 export { cellSvg } from './report/cell-svg.js';
-export { exportOnnx, ONNX_OPSET, type OnnxExport, type OnnxExportOptions } from './onnx/export-onnx.js';
+export { exportOnnx, onnxImageInput, ONNX_OPSET, type OnnxExport, type OnnxExportOptions } from './onnx/export-onnx.js';
 export { OnnxExportError } from './onnx/translate-kernels.js';

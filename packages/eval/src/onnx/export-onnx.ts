@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { stockKernels, type Kernels } from '@adl/backend';
-import { IMAGENET_MEAN, IMAGENET_STD } from '@adl/data-cityscapes';
+import { IMAGENET_MEAN, IMAGENET_STD, type RasterImage } from '@adl/data-cityscapes';
 import type { InferenceModel } from '../model.js';
 import { encodeModel, intAttribute, intsAttribute, OnnxGraph, tensorValueInfo } from './onnx-graph.js';
 import { traceKernels } from './trace.js';
@@ -76,4 +76,13 @@ export function exportOnnx(model: InferenceModel, options: OnnxExportOptions): O
     options.producerVersion ?? '',
   );
   return { bytes, opTypes: [...graph.opTypes].sort(), inputShape: [1, 3, height, width], classes };
+}
+
+/** An RGB image as the exported model's `image` input: planar `[1, 3, height, width]` floats in 0–255. */
+export function onnxImageInput(image: RasterImage): Float32Array {
+  if (image.channels !== 3) throw new RangeError(`an RGB image is needed, got ${image.channels} channel(s)`);
+  const pixels = image.height * image.width;
+  const planes = new Float32Array(3 * pixels);
+  for (let i = 0; i < pixels; i++) for (let c = 0; c < 3; c++) planes[c * pixels + i] = image.data[3 * i + c];
+  return planes;
 }
