@@ -7,7 +7,7 @@ import { useFastestTestBackend } from '@adl/backend/test';
 import { runExport, runPredict } from '@adl/cli';
 import { generateSynthetic, labelIdToTrainId, listSplit, readPng } from '@adl/data-cityscapes';
 import { retrain } from '@adl/search';
-import { chromium } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain JavaScript modules of this example
 import { buildSite } from './build-site.mjs';
@@ -25,6 +25,7 @@ const backend = await useFastestTestBackend();
 let root: string;
 let model: string;
 let image: string;
+let siteDir: string;
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'adl-browser-'));
   const dataRoot = join(root, 'data');
@@ -40,12 +41,28 @@ beforeAll(async () => {
   await runExport({ checkpoint: join(root, 'retrain', 'best'), out: model, height: HEIGHT, width: WIDTH, numClasses: 19, backend }, () => {});
   const [sample] = await listSplit(dataRoot, 'val');
   image = join(sample.root, sample.imageFile);
+  siteDir = buildSite(join(root, 'site'));
 });
 afterAll(() => rm(root, { recursive: true, force: true }));
 
+/** The built site served, the page opened in headless Chromium and ready for files; `use` runs on it; everything is closed after. */
+async function withPage(use: (page: Page) => Promise<void>): Promise<void> {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install chromium), set CHROMIUM_PATH, or ADL_SKIP_BROWSER_TESTS=1`);
+  const { server, url } = await serveSite(siteDir, 0);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+  try {
+    const page = await browser.newPage({ viewport: { width: 900, height: 700 } });
+    await page.goto(url, { waitUntil: 'load' });
+    await page.waitForSelector('body[data-state="ready"]');
+    await use(page);
+  } finally {
+    await browser.close();
+    server.close();
+  }
+}
+
 describe.skipIf(process.env.ADL_SKIP_BROWSER_TESTS === '1')('examples/browser in headless Chromium', () => {
   it("segments a chosen image with an exported model: the page's label map is adl predict's", async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install chromium), set CHROMIUM_PATH, or ADL_SKIP_BROWSER_TESTS=1`);
     // adl predict on the same image, with the same checkpoint: label ids → train ids.
     const predicted = join(root, 'predicted');
     await runPredict([image], { checkpoint: join(root, 'retrain', 'best'), out: predicted, scales: [1], flip: false, backend }, () => {});
@@ -53,18 +70,12 @@ describe.skipIf(process.env.ADL_SKIP_BROWSER_TESTS === '1')('examples/browser in
     const labelIds = await readPng(join(predicted, labelIdsPng), 1);
     const expected = Array.from(labelIds.data, (id) => labelIdToTrainId(id));
 
-    const siteDir = buildSite(join(root, 'site'));
-    const { server, url } = await serveSite(siteDir, 0);
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
-    try {
-      const page = await browser.newPage({ viewport: { width: 900, height: 700 } });
+    await withPage(async (page) => {
       const problems: string[] = [];
       page.on('console', (message) => {
         if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
       });
       page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-      await page.goto(url, { waitUntil: 'load' });
-      await page.waitForSelector('body[data-state="ready"]');
       await page.setInputFiles('#model', model);
       await page.setInputFiles('#image', image);
       await page.waitForSelector('body[data-state="done"], body[data-state="error"]', { timeout: 120_000 });
@@ -80,28 +91,16 @@ describe.skipIf(process.env.ADL_SKIP_BROWSER_TESTS === '1')('examples/browser in
       expect(new Set(legendIds)).toEqual(new Set(expected));
       await mkdir(OUT_DIR, { recursive: true });
       await page.screenshot({ path: join(OUT_DIR, 'screenshot.png'), fullPage: true });
-    } finally {
-      await browser.close();
-      server.close();
-    }
+    });
   });
 
   it('says which file is wrong when the model is not an exported segmentation model', async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found`);
     const bogus = join(root, 'bogus.onnx');
     await writeFile(bogus, 'not a model');
-    const { server, url } = await serveSite(buildSite(join(root, 'site-2')), 0);
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
-    try {
-      const page = await browser.newPage();
-      await page.goto(url, { waitUntil: 'load' });
-      await page.waitForSelector('body[data-state="ready"]');
+    await withPage(async (page) => {
       await page.setInputFiles('#model', bogus);
       await page.waitForSelector('body[data-state="error"]');
       expect(await page.locator('#status').textContent()).toMatch(/bogus\.onnx/);
-    } finally {
-      await browser.close();
-      server.close();
-    }
+    });
   });
 });

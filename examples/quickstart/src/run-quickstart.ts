@@ -72,25 +72,23 @@ export async function runQuickstart(settings: QuickstartSettings, outDir: string
   );
 
   const val = await listSplit(dataRoot, 'val');
-  const evaluation = await timed('evaluate', async () => {
-    const { net } = await loadTrainedNet(join(retrainDir, 'best'));
-    try {
-      return await evaluateSamples(net, val, { kernels, numClasses: 19, classNames: TRAIN_CLASS_NAMES, outDir: evalDir, scales: settings.eval.scales, flip: settings.eval.flip, imagesWritten: settings.eval.imagesWritten });
-    } finally {
-      net.dispose();
-    }
-  });
-  // The retrained net as ONNX at the images' size, for the browser example (examples/browser).
-  const deployment = await timed('export', async () => {
-    const { net } = await loadTrainedNet(join(retrainDir, 'best'));
-    try {
+  // The best checkpoint, loaded once: evaluated, then exported as ONNX at the images' size for the
+  // browser example (examples/browser).
+  const { net: best } = await loadTrainedNet(join(retrainDir, 'best'));
+  let evaluation: Awaited<ReturnType<typeof evaluateSamples>>;
+  let deployment: Deployment;
+  try {
+    evaluation = await timed('evaluate', () =>
+      evaluateSamples(best, val, { kernels, numClasses: 19, classNames: TRAIN_CLASS_NAMES, outDir: evalDir, scales: settings.eval.scales, flip: settings.eval.flip, imagesWritten: settings.eval.imagesWritten }),
+    );
+    deployment = await timed('export', async () => {
       const { height, width } = settings.images;
-      await writeFileAtomic(join(outDir, MODEL_FILE), exportOnnx(net, { height, width }).bytes);
-      return { model: MODEL_FILE, height, width, opset: ONNX_OPSET } satisfies Deployment;
-    } finally {
-      net.dispose();
-    }
-  });
+      await writeFileAtomic(join(outDir, MODEL_FILE), exportOnnx(best, { height, width }).bytes);
+      return { model: MODEL_FILE, height, width, opset: ONNX_OPSET };
+    });
+  } finally {
+    best.dispose();
+  }
   const chance = await majorityClassMiou(await listSplit(dataRoot, 'train'), val, 19);
   const total = Object.values(seconds).reduce((a, b) => a + b, 0);
   const pct = (v: number) => `${(100 * v).toFixed(1)}%`;

@@ -8,7 +8,10 @@ import * as ort from 'onnxruntime-node';
 import { selectBackend } from '@adl/backend';
 import { exportOnnx, measureLatency } from '@adl/eval';
 import { FixedNet, getPreset } from '@adl/trellis';
-await import('@adl/onednn').catch(() => {});
+// The onednn backend, where its addon is built (it registers itself on import).
+await import('@adl/onednn').catch((error) => {
+  if (error.code !== 'ERR_MODULE_NOT_FOUND') throw error;
+});
 
 const { values: args } = parseArgs({
   options: {

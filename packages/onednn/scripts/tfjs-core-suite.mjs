@@ -24,14 +24,13 @@ const Jasmine = require('jasmine');
 const core = dirname(require.resolve('@tensorflow/tfjs-core/package.json'));
 
 // The full tfjs package registers the cpu backend and every gradient; the backend under test registers itself.
-await import('@tensorflow/tfjs');
+const tf = await import('@tensorflow/tfjs');
 if (args.backend === 'onednn') await import('@adl/onednn');
 if (args.backend === 'webgpu') {
   // Dawn through the `webgpu` package, as the pipeline loads it (a software adapter included).
   const { selectBackend } = await import('@adl/backend');
   await selectBackend({ backend: 'webgpu', log: null });
 }
-const tf = await import('@tensorflow/tfjs');
 if (!tf.findBackendFactory(args.backend)) {
   console.error(`tfjs-core-suite: backend "${args.backend}" is not registered here (for onednn: is its addon built?)`);
   process.exit(2);

@@ -11,7 +11,7 @@ type TensorInfo = tf.TensorInfo;
 
 const CONV_MODE = { forward: 0, backwardData: 1, backwardFilter: 2 } as const;
 
-/** Freed tensors' arrays, reused by the kernels below (at most 2 GiB kept). */
+/** Freed tensors' arrays, reused by the kernels below (at most `ADL_ONEDNN_POOL_MB`, default 2048, kept). */
 const pool = new BufferPool(poolMegabytesFromEnvironment() * 2 ** 20);
 
 /**
@@ -463,7 +463,6 @@ function reverse(binding: OneDnnBinding, { inputs, backend, attrs }: KernelArgs)
   return output(backend, x.shape, out);
 }
 
-/** Softmax over the last axis in one pass per row (the cpu kernel composes five broadcasting kernels). */
 /**
  * A float32 one-hot on a pooled array (the cpu kernel's fresh array of N·depth floats costs more than
  * the loop: 325 ms for the 769² loss of a batch of 2).
@@ -481,6 +480,7 @@ function oneHot({ inputs, backend, attrs }: KernelArgs): TensorInfo | null {
   return output(backend, [...indices.shape, depth], out);
 }
 
+/** Softmax over the last axis in one pass per row (the cpu kernel composes five broadcasting kernels). */
 function softmax({ inputs, backend, attrs }: KernelArgs): TensorInfo | null {
   const { logits } = inputs as { logits: TensorInfo };
   const rank = logits.shape.length;
