@@ -66,7 +66,7 @@ export async function runQuickstart(settings: QuickstartSettings, outDir: string
   const r = settings.retrain;
   const retrained = await timed('retrain', () =>
     retrain(
-      { dataRoot, outDir: retrainDir, architecture: join(outDir, 'architecture.json'), asppChannels: r.asppChannels, asppRates: r.asppRates, iterations: r.iterations, evalEvery: r.evalEvery, batchSize: r.batchSize, crop: r.crop, lr: r.lr, checkpointEvery: r.iterations, scale: [0.75, 1.25], batchNormDecay: settings.retrainBatchNormDecay },
+      { dataRoot, outDir: retrainDir, architecture: join(outDir, 'architecture.json'), asppChannels: r.asppChannels, asppRates: r.asppRates, iterations: r.iterations, evalEvery: r.evalEvery, batchSize: r.batchSize, crop: r.crop, lr: r.lr, checkpointEvery: r.iterations, scale: [0.75, 1.25], batchNormDecay: settings.retrainBatchNormDecay, recompute: false },
       { progress, log: quiet },
     ),
   );

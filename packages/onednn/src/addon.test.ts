@@ -164,6 +164,26 @@ describe.runIf(binding)('the oneDNN addon', () => {
     });
   });
 
+  it('allocate: a zeroed, writable buffer of the exact length; discard gives its whole pages back as zeros', () => {
+    const bytes = 3 * 2 ** 21 + 100; // not a multiple of a page
+    const buffer = binding!.allocate(bytes);
+    expect(buffer.byteLength).toBe(bytes);
+    const floats = new Float32Array(buffer);
+    expect(floats.some((v) => v !== 0)).toBe(false);
+    floats.fill(1.5);
+    expect(floats[floats.length - 1]).toBe(1.5);
+    const given = binding!.discard(buffer);
+    // The mapping starts on a page, so every whole page goes: all but the last 100 bytes.
+    expect(given).toBe(bytes - 100);
+    expect([...new Set(floats.subarray(0, given / 4))]).toEqual([0]);
+    expect(floats[floats.length - 1]).toBe(1.5);
+    // Reused after a discard, it is plain memory again.
+    floats.fill(2);
+    expect(floats[0]).toBe(2);
+    expect(() => binding!.allocate(0)).toThrow(/allocate: expected a byte count >= 1/);
+    expect(() => binding!.discard(new Float32Array(4) as any)).toThrow(/discard: expected an ArrayBuffer/);
+  });
+
   it('rejects arrays that do not match the shapes, instead of reading past them', () => {
     const params = Int32Array.of(1, 4, 4, 2, 4, 4, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1);
     expect(() => binding!.conv(0, new Float32Array(31), new Float32Array(36), new Float32Array(32), params)).toThrow(/array lengths do not match/);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BATCH_NORM_KERNELS, OPTIMIZER_KERNELS, POOL_KERNELS, WEIGHTED_SUM_KERNELS, registerFusedGradients } from '@adl/backend';
-import type { OneDnnBinding } from './binding.js';
-import { BufferPool, poolMegabytesFromEnvironment } from './buffer-pool.js';
+import { binding as addon, type OneDnnBinding } from './binding.js';
+import { BufferPool, JS_BUFFERS, poolMegabytesFromEnvironment, type BufferSource } from './buffer-pool.js';
 
 /** The tfjs name of the backend: tfjs's cpu backend with its convolutions and matMul run by oneDNN. */
 export const ONEDNN_BACKEND = 'onednn';
@@ -11,8 +11,21 @@ type TensorInfo = tf.TensorInfo;
 
 const CONV_MODE = { forward: 0, backwardData: 1, backwardFilter: 2 } as const;
 
-/** Freed tensors' arrays, reused by the kernels below (at most `ADL_ONEDNN_POOL_MB`, default 2048, kept). */
-const pool = new BufferPool(poolMegabytesFromEnvironment() * 2 ** 20);
+/** Buffers from this size up are the addon's huge-page mappings, whose memory `discard` gives back. */
+const MAPPED_BUFFER_BYTES = 2 ** 21;
+
+const mappedBuffers = (binding: OneDnnBinding): BufferSource => ({
+  allocate: (bytes) => (bytes >= MAPPED_BUFFER_BYTES ? binding.allocate(bytes) : new ArrayBuffer(bytes)),
+  discard: (buffer) => {
+    if (buffer.byteLength >= MAPPED_BUFFER_BYTES) binding.discard(buffer);
+  },
+});
+
+/**
+ * Freed tensors' arrays, reused by the kernels below (at most `ADL_ONEDNN_POOL_MB`, default 2048, kept);
+ * the memory of large ones it lets go goes back to the system at once.
+ */
+const pool = new BufferPool(poolMegabytesFromEnvironment() * 2 ** 20, addon ? mappedBuffers(addon) : JS_BUFFERS);
 
 /**
  * A cpu backend whose deleted tensors return their arrays to the pool, and whose reads hand out

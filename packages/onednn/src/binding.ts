@@ -40,6 +40,16 @@ export interface OneDnnBinding {
   adam(value: Float32Array, first: Float32Array, second: Float32Array, gradient: Float32Array, outValue: Float32Array, outFirst: Float32Array, outSecond: Float32Array, hyper: Float64Array): void;
   /** Sets the OpenMP threads oneDNN runs on, when given (>= 1); returns the count in effect. */
   threads(count?: number): number;
+  /**
+   * A zeroed buffer of `bytes` in its own mapping, marked for transparent huge pages (first touches
+   * fault 2 MiB at once); unmapped when it is garbage collected.
+   */
+  allocate(bytes: number): ArrayBuffer;
+  /**
+   * Gives the whole pages of `buffer` back to the system; its contents become zeros. Only for a buffer
+   * nothing reads again (the pool's dropped arrays), until the garbage collector frees it. Returns the bytes given back.
+   */
+  discard(buffer: ArrayBuffer): number;
 }
 
 /** Why the addon at `root` (the package folder) did not load, for the backend selector's line. */

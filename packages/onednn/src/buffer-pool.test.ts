@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { BufferPool, DEFAULT_POOL_MEGABYTES, poolMegabytesFromEnvironment, sizeClass } from './buffer-pool.js';
+import { BufferPool, DEFAULT_POOL_MEGABYTES, poolMegabytesFromEnvironment, sizeClass, type BufferSource } from './buffer-pool.js';
+
+/** Plain buffers, recording which ones the pool discards. */
+function recordingSource(): BufferSource & { discarded: ArrayBuffer[] } {
+  const discarded: ArrayBuffer[] = [];
+  return { allocate: (bytes) => new ArrayBuffer(bytes), discard: (buffer) => void discarded.push(buffer), discarded };
+}
 
 describe('BufferPool', () => {
   it('reuses a released buffer for an array of a length in the same size class, up to its cap; 0 keeps none', () => {
@@ -33,6 +39,45 @@ describe('BufferPool', () => {
     pool.release(a);
     expect(pool.bytes).toBe(0);
     expect(pool.allocate(40, false).buffer).not.toBe(a.buffer);
+  });
+
+  it('keeps what is in use plus what is kept within a quarter above the peak in use, dropping the oldest kept first', () => {
+    const source = recordingSource();
+    const pool = new BufferPool(2 ** 30, source);
+    // Peak in use: 4 arrays of 1,024 floats = 16 KiB; budget 20 KiB.
+    const first = Array.from({ length: 4 }, () => pool.allocate(1024, false));
+    expect(pool.inUse).toEqual({ bytes: 16384, peakBytes: 16384 });
+    first.forEach((array) => pool.release(array));
+    expect([pool.bytes, pool.inUse.bytes, source.discarded.length]).toEqual([16384, 0, 0]);
+    // Another size: each fresh 2,048-float array first drops the oldest kept buffers that would exceed the budget.
+    const wide = pool.allocate(2048, false); // 8 KiB in use + 16 kept > 20: drops one (the oldest)
+    expect(source.discarded).toEqual([first[0]!.buffer]);
+    expect(pool.bytes + pool.inUse.bytes).toBeLessThanOrEqual(1.25 * pool.inUse.peakBytes);
+    const wide2 = pool.allocate(2048, false); // 16 in use: peak 16 KiB, 4 KiB may stay kept
+    expect(source.discarded).toEqual([first[0]!.buffer, first[1]!.buffer, first[2]!.buffer]);
+    expect([pool.bytes, pool.inUse.bytes]).toEqual([4096, 16384]);
+    // Releasing keeps the total: both are kept, and reused.
+    pool.release(wide);
+    pool.release(wide2);
+    expect([pool.bytes, source.discarded.length]).toEqual([20480, 3]);
+    expect(pool.allocate(2048, false).buffer).toBe(wide2.buffer);
+    // clear() drops everything kept.
+    pool.clear();
+    expect(pool.bytes).toBe(0);
+    expect(source.discarded.slice(3)).toEqual([first[3]!.buffer, wide.buffer]);
+  });
+
+  it('reuses a kept buffer up to half as large again as a request needs, not larger', () => {
+    const pool = new BufferPool(2 ** 30);
+    pool.allocate(10_000, false); // in use throughout: a peak the kept buffers fit under
+    const big = pool.allocate(1500, false);
+    pool.release(big);
+    const smaller = pool.allocate(1000, true);
+    expect(smaller.buffer).toBe(big.buffer);
+    expect([smaller.length, ...new Set(smaller)]).toEqual([1000, 0]);
+    pool.release(smaller);
+    expect(pool.allocate(900, false).buffer).not.toBe(big.buffer);
+    expect(pool.bytes).toBe(big.buffer.byteLength);
   });
 
   it('size classes: exact up to 16 floats, then m · 2^k with m in 8..15 (at most 12.5% more)', () => {

