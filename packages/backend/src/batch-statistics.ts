@@ -10,6 +10,14 @@ export interface BatchStatistics {
   readonly variance: tf.Tensor1D;
 }
 
+/** A training-mode BatchNorm with a learnable per-channel scale and offset, in one kernel. */
+export interface AffineBatchNorm {
+  /** `(x − mean) / √(variance + ε) · scale + offset`. */
+  readonly output: tf.Tensor4D;
+  readonly mean: tf.Tensor1D;
+  readonly variance: tf.Tensor1D;
+}
+
 /**
  * Batch statistics from elementwise ops, differentiable on every backend (`tf.batchNorm` without
  * offset/scale crashes under gradients).

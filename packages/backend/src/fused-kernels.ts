@@ -9,6 +9,11 @@ import type { SumWeights } from './weighted-sum.js';
  */
 export const POOL_KERNELS = { forward: 'AdlPool3x3', gradient: 'AdlPool3x3Grad' } as const;
 export const BATCH_NORM_KERNELS = { forward: 'AdlBatchNorm', gradient: 'AdlBatchNormGrad' } as const;
+/**
+ * Inputs `{ x, scale, offset }` (attr `epsilon`), outputs `[y, mean, variance]`; the gradient kernel takes
+ * `{ dy, x, mean, variance, scale }` and returns `[dx, dScale, dOffset]`.
+ */
+export const AFFINE_BATCH_NORM_KERNELS = { forward: 'AdlAffineBatchNorm', gradient: 'AdlAffineBatchNormGrad' } as const;
 /** Inputs `[weights, ...terms]`; the gradient kernel takes `[dy, weights, ...terms]` and returns `[dWeights, ...dTerms]`. */
 export const WEIGHTED_SUM_KERNELS = { forward: 'AdlWeightedSum', gradient: 'AdlWeightedSumGrad' } as const;
 
@@ -34,6 +39,17 @@ export function registerFusedGradients(): void {
     gradFunc: (dys, [x, mean, variance], attrs) => ({
       x: () => runKernel(BATCH_NORM_KERNELS.gradient, { dy: (dys as tf.Tensor[])[0], x, mean, variance }, attrs),
     }),
+  });
+  tf.registerGradient({
+    kernelName: AFFINE_BATCH_NORM_KERNELS.forward,
+    inputsToSave: ['x', 'scale'],
+    outputsToSave: [false, true, true],
+    // As the batch statistics: only y is differentiated. One kernel gives all three gradients (see below).
+    gradFunc: (dys, [x, scale, mean, variance], attrs) => {
+      const inputs = { dy: (dys as tf.Tensor[])[0], x, mean, variance, scale };
+      const [dx, dScale, dOffset] = tf.engine().runKernel(AFFINE_BATCH_NORM_KERNELS.gradient, inputs, attrs) as tf.Tensor[];
+      return { x: () => dx, scale: () => dScale, offset: () => dOffset };
+    },
   });
   tf.registerGradient({
     kernelName: WEIGHTED_SUM_KERNELS.forward,

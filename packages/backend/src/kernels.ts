@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { BatchStatistics } from './batch-statistics.js';
+import type { AffineBatchNorm, BatchStatistics } from './batch-statistics.js';
 import type { SumWeights } from './weighted-sum.js';
 
 /** Symmetric zero padding, stride and dilation of a convolution. */
@@ -34,6 +34,12 @@ export interface Kernels {
   avgPool3x3(x: tf.Tensor4D): tf.Tensor4D;
   /** Training-mode batch normalisation without scale/shift, with the batch's statistics. */
   batchStatistics(x: tf.Tensor4D, epsilon: number): BatchStatistics;
+  /**
+   * Training-mode batch normalisation with a scale and offset, where the set has it as one kernel each
+   * way that keeps only `x` (and the statistics) for the gradient; without it, layers compose
+   * `batchStatistics` with a scale and shift.
+   */
+  affineBatchNorm?(x: tf.Tensor4D, scale: tf.Tensor1D, offset: tf.Tensor1D, epsilon: number): AffineBatchNorm;
   /** `Σ_i weights[i] · terms[i]` over same-shaped float32 terms (mixed ops, running averages). */
   weightedSum(terms: readonly tf.Tensor[], weights: SumWeights): tf.Tensor;
 }

@@ -366,30 +366,42 @@ bool floatArrays(napi_env env, const napi_value* args, size_t count, const char*
 
 // batchNorm(x, y, mean, variance, Int32Array[rows, channels], epsilon)
 // batchNormGrad(dy, x, mean, variance, dx, Int32Array[rows, channels], epsilon)
-template <bool kGradient>
+// affineBatchNorm(x, scale, offset, y, mean, variance, Int32Array[rows, channels], epsilon)
+// affineBatchNormGrad(dy, x, mean, variance, scale, dx, dScale, dOffset, Int32Array[rows, channels], epsilon)
+template <bool kGradient, bool kAffine>
 napi_value BatchNormFunction(napi_env env, napi_callback_info info) {
-  constexpr size_t kArrays = kGradient ? 5 : 4;
-  const char* name = kGradient ? "batchNormGrad" : "batchNorm";
+  constexpr size_t kArrays = kGradient ? (kAffine ? 8 : 5) : (kAffine ? 6 : 4);
+  const char* name = kGradient ? (kAffine ? "affineBatchNormGrad" : "batchNormGrad") : (kAffine ? "affineBatchNorm" : "batchNorm");
   napi_value args[kArrays + 2];
   if (!arguments(env, info, args, kArrays + 2, name)) return nullptr;
-  static const char* const kNames[2][5] = {{"x", "y", "mean", "variance", ""}, {"dy", "x", "mean", "variance", "dx"}};
-  float* data[5];
-  size_t lengths[5];
+  // Names and lengths (E: elements, C: channels) of the arrays, in the order they are passed.
+  static const char* const kNames[4][8] = {
+      {"x", "y", "mean", "variance"},
+      {"x", "scale", "offset", "y", "mean", "variance"},
+      {"dy", "x", "mean", "variance", "dx"},
+      {"dy", "x", "mean", "variance", "scale", "dx", "dScale", "dOffset"}};
+  static const char* const kLengths[4] = {"EECC", "ECCECC", "EECCE", "EECCCECC"};
+  const size_t variant = (kGradient ? 2 : 0) + (kAffine ? 1 : 0);
+  float* data[kArrays];
+  size_t lengths[kArrays];
   memory::dim shape[2];
   double epsilon;
-  if (!floatArrays(env, args, kArrays, kNames[kGradient], data, lengths) || !intParams(env, args[kArrays], shape, 2) ||
+  if (!floatArrays(env, args, kArrays, kNames[variant], data, lengths) || !intParams(env, args[kArrays], shape, 2) ||
       !check(env, napi_get_value_double(env, args[kArrays + 1], &epsilon), "batchNorm: epsilon must be a number"))
     return nullptr;
   const size_t rows = shape[0], channels = shape[1], elements = rows * channels;
-  const size_t want[2][5] = {{elements, elements, channels, channels, 0}, {elements, elements, channels, channels, elements}};
   for (size_t i = 0; i < kArrays; i++) {
-    if (lengths[i] != want[kGradient][i]) {
+    if (lengths[i] != (kLengths[variant][i] == 'E' ? elements : channels)) {
       napi_throw_range_error(env, nullptr, (std::string(name) + ": array lengths do not match the shape parameters").c_str());
       return nullptr;
     }
   }
-  if (kGradient) {
+  if (kGradient && kAffine) {
+    batch_norm::backward(data[0], data[1], data[2], data[3], data[5], rows, channels, epsilon, data[4], data[6], data[7]);
+  } else if (kGradient) {
     batch_norm::backward(data[0], data[1], data[2], data[3], data[4], rows, channels, epsilon);
+  } else if (kAffine) {
+    batch_norm::forward(data[0], data[3], data[4], data[5], rows, channels, epsilon, data[1], data[2]);
   } else {
     batch_norm::forward(data[0], data[1], data[2], data[3], rows, channels, epsilon);
   }
@@ -608,8 +620,10 @@ napi_value Init(napi_env env, napi_value exports) {
       {"conv", nullptr, Conv, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"matMul", nullptr, MatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"strided", nullptr, Strided, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"batchNorm", nullptr, BatchNormFunction<false>, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"batchNormGrad", nullptr, BatchNormFunction<true>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNorm", nullptr, BatchNormFunction<false, false>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormGrad", nullptr, BatchNormFunction<true, false>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"affineBatchNorm", nullptr, BatchNormFunction<false, true>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"affineBatchNormGrad", nullptr, BatchNormFunction<true, true>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"pool3x3", nullptr, Pool3x3Function<false>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"pool3x3Grad", nullptr, Pool3x3Function<true>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"weightedSum", nullptr, WeightedSumFunction<false>, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -192,6 +192,8 @@ describe.runIf(binding)('the oneDNN addon', () => {
     const f = (n: number) => new Float32Array(n);
     expect(() => binding!.batchNorm(f(6), f(6), f(3), f(2), Int32Array.of(2, 3), 1e-5)).toThrow(/batchNorm: array lengths/);
     expect(() => binding!.batchNormGrad(f(6), f(6), f(3), f(3), f(5), Int32Array.of(2, 3), 1e-5)).toThrow(/batchNormGrad: array lengths/);
+    expect(() => binding!.affineBatchNorm(f(6), f(3), f(2), f(6), f(3), f(3), Int32Array.of(2, 3), 1e-5)).toThrow(/affineBatchNorm: array lengths/);
+    expect(() => binding!.affineBatchNormGrad(f(6), f(6), f(3), f(3), f(3), f(6), f(3), f(4), Int32Array.of(2, 3), 1e-5)).toThrow(/affineBatchNormGrad: array lengths/);
     expect(() => binding!.pool3x3(0, f(6), f(5), Int32Array.of(1, 2, 3, 1))).toThrow(/pool3x3: unknown mode, or array lengths/);
     expect(() => binding!.pool3x3(2 as 0, f(6), f(6), Int32Array.of(1, 2, 3, 1))).toThrow(/unknown mode/);
     expect(() => binding!.weightedSum(f(2), [f(3), f(4)], f(3))).toThrow(/every array must have the output's length/);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { BATCH_NORM_KERNELS, OPTIMIZER_KERNELS, POOL_KERNELS, WEIGHTED_SUM_KERNELS, registerFusedGradients } from '@adl/backend';
+import { AFFINE_BATCH_NORM_KERNELS, BATCH_NORM_KERNELS, OPTIMIZER_KERNELS, POOL_KERNELS, WEIGHTED_SUM_KERNELS, registerFusedGradients } from '@adl/backend';
 import { binding as addon, type OneDnnBinding } from './binding.js';
 import { BufferPool, JS_BUFFERS, poolMegabytesFromEnvironment, type BufferSource } from './buffer-pool.js';
 
@@ -152,6 +152,23 @@ function registerFusedKernels(binding: OneDnnBinding): void {
     const dx = pool.allocate(size(x.shape), false);
     binding.batchNormGrad(values(backend, dy), values(backend, x), values(backend, mean), values(backend, variance), dx, rowsAndChannels(x), attrs!.epsilon as number);
     return output(backend, x.shape, dx);
+  });
+
+  register(AFFINE_BATCH_NORM_KERNELS.forward, ({ inputs, backend, attrs }) => {
+    const { x, scale, offset } = inputs as Record<'x' | 'scale' | 'offset', TensorInfo>;
+    float(AFFINE_BATCH_NORM_KERNELS.forward, [x, scale, offset]);
+    const channels = x.shape[x.shape.length - 1];
+    const [y, mean, variance] = [pool.allocate(size(x.shape), false), pool.allocate(channels, false), pool.allocate(channels, false)];
+    binding.affineBatchNorm(values(backend, x), values(backend, scale), values(backend, offset), y, mean, variance, rowsAndChannels(x), attrs!.epsilon as number);
+    return [output(backend, x.shape, y), output(backend, [channels], mean), output(backend, [channels], variance)];
+  });
+  register(AFFINE_BATCH_NORM_KERNELS.gradient, ({ inputs, backend, attrs }) => {
+    const { dy, x, mean, variance, scale } = inputs as Record<'dy' | 'x' | 'mean' | 'variance' | 'scale', TensorInfo>;
+    float(AFFINE_BATCH_NORM_KERNELS.gradient, [dy, x, mean, variance, scale]);
+    const channels = scale.shape[0];
+    const [dx, dScale, dOffset] = [pool.allocate(size(x.shape), false), pool.allocate(channels, false), pool.allocate(channels, false)];
+    binding.affineBatchNormGrad(values(backend, dy), values(backend, x), values(backend, mean), values(backend, variance), values(backend, scale), dx, dScale, dOffset, rowsAndChannels(x), attrs!.epsilon as number);
+    return [output(backend, x.shape, dx), output(backend, [channels], dScale), output(backend, [channels], dOffset)];
   });
 
   register(WEIGHTED_SUM_KERNELS.forward, ({ inputs, backend }) => {

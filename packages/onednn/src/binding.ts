@@ -26,6 +26,10 @@ export interface OneDnnBinding {
   batchNorm(x: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array, params: Int32Array, epsilon: number): void;
   /** The input gradient of `batchNorm` (its mean and variance depend on `x` too). `params`: `[rows, channels]`. */
   batchNormGrad(dy: Float32Array, x: Float32Array, mean: Float32Array, variance: Float32Array, dx: Float32Array, params: Int32Array, epsilon: number): void;
+  /** `batchNorm` followed by `y · scale + offset` per channel, in the same pass. */
+  affineBatchNorm(x: Float32Array, scale: Float32Array, offset: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array, params: Int32Array, epsilon: number): void;
+  /** The gradients of `affineBatchNorm`: `dx`, `dScale = Σ dy · x̂`, `dOffset = Σ dy`. */
+  affineBatchNormGrad(dy: Float32Array, x: Float32Array, mean: Float32Array, variance: Float32Array, scale: Float32Array, dx: Float32Array, dScale: Float32Array, dOffset: Float32Array, params: Int32Array, epsilon: number): void;
   /** 3×3 pool, stride 1, padding 1 (never the max; not counted in the average). mode 0 max, 1 average; `params`: `[n, h, w, c]`. */
   pool3x3(mode: 0 | 1, x: Float32Array, y: Float32Array, params: Int32Array): void;
   /** The input gradient of `pool3x3`; a max sends it to the first maximum of each window in row-major order. */

@@ -18,4 +18,4 @@ export { ONEDNN_BACKEND, registerOneDnnBackend } from './backend.js';
 export { onednnKernels } from './kernels.js';
 export { setThreads, threadCount, threadsFromEnvironment } from './threads.js';
 export { poolMegabytesFromEnvironment, DEFAULT_POOL_MEGABYTES } from './buffer-pool.js';
-export { BATCH_NORM_KERNELS, POOL_KERNELS, WEIGHTED_SUM_KERNELS } from '@adl/backend';
+export { AFFINE_BATCH_NORM_KERNELS, BATCH_NORM_KERNELS, POOL_KERNELS, WEIGHTED_SUM_KERNELS } from '@adl/backend';

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { BATCH_NORM_KERNELS, POOL_KERNELS, WEIGHTED_SUM_KERNELS, assertSamePadding, weightedSumInputs, weightedSumOfElementwiseOps, type ConvGeometry, type Kernels } from '@adl/backend';
+import { AFFINE_BATCH_NORM_KERNELS, BATCH_NORM_KERNELS, POOL_KERNELS, WEIGHTED_SUM_KERNELS, assertSamePadding, weightedSumInputs, weightedSumOfElementwiseOps, type ConvGeometry, type Kernels } from '@adl/backend';
 
 /**
  * Convolutions for the `onednn` backend: forward, input and filter gradients are each one oneDNN
- * primitive (multi-threaded, dilation included). 3×3 pools, training-mode batch statistics and
- * weighted sums are one compiled kernel each way, instead of the many elementwise kernels of the
+ * primitive (multi-threaded, dilation included). 3×3 pools, training-mode batch norm (with or
+ * without scale and offset) and weighted sums are one compiled kernel each way, instead of the many elementwise kernels of the
  * portable forms.
  */
 export const onednnKernels: Kernels = {
@@ -32,6 +32,11 @@ export const onednnKernels: Kernels = {
   batchStatistics(x, epsilon) {
     const [normalised, mean, variance] = runKernel(BATCH_NORM_KERNELS.forward, { x }, { epsilon }) as tf.Tensor[];
     return { normalised: normalised as tf.Tensor4D, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+  },
+
+  affineBatchNorm(x, scale, offset, epsilon) {
+    const [output, mean, variance] = runKernel(AFFINE_BATCH_NORM_KERNELS.forward, { x, scale, offset }, { epsilon }) as tf.Tensor[];
+    return { output: output as tf.Tensor4D, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
   },
 
   weightedSum(terms, weights) {

@@ -20,7 +20,8 @@ export const PYTORCH_BATCH_NORM: BatchNormSettings = { momentum: 0.1, epsilon: 1
 
 /**
  * Batch normalisation over N, H, W with running statistics. In training the normalisation with the
- * batch's statistics is the kernel set's `batchStatistics` (one fused kernel each way on onednn).
+ * batch's statistics is the kernel set's `batchStatistics`, or with scale and offset its
+ * `affineBatchNorm` where it has one (one fused kernel each way on onednn).
  */
 export class BatchNorm extends Module implements Layer {
   readonly gamma: tf.Variable<tf.Rank.R1> | undefined;
@@ -61,6 +62,12 @@ export class BatchNorm extends Module implements Layer {
     }
     const { gamma, beta } = this;
     if (!gamma || !beta) return this.normalise(x, ctx);
+    if (ctx.kernels.affineBatchNorm) {
+      // One kernel each way, keeping x and the statistics for the gradient.
+      const { output, mean, variance } = ctx.kernels.affineBatchNorm(x, gamma, beta, this.epsilon);
+      if (!ctx.recomputing) this.updateRunningStatistics(mean, variance, x.size / this.channels, ctx.kernels);
+      return output;
+    }
     // Recomputed in the backward pass, so that only x is kept for it (as PyTorch's BatchNorm keeps),
     // not also the normalised tensor that the scale's gradient reads; the same kernels run on the
     // same x again, so the gradients are unchanged.

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Kernels } from '../kernels.js';
+import { normaliseWithElementwiseOps } from '../batch-statistics.js';
 import { seededTensor, useBackend } from './backends.js';
 import { checkGradients } from './gradient-check.js';
 
@@ -184,6 +185,41 @@ export function kernelConformanceCases(kernels: Kernels, backend: string): Kerne
     await checkGradients(() => tf.sum(tf.mul(kernels.batchStatistics(x, 1e-5).normalised, r)), [x]);
     tf.dispose([x, r]);
   });
+
+  const { affineBatchNorm } = kernels;
+  if (affineBatchNorm) {
+    // Channels with different offsets and scales; a scale and offset per channel.
+    const x = () => tf.tidy(() => tf.add(tf.mul(seededTensor([2, 5, 4, 3], 50), [1, 3, 0.5]), [10, -2, 0])) as tf.Tensor4D;
+    const scale = () => tf.tensor1d([1.5, -0.5, 2]);
+    const offset = () => tf.tensor1d([0.25, 1, -3]);
+    const epsilon = 1e-3;
+    /** The two-step form every other set uses: normalise, then scale and shift. */
+    const composed = (input: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D) => {
+      const { normalised, mean, variance } = normaliseWithElementwiseOps(input, epsilon);
+      return { output: tf.add(tf.mul(normalised, gamma), beta) as tf.Tensor4D, mean, variance };
+    };
+    const flat = ({ output, mean, variance }: { output: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor }) => tf.concat([tf.reshape(output, [-1]), mean, variance]);
+
+    add('affine batch norm: the values of normalising, then scaling and shifting', async () => {
+      const expected = await valuesOn('cpu', () => tf.tidy(() => flat(composed(x(), scale(), offset()))));
+      expectClose(await valuesOn(backend, () => tf.tidy(() => flat(affineBatchNorm(x(), scale(), offset(), epsilon)))), expected, 'affine batch norm');
+    });
+
+    add('affine batch norm gradients (input, scale, offset) equal the two-step form and finite differences', async () => {
+      const r = () => seededTensor([2, 5, 4, 3], 51);
+      const gradients = (norm: typeof composed) => () =>
+        tf.tidy(() => {
+          const grads = tf.grads((input, gamma, beta) => tf.sum(tf.mul(norm(input as tf.Tensor4D, gamma as tf.Tensor1D, beta as tf.Tensor1D).output, r())));
+          return tf.concat(grads([x(), scale(), offset()]).map((g) => tf.reshape(g, [-1])));
+        });
+      const expected = await valuesOn('cpu', gradients(composed));
+      expectClose(await valuesOn(backend, gradients((input, gamma, beta) => affineBatchNorm(input, gamma, beta, epsilon))), expected, 'affine batch norm gradients');
+      const variables = [tf.variable(x()), tf.variable(scale()), tf.variable(offset())];
+      const weights = r();
+      await checkGradients(() => tf.sum(tf.mul(affineBatchNorm(variables[0] as tf.Variable<tf.Rank.R4>, variables[1] as tf.Variable<tf.Rank.R1>, variables[2] as tf.Variable<tf.Rank.R1>, 1e-5).output, weights)), variables);
+      tf.dispose([...variables, weights]);
+    });
+  }
 
   return cases;
 }
