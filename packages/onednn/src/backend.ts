@@ -17,7 +17,9 @@ const MAPPED_BUFFER_BYTES = 2 ** 21;
 const mappedBuffers = (binding: OneDnnBinding): BufferSource => ({
   allocate: (bytes) => (bytes >= MAPPED_BUFFER_BYTES ? binding.allocate(bytes) : new ArrayBuffer(bytes)),
   discard: (buffer) => {
-    if (buffer.byteLength >= MAPPED_BUFFER_BYTES) binding.discard(buffer);
+    if (buffer.byteLength < MAPPED_BUFFER_BYTES) return false;
+    binding.discard(buffer);
+    return true;
   },
 });
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { BufferPool, DEFAULT_POOL_MEGABYTES, poolMegabytesFromEnvironment, sizeClass, type BufferSource } from './buffer-pool.js';
 
-/** Plain buffers, recording which ones the pool discards. */
+/** Plain buffers, recording which ones the pool discards (each may be used again). */
 function recordingSource(): BufferSource & { discarded: ArrayBuffer[] } {
   const discarded: ArrayBuffer[] = [];
-  return { allocate: (bytes) => new ArrayBuffer(bytes), discard: (buffer) => void discarded.push(buffer), discarded };
+  return { allocate: (bytes) => new ArrayBuffer(bytes), discard: (buffer) => discarded.push(buffer) > 0, discarded };
 }
 
 describe('BufferPool', () => {
@@ -65,6 +65,24 @@ describe('BufferPool', () => {
     pool.clear();
     expect(pool.bytes).toBe(0);
     expect(source.discarded.slice(3)).toEqual([first[3]!.buffer, wide.buffer]);
+  });
+
+  it('uses a dropped buffer whose memory was given back again before making a new one; one left to the collector, never', () => {
+    const source = recordingSource();
+    const made: ArrayBuffer[] = [];
+    const pool = new BufferPool(0, { allocate: (bytes) => made[made.push(source.allocate(bytes)) - 1]!, discard: source.discard });
+    const a = pool.allocate(1000, false);
+    a.fill(7);
+    pool.release(a); // nothing is kept (cap 0): discarded, and emptied
+    expect(source.discarded).toEqual([a.buffer]);
+    const b = pool.allocate(1000, true);
+    expect(b.buffer).toBe(a.buffer);
+    expect([...new Set(b)]).toEqual([0]);
+    expect(made).toHaveLength(1);
+    const gone = new BufferPool(0, { allocate: (bytes) => new ArrayBuffer(bytes), discard: () => false });
+    const c = gone.allocate(1000, false);
+    gone.release(c);
+    expect(gone.allocate(1000, false).buffer).not.toBe(c.buffer);
   });
 
   it('reuses a kept buffer up to half as large again as a request needs, not larger', () => {

@@ -1,11 +1,15 @@
 /** Where the pool's buffers come from, and how the memory of one it drops is given back. */
 export interface BufferSource {
   allocate(bytes: number): ArrayBuffer;
-  discard(buffer: ArrayBuffer): void;
+  /**
+   * Gives back the memory of a buffer the pool no longer keeps. true: done, and the buffer may be used
+   * again (its memory then comes back as zeroed pages); false: the buffer is left to the garbage collector.
+   */
+  discard(buffer: ArrayBuffer): boolean;
 }
 
 /** Plain ArrayBuffers, freed by the garbage collector. */
-export const JS_BUFFERS: BufferSource = { allocate: (bytes) => new ArrayBuffer(bytes), discard: () => {} };
+export const JS_BUFFERS: BufferSource = { allocate: (bytes) => new ArrayBuffer(bytes), discard: () => false };
 
 /**
  * Kept buffers may add this fraction of the peak in use. Measured, retraining step of autodeeplab-s
@@ -27,7 +31,9 @@ const REUSE_FACTOR = 1.5;
  * at once (so at a training step's peak little is kept), and at most `maxPooledBytes` are kept. An array
  * the pool lets go of is handed to its source's `discard`, which can give its memory back at once: a
  * dropped ArrayBuffer is otherwise freed only when the garbage collector gets to it (measured: 3.7 GB
- * of them waiting at the end of a 769² retraining step).
+ * of them waiting at the end of a 769² retraining step). An emptied buffer is kept, taking no memory,
+ * and used again before a new one is made: the collector, which does not see the memory of the
+ * addon's buffers, would otherwise leave their mappings behind (64 more a step at 385²).
  *
  * Safety: only arrays this pool handed out are ever reused or discarded; `release` is called only
  * when the backend deletes a tensor's data; arrays that something else may still see (a view made by
@@ -38,6 +44,8 @@ export class BufferPool {
   private readonly free = new Map<number, ArrayBuffer[]>();
   /** The same free buffers, oldest release first: the order in which they are dropped. */
   private readonly byAge = new Set<ArrayBuffer>();
+  /** Dropped buffers whose memory was given back, by size class: reused before new ones are made. */
+  private readonly emptied = new Map<number, ArrayBuffer[]>();
   private readonly owned = new WeakSet<Float32Array>();
   private pooledBytes = 0;
   /** Bytes of the owned arrays handed out and not yet released or pinned, and their maximum. */
@@ -51,19 +59,24 @@ export class BufferPool {
 
   /** An array of `length` floats; zeroed when `zeroed`, otherwise with arbitrary contents. */
   allocate(length: number, zeroed: boolean): Float32Array {
-    const reused = this.takeFree(length);
-    const bytes = reused?.byteLength ?? 4 * sizeClass(length);
-    if (reused) {
-      this.byAge.delete(reused);
-      this.pooledBytes -= bytes;
+    let buffer = takeFitting(this.free, length);
+    let recycled = buffer !== undefined;
+    if (buffer) {
+      this.byAge.delete(buffer);
+      this.pooledBytes -= buffer.byteLength;
     } else {
+      const bytes = 4 * sizeClass(length);
       this.peakLiveBytes = Math.max(this.peakLiveBytes, this.liveBytes + bytes);
       this.dropOldest(this.liveBytes + bytes + this.pooledBytes - this.budget());
+      buffer = takeFitting(this.emptied, length);
+      recycled = buffer !== undefined;
+      buffer ??= this.source.allocate(bytes);
     }
-    const array = new Float32Array(reused ?? this.source.allocate(bytes), 0, length);
+    const array = new Float32Array(buffer, 0, length);
     this.owned.add(array);
-    this.liveBytes += bytes;
-    if (reused && zeroed) array.fill(0);
+    this.liveBytes += buffer.byteLength;
+    // A new buffer is zeroed; a recycled one holds earlier values (an emptied one in its last partial page).
+    if (recycled && zeroed) array.fill(0);
     return array;
   }
 
@@ -87,12 +100,10 @@ export class BufferPool {
     this.liveBytes -= buffer.byteLength;
     // Releasing moves bytes from in use to kept, so only a fresh allocation can exceed the budget.
     if (this.pooledBytes + buffer.byteLength > this.maxPooledBytes) {
-      this.source.discard(buffer);
+      this.drop(buffer);
       return;
     }
-    const list = this.free.get(buffer.byteLength);
-    if (list) list.push(buffer);
-    else this.free.set(buffer.byteLength, [buffer]);
+    push(this.free, buffer);
     this.byAge.add(buffer);
     this.pooledBytes += buffer.byteLength;
   }
@@ -109,6 +120,7 @@ export class BufferPool {
 
   clear(): void {
     this.dropOldest(this.pooledBytes);
+    this.emptied.clear();
   }
 
   /** The most bytes in use and kept together: the peak in use plus a quarter. */
@@ -116,14 +128,6 @@ export class BufferPool {
     return this.peakLiveBytes * (1 + POOL_HEADROOM);
   }
 
-  /** A free buffer for `length` floats: of its size class or, failing that, of a class up to half as large again. */
-  private takeFree(length: number): ArrayBuffer | undefined {
-    const limit = 4 * length * REUSE_FACTOR;
-    for (let bytes = 4 * sizeClass(length); ; bytes = 4 * sizeClass(bytes / 4 + 1)) {
-      const buffer = this.free.get(bytes)?.pop();
-      if (buffer || bytes >= limit) return buffer;
-    }
-  }
 
   /** Drops free buffers, oldest first, until at least `bytes` are let go. */
   private dropOldest(bytes: number): void {
@@ -134,8 +138,27 @@ export class BufferPool {
       list.splice(list.indexOf(buffer), 1);
       this.pooledBytes -= buffer.byteLength;
       bytes -= buffer.byteLength;
-      this.source.discard(buffer);
+      this.drop(buffer);
     }
+  }
+
+  private drop(buffer: ArrayBuffer): void {
+    if (this.source.discard(buffer)) push(this.emptied, buffer);
+  }
+}
+
+function push(lists: Map<number, ArrayBuffer[]>, buffer: ArrayBuffer): void {
+  const list = lists.get(buffer.byteLength);
+  if (list) list.push(buffer);
+  else lists.set(buffer.byteLength, [buffer]);
+}
+
+/** A buffer for `length` floats from `lists`: of its size class or, failing that, of a class up to REUSE_FACTOR larger. */
+function takeFitting(lists: Map<number, ArrayBuffer[]>, length: number): ArrayBuffer | undefined {
+  const limit = 4 * length * REUSE_FACTOR;
+  for (let bytes = 4 * sizeClass(length); ; bytes = 4 * sizeClass(bytes / 4 + 1)) {
+    const buffer = lists.get(bytes)?.pop();
+    if (buffer || bytes >= limit) return buffer;
   }
 }
 

@@ -5,7 +5,7 @@ import { BatchLoader, DEFAULT_AUGMENT, listSplit, splitFolder, writeFileAtomic, 
 import { FixedNet, resolveArchitecture, type Architecture } from '@adl/trellis';
 import type { ForwardContext } from '@adl/ops';
 import { batchTensors } from './batch-tensors.js';
-import { selectInstalledBackend } from './installed-backend.js';
+import { computeEnvironment, selectInstalledBackend } from './installed-backend.js';
 import { saveCheckpoint } from './checkpoint.js';
 import type { TrainedNetSpec } from './load-trained-net.js';
 import { SgdMomentum } from './optimizers.js';
@@ -65,7 +65,7 @@ export async function retrain(input: RetrainConfigInput, options: RetrainOptions
   const log = options.log ?? logToStderr;
   const data = await retrainData(config);
   await prepareRunFolder(config.outDir, { resume: options.resume, force: options.force, log });
-  const { architecture, kernels, loader, spec, net, variables, sgd, step } = await prepareRetrain(config, data, log);
+  const { architecture, backend, kernels, loader, spec, net, variables, sgd, step } = await prepareRetrain(config, data, log);
   const { val } = data;
 
   const runStep = async (iteration: number, state: RetrainState): Promise<StepOutcome<RetrainState>> => {
@@ -96,6 +96,7 @@ export async function retrain(input: RetrainConfigInput, options: RetrainOptions
     checkpointEvery: config.checkpointEvery,
     config,
     meta: { net: spec },
+    environment: await computeEnvironment({ backend, kernels }),
     freeOnResume: FREE_ON_RESUME,
     acceptChanges: options.acceptChanges,
     initialState: { records: [], lossSum: 0, lossCount: 0 },

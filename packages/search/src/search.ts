@@ -6,7 +6,7 @@ import { decodeArchitecture, type GenotypeEdge } from '@adl/decode';
 import { PRIMITIVES } from '@adl/ops';
 import { SuperNet, type Architecture } from '@adl/trellis';
 import { batchTensors } from './batch-tensors.js';
-import { selectInstalledBackend } from './installed-backend.js';
+import { computeEnvironment, selectInstalledBackend } from './installed-backend.js';
 import { ConfigError } from './parse-with-schema.js';
 import { prepareRunFolder } from './run-folder.js';
 import { parseSearchConfig, type SearchConfig, type SearchConfigInput } from './search-config.js';
@@ -98,7 +98,7 @@ export async function search(input: SearchConfigInput, options: SearchOptions = 
   const log = options.log ?? logToStderr;
   const data = await searchData(config);
   await prepareRunFolder(config.outDir, { resume: options.resume, force: options.force, log });
-  const { net, weights, architecture, sgd, adam, kernels, stepsPerEpoch, learningRateOf, step } = await prepareSearch(config, data, log);
+  const { backend, net, weights, architecture, sgd, adam, kernels, stepsPerEpoch, learningRateOf, step } = await prepareSearch(config, data, log);
   const { val } = data;
   let epochStarted = performance.now();
 
@@ -151,6 +151,7 @@ export async function search(input: SearchConfigInput, options: SearchOptions = 
     totalSteps: config.epochs * stepsPerEpoch,
     checkpointEvery: config.checkpointEvery,
     config,
+    environment: await computeEnvironment({ backend, kernels }),
     freeOnResume: FREE_ON_RESUME,
     acceptChanges: options.acceptChanges,
     initialState: { records: [], sums: NO_SUMS },

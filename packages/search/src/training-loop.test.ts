@@ -94,6 +94,25 @@ describe('the training loop', () => {
     variable.dispose();
   });
 
+  it('records where it computed and, resuming elsewhere, says so and goes on', async () => {
+    const dir = join(root, 'moved');
+    const variable = tf.variable(tf.scalar(0));
+    const here = { backend: 'onednn', kernels: 'onednn', threads: 2 };
+    await runTrainingLoop({ ...counting(dir, variable).options, environment: here, stopAfterSteps: 2 });
+    expect(JSON.parse(await readFile(join(dir, 'checkpoint.json'), 'utf8')).meta.environment).toEqual(here);
+    const resumed = async (environment: Record<string, unknown>) => {
+      const lines: string[] = [];
+      await runTrainingLoop({ ...counting(dir, variable).options, environment, resume: true, stopAfterSteps: 3, log: (line) => lines.push(line) });
+      return lines;
+    };
+    expect(await resumed(here)).toEqual(['[adl] resuming test at step 2']);
+    expect(await resumed({ ...here, threads: 1 })).toEqual([
+      '[adl] warning: resuming on another setup (threads is 2 there and 1 now): results will differ in the last bits from an uninterrupted run',
+      '[adl] resuming test at step 3',
+    ]);
+    variable.dispose();
+  });
+
   it('stops on a non-finite variable without checkpointing it, naming the step and the last good checkpoint, which resumes', async () => {
     const dir = join(root, 'diverged');
     const variable = tf.variable(tf.scalar(0));

@@ -45,6 +45,12 @@ export interface TrainingLoopOptions<State> {
   readonly initialState: State;
   /** More plain data saved with each checkpoint for its readers (retraining: the net's spec). */
   readonly meta?: Readonly<Record<string, unknown>>;
+  /**
+   * Where the run computes (backend, kernels, threads): saved with each checkpoint. Resuming elsewhere
+   * is allowed, with a warning: the sums then run in another order, so the results differ in the last
+   * bits from an uninterrupted run.
+   */
+  readonly environment?: Readonly<Record<string, unknown>>;
   /** Optimizer scalars (Adam's step count) saved beside the tensors. */
   readonly scalars?: { save(): Record<string, number>; restore(values: Record<string, number>): void };
   /** Continue from the checkpoint in `outDir`, if there is one. */
@@ -70,6 +76,7 @@ export interface TrainingLoopResult<State> {
 
 interface LoopMeta<State> {
   readonly config: Readonly<Record<string, unknown>>;
+  readonly environment?: Readonly<Record<string, unknown>>;
   readonly step: number;
   readonly state: State;
   readonly scalars: Record<string, number>;
@@ -96,13 +103,17 @@ export async function runTrainingLoop<State>(options: TrainingLoopOptions<State>
     }
     const meta = await restoreCheckpoint<LoopMeta<State>>(outDir, groups);
     for (const change of changed) options.log(`[adl] warning: resuming with a changed setting: ${change}`);
+    const moved = changedSettings(manifest.meta.environment ?? {}, options.environment ?? {}, []);
+    if (manifest.meta.environment && moved.length) {
+      options.log(`[adl] warning: resuming on another setup (${moved.join('; ')}): results will differ in the last bits from an uninterrupted run`);
+    }
     ({ step, state } = meta);
     options.scalars?.restore(meta.scalars);
     options.log(`[adl] resuming ${options.name} at step ${step}`);
   }
   let lastCheckpoint = options.resume && step > 0 ? step : undefined;
   const checkpoint = async () => {
-    await saveCheckpoint<LoopMeta<State>>(outDir, groups, { ...options.meta, config, step, state, scalars: options.scalars?.save() ?? {} }, String(step));
+    await saveCheckpoint<LoopMeta<State>>(outDir, groups, { ...options.meta, config, environment: options.environment, step, state, scalars: options.scalars?.save() ?? {} }, String(step));
     lastCheckpoint = step;
   };
   /** The step being run (from 1): a divergence names it. */
