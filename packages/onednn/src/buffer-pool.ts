@@ -172,14 +172,14 @@ export function sizeClass(length: number): number {
   return Math.ceil(length / step) * step;
 }
 
-/** The pool's default cap: at the paper's retraining crop it holds the step's recurring buffers. */
+/** The pool's default cap on what it keeps (its budget, a quarter above the peak in use, usually binds first). */
 export const DEFAULT_POOL_MEGABYTES = 2048;
 
 /**
  * `ADL_ONEDNN_POOL_MB`, when set: the most megabytes of freed arrays the pool keeps for reuse (0: none).
- * Less memory for more time: a retraining step of autodeeplab-s at 769², batch 2, took 18.5–20.2 s and
- * 7.3 GB max RSS with the default, 39.2 s and 6.1 GB with 0 (fresh arrays cost zeroed pages and
- * garbage collections).
+ * Less memory for more time: a retraining step of autodeeplab-s at 769², batch 2, took 10.0 s and
+ * 3.9 GB max RSS with the default, 13.8 s and 3.6 GB with 512, 22.0 s and 3.3 GB with 0 (fresh pages
+ * cost time to touch, and small arrays garbage collections).
  */
 export function poolMegabytesFromEnvironment(value: string | undefined = process.env.ADL_ONEDNN_POOL_MB): number {
   if (value === undefined || value === '') return DEFAULT_POOL_MEGABYTES;
