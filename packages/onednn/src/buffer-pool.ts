@@ -128,7 +128,6 @@ export class BufferPool {
     return this.peakLiveBytes * (1 + POOL_HEADROOM);
   }
 
-
   /** Drops free buffers, oldest first, until at least `bytes` are let go. */
   private dropOldest(bytes: number): void {
     for (const buffer of this.byAge) {
