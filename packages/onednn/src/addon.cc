@@ -582,7 +582,9 @@ napi_value Allocate(napi_env env, napi_callback_info info) {
   const uintptr_t start = (rawStart + kHugePage - 1) & ~(kHugePage - 1);
   if (start > rawStart) munmap(raw, start - rawStart);
   if (rawStart + kHugePage > start) munmap(reinterpret_cast<void*>(start + length), rawStart + kHugePage - start);
+#ifdef MADV_HUGEPAGE  // Linux
   madvise(reinterpret_cast<void*>(start), length, MADV_HUGEPAGE);
+#endif
   napi_value result;
   if (napi_create_external_arraybuffer(env, reinterpret_cast<void*>(start), static_cast<size_t>(bytes), unmapArray,
                                        reinterpret_cast<void*>(length), &result) != napi_ok) {
