@@ -53,7 +53,8 @@ interface RetrainState {
 }
 
 /** Settings a resumed retraining may change: where files go and how, not what the steps compute. */
-const FREE_ON_RESUME = ['outDir', 'checkpointEvery', 'backend', 'onBadFile'];
+// `recompute` changes memory and time, not what is computed (beyond the order of float sums), as in search.
+const FREE_ON_RESUME = ['outDir', 'checkpointEvery', 'backend', 'onBadFile', 'recompute'];
 
 /**
  * Trains the fixed network of an architecture (design §7): SGD with momentum and a poly schedule,
