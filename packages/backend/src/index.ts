@@ -20,7 +20,7 @@ export {
   type BackendName,
   type SelectBackendOptions,
 } from './select-backend.js';
-export { OPTIMIZER_KERNELS, sgdMomentumUpdate, adamUpdate, type SgdMomentumHyper, type AdamHyper } from './optimizer-updates.js';
+export { OPTIMIZER_KERNELS, sgdMomentumUpdate, sgdMomentumUpdates, adamUpdate, type SgdMomentumHyper, type AdamHyper } from './optimizer-updates.js';
 export { Rng } from './rng.js';
 export { catchGpuErrors } from './gpu-errors.js';
 export { releaseShapeOnlySaves } from './shape-only-saves.js';

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { adamUpdate, OPTIMIZER_KERNELS, sgdMomentumUpdate } from './optimizer-updates.js';
 import { TEST_BACKENDS, useBackend } from './testing/backends.js';
-import { gradients, referenceAdam, referenceSgd, start } from './testing/optimizer-reference.js';
+import { gradients, referenceAdam, referenceSgd, sgdUpdatesAgainstOneAtATime, start } from './testing/optimizer-reference.js';
 
 describe.each(TEST_BACKENDS)('optimizer updates on %s', (backend) => {
   afterAll(() => useBackend('cpu'));
@@ -29,6 +29,11 @@ describe.each(TEST_BACKENDS)('optimizer updates on %s', (backend) => {
     const expected = referenceAdam([...start], gradients, 0.01, 0.9, 0.999, 1e-8, 1e-3);
     Array.from(w.dataSync()).forEach((x, i) => expect(x).toBeCloseTo(expected[i], 5));
     tf.dispose([w, m, v]);
+  });
+
+  it('sgdMomentumUpdates: variables of several shapes at once equal one update each, bit for bit', async () => {
+    await useBackend(backend);
+    expect(await sgdUpdatesAgainstOneAtATime()).toEqual({ bitEqual: true, fusedCallsPerStep: 0, noTensorsLeft: true });
   });
 
   it('is one kernel per variable on onednn, elementwise ops elsewhere', async () => {

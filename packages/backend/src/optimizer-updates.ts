@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 
-/** Kernels of the onednn backend that update one variable in one pass (see `registerOneDnnBackend`). */
+/**
+ * Kernels that update variables in one pass each (onednn, webgpu); the SGD kernel takes any number of
+ * variables (see `sgdMomentumUpdates`).
+ */
 export const OPTIMIZER_KERNELS = { sgdMomentum: 'AdlSgdMomentum', adam: 'AdlAdam' } as const;
 
 export interface SgdMomentumHyper {
@@ -14,18 +17,33 @@ export interface SgdMomentumHyper {
  * g ← ∇ + wd·w; v ← μ·v + g; w ← w − lr·v. One kernel on backends that have it.
  */
 export function sgdMomentumUpdate(variable: tf.Variable, velocity: tf.Variable, gradient: tf.Tensor, hyper: SgdMomentumHyper): void {
+  sgdMomentumUpdates([variable], [velocity], [gradient], hyper);
+}
+
+/**
+ * `sgdMomentumUpdate` of many variables (`gradients[i]` for `variables[i]`) in one kernel call on
+ * backends that have the kernel: its inputs are the triples (value, velocity, gradient) one after the
+ * other, its outputs the pairs (value, velocity). A network's few hundred small variables otherwise
+ * cost a kernel call's bookkeeping each.
+ */
+export function sgdMomentumUpdates(variables: readonly tf.Variable[], velocities: readonly tf.Variable[], gradients: readonly tf.Tensor[], hyper: SgdMomentumHyper): void {
   const { learningRate, momentum, weightDecay } = hyper;
   tf.tidy(() => {
-    if (fused(OPTIMIZER_KERNELS.sgdMomentum, variable, gradient)) {
-      const [value, newVelocity] = tf.engine().runKernel(OPTIMIZER_KERNELS.sgdMomentum, [variable, velocity, gradient] as unknown as tf.NamedTensorMap, { learningRate, momentum, weightDecay }) as tf.Tensor[];
-      velocity.assign(newVelocity);
-      variable.assign(value);
+    if (variables.every((variable, i) => fused(OPTIMIZER_KERNELS.sgdMomentum, variable, gradients[i]))) {
+      const inputs = variables.flatMap((variable, i) => [variable, velocities[i], gradients[i]]);
+      const outputs = tf.engine().runKernel(OPTIMIZER_KERNELS.sgdMomentum, inputs as unknown as tf.NamedTensorMap, { learningRate, momentum, weightDecay }) as tf.Tensor[];
+      variables.forEach((variable, i) => {
+        velocities[i].assign(outputs[2 * i + 1]);
+        variable.assign(outputs[2 * i]);
+      });
       return;
     }
-    const g = weightDecay ? tf.add(gradient, tf.mul(variable, weightDecay)) : gradient;
-    const newVelocity = tf.add(tf.mul(velocity, momentum), g);
-    velocity.assign(newVelocity);
-    variable.assign(tf.sub(variable, tf.mul(newVelocity, learningRate)));
+    variables.forEach((variable, i) => {
+      const g = weightDecay ? tf.add(gradients[i], tf.mul(variable, weightDecay)) : gradients[i];
+      const newVelocity = tf.add(tf.mul(velocities[i], momentum), g);
+      velocities[i].assign(newVelocity);
+      variable.assign(tf.sub(variable, tf.mul(newVelocity, learningRate)));
+    });
   });
 }
 

@@ -5,3 +5,4 @@ export { useFastestTestBackend } from './testing/fastest-backend.js';
 export { TEST_BACKENDS, useBackend, seededTensor } from './testing/backends.js';
 export { kernelConformanceCases, type KernelCase } from './testing/kernel-conformance.js';
 export { webGpuForTests, type WebGpuForTests } from './testing/webgpu.js';
+export { sgdUpdatesAgainstOneAtATime } from './testing/optimizer-reference.js';

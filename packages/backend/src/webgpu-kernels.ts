@@ -244,19 +244,25 @@ function weightedSumGrad({ inputs, backend }: KernelArgs): TensorInfo[] {
   return [dWeights, ...dTerms];
 }
 
+/** Inputs: (value, velocity, gradient) per variable; outputs: (value, velocity) per variable. */
 function sgdMomentum({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
-  const [value, velocity, gradient] = inputs as unknown as TensorInfo[];
-  assertFloat(OPTIMIZER_KERNELS.sgdMomentum, [value, velocity, gradient]);
+  const all = inputs as unknown as TensorInfo[];
+  assertFloat(OPTIMIZER_KERNELS.sgdMomentum, all);
   const { learningRate, momentum, weightDecay } = attrs as Record<string, number>;
   // PyTorch's formula: g ← ∇ + wd·w; v ← μ·v + g; w ← w − lr·v.
   const newVelocity = 'let v = uniforms.momentum * V[index] + G[index] + uniforms.weightDecay * X[index];';
   const fields = 'learningRate : f32, momentum : f32, weightDecay : f32,';
   const uniforms = f32(learningRate, momentum, weightDecay);
-  const tensors = [value, velocity, gradient];
-  return [
-    run(backend, elementwise('adlSgdValue', value.shape, ['X', 'V', 'G'], `${newVelocity} result[index] = X[index] - uniforms.learningRate * v;`, fields), tensors, uniforms),
-    run(backend, elementwise('adlSgdVelocity', value.shape, ['X', 'V', 'G'], `${newVelocity} result[index] = v;`, fields), tensors, uniforms),
-  ];
+  const outputs: TensorInfo[] = [];
+  for (let i = 0; i < all.length; i += 3) {
+    const tensors = all.slice(i, i + 3);
+    const shape = tensors[0].shape;
+    outputs.push(
+      run(backend, elementwise('adlSgdValue', shape, ['X', 'V', 'G'], `${newVelocity} result[index] = X[index] - uniforms.learningRate * v;`, fields), tensors, uniforms),
+      run(backend, elementwise('adlSgdVelocity', shape, ['X', 'V', 'G'], `${newVelocity} result[index] = v;`, fields), tensors, uniforms),
+    );
+  }
+  return outputs;
 }
 
 function adam({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {

@@ -5,7 +5,7 @@ import { kernelsFor } from './kernel-sets.js';
 import { adamUpdate, sgdMomentumUpdate } from './optimizer-updates.js';
 import { useBackend } from './testing/backends.js';
 import { kernelConformanceCases } from './testing/kernel-conformance.js';
-import { gradients, referenceAdam, referenceSgd, start } from './testing/optimizer-reference.js';
+import { gradients, referenceAdam, referenceSgd, sgdUpdatesAgainstOneAtATime, start } from './testing/optimizer-reference.js';
 import { webGpuForTests } from './testing/webgpu.js';
 
 // The kernel set WebGPU runs with, against the cpu backend's values and finite differences.
@@ -78,6 +78,10 @@ describe.runIf(webgpu.device)('kernels on webgpu', () => {
     expect(await valid()).toBeNull();
     expect(Array.from(await sum.data())).toEqual([3, 3, 3, 3]);
     tf.dispose([x, output, sum]);
+  });
+
+  it('SGD of several variables at once: one kernel call, equal bit for bit to one update at a time', async () => {
+    expect(await sgdUpdatesAgainstOneAtATime()).toEqual({ bitEqual: true, fusedCallsPerStep: 1, noTensorsLeft: true });
   });
 
   it('SGD and Adam updates: one kernel per variable (2 and 3 dispatches), equal to PyTorch, no tensors left over', async () => {

@@ -190,13 +190,20 @@ function registerFusedKernels(binding: OneDnnBinding): void {
     return [output(backend, [termList.length], dWeights), ...dTerms.map((d) => output(backend, dy.shape, d))];
   });
 
+  // Inputs: (value, velocity, gradient) per variable; outputs: (value, velocity) per variable.
   register(OPTIMIZER_KERNELS.sgdMomentum, ({ inputs, backend, attrs }) => {
-    const tensors = inputs as unknown as TensorInfo[];
-    float(OPTIMIZER_KERNELS.sgdMomentum, tensors);
-    const [value, velocity] = [0, 1].map(() => pool.allocate(size(tensors[0].shape), false));
+    const all = inputs as unknown as TensorInfo[];
+    float(OPTIMIZER_KERNELS.sgdMomentum, all);
     const { learningRate, momentum, weightDecay } = attrs as Record<string, number>;
-    binding.sgdMomentum(...(tensors.map((t) => values(backend, t)) as [Float32Array, Float32Array, Float32Array]), value, velocity, Float64Array.of(learningRate, momentum, weightDecay));
-    return [value, velocity].map((data) => output(backend, tensors[0].shape, data));
+    const hyper = Float64Array.of(learningRate, momentum, weightDecay);
+    const outputs: TensorInfo[] = [];
+    for (let i = 0; i < all.length; i += 3) {
+      const [variable, velocity, gradient] = all.slice(i, i + 3);
+      const [newValue, newVelocity] = [0, 1].map(() => pool.allocate(size(variable.shape), false));
+      binding.sgdMomentum(values(backend, variable), values(backend, velocity), values(backend, gradient), newValue, newVelocity, hyper);
+      outputs.push(output(backend, variable.shape, newValue), output(backend, variable.shape, newVelocity));
+    }
+    return outputs;
   });
   register(OPTIMIZER_KERNELS.adam, ({ inputs, backend, attrs }) => {
     const tensors = inputs as unknown as TensorInfo[];

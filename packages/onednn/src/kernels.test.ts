@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { adamUpdate, kernelsFor, portableKernels, selectBackend, sgdMomentumUpdate, stockKernels } from '@adl/backend';
-import { kernelConformanceCases, useBackend } from '@adl/backend/test';
+import { kernelConformanceCases, sgdUpdatesAgainstOneAtATime, useBackend } from '@adl/backend/test';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { binding } from './binding.js';
 import { onednnKernels } from './kernels.js';
@@ -11,6 +11,12 @@ describe.runIf(binding)('on the onednn backend', () => {
 
   describe.each([portableKernels, stockKernels, onednnKernels].map((kernels) => [kernels.name, kernels] as const))('the %s kernels', (_name, kernels) => {
     for (const { name, run } of kernelConformanceCases(kernels, 'onednn')) it(name, run);
+  });
+
+  it('updates several variables in one SGD kernel call, equal bit for bit to one update at a time', async () => {
+    await useBackend('onednn');
+    expect(await sgdUpdatesAgainstOneAtATime()).toEqual({ bitEqual: true, fusedCallsPerStep: 1, noTensorsLeft: true });
+    await useBackend('cpu');
   });
 
   it('updates a variable in one kernel per optimizer step, with the values of the elementwise form', async () => {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { adamUpdate, sgdMomentumUpdate } from '@adl/backend';
+import { adamUpdate, sgdMomentumUpdates } from '@adl/backend';
 import { Module, newVariable } from '@adl/ops';
 
 /**
@@ -16,8 +16,8 @@ export interface CheckpointableOptimizer {
 
 /**
  * SGD with momentum and L2 weight decay as PyTorch computes it (and DARTS uses, design §5):
- * g ← ∇ + wd·w; v ← μ·v + g; w ← w − lr·v (`sgdMomentumUpdate` of @adl/backend: one kernel per
- * variable on the onednn backend).
+ * g ← ∇ + wd·w; v ← μ·v + g; w ← w − lr·v (`sgdMomentumUpdates` of @adl/backend: one kernel call for
+ * every variable on the onednn and webgpu backends).
  */
 export class SgdMomentum extends Module implements CheckpointableOptimizer {
   private readonly velocity: tf.Variable[];
@@ -33,8 +33,7 @@ export class SgdMomentum extends Module implements CheckpointableOptimizer {
 
   /** One step with gradients in the order of the variables. */
   apply(gradients: readonly tf.Tensor[], learningRate: number): void {
-    const hyper = { learningRate, momentum: this.momentum, weightDecay: this.weightDecay };
-    this.variables.forEach((variable, i) => sgdMomentumUpdate(variable, this.velocity[i], gradients[i], hyper));
+    sgdMomentumUpdates(this.variables, this.velocity, gradients, { learningRate, momentum: this.momentum, weightDecay: this.weightDecay });
   }
 
   stateScalars(): Record<string, number> {
