@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { adamUpdate, OPTIMIZER_KERNELS, sgdMomentumUpdate } from './optimizer-updates.js';
+import { adamUpdate, groupsUpTo, OPTIMIZER_KERNELS, sgdMomentumUpdate } from './optimizer-updates.js';
 import { TEST_BACKENDS, useBackend } from './testing/backends.js';
 import { gradients, referenceAdam, referenceSgd, sgdUpdatesAgainstOneAtATime, start } from './testing/optimizer-reference.js';
 
@@ -45,6 +45,13 @@ describe.each(TEST_BACKENDS)('optimizer updates on %s', (backend) => {
     expect(sgd === 'AdlSgdMomentum').toBe(backend === 'onednn');
     expect(adam === 'AdlAdam').toBe(backend === 'onednn');
     tf.dispose([w, a, b]);
+  });
+});
+
+describe('groupsUpTo', () => {
+  it('groups consecutive sizes up to the limit, a larger one alone', () => {
+    expect(groupsUpTo([3, 4, 2, 10, 1, 1, 5], 8)).toEqual([[0, 1], [2], [3], [4, 5, 6]]);
+    expect(groupsUpTo([], 8)).toEqual([]);
   });
 });
 

@@ -30,12 +30,17 @@ export function sgdMomentumUpdates(variables: readonly tf.Variable[], velocities
   const { learningRate, momentum, weightDecay } = hyper;
   tf.tidy(() => {
     if (variables.every((variable, i) => fused(OPTIMIZER_KERNELS.sgdMomentum, variable, gradients[i]))) {
-      const inputs = variables.flatMap((variable, i) => [variable, velocities[i], gradients[i]]);
-      const outputs = tf.engine().runKernel(OPTIMIZER_KERNELS.sgdMomentum, inputs as unknown as tf.NamedTensorMap, { learningRate, momentum, weightDecay }) as tf.Tensor[];
-      variables.forEach((variable, i) => {
-        velocities[i].assign(outputs[2 * i + 1]);
-        variable.assign(outputs[2 * i]);
-      });
+      // A group's new values and velocities live beside the old ones until assigned: groups bound that.
+      for (const group of groupsUpTo(variables.map((variable) => variable.size), UPDATE_GROUP_FLOATS)) {
+        tf.tidy(() => {
+          const inputs = group.flatMap((i) => [variables[i], velocities[i], gradients[i]]);
+          const outputs = tf.engine().runKernel(OPTIMIZER_KERNELS.sgdMomentum, inputs as unknown as tf.NamedTensorMap, { learningRate, momentum, weightDecay }) as tf.Tensor[];
+          group.forEach((i, k) => {
+            velocities[i].assign(outputs[2 * k + 1]);
+            variables[i].assign(outputs[2 * k]);
+          });
+        });
+      }
       return;
     }
     variables.forEach((variable, i) => {
@@ -45,6 +50,24 @@ export function sgdMomentumUpdates(variables: readonly tf.Variable[], velocities
       variable.assign(tf.sub(variable, tf.mul(newVelocity, learningRate)));
     });
   });
+}
+
+/** The most floats of variables one SGD kernel call updates (16 MiB of values: 32 MiB of outputs at a time). */
+const UPDATE_GROUP_FLOATS = 2 ** 22;
+
+/** Consecutive indices of `sizes` in groups whose sizes add up to at most `limit` (a larger one alone). */
+export function groupsUpTo(sizes: readonly number[], limit: number): number[][] {
+  const groups: number[][] = [];
+  let total = Infinity;
+  sizes.forEach((size, i) => {
+    if (total + size > limit) {
+      groups.push([]);
+      total = 0;
+    }
+    groups[groups.length - 1]!.push(i);
+    total += size;
+  });
+  return groups;
 }
 
 export interface AdamHyper {
