@@ -3,6 +3,7 @@
 //
 //   node bench/fixed-net.mjs retrain-step --preset autodeeplab-s --size 129 --batch 2 [--keep-activations]
 //   node bench/fixed-net.mjs inference --preset autodeeplab-s --height 256 --width 512
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { Rng, selectBackend } from '@adl/backend';
@@ -58,11 +59,15 @@ if (what === 'retrain-step') {
 }
 for (let i = 0; i < Number(args.warmup); i++) await step();
 const timesMs = [];
+// Memory mappings after each run (Linux): the onednn backend's large buffers are mappings of their own.
+const mappingsPerRun = [];
+const mappings = () => (existsSync('/proc/self/maps') ? readFileSync('/proc/self/maps', 'utf8').split('\n').length - 1 : undefined);
 for (let i = 0; i < Number(args.runs); i++) {
   const start = performance.now();
   await step();
   timesMs.push(performance.now() - start);
+  mappingsPerRun.push(mappings());
 }
 const medianMs = [...timesMs].sort((a, b) => a - b)[Math.floor((timesMs.length - 1) / 2)];
 const params = net.trainableVariables().reduce((sum, v) => sum + v.size, 0);
-console.log(JSON.stringify({ engine: `tfjs ${backend}/${kernels.name}`, ...(device === undefined ? {} : { device }), what, preset: args.preset, params, medianMs, timesMs, maxRssBytes: process.resourceUsage().maxRSS * 1024 }));
+console.log(JSON.stringify({ engine: `tfjs ${backend}/${kernels.name}`, ...(device === undefined ? {} : { device }), what, preset: args.preset, params, medianMs, timesMs, mappingsPerRun, maxRssBytes: process.resourceUsage().maxRSS * 1024 }));
