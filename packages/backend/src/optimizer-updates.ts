@@ -21,9 +21,9 @@ export function sgdMomentumUpdate(variable: tf.Variable, velocity: tf.Variable, 
 }
 
 /**
- * `sgdMomentumUpdate` of many variables (`gradients[i]` for `variables[i]`) in one kernel call on
- * backends that have the kernel: its inputs are the triples (value, velocity, gradient) one after the
- * other, its outputs the pairs (value, velocity). A network's few hundred small variables otherwise
+ * `sgdMomentumUpdate` of many variables (`gradients[i]` for `variables[i]`), one kernel call per group
+ * of variables up to `UPDATE_GROUP_FLOATS` on backends that have the kernel: its inputs are the triples
+ * (value, velocity, gradient) one after the other, its outputs the pairs (value, velocity). A network's few hundred small variables otherwise
  * cost a kernel call's bookkeeping each.
  */
 export function sgdMomentumUpdates(variables: readonly tf.Variable[], velocities: readonly tf.Variable[], gradients: readonly tf.Tensor[], hyper: SgdMomentumHyper): void {

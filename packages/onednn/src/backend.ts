@@ -140,13 +140,19 @@ function registerFusedKernels(binding: OneDnnBinding): void {
     binding.pool3x3Grad(poolMode(attrs), values(backend, x), values(backend, dy), dx, shapeParams(x));
     return output(backend, x.shape, dx);
   });
+  /** A batch-norm kernel's three output arrays (one shaped as `x`, two per channel) and their tensors. */
+  const batchNormOutputs = (backend: tf.KernelBackend, x: TensorInfo) => {
+    const channels = x.shape[x.shape.length - 1];
+    const arrays = [pool.allocate(size(x.shape), false), pool.allocate(channels, false), pool.allocate(channels, false)] as const;
+    const tensors = () => [output(backend, x.shape, arrays[0]), output(backend, [channels], arrays[1]), output(backend, [channels], arrays[2])];
+    return { arrays, tensors };
+  };
   register(BATCH_NORM_KERNELS.forward, ({ inputs, backend, attrs }) => {
     const { x } = inputs as { x: TensorInfo };
     float(BATCH_NORM_KERNELS.forward, [x]);
-    const channels = x.shape[x.shape.length - 1];
-    const [y, mean, variance] = [pool.allocate(size(x.shape), false), pool.allocate(channels, false), pool.allocate(channels, false)];
+    const { arrays: [y, mean, variance], tensors } = batchNormOutputs(backend, x);
     binding.batchNorm(values(backend, x), y, mean, variance, rowsAndChannels(x), attrs!.epsilon as number);
-    return [output(backend, x.shape, y), output(backend, [channels], mean), output(backend, [channels], variance)];
+    return tensors();
   });
   register(BATCH_NORM_KERNELS.gradient, ({ inputs, backend, attrs }) => {
     const { dy, x, mean, variance } = inputs as Record<'dy' | 'x' | 'mean' | 'variance', TensorInfo>;
@@ -159,18 +165,16 @@ function registerFusedKernels(binding: OneDnnBinding): void {
   register(AFFINE_BATCH_NORM_KERNELS.forward, ({ inputs, backend, attrs }) => {
     const { x, scale, offset } = inputs as Record<'x' | 'scale' | 'offset', TensorInfo>;
     float(AFFINE_BATCH_NORM_KERNELS.forward, [x, scale, offset]);
-    const channels = x.shape[x.shape.length - 1];
-    const [y, mean, variance] = [pool.allocate(size(x.shape), false), pool.allocate(channels, false), pool.allocate(channels, false)];
+    const { arrays: [y, mean, variance], tensors } = batchNormOutputs(backend, x);
     binding.affineBatchNorm(values(backend, x), values(backend, scale), values(backend, offset), y, mean, variance, rowsAndChannels(x), attrs!.epsilon as number);
-    return [output(backend, x.shape, y), output(backend, [channels], mean), output(backend, [channels], variance)];
+    return tensors();
   });
   register(AFFINE_BATCH_NORM_KERNELS.gradient, ({ inputs, backend, attrs }) => {
     const { dy, x, mean, variance, scale } = inputs as Record<'dy' | 'x' | 'mean' | 'variance' | 'scale', TensorInfo>;
     float(AFFINE_BATCH_NORM_KERNELS.gradient, [dy, x, mean, variance, scale]);
-    const channels = scale.shape[0];
-    const [dx, dScale, dOffset] = [pool.allocate(size(x.shape), false), pool.allocate(channels, false), pool.allocate(channels, false)];
+    const { arrays: [dx, dScale, dOffset], tensors } = batchNormOutputs(backend, x);
     binding.affineBatchNormGrad(values(backend, dy), values(backend, x), values(backend, mean), values(backend, variance), values(backend, scale), dx, dScale, dOffset, rowsAndChannels(x), attrs!.epsilon as number);
-    return [output(backend, x.shape, dx), output(backend, [channels], dScale), output(backend, [channels], dOffset)];
+    return tensors();
   });
 
   register(WEIGHTED_SUM_KERNELS.forward, ({ inputs, backend }) => {

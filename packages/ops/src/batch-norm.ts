@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { newVariable } from './new-variable.js';
 import { recompute } from './recompute.js';
-import type { Kernels } from '@adl/backend';
 import type { Cost, ForwardContext, Layer, Size } from './layer.js';
 import { Module } from './module.js';
 
@@ -64,9 +63,9 @@ export class BatchNorm extends Module implements Layer {
     if (!gamma || !beta) return this.normalise(x, ctx);
     if (ctx.kernels.affineBatchNorm) {
       // One kernel each way, keeping x and the statistics for the gradient.
-      const { output, mean, variance } = ctx.kernels.affineBatchNorm(x, gamma, beta, this.epsilon);
-      if (!ctx.recomputing) this.updateRunningStatistics(mean, variance, x.size / this.channels, ctx.kernels);
-      return output;
+      const batch = ctx.kernels.affineBatchNorm(x, gamma, beta, this.epsilon);
+      this.updateRunningStatistics(batch, x, ctx);
+      return batch.output;
     }
     // Recomputed in the backward pass, so that only x is kept for it (as PyTorch's BatchNorm keeps),
     // not also the normalised tensor that the scale's gradient reads; the same kernels run on the
@@ -74,14 +73,18 @@ export class BatchNorm extends Module implements Layer {
     return recompute(([input], inner) => tf.add(tf.mul(this.normalise(input as tf.Tensor4D, inner), gamma), beta), [x], [gamma, beta], ctx);
   }
 
-  /** Batch statistics, updating the running ones (once: not again when recomputing). */
+  /** Batch statistics, updating the running ones. */
   private normalise(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
     const batch = ctx.kernels.batchStatistics(x, this.epsilon);
-    if (!ctx.recomputing) this.updateRunningStatistics(batch.mean, batch.variance, x.size / this.channels, ctx.kernels);
+    this.updateRunningStatistics(batch, x, ctx);
     return batch.normalised;
   }
 
-  private updateRunningStatistics(mean: tf.Tensor, variance: tf.Tensor, count: number, kernels: Kernels): void {
+  /** Folds a training batch's statistics into the running ones, once: not again when recomputing. */
+  private updateRunningStatistics({ mean, variance }: { mean: tf.Tensor; variance: tf.Tensor }, x: tf.Tensor4D, ctx: ForwardContext): void {
+    if (ctx.recomputing) return;
+    const { kernels } = ctx;
+    const count = x.size / this.channels;
     const unbiased = count > 1 ? count / (count - 1) : 1;
     const m = this.momentum;
     // The loss never reads these, so no gradient flows through them.

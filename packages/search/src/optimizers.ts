@@ -16,8 +16,8 @@ export interface CheckpointableOptimizer {
 
 /**
  * SGD with momentum and L2 weight decay as PyTorch computes it (and DARTS uses, design §5):
- * g ← ∇ + wd·w; v ← μ·v + g; w ← w − lr·v (`sgdMomentumUpdates` of @adl/backend: one kernel call for
- * every variable on the onednn and webgpu backends).
+ * g ← ∇ + wd·w; v ← μ·v + g; w ← w − lr·v (`sgdMomentumUpdates` of @adl/backend: on the onednn and webgpu
+ * backends one kernel call per group of variables up to 4M floats).
  */
 export class SgdMomentum extends Module implements CheckpointableOptimizer {
   private readonly velocity: tf.Variable[];

@@ -52,8 +52,10 @@ interface RetrainState {
   readonly lossCount: number;
 }
 
-/** Settings a resumed retraining may change: where files go and how, not what the steps compute. */
-// `recompute` changes memory and time, not what is computed (beyond the order of float sums), as in search.
+/**
+ * Settings a resumed retraining may change: where files go and how, not what the steps compute
+ * (`recompute` changes memory and time, and the results only by the order of float sums, as in search).
+ */
 const FREE_ON_RESUME = ['outDir', 'checkpointEvery', 'backend', 'onBadFile', 'recompute'];
 
 /**

@@ -103,10 +103,8 @@ export async function runTrainingLoop<State>(options: TrainingLoopOptions<State>
     }
     const meta = await restoreCheckpoint<LoopMeta<State>>(outDir, groups);
     for (const change of changed) options.log(`[adl] warning: resuming with a changed setting: ${change}`);
-    const moved = changedSettings(manifest.meta.environment ?? {}, options.environment ?? {}, []);
-    if (manifest.meta.environment && moved.length) {
-      options.log(`[adl] warning: resuming on another setup (${moved.join('; ')}): results will differ in the last bits from an uninterrupted run`);
-    }
+    const moved = manifest.meta.environment ? changedSettings(manifest.meta.environment, options.environment ?? {}, []) : [];
+    if (moved.length) options.log(`[adl] warning: resuming on another setup (${moved.join('; ')}): results will differ in the last bits from an uninterrupted run`);
     ({ step, state } = meta);
     options.scalars?.restore(meta.scalars);
     options.log(`[adl] resuming ${options.name} at step ${step}`);
