@@ -8,6 +8,7 @@
 #include <omp.h>
 
 #include "batch_norm.h"
+#include "held_signals.h"
 #include "optimizers.h"
 #include "pool3x3.h"
 #include "strided.h"
@@ -120,6 +121,7 @@ const ConvPrimitive& convPrimitive(int mode, const ConvShape& s) {
 // mode 0: y = conv(x, w); 1: dx = conv_backward_data(dy, w); 2: dw = conv_backward_weights(x, dy).
 // (a, b, out) = (x, w, y), (dy, w, dx), (x, dy, dw).
 void convolution(int mode, float* a, float* b, float* out, const ConvShape& s) {
+  held_signals::Scope held;
   const ConvPrimitive& p = convPrimitive(mode, s);
   auto& engine = cpuEngine();
   auto& stream = cpuStream();
@@ -157,6 +159,7 @@ struct MatMulShape {
 std::unordered_map<std::string, dnnl::matmul> matMulCache;
 
 void matMul(float* a, float* b, float* out, const MatMulShape& s) {
+  held_signals::Scope held;
   memory::dim batch = std::max(s.batchA, s.batchB);
   memory::desc aDesc({s.batchA, s.m, s.k}, dt::f32,
                      s.transposeA ? memory::dims{s.m * s.k, 1, s.m} : memory::dims{s.m * s.k, s.k, 1});
@@ -543,6 +546,7 @@ napi_value Threads(napi_env env, napi_callback_info info) {
       return nullptr;
     }
     omp_set_num_threads(requested);
+    held_signals::startWorkers();
   }
   napi_value result;
   napi_create_int32(env, omp_get_max_threads(), &result);
@@ -637,6 +641,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"discard", nullptr, Discard, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
+  held_signals::startWorkers();
   return exports;
 }
 
