@@ -12,6 +12,7 @@
 #include "optimizers.h"
 #include "pool3x3.h"
 #include "strided.h"
+#include "team_size.h"
 #include "weighted_sum.h"
 
 #include <sys/mman.h>
@@ -48,6 +49,9 @@ struct ConvPrimitive {
   dnnl::primitive primitive;
   memory::desc weights;  // the layout the primitive wants its (diff_)weights in
   memory::desc user;     // tfjs's layout of the same weights
+  memory blocked;        // the weights in the primitive's layout, where it differs from tfjs's: reused by every call
+  dnnl::reorder reorder; // tfjs's layout to the primitive's (its diff_weights back, for filter gradients)
+  int threads;           // the team the primitive was created for (its reorder runs on one thread)
 };
 
 std::unordered_map<std::string, ConvPrimitive> convCache;
@@ -88,32 +92,49 @@ dnnl::convolution_forward::primitive_desc forwardDesc(const ConvShape& s, const 
   return dnnl::convolution_forward::primitive_desc(desc, cpuEngine());
 }
 
+// Floating-point operations of one convolution pass (each pass costs the same).
+double convWork(const ConvShape& s) {
+  return 2.0 * double(s.n * s.oh * s.ow * s.oc) * double(s.kh * s.kw * (s.c / s.groups));
+}
+
 const ConvPrimitive& convPrimitive(int mode, const ConvShape& s) {
+  const int threads = team_size::forWork(convWork(s));
   std::string key(reinterpret_cast<const char*>(&s), sizeof s);
   key.push_back(static_cast<char>(mode));
+  key.append(reinterpret_cast<const char*>(&threads), sizeof threads);
   auto found = convCache.find(key);
   if (found != convCache.end()) return found->second;
   const Geometry g = geometry(s);
   ConvPrimitive entry;
   entry.user = userWeights(s);
-  if (mode == 0) {
-    auto pd = forwardDesc(s, g, dnnl::prop_kind::forward_inference);
-    entry.primitive = dnnl::convolution_forward(pd);
-    entry.weights = pd.weights_desc();
-  } else if (mode == 1) {
-    dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct, source(s), anyWeights(s),
-                                               destination(s), g.strides, g.dilates, g.left, g.right);
-    dnnl::convolution_backward_data::primitive_desc pd(desc, cpuEngine(),
-                                                       forwardDesc(s, g, dnnl::prop_kind::forward_training));
-    entry.primitive = dnnl::convolution_backward_data(pd);
-    entry.weights = pd.weights_desc();
-  } else {
-    dnnl::convolution_backward_weights::desc desc(dnnl::algorithm::convolution_direct, source(s), anyWeights(s),
-                                                  destination(s), g.strides, g.dilates, g.left, g.right);
-    dnnl::convolution_backward_weights::primitive_desc pd(desc, cpuEngine(),
-                                                          forwardDesc(s, g, dnnl::prop_kind::forward_training));
-    entry.primitive = dnnl::convolution_backward_weights(pd);
-    entry.weights = pd.diff_weights_desc();
+  entry.threads = threads;
+  {
+    team_size::Scope team(threads);
+    if (mode == 0) {
+      auto pd = forwardDesc(s, g, dnnl::prop_kind::forward_inference);
+      entry.primitive = dnnl::convolution_forward(pd);
+      entry.weights = pd.weights_desc();
+    } else if (mode == 1) {
+      dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct, source(s), anyWeights(s),
+                                                 destination(s), g.strides, g.dilates, g.left, g.right);
+      dnnl::convolution_backward_data::primitive_desc pd(desc, cpuEngine(),
+                                                         forwardDesc(s, g, dnnl::prop_kind::forward_training));
+      entry.primitive = dnnl::convolution_backward_data(pd);
+      entry.weights = pd.weights_desc();
+    } else {
+      dnnl::convolution_backward_weights::desc desc(dnnl::algorithm::convolution_direct, source(s), anyWeights(s),
+                                                    destination(s), g.strides, g.dilates, g.left, g.right);
+      dnnl::convolution_backward_weights::primitive_desc pd(desc, cpuEngine(),
+                                                            forwardDesc(s, g, dnnl::prop_kind::forward_training));
+      entry.primitive = dnnl::convolution_backward_weights(pd);
+      entry.weights = pd.diff_weights_desc();
+    }
+  }
+  if (entry.weights != entry.user) {
+    team_size::Scope one(1);
+    entry.blocked = memory(entry.weights, cpuEngine());
+    entry.reorder = mode == 2 ? dnnl::reorder(dnnl::reorder::primitive_desc(cpuEngine(), entry.weights, cpuEngine(), entry.user))
+                              : dnnl::reorder(dnnl::reorder::primitive_desc(cpuEngine(), entry.user, cpuEngine(), entry.weights));
   }
   return convCache.emplace(std::move(key), std::move(entry)).first->second;
 }
@@ -125,28 +146,28 @@ void convolution(int mode, float* a, float* b, float* out, const ConvShape& s) {
   const ConvPrimitive& p = convPrimitive(mode, s);
   auto& engine = cpuEngine();
   auto& stream = cpuStream();
-  memory src(source(s), engine);
-  memory dst(destination(s), engine);
-  memory user(p.user, engine);
-  memory weights = p.weights == p.user ? user : memory(p.weights, engine);
-  if (mode == 0) {
-    src.set_data_handle(a);
-    user.set_data_handle(b);
-    dst.set_data_handle(out);
-    if (weights != user) dnnl::reorder(user, weights).execute(stream, user, weights);
-    p.primitive.execute(stream, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}});
-  } else if (mode == 1) {
-    dst.set_data_handle(a);
-    user.set_data_handle(b);
-    src.set_data_handle(out);
-    if (weights != user) dnnl::reorder(user, weights).execute(stream, user, weights);
-    p.primitive.execute(stream, {{DNNL_ARG_DIFF_DST, dst}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DIFF_SRC, src}});
-  } else {
-    src.set_data_handle(a);
-    dst.set_data_handle(b);
-    user.set_data_handle(out);
-    p.primitive.execute(stream, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, dst}, {DNNL_ARG_DIFF_WEIGHTS, weights}});
-    if (weights != user) dnnl::reorder(weights, user).execute(stream, weights, user);
+  memory src(source(s), engine, mode == 1 ? out : a);
+  memory dst(destination(s), engine, mode == 0 ? out : mode == 1 ? a : b);
+  memory user(p.user, engine, mode == 2 ? out : b);
+  const bool reordered = p.weights != p.user;
+  memory weights = reordered ? p.blocked : user;
+  if (reordered && mode != 2) {
+    team_size::Scope one(1);
+    p.reorder.execute(stream, user, weights);
+  }
+  {
+    team_size::Scope team(p.threads);
+    if (mode == 0) {
+      p.primitive.execute(stream, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}});
+    } else if (mode == 1) {
+      p.primitive.execute(stream, {{DNNL_ARG_DIFF_DST, dst}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DIFF_SRC, src}});
+    } else {
+      p.primitive.execute(stream, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, dst}, {DNNL_ARG_DIFF_WEIGHTS, weights}});
+    }
+  }
+  if (reordered && mode == 2) {
+    team_size::Scope one(1);
+    p.reorder.execute(stream, weights, user);
   }
   stream.wait();
 }
@@ -166,7 +187,10 @@ void matMul(float* a, float* b, float* out, const MatMulShape& s) {
   memory::desc bDesc({s.batchB, s.k, s.n}, dt::f32,
                      s.transposeB ? memory::dims{s.k * s.n, 1, s.k} : memory::dims{s.k * s.n, s.n, 1});
   memory::desc outDesc({batch, s.m, s.n}, dt::f32, tag::abc);
+  const int threads = team_size::forWork(2.0 * double(batch * s.m) * double(s.k * s.n));
+  team_size::Scope team(threads);
   std::string key(reinterpret_cast<const char*>(&s), sizeof s);
+  key.append(reinterpret_cast<const char*>(&threads), sizeof threads);
   auto found = matMulCache.find(key);
   if (found == matMulCache.end()) {
     dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(aDesc, bDesc, outDesc), cpuEngine());
