@@ -17,6 +17,13 @@ export const AFFINE_BATCH_NORM_KERNELS = { forward: 'AdlAffineBatchNorm', gradie
 /** Inputs `[weights, ...terms]`; the gradient kernel takes `[dy, weights, ...terms]` and returns `[dWeights, ...dTerms]`. */
 export const WEIGHTED_SUM_KERNELS = { forward: 'AdlWeightedSum', gradient: 'AdlWeightedSumGrad' } as const;
 
+/**
+ * Inputs `{ x, rows, columns }` (matrices `[outH, h]` and `[outW, w]`), attr `transposed`:
+ * `out[n, i, j, c] = Σ_{y, x} rows[i, y] · columns[j, x] · x[n, y, x, c]`, or with `transposed` the same with
+ * the matrices transposed (`x` then has the forward's output size). Its gradient is the transposed form.
+ */
+export const RESAMPLE_KERNEL = 'AdlSeparableResample';
+
 let gradientsRegistered = false;
 
 /** Registers the gradients of the fused kernels with tfjs, once per process. */
@@ -50,6 +57,14 @@ export function registerFusedGradients(): void {
       const [dx, dScale, dOffset] = tf.engine().runKernel(AFFINE_BATCH_NORM_KERNELS.gradient, inputs, attrs) as tf.Tensor[];
       return { x: () => dx, scale: () => dScale, offset: () => dOffset };
     },
+  });
+  tf.registerGradient({
+    kernelName: RESAMPLE_KERNEL,
+    inputsToSave: ['rows', 'columns'],
+    // The matrices are constants (interpolation weights): only x has a gradient.
+    gradFunc: (dy, [rows, columns], attrs) => ({
+      x: () => runKernel(RESAMPLE_KERNEL, { x: dy as tf.Tensor, rows, columns }, { transposed: !attrs.transposed }),
+    }),
   });
   tf.registerGradient({
     kernelName: WEIGHTED_SUM_KERNELS.forward,

@@ -11,6 +11,7 @@
 #include "held_signals.h"
 #include "optimizers.h"
 #include "pool3x3.h"
+#include "resample.h"
 #include "strided.h"
 #include "team_size.h"
 #include "weighted_sum.h"
@@ -466,6 +467,34 @@ napi_value Pool3x3Function(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// resample(x, rows, columns, out, Int32Array[n, h, w, c, oh, ow], transposed): see resample.h. The
+// matrices are the forward's, [oh, h] and [ow, w]; transposed, [h, oh] and [w, ow] (x is then the
+// forward's output gradient).
+napi_value Resample(napi_env env, napi_callback_info info) {
+  napi_value args[6];
+  if (!arguments(env, info, args, 6, "resample")) return nullptr;
+  static const char* const kNames[4] = {"x", "rows", "columns", "out"};
+  float* data[4];
+  size_t lengths[4];
+  memory::dim shape[6];
+  bool transposed = false;
+  if (!floatArrays(env, args, 4, kNames, data, lengths) || !intParams(env, args[4], shape, 6) ||
+      !check(env, napi_get_value_bool(env, args[5], &transposed), "resample: transposed must be a boolean"))
+    return nullptr;
+  const size_t n = shape[0], h = shape[1], w = shape[2], c = shape[3], oh = shape[4], ow = shape[5];
+  if (lengths[0] != n * h * w * c || lengths[1] != oh * h || lengths[2] != ow * w || lengths[3] != n * oh * ow * c) {
+    napi_throw_range_error(env, nullptr, "resample: array lengths do not match the shape parameters");
+    return nullptr;
+  }
+  if (lengths[3] == 0) return nullptr;
+  const resample::Taps rows = resample::taps(data[1], transposed ? h : oh, transposed ? oh : h, transposed);
+  const resample::Taps columns = resample::taps(data[2], transposed ? w : ow, transposed ? ow : w, transposed);
+  const double work = 2.0 * double(n) * (double(rows.index.size()) * double(w * c) + double(oh) * double(columns.index.size()) * double(c));
+  held_signals::Scope held;
+  resample::apply(data[0], data[3], n, h, w, c, rows, oh, columns, ow, team_size::forWork(work));
+  return nullptr;
+}
+
 // Reads a JavaScript array of Float32Arrays, each `length` floats long.
 bool floatArrayList(napi_env env, napi_value value, size_t length, std::vector<float*>* out, const char* name) {
   bool isArray = false;
@@ -656,6 +685,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"affineBatchNormGrad", nullptr, BatchNormFunction<true, true>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"pool3x3", nullptr, Pool3x3Function<false>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"pool3x3Grad", nullptr, Pool3x3Function<true>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"resample", nullptr, Resample, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"weightedSum", nullptr, WeightedSumFunction<false>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"weightedSumGrad", nullptr, WeightedSumFunction<true>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sgdMomentum", nullptr, OptimizerFunction<false>, nullptr, nullptr, nullptr, napi_default, nullptr},

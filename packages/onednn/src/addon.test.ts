@@ -145,6 +145,37 @@ describe.runIf(binding)('the oneDNN addon', () => {
     expect(dTerms.map((t) => [...t])).toEqual([[0.5, -0.5, 1], [2, -2, 4]]);
   });
 
+  it('resample: the dense sum over both matrices; transposed, the adjoint', () => {
+    // [n, h, w, c] = [2, 3, 4, 5] → [2, 6, 2, 5], with dense (no zero) and sparse matrices.
+    const [n, h, w, c, oh, ow] = [2, 3, 4, 5, 6, 2];
+    const x = random(n * h * w * c, 7);
+    const rows = random(oh * h, 8).map((v, i) => (i % 4 === 1 ? 0 : v));
+    const columns = random(ow * w, 9);
+    const dense = (input: Float32Array, [ih, iw]: number[], [th, tw]: number[], row: (i: number, y: number) => number, column: (j: number, x: number) => number) => {
+      const out = new Float32Array(n * th * tw * c);
+      for (let b = 0; b < n; b++)
+        for (let i = 0; i < th; i++)
+          for (let j = 0; j < tw; j++)
+            for (let k = 0; k < c; k++) {
+              let sum = 0;
+              for (let y = 0; y < ih; y++) for (let xx = 0; xx < iw; xx++) sum += row(i, y) * column(j, xx) * input[((b * ih + y) * iw + xx) * c + k];
+              out[((b * th + i) * tw + j) * c + k] = sum;
+            }
+      return out;
+    };
+    const out = new Float32Array(n * oh * ow * c);
+    binding!.resample(x, rows, columns, out, Int32Array.of(n, h, w, c, oh, ow), false);
+    const expected = dense(x, [h, w], [oh, ow], (i, y) => rows[i * h + y], (j, xx) => columns[j * w + xx]);
+    out.forEach((v, i) => expect(v).toBeCloseTo(expected[i], 5));
+    // ⟨resample(x), dy⟩ = ⟨x, resampleᵀ(dy)⟩.
+    const dy = random(out.length, 10);
+    const dx = new Float32Array(x.length);
+    binding!.resample(dy, rows, columns, dx, Int32Array.of(n, oh, ow, c, h, w), true);
+    const expectedDx = dense(dy, [oh, ow], [h, w], (y, i) => rows[i * h + y], (xx, j) => columns[j * w + xx]);
+    dx.forEach((v, i) => expect(v).toBeCloseTo(expectedDx[i], 5));
+    expect(dot(out, dy)).toBeCloseTo(dot(x, dx), 3);
+  });
+
   it('sgdMomentum and adam follow PyTorch\'s formulas with weight decay', () => {
     const [w, state, g] = [Float32Array.of(1, -2), Float32Array.of(0.5, 0), Float32Array.of(0.1, 0.2)];
     const [outW, outV] = [new Float32Array(2), new Float32Array(2)];
@@ -199,6 +230,8 @@ describe.runIf(binding)('the oneDNN addon', () => {
     expect(() => binding!.weightedSum(f(2), [f(3), f(4)], f(3))).toThrow(/every array must have the output's length/);
     expect(() => binding!.weightedSum(f(1), [f(3), f(3)], f(3))).toThrow(/one weight/);
     expect(() => binding!.weightedSum(f(1), f(3) as any, f(3))).toThrow(/terms must be an array/);
+    expect(() => binding!.resample(f(24), f(6), f(8), f(20), Int32Array.of(1, 2, 3, 4, 3, 2), false)).toThrow(/resample: array lengths/);
+    expect(() => binding!.resample(f(24), f(5), f(6), f(24), Int32Array.of(1, 2, 3, 4, 3, 2), true)).toThrow(/resample: array lengths/);
     expect(() => binding!.sgdMomentum(f(2), f(2), f(3), f(2), f(2), Float64Array.of(1, 1, 1))).toThrow(/every array must have the variable's length/);
     expect(() => binding!.sgdMomentum(f(2), f(2), f(2), f(2), f(2), Float64Array.of(1, 1))).toThrow(/Float64Array of 3/);
   });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { AFFINE_BATCH_NORM_KERNELS, BATCH_NORM_KERNELS, OPTIMIZER_KERNELS, POOL_KERNELS, WEIGHTED_SUM_KERNELS, registerFusedGradients } from '@adl/backend';
+import { AFFINE_BATCH_NORM_KERNELS, BATCH_NORM_KERNELS, OPTIMIZER_KERNELS, POOL_KERNELS, RESAMPLE_KERNEL, WEIGHTED_SUM_KERNELS, registerFusedGradients } from '@adl/backend';
 import { binding as addon, type OneDnnBinding } from './binding.js';
 import { BufferPool, JS_BUFFERS, poolMegabytesFromEnvironment, type BufferSource } from './buffer-pool.js';
 
@@ -114,7 +114,8 @@ export function registerOneDnnBackend(binding: OneDnnBinding): void {
 
 /**
  * The pool, batch-statistics and weighted-sum kernels of `onednnKernels` (no cpu equivalent), with
- * their gradients, and the one-pass optimizer updates of `sgdMomentumUpdate` and `adamUpdate`.
+ * their gradients, the separable resampling of `@adl/ops`'s resizes, and the one-pass optimizer updates
+ * of `sgdMomentumUpdate` and `adamUpdate`.
  */
 function registerFusedKernels(binding: OneDnnBinding): void {
   const register = (kernelName: string, kernelFunc: (args: KernelArgs) => TensorInfo | TensorInfo[]) =>
@@ -192,6 +193,17 @@ function registerFusedKernels(binding: OneDnnBinding): void {
     const dTerms = termList.map(() => pool.allocate(size(dy.shape), false));
     binding.weightedSumGrad(values(backend, dy), values(backend, weights), termList.map((t) => values(backend, t)), dWeights, dTerms);
     return [output(backend, [termList.length], dWeights), ...dTerms.map((d) => output(backend, dy.shape, d))];
+  });
+
+  register(RESAMPLE_KERNEL, ({ inputs, backend, attrs }) => {
+    const { x, rows, columns } = inputs as Record<'x' | 'rows' | 'columns', TensorInfo>;
+    float(RESAMPLE_KERNEL, [x, rows, columns]);
+    const transposed = Boolean(attrs?.transposed);
+    const [n, , , c] = x.shape;
+    const shape = [n, rows.shape[transposed ? 1 : 0], columns.shape[transposed ? 1 : 0], c];
+    const out = pool.allocate(size(shape), false);
+    binding.resample(values(backend, x), values(backend, rows), values(backend, columns), out, Int32Array.of(...x.shape, shape[1], shape[2]), transposed);
+    return output(backend, shape, out);
   });
 
   // Inputs: (value, velocity, gradient) per variable; outputs: (value, velocity) per variable.

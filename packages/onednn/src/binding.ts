@@ -34,6 +34,12 @@ export interface OneDnnBinding {
   pool3x3(mode: 0 | 1, x: Float32Array, y: Float32Array, params: Int32Array): void;
   /** The input gradient of `pool3x3`; a max sends it to the first maximum of each window in row-major order. */
   pool3x3Grad(mode: 0 | 1, x: Float32Array, dy: Float32Array, dx: Float32Array, params: Int32Array): void;
+  /**
+   * `out[n, i, j, c] = Σ_{y, x} rows[i, y] · columns[j, x] · x[n, y, x, c]` from the matrices' nonzeros;
+   * `params`: `[n, h, w, c, outH, outW]`. The matrices are `[outH, h]` and `[outW, w]`, or with
+   * `transposed` `[h, outH]` and `[w, outW]`, applied transposed (the gradient of the forward).
+   */
+  resample(x: Float32Array, rows: Float32Array, columns: Float32Array, out: Float32Array, params: Int32Array, transposed: boolean): void;
   /** `out = Σ_i weights[i] · terms[i]`, every term as long as `out`. */
   weightedSum(weights: Float32Array, terms: Float32Array[], out: Float32Array): void;
   /** Gradients of `weightedSum`: `dWeights[i] = ⟨dy, terms[i]⟩`, `dTerms[i] = weights[i] · dy`. */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { matMul } from '@adl/backend';
+import { RESAMPLE_KERNEL, matMul } from '@adl/backend';
 import type { Size } from './layer.js';
 
 /**
@@ -35,14 +35,20 @@ export function resizeBilinear(x: tf.Tensor4D, size: Size): tf.Tensor4D {
 
 /**
  * `out[n, i, j, c] = Σ_{y, x} rows[i, y] · columns[j, x] · x[n, y, x, c]`: a resampling that acts on
- * rows and columns separately, as two matrix products (fast on every backend, exact gradients).
+ * rows and columns separately. One pass over the matrices' nonzeros where the backend has the kernel
+ * (onednn); elsewhere two matrix products (fast on every backend, exact gradients).
  */
 export function separableResample(x: tf.Tensor4D, rowMatrix: Float32Array, columnMatrix: Float32Array, [outHeight, outWidth]: Size): tf.Tensor4D {
   const [batch, height, width, channels] = x.shape;
+  const rowTensor = tf.tensor2d(rowMatrix, [outHeight, height]);
+  const columnTensor = tf.tensor2d(columnMatrix, [outWidth, width]);
+  if (x.dtype === 'float32' && tf.getKernel(RESAMPLE_KERNEL, tf.getBackend()) !== undefined) {
+    return tf.engine().runKernel(RESAMPLE_KERNEL, { x, rows: rowTensor, columns: columnTensor }, { transposed: false }) as tf.Tensor4D;
+  }
   // Rows: [H, N·W·C] → [H', N·W·C].
-  const rows = matMul(tf.tensor2d(rowMatrix, [outHeight, height]), tf.reshape(tf.transpose(x, [1, 0, 2, 3]), [height, batch * width * channels]));
+  const rows = matMul(rowTensor, tf.reshape(tf.transpose(x, [1, 0, 2, 3]), [height, batch * width * channels]));
   // Columns: [W, H'·N·C] → [W', H'·N·C].
   const byColumn = tf.transpose(tf.reshape(rows, [outHeight, batch, width, channels]), [2, 0, 1, 3]);
-  const columns = matMul(tf.tensor2d(columnMatrix, [outWidth, width]), tf.reshape(byColumn, [width, outHeight * batch * channels]));
+  const columns = matMul(columnTensor, tf.reshape(byColumn, [width, outHeight * batch * channels]));
   return tf.transpose(tf.reshape(columns, [outWidth, outHeight, batch, channels]), [2, 1, 0, 3]);
 }
