@@ -24,3 +24,4 @@ export { OPTIMIZER_KERNELS, sgdMomentumUpdate, sgdMomentumUpdates, adamUpdate, t
 export { Rng } from './rng.js';
 export { catchGpuErrors } from './gpu-errors.js';
 export { releaseShapeOnlySaves } from './shape-only-saves.js';
+export { shareSavedTensors } from './saved-tensors.js';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { releaseShapeOnlySaves } from './shape-only-saves.js';
+import { shareSavedTensors } from './saved-tensors.js';
 import { kernelSet, kernelsFor, kernelSetNames, type Kernels } from './kernel-sets.js';
 import { registerWebGpuKernels } from './webgpu-kernels.js';
 
@@ -195,6 +196,7 @@ const autoFailures = new Map<BackendName, string>();
 export async function selectBackend(options: SelectBackendOptions = {}): Promise<BackendChoice> {
   const requested = parseBackend(process.env.ADL_BACKEND, 'ADL_BACKEND') ?? options.backend ?? 'auto';
   releaseShapeOnlySaves();
+  shareSavedTensors();
   const auto = requested === 'auto';
   const candidates: readonly BackendName[] = auto ? BACKENDS : [requested];
   const attempts: BackendAttempt[] = [];

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { BackendError, catchGpuErrors, releaseShapeOnlySaves } from '@adl/backend';
+import { BackendError, catchGpuErrors, releaseShapeOnlySaves, shareSavedTensors } from '@adl/backend';
 import { freeDuringBackward, type ForwardContext } from '@adl/ops';
 import { crossEntropyIgnoring } from './loss.js';
 
@@ -42,6 +42,7 @@ export async function trainStep(
   where: string,
 ): Promise<number> {
   releaseShapeOnlySaves();
+  shareSavedTensors();
   const endGpuCatch = catchGpuErrors();
   const gpuFailure = async () => {
     const error = await endGpuCatch();
