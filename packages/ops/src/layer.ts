@@ -13,6 +13,11 @@ export interface ForwardContext {
    * batch statistics as before but does not update its running statistics again.
    */
   readonly recomputing?: boolean;
+  /**
+   * True in a pass differentiated for the architecture (α, β) only: recomputed blocks then take the
+   * gradients of their inputs and not of the weights they read, which nothing would use.
+   */
+  readonly frozenWeights?: boolean;
   /** Scheduled drop path in a fixed network's cells (retraining only); absent: nothing is dropped. */
   readonly dropPath?: DropPathStep;
 }

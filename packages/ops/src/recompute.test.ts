@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import type { ForwardContext } from './layer.js';
-import { portableKernels } from '@adl/backend';
+import { portableKernels, stockKernels } from '@adl/backend';
 import { recompute } from './recompute.js';
 import { Rng } from '@adl/backend';
 import { SepConv } from './sep-conv.js';
@@ -35,6 +35,35 @@ describe('recompute', () => {
       expect(difference).toBeLessThanOrEqual(1e-5 * Math.max(1, scale));
     });
     tf.dispose([x, w, target, plain.value, checkpointed.value, ...plain.grads, ...checkpointed.grads]);
+    op.dispose();
+  });
+
+  it('under frozenWeights, differentiates its inputs only: the same input gradients, bit for bit, and no filter gradient computed', async () => {
+    const rng = new Rng(5);
+    const op = new SepConv({ channels: 4, kernel: 3, affine: true, rng });
+    const x = tf.tensor4d(rng.normalArray(2 * 6 * 6 * 4), [2, 6, 6, 4]);
+    const f = ([input]: readonly tf.Tensor[], c: ForwardContext) => op.apply(input as tf.Tensor4D, c);
+    const run = async (c: ForwardContext) => {
+      let dx: tf.Tensor | undefined;
+      const { kernels } = await tf.profile(() => {
+        const { value, grads } = tf.engine().gradients(() => tf.sum(tf.square(recompute(f, [x], op.trainableVariables(), c))) as tf.Scalar, [x]);
+        value.dispose();
+        dx = grads[0];
+      });
+      const bytes = Buffer.from(dx!.dataSync().buffer);
+      dx!.dispose();
+      return { bytes, filterGradients: kernels.filter((k) => k.name === 'Conv2DBackpropFilter' || k.name === 'DepthwiseConv2dNativeBackpropFilter').length };
+    };
+    const stock: ForwardContext = { training: true, kernels: stockKernels };
+    const all = await run(stock);
+    const before = tf.memory().numTensors;
+    const frozen = await run({ ...stock, frozenWeights: true });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(frozen.bytes).toEqual(all.bytes);
+    // Two depthwise and two pointwise convs (tfjs's own kernels, whose gradients run only where needed).
+    expect(all.filterGradients).toBe(4);
+    expect(frozen.filterGradients).toBe(0);
+    x.dispose();
     op.dispose();
   });
 

@@ -8,7 +8,8 @@ import type { ForwardContext } from './layer.js';
  * backward pass runs `f` again under a tape and differentiates it. Gradients flow to `inputs` and to
  * `variables` (the weights `f` reads), exactly as without recomputation, for one more forward pass
  * of compute. `f` gets a context with `recomputing: true` the second time (BatchNorm then does not
- * update its running statistics twice); it must otherwise be deterministic.
+ * update its running statistics twice); it must otherwise be deterministic. Under `ctx.frozenWeights`
+ * the weights are constants: only the inputs are differentiated.
  */
 export function recompute(
   f: (inputs: readonly tf.Tensor[], ctx: ForwardContext) => tf.Tensor4D,
@@ -16,7 +17,8 @@ export function recompute(
   variables: readonly tf.Variable[],
   ctx: ForwardContext,
 ): tf.Tensor4D {
-  const sources: tf.Tensor[] = [...inputs, ...variables];
+  const differentiated = ctx.frozenWeights ? [] : variables;
+  const sources: tf.Tensor[] = [...inputs, ...differentiated];
   const run = tf.customGrad((...args: unknown[]) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;
     const value = tf.tidy(() => f(args.slice(0, inputs.length) as tf.Tensor[], ctx));
@@ -33,7 +35,7 @@ export function recompute(
         const outerTape = state.activeTape;
         try {
           // allowNoGradients: a weight that f does not reach (a disabled branch) gets zeros.
-          const all = [...xs, ...variables];
+          const all = [...xs, ...differentiated];
           const { grads } = tf.engine().gradients(() => freeDuringBackward(f(xs, again)), all, dy, true);
           return grads.map((g, i) => g ?? tf.zerosLike(all[i]));
         } finally {

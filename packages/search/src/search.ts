@@ -222,7 +222,7 @@ async function prepareSearch(config: SearchConfig, { trainA, trainB }: Awaited<R
     const served: SearchStep = { step: index + 1, ...position, weightImages: batchA.names, weightLearningRate: learningRate, weightLoss };
     if (!batchB) return served;
     const b = batchTensors(batchB);
-    const architectureLoss = await trainStep(net, architecture, adam, b.images, b.labels, config.architecture.lr, ctx, `${where}, architecture step`);
+    const architectureLoss = await trainStep(net, architecture, adam, b.images, b.labels, config.architecture.lr, { ...ctx, frozenWeights: true }, `${where}, architecture step`);
     tf.dispose([b.images, b.labels]);
     return { ...served, architectureImages: batchB.names, architectureLearningRate: config.architecture.lr, architectureLoss };
   };

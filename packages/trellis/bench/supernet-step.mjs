@@ -50,9 +50,12 @@ const weightOptimizer = sgd(net.weightVariables(), { learningRate: 0.025, moment
 const architectureOptimizer = adam(net.architectureVariables(), { learningRate: 3e-3, beta1: 0.9, beta2: 0.999, weightDecay: 1e-3 });
 let peak = { numTensors: 0, numBytes: 0 };
 
-/** Pixel-wise cross-entropy; records the live tensors at the end of the forward pass (the peak). */
-function loss() {
-  const logits = net.apply(image, ctx);
+/**
+ * Pixel-wise cross-entropy; records the live tensors at the end of the forward pass (the peak). The
+ * architecture step, as `search`, differentiates α and β only (`frozenWeights`).
+ */
+function loss(stepCtx = ctx) {
+  const logits = net.apply(image, stepCtx);
   const value = tf.losses.softmaxCrossEntropy(tf.oneHot(labels, numClasses), tf.reshape(logits, [-1, numClasses]));
   const { numTensors, numBytes } = tf.memory();
   if (numBytes > peak.numBytes) peak = { numTensors, numBytes };
@@ -62,12 +65,12 @@ function loss() {
 /** One search step: the weight step, then the architecture step; their times in ms. */
 async function searchStep(log) {
   const times = [];
-  for (const [name, optimizer] of [
-    ['weights (SGD, trainA batch)', weightOptimizer],
-    ['α, β (Adam, trainB batch)', architectureOptimizer],
+  for (const [name, optimizer, stepCtx] of [
+    ['weights (SGD, trainA batch)', weightOptimizer, ctx],
+    ['α, β (Adam, trainB batch)', architectureOptimizer, { ...ctx, frozenWeights: true }],
   ]) {
     const start = performance.now();
-    const value = optimizer.minimize(loss);
+    const value = optimizer.minimize(() => loss(stepCtx));
     const lossValue = (await value.data())[0];
     value.dispose();
     times.push(performance.now() - start);
