@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { PRIMITIVES, type ForwardContext } from '@adl/ops';
+import { createOp, PRIMITIVES, type ForwardContext } from '@adl/ops';
 import { kernelsFor, Rng } from '@adl/backend';
 import { edgeIndex } from '@adl/decode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,6 +31,27 @@ describe.each(['cpu', 'wasm'])('cells on %s', (backend) => {
       expect(maxAbs(mixed.apply(x, oneHot(0), ctx()))).toBe(0);
     });
     mixed.dispose();
+  });
+
+  it('a mixed op is Σ_k w_k · op_k(x) of its ops applied one by one (the conv ops share one ReLU of x), in value and gradients', () => {
+    const mixed = new MixedOp(4, new Rng(1));
+    // The same ops with the same weights: built in the same order from the same seed.
+    const rng = new Rng(1);
+    const ops = PRIMITIVES.slice(1).map((name) => createOp(name, { channels: 4, mode: 'search', rng }));
+    tf.tidy(() => {
+      const x = random([2, 5, 5, 4], 2);
+      const w = tf.softmax(random([8], 3) as tf.Tensor) as tf.Tensor1D;
+      const target = random([2, 5, 5, 4], 4);
+      const lossOf = (y: tf.Tensor) => tf.sum(tf.mul(y, target)) as tf.Scalar;
+      const separate = (a: tf.Tensor, b: tf.Tensor) => lossOf(tf.addN(ops.map((op, k) => tf.mul(op.apply(a as tf.Tensor4D, ctx()), tf.slice(b, [k + 1], [1])))));
+      const shared = (a: tf.Tensor, b: tf.Tensor) => lossOf(mixed.apply(a as tf.Tensor4D, b as tf.Tensor1D, ctx()));
+      const expected = tf.grads(separate)([x, w]);
+      const actual = tf.grads(shared)([x, w]);
+      expect(Math.abs(shared(x, w).dataSync()[0] - separate(x, w).dataSync()[0])).toBeLessThan(1e-4);
+      expected.forEach((g, i) => expect(maxAbs(tf.sub(actual[i], g))).toBeLessThan(1e-4 * Math.max(1, maxAbs(g))));
+    });
+    mixed.dispose();
+    ops.forEach((op) => op.dispose());
   });
 
   it.each([

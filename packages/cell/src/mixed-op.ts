@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { addCosts, createOp, maybeRecompute, Module, PRIMITIVES, type Cost, type ForwardContext, type Layer } from '@adl/ops';
+import { addCosts, createOp, maybeRecompute, Module, PRIMITIVES, Relu, Sequential, type Cost, type ForwardContext, type Layer } from '@adl/ops';
 import type { Rng } from '@adl/backend';
 
 export interface MixedOpOptions {
@@ -21,6 +21,8 @@ export interface MixedOpOptions {
 export class MixedOp extends Module {
   /** `op_k` for k = 1..7: every primitive but `none` (k = 0), which adds nothing. */
   private readonly ops: readonly Layer[];
+  /** Whether op k begins with a ReLU of the edge's input (the separable and dilated convs): computed once for all. */
+  private readonly reluFirst: readonly boolean[];
 
   readonly recompute: boolean;
   readonly partialChannels: number;
@@ -36,6 +38,7 @@ export class MixedOp extends Module {
     this.channels = channels;
     if (PRIMITIVES[0] !== 'none') throw new Error('MixedOp expects `none` as the first primitive');
     this.ops = this.addChildren(PRIMITIVES.slice(1).map((name) => createOp(name, { channels: channels / partialChannels, mode: 'search', rng })));
+    this.reluFirst = this.ops.map((op) => op instanceof Sequential && op.first instanceof Relu);
   }
 
   /** `weights`: this edge's softmax(α) row, shape [8]. */
@@ -52,7 +55,9 @@ export class MixedOp extends Module {
   }
 
   private mix(x: tf.Tensor4D, weights: tf.Tensor1D, ctx: ForwardContext): tf.Tensor4D {
-    const terms = this.ops.map((op) => op.apply(x, ctx));
+    // One ReLU of x for the four convolution candidates, and one gradient through it.
+    const activated = this.reluFirst.some(Boolean) ? new Relu().apply(x) : undefined;
+    const terms = this.ops.map((op, k) => (this.reluFirst[k] ? (op as Sequential).applyAfterFirst(activated!, ctx) : op.apply(x, ctx)));
     // `none` is op 0 (asserted in the constructor): the other weights are one contiguous slice.
     return ctx.kernels.weightedSum(terms, tf.slice(weights, [1], [terms.length])) as tf.Tensor4D;
   }

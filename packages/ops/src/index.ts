@@ -5,7 +5,7 @@ export { addCosts, Sequential, ZERO_COST, type Cost, type DropPathStep, type For
 export { newVariable } from './new-variable.js';
 export { maybeRecompute, recompute } from './recompute.js';
 export { freeDuringBackward } from './free-during-backward.js';
-export { reluSavingOutput } from './simple-layers.js';
+export { Relu, reluSavingOutput } from './simple-layers.js';
 export { Conv2d, type Conv2dOptions } from './conv2d.js';
 export { BatchNorm, PYTORCH_BATCH_NORM, type BatchNormOptions, type BatchNormSettings } from './batch-norm.js';
 export { ConvBnRelu, ReluConvBn, type ConvBlockOptions } from './conv-blocks.js';

@@ -97,8 +97,22 @@ export class Sequential extends Module implements Layer {
   }
 
   apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
+    return this.applyFrom(0, x, ctx);
+  }
+
+  /** Its first layer: a mixed op computes the leading ReLU its candidates share once. */
+  get first(): Layer {
+    return this.layers[0]!;
+  }
+
+  /** The layers after the first, applied to `x`: the first layer's output, computed by the caller. */
+  applyAfterFirst(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
+    return this.applyFrom(1, x, ctx);
+  }
+
+  private applyFrom(start: number, x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
     let out = x;
-    for (const layer of this.layers) {
+    for (const layer of this.layers.slice(start)) {
       const next = layer.apply(out, ctx);
       // In inference no gradient reads the intermediates: each goes once the next layer has read it.
       if (!ctx.training && out !== x && next !== out) out.dispose();

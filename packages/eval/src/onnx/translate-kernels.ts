@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { RESAMPLE_KERNEL } from '@adl/backend';
 import { intAttribute, intsAttribute, type OnnxGraph } from './onnx-graph.js';
 import type { ConstantValue, Trace, TracedKernel } from './trace.js';
 
@@ -102,6 +103,16 @@ function translate(kernel: TracedKernel, graph: OnnxGraph, name: ValueName, cons
     case 'Transpose':
       graph.node('Transpose', [input(0)], out, [intsAttribute('perm', attrs.perm as number[])]);
       return;
+    case RESAMPLE_KERNEL: {
+      // out[n, i, j, c] = Σ rows[i, y] · columns[j, x] · x[n, y, x, c]: two broadcast products, no transposes.
+      if (attrs.transposed) throw new OnnxExportError(`${kernelName}: the transposed form (a gradient) is not exported`);
+      const [n, h, w, c] = inputShapes[0];
+      const [, outHeight, outWidth] = outputShapes[0];
+      const rows = graph.node('MatMul', [input(1), graph.node('Reshape', [input(0), graph.int64s([n, h, w * c])])]);
+      const columns = graph.node('MatMul', [input(2), graph.node('Reshape', [rows, graph.int64s([n * outHeight, w, c])])]);
+      graph.node('Reshape', [columns, graph.int64s([n, outHeight, outWidth, c])], out);
+      return;
+    }
     case 'Reshape':
       graph.node('Reshape', [input(0), graph.int64s(outputShapes[0])], out);
       return;
