@@ -4,6 +4,7 @@
 //
 //   pnpm bench:reference                       # all rows
 //   node bench/compare.mjs --only inference --json results.json
+//   node bench/compare.mjs --runs 3 --warmup 3                # steady state: 3 steps before the timed ones
 //   PYTHON=/usr/bin/python3 ADL_BACKEND=wasm node bench/compare.mjs
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -14,9 +15,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { values: args } = parseArgs({ options: { only: { type: 'string' }, json: { type: 'string' }, runs: { type: 'string', default: '3' } } });
+const { values: args } = parseArgs({ options: { only: { type: 'string' }, json: { type: 'string' }, runs: { type: 'string', default: '3' }, warmup: { type: 'string', default: '1' } } });
 const python = process.env.PYTHON ?? '/usr/bin/python3';
 const runs = args.runs;
+// Steps run before the timed ones, on both sides (the mixed-op bench keeps its own single warm-up).
+const warmup = args.warmup;
 
 /** The benchmark configurations: what each side runs. */
 const CONFIGS = [
@@ -33,29 +36,30 @@ const CONFIGS = [
       return { medianMs: row.ms, params: null, engine: `tfjs ${row.backend}/${row.kernels}`, maxRssBytes };
     },
     reference: ['mixed-op', '--batch', '2', '--channels', '40', '--size', '80'],
+    ownWarmup: true,
   },
   {
     name: 'search-step',
-    label: 'search step (weights + α/β), supernet L = 4, F = 8, batch 2, 96×96; ours recomputes cells and mixed ops in backward (without, it needs more than the 4 GB wasm heap), the reference keeps activations',
-    ours: () => lastJson(run('node', ['packages/trellis/bench/supernet-step.mjs', '--layers', '4', '--size', '96', '--batch', '2', '--warmup', '1', '--runs', runs])),
+    label: 'search step (weights + α/β), supernet L = 4, F = 8, batch 2, 96×96; ours recomputes cells and mixed ops in backward (without, it needs more than the 4 GB wasm heap), the reference keeps activations; ours differentiates α and β only in the architecture step, the reference (as DARTS\'s code) also computes the weights\' gradients there',
+    ours: () => lastJson(run('node', ['packages/trellis/bench/supernet-step.mjs', '--layers', '4', '--size', '96', '--batch', '2', '--warmup', warmup, '--runs', runs])),
     reference: ['search-step', '--layers', '4', '--filter', '8', '--size', '96', '--batch', '2'],
   },
   {
     name: 'retrain-step',
     label: 'retrain step autodeeplab-s, batch 2, 129×129',
-    ours: () => lastJson(run('node', ['packages/trellis/bench/fixed-net.mjs', 'retrain-step', '--preset', 'autodeeplab-s', '--size', '129', '--batch', '2', '--runs', runs])),
+    ours: () => lastJson(run('node', ['packages/trellis/bench/fixed-net.mjs', 'retrain-step', '--preset', 'autodeeplab-s', '--size', '129', '--batch', '2', '--warmup', warmup, '--runs', runs])),
     reference: ['retrain-step', '--preset', 'autodeeplab-s', '--size', '129', '--batch', '2'],
   },
   {
     name: 'retrain-step-769',
     label: 'retrain step autodeeplab-s, batch 2, 769×769 (the paper\'s crop)',
-    ours: () => lastJson(run('node', ['packages/trellis/bench/fixed-net.mjs', 'retrain-step', '--preset', 'autodeeplab-s', '--size', '769', '--batch', '2', '--runs', runs])),
+    ours: () => lastJson(run('node', ['packages/trellis/bench/fixed-net.mjs', 'retrain-step', '--preset', 'autodeeplab-s', '--size', '769', '--batch', '2', '--warmup', warmup, '--runs', runs])),
     reference: ['retrain-step', '--preset', 'autodeeplab-s', '--size', '769', '--batch', '2'],
   },
   {
     name: 'inference',
     label: 'inference autodeeplab-s, 1 image 256×512',
-    ours: () => lastJson(run('node', ['packages/trellis/bench/fixed-net.mjs', 'inference', '--preset', 'autodeeplab-s', '--height', '256', '--width', '512', '--runs', runs])),
+    ours: () => lastJson(run('node', ['packages/trellis/bench/fixed-net.mjs', 'inference', '--preset', 'autodeeplab-s', '--height', '256', '--width', '512', '--warmup', warmup, '--runs', runs])),
     reference: ['inference', '--preset', 'autodeeplab-s', '--height', '256', '--width', '512'],
   },
 ];
@@ -97,7 +101,7 @@ for (const config of CONFIGS.filter((c) => !args.only || args.only.split(',').in
     ours = { error: error.message.split('\n')[0] };
   }
   process.stderr.write(`${ours.medianMs?.toFixed(0) ?? 'failed'} ms; reference … `);
-  const reference = lastJson(run(python, ['bench/reference/bench.py', ...config.reference, '--runs', runs, '--presets', presets]));
+  const reference = lastJson(run(python, ['bench/reference/bench.py', ...config.reference, '--runs', runs, '--warmup', config.ownWarmup ? '1' : warmup, '--presets', presets]));
   process.stderr.write(`${reference.medianMs.toFixed(0)} ms\n`);
   rows.push({ config: config.name, label: config.label, ours, reference });
 }
@@ -112,5 +116,5 @@ for (const { label, ours, reference } of rows) {
   console.log(`| ${label} | ${ours.medianMs?.toFixed(0) ?? `fails: ${ours.error}`} | ${reference.medianMs.toFixed(0)} | ${ratio} | ${ours.maxRssBytes ? gb(ours.maxRssBytes) : '—'} | ${gb(reference.maxRssBytes)} | ${rssRatio} | ${params} |`);
 }
 const engines = [...new Set(rows.flatMap((r) => [r.ours.engine, r.reference.engine]).filter(Boolean))];
-console.log(`\nEngines: ${engines.join('; ')}; medians of ${runs} runs after a warm-up run.`);
+console.log(`\nEngines: ${engines.join('; ')}; medians of ${runs} runs after ${warmup === '1' ? 'a warm-up run' : `${warmup} warm-up runs`}.`);
 if (args.json) writeFileSync(args.json, JSON.stringify(rows, null, 2));

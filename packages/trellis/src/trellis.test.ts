@@ -268,7 +268,7 @@ describe('FixedNet', () => {
     await useFastestTestBackend();
   });
 
-  it("infers with each stage's intermediates freed: the same features, under half the peak memory", async () => {
+  it("infers with each stage's intermediates freed: the same features, under two thirds of the peak memory", async () => {
     const net = new FixedNet({ architecture: { path: [0, 1, 2, 2, 1, 0], genotype: AUTO_DEEPLAB_GENOTYPE, filterMultiplier: 4 }, numClasses: 3, asppChannels: 16 });
     const x = image([1, 64, 48, 3], 5);
     const evaluation = { training: false, kernels: kernelsFor(tf.getBackend()) };
@@ -288,7 +288,9 @@ describe('FixedNet', () => {
     };
     await peak(false); // kernel caches of constants are made on the first call
     const [releasing, keeping] = [await peak(true), await peak(false)];
-    expect(releasing).toBeLessThan(keeping / 2);
+    // Measured on onednn: 1.09 against 1.69 MB (0.64); 0.5 before resizes were one kernel (the dense
+    // products' intermediates, which only the keeping pass held, made its peak higher).
+    expect(releasing).toBeLessThan((keeping * 2) / 3);
     tf.dispose([x, ...kept, ...live]);
     net.dispose();
   });
