@@ -9,6 +9,7 @@
 
 #include "batch_norm.h"
 #include "held_signals.h"
+#include "kernel_taps.h"
 #include "optimizers.h"
 #include "pool3x3.h"
 #include "resample.h"
@@ -47,6 +48,9 @@ struct ConvShape {
 };
 
 struct ConvPrimitive {
+  ConvShape shape;       // what the primitive computes: the call's, or with only the taps that reach the map
+  kernel_taps::Range rows, columns;  // those taps, where fewer than the filter's
+  std::vector<float> taps;           // the filter's (or its gradient's) taps, where fewer
   dnnl::primitive primitive;
   memory::desc weights;  // the layout the primitive wants its (diff_)weights in
   memory::desc user;     // tfjs's layout of the same weights
@@ -98,15 +102,36 @@ double convWork(const ConvShape& s) {
   return 2.0 * double(s.n * s.oh * s.ow * s.oc) * double(s.kh * s.kw * (s.c / s.groups));
 }
 
-const ConvPrimitive& convPrimitive(int mode, const ConvShape& s) {
-  const int threads = team_size::forWork(convWork(s));
-  std::string key(reinterpret_cast<const char*>(&s), sizeof s);
+// The convolution with only the taps of `s` that reach the map, or `s` itself where all do (or where
+// dropping taps would need negative left padding).
+ConvShape reachingTaps(const ConvShape& s, kernel_taps::Range* rows, kernel_taps::Range* columns) {
+  *rows = kernel_taps::used(s.h, s.oh, s.kh, s.sh, s.dh, s.pt);
+  *columns = kernel_taps::used(s.w, s.ow, s.kw, s.sw, s.dw, s.pl);
+  ConvShape cropped = s;
+  cropped.kh = rows->count;
+  cropped.kw = columns->count;
+  cropped.pt = s.pt - rows->first * s.dh;
+  cropped.pl = s.pl - columns->first * s.dw;
+  if ((cropped.kh == s.kh && cropped.kw == s.kw) || cropped.pt < 0 || cropped.pl < 0) {
+    *rows = {0, s.kh};
+    *columns = {0, s.kw};
+    return s;
+  }
+  return cropped;
+}
+
+ConvPrimitive& convPrimitive(int mode, const ConvShape& call) {
+  std::string key(reinterpret_cast<const char*>(&call), sizeof call);
   key.push_back(static_cast<char>(mode));
-  key.append(reinterpret_cast<const char*>(&threads), sizeof threads);
+  const int most = omp_get_max_threads();
+  key.append(reinterpret_cast<const char*>(&most), sizeof most);
   auto found = convCache.find(key);
   if (found != convCache.end()) return found->second;
-  const Geometry g = geometry(s);
   ConvPrimitive entry;
+  const ConvShape s = entry.shape = reachingTaps(call, &entry.rows, &entry.columns);
+  if (s.kh != call.kh || s.kw != call.kw) entry.taps.resize(s.kh * s.kw * (s.c / s.groups) * s.oc);
+  const int threads = team_size::forWork(convWork(s));
+  const Geometry g = geometry(s);
   entry.user = userWeights(s);
   entry.threads = threads;
   {
@@ -142,14 +167,18 @@ const ConvPrimitive& convPrimitive(int mode, const ConvShape& s) {
 
 // mode 0: y = conv(x, w); 1: dx = conv_backward_data(dy, w); 2: dw = conv_backward_weights(x, dy).
 // (a, b, out) = (x, w, y), (dy, w, dx), (x, dy, dw).
-void convolution(int mode, float* a, float* b, float* out, const ConvShape& s) {
+void convolution(int mode, float* a, float* b, float* out, const ConvShape& call) {
   held_signals::Scope held;
-  const ConvPrimitive& p = convPrimitive(mode, s);
+  ConvPrimitive& p = convPrimitive(mode, call);
+  const ConvShape& s = p.shape;
   auto& engine = cpuEngine();
   auto& stream = cpuStream();
+  const int64_t block = (call.c / call.groups) * call.oc;  // floats per filter tap
+  float* filter = mode == 2 ? out : b;
+  if (!p.taps.empty() && mode != 2) kernel_taps::gather(filter, p.taps.data(), call.kw, block, p.rows, p.columns);
   memory src(source(s), engine, mode == 1 ? out : a);
   memory dst(destination(s), engine, mode == 0 ? out : mode == 1 ? a : b);
-  memory user(p.user, engine, mode == 2 ? out : b);
+  memory user(p.user, engine, p.taps.empty() ? filter : p.taps.data());
   const bool reordered = p.weights != p.user;
   memory weights = reordered ? p.blocked : user;
   if (reordered && mode != 2) {
@@ -171,6 +200,7 @@ void convolution(int mode, float* a, float* b, float* out, const ConvShape& s) {
     p.reorder.execute(stream, weights, user);
   }
   stream.wait();
+  if (!p.taps.empty() && mode == 2) kernel_taps::scatter(p.taps.data(), filter, call.kh, call.kw, block, p.rows, p.columns);
 }
 
 // out[batch, m, n] = op(a)[batch, m, k] · op(b)[batch, k, n]; a batch of 1 broadcasts.

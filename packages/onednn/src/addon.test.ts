@@ -26,6 +26,30 @@ function referenceConv(x: Float32Array, w: Float32Array, p: number[]): Float32Ar
   return out;
 }
 
+/** The filter gradient of `referenceConv` (dense or multiplier-1 grouped) by the same loop. */
+function referenceFilterGradient(x: Float32Array, dy: Float32Array, p: number[]): Float32Array {
+  const [n, h, wd, c, oh, ow, oc, kh, kw, groups, sh, sw, dh, dw, pt, pl] = p;
+  const out = new Float32Array(kh * kw * (c / groups) * oc);
+  for (let b = 0; b < n; b++)
+    for (let y = 0; y < oh; y++)
+      for (let xo = 0; xo < ow; xo++)
+        for (let o = 0; o < oc; o++) {
+          const g = dy[((b * oh + y) * ow + xo) * oc + o];
+          for (let i = 0; i < kh; i++)
+            for (let j = 0; j < kw; j++) {
+              const yy = y * sh + i * dh - pt;
+              const xx = xo * sw + j * dw - pl;
+              if (yy < 0 || yy >= h || xx < 0 || xx >= wd) continue;
+              if (groups === 1) {
+                for (let ci = 0; ci < c; ci++) out[((i * kw + j) * c + ci) * oc + o] += x[((b * h + yy) * wd + xx) * c + ci] * g;
+              } else {
+                out[(i * kw + j) * c + o] += x[((b * h + yy) * wd + xx) * c + o] * g;
+              }
+            }
+        }
+  return out;
+}
+
 const random = (length: number, seed: number) => {
   let s = seed;
   return Float32Array.from({ length }, () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1);
@@ -40,7 +64,11 @@ describe.runIf(binding)('the oneDNN addon', () => {
     ['3×3 stride 2 unpadded (negative right padding)', [1, 7, 6, 3, 3, 2, 2, 3, 3, 1, 2, 2, 1, 1, 0, 0]],
     ['3×3 dilation 2', [1, 8, 8, 2, 8, 8, 3, 3, 3, 1, 1, 1, 2, 2, 2, 2]],
     ['depthwise 5×5 dilation 2', [2, 9, 9, 4, 9, 9, 4, 5, 5, 4, 1, 1, 2, 2, 4, 4]],
-  ])('%s: forward equals a direct loop; both gradients are its adjoints', (_name, p) => {
+    // Taps that only read padding: computed without them (a zero gradient for them).
+    ['3×3 dilation 3 on a 3×3 map: only the centre tap reaches it', [2, 3, 3, 4, 3, 3, 5, 3, 3, 1, 1, 1, 3, 3, 3, 3]],
+    ['depthwise 5×5 dilation 2 on a 3×3 map: the middle 3×3 taps', [2, 3, 3, 4, 3, 3, 4, 5, 5, 4, 1, 1, 2, 2, 4, 4]],
+    ['3×3 dilation 12 × 2 on a 9×5 map: the centre row of taps', [1, 9, 5, 3, 9, 5, 2, 3, 3, 1, 1, 1, 12, 2, 12, 2]],
+  ])('%s: forward and filter gradient equal direct loops; the input gradient is the adjoint', (_name, p) => {
     const [n, h, w, c, oh, ow, oc, kh, kw, groups] = p;
     const x = random(n * h * w * c, 1);
     const filter = random(kh * kw * (c / groups) * oc, 2);
@@ -58,6 +86,8 @@ describe.runIf(binding)('the oneDNN addon', () => {
     const reference = dot(y, dy);
     expect(dot(x, dx)).toBeCloseTo(reference, 3);
     expect(dot(filter, dFilter)).toBeCloseTo(reference, 3);
+    const expectedFilter = referenceFilterGradient(x, dy, p);
+    dFilter.forEach((v, i) => expect(v).toBeCloseTo(expectedFilter[i], 3));
   });
 
   it('matMul with transposes and a broadcast batch', () => {
