@@ -1,53 +1,43 @@
 import { describe, expect, it } from 'vitest';
 import { binding, reason } from './binding.js';
 
-/** A direct NHWC convolution (dense or grouped with multiplier 1), the reference for oneDNN. */
-function referenceConv(x: Float32Array, w: Float32Array, p: number[]): Float32Array {
+/**
+ * Every product of a direct NHWC convolution (dense, or grouped with multiplier 1): `visit(xi, wi, oi)`
+ * for the input, filter and output indices of each term x[xi] · w[wi] that adds into out[oi].
+ */
+function forEachProduct(p: number[], visit: (xi: number, wi: number, oi: number) => void): void {
   const [n, h, wd, c, oh, ow, oc, kh, kw, groups, sh, sw, dh, dw, pt, pl] = p;
-  const out = new Float32Array(n * oh * ow * oc);
   for (let b = 0; b < n; b++)
     for (let y = 0; y < oh; y++)
       for (let xo = 0; xo < ow; xo++)
-        for (let o = 0; o < oc; o++) {
-          let sum = 0;
+        for (let o = 0; o < oc; o++)
           for (let i = 0; i < kh; i++)
             for (let j = 0; j < kw; j++) {
               const yy = y * sh + i * dh - pt;
               const xx = xo * sw + j * dw - pl;
               if (yy < 0 || yy >= h || xx < 0 || xx >= wd) continue;
+              const oi = ((b * oh + y) * ow + xo) * oc + o;
               if (groups === 1) {
-                for (let ci = 0; ci < c; ci++) sum += x[((b * h + yy) * wd + xx) * c + ci] * w[((i * kw + j) * c + ci) * oc + o];
+                for (let ci = 0; ci < c; ci++) visit(((b * h + yy) * wd + xx) * c + ci, ((i * kw + j) * c + ci) * oc + o, oi);
               } else {
-                sum += x[((b * h + yy) * wd + xx) * c + o] * w[(i * kw + j) * c + o];
+                visit(((b * h + yy) * wd + xx) * c + o, (i * kw + j) * c + o, oi);
               }
             }
-          out[((b * oh + y) * ow + xo) * oc + o] = sum;
-        }
-  return out;
 }
 
-/** The filter gradient of `referenceConv` (dense or multiplier-1 grouped) by the same loop. */
+/** The reference convolution for oneDNN. */
+function referenceConv(x: Float32Array, w: Float32Array, p: number[]): Float32Array {
+  const out = new Float64Array(p[0] * p[4] * p[5] * p[6]);
+  forEachProduct(p, (xi, wi, oi) => (out[oi] += x[xi] * w[wi]));
+  return Float32Array.from(out);
+}
+
+/** Its filter gradient for the output gradient `dy`. */
 function referenceFilterGradient(x: Float32Array, dy: Float32Array, p: number[]): Float32Array {
-  const [n, h, wd, c, oh, ow, oc, kh, kw, groups, sh, sw, dh, dw, pt, pl] = p;
-  const out = new Float32Array(kh * kw * (c / groups) * oc);
-  for (let b = 0; b < n; b++)
-    for (let y = 0; y < oh; y++)
-      for (let xo = 0; xo < ow; xo++)
-        for (let o = 0; o < oc; o++) {
-          const g = dy[((b * oh + y) * ow + xo) * oc + o];
-          for (let i = 0; i < kh; i++)
-            for (let j = 0; j < kw; j++) {
-              const yy = y * sh + i * dh - pt;
-              const xx = xo * sw + j * dw - pl;
-              if (yy < 0 || yy >= h || xx < 0 || xx >= wd) continue;
-              if (groups === 1) {
-                for (let ci = 0; ci < c; ci++) out[((i * kw + j) * c + ci) * oc + o] += x[((b * h + yy) * wd + xx) * c + ci] * g;
-              } else {
-                out[(i * kw + j) * c + o] += x[((b * h + yy) * wd + xx) * c + o] * g;
-              }
-            }
-        }
-  return out;
+  const [, , , c, , , oc, kh, kw, groups] = p;
+  const out = new Float64Array(kh * kw * (c / groups) * oc);
+  forEachProduct(p, (xi, wi, oi) => (out[wi] += x[xi] * dy[oi]));
+  return Float32Array.from(out);
 }
 
 const random = (length: number, seed: number) => {
