@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { addCosts, createOp, maybeRecompute, Module, PRIMITIVES, Relu, Sequential, type Cost, type ForwardContext, type Layer } from '@adl/ops';
+import { addCosts, createOp, maybeRecompute, Module, PRIMITIVES, Relu, reluSavingOutput, Sequential, type Cost, type ForwardContext, type Layer } from '@adl/ops';
 import type { Rng } from '@adl/backend';
 
 export interface MixedOpOptions {
@@ -56,7 +56,7 @@ export class MixedOp extends Module {
 
   private mix(x: tf.Tensor4D, weights: tf.Tensor1D, ctx: ForwardContext): tf.Tensor4D {
     // One ReLU of x for the four convolution candidates, and one gradient through it.
-    const activated = this.reluFirst.some(Boolean) ? new Relu().apply(x) : undefined;
+    const activated = this.reluFirst.some(Boolean) ? reluSavingOutput(x) : undefined;
     const terms = this.ops.map((op, k) => (this.reluFirst[k] ? (op as Sequential).applyAfterFirst(activated!, ctx) : op.apply(x, ctx)));
     // `none` is op 0 (asserted in the constructor): the other weights are one contiguous slice.
     return ctx.kernels.weightedSum(terms, tf.slice(weights, [1], [terms.length])) as tf.Tensor4D;
