@@ -97,6 +97,15 @@ dnnl::convolution_forward::primitive_desc forwardDesc(const ConvShape& s, const 
   return dnnl::convolution_forward::primitive_desc(desc, cpuEngine());
 }
 
+// The descriptor of a backward pass (`Pass`: convolution_backward_data or _weights), hinted by the
+// forward pass it differentiates.
+template <typename Pass>
+typename Pass::primitive_desc backwardDesc(const ConvShape& s, const Geometry& g) {
+  typename Pass::desc desc(dnnl::algorithm::convolution_direct, source(s), anyWeights(s), destination(s), g.strides,
+                           g.dilates, g.left, g.right);
+  return typename Pass::primitive_desc(desc, cpuEngine(), forwardDesc(s, g, dnnl::prop_kind::forward_training));
+}
+
 // Floating-point operations of one convolution pass (each pass costs the same).
 double convWork(const ConvShape& s) {
   return 2.0 * double(s.n * s.oh * s.ow * s.oc) * double(s.kh * s.kw * (s.c / s.groups));
@@ -141,17 +150,11 @@ ConvPrimitive& convPrimitive(int mode, const ConvShape& call) {
       entry.primitive = dnnl::convolution_forward(pd);
       entry.weights = pd.weights_desc();
     } else if (mode == 1) {
-      dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct, source(s), anyWeights(s),
-                                                 destination(s), g.strides, g.dilates, g.left, g.right);
-      dnnl::convolution_backward_data::primitive_desc pd(desc, cpuEngine(),
-                                                         forwardDesc(s, g, dnnl::prop_kind::forward_training));
+      auto pd = backwardDesc<dnnl::convolution_backward_data>(s, g);
       entry.primitive = dnnl::convolution_backward_data(pd);
       entry.weights = pd.weights_desc();
     } else {
-      dnnl::convolution_backward_weights::desc desc(dnnl::algorithm::convolution_direct, source(s), anyWeights(s),
-                                                    destination(s), g.strides, g.dilates, g.left, g.right);
-      dnnl::convolution_backward_weights::primitive_desc pd(desc, cpuEngine(),
-                                                            forwardDesc(s, g, dnnl::prop_kind::forward_training));
+      auto pd = backwardDesc<dnnl::convolution_backward_weights>(s, g);
       entry.primitive = dnnl::convolution_backward_weights(pd);
       entry.weights = pd.diff_weights_desc();
     }
@@ -520,7 +523,6 @@ napi_value Resample(napi_env env, napi_callback_info info) {
   const resample::Taps rows = resample::taps(data[1], transposed ? h : oh, transposed ? oh : h, transposed);
   const resample::Taps columns = resample::taps(data[2], transposed ? w : ow, transposed ? ow : w, transposed);
   const double work = 2.0 * double(n) * (double(rows.index.size()) * double(w * c) + double(oh) * double(columns.index.size()) * double(c));
-  held_signals::Scope held;
   resample::apply(data[0], data[3], n, h, w, c, rows, oh, columns, ow, team_size::forWork(work));
   return nullptr;
 }
