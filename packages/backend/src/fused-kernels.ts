@@ -24,6 +24,20 @@ export const WEIGHTED_SUM_KERNELS = { forward: 'AdlWeightedSum', gradient: 'AdlW
  */
 export const RESAMPLE_KERNEL = 'AdlSeparableResample';
 
+/**
+ * Inputs `{ dy, y }` (same shape): the ReLU's gradient `dy · step(y)` in one pass, where tfjs takes a
+ * Step and a Multiply (the same bits, NaN where y is NaN). Its own gradient is itself with respect to dy.
+ */
+export const RELU_GRAD_KERNEL = 'AdlReluGrad';
+
+/**
+ * Inputs `{ logits, labels }` (float32 `[..., K]`, int32 `[...]`), attr `ignoreIndex`: the mean over the
+ * pixels not labelled ignoreIndex of −log softmax(logits)[label], a scalar (0 when every pixel is
+ * ignored; a label outside [0, K) counts but picks nothing). The gradient kernel takes
+ * `{ dy, logits, labels }` and returns (softmax − one-hot) · dy / count on the counted pixels, 0 elsewhere.
+ */
+export const CROSS_ENTROPY_KERNELS = { forward: 'AdlCrossEntropy', gradient: 'AdlCrossEntropyGrad' } as const;
+
 let gradientsRegistered = false;
 
 /** Registers the gradients of the fused kernels with tfjs, once per process. */
@@ -65,6 +79,20 @@ export function registerFusedGradients(): void {
     gradFunc: (dy, [rows, columns], attrs) => ({
       x: () => runKernel(RESAMPLE_KERNEL, { x: dy as tf.Tensor, rows, columns }, { transposed: !attrs.transposed }),
     }),
+  });
+  tf.registerGradient({
+    kernelName: CROSS_ENTROPY_KERNELS.forward,
+    inputsToSave: ['logits', 'labels'],
+    gradFunc: (dy, [logits, labels], attrs) => ({
+      logits: () => runKernel(CROSS_ENTROPY_KERNELS.gradient, { dy: dy as tf.Tensor, logits, labels }, attrs),
+      labels: () => tf.zerosLike(labels),
+    }),
+  });
+  tf.registerGradient({
+    kernelName: RELU_GRAD_KERNEL,
+    inputsToSave: ['y'],
+    // Linear in dy; y only gates it (a step: zero gradient almost everywhere).
+    gradFunc: (ddx, [y]) => ({ dy: () => runKernel(RELU_GRAD_KERNEL, { dy: ddx as tf.Tensor, y }, {}), y: () => tf.zerosLike(y) }),
   });
   tf.registerGradient({
     kernelName: WEIGHTED_SUM_KERNELS.forward,

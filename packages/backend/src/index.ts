@@ -8,7 +8,7 @@ export { webgpuKernels } from './webgpu-kernels.js';
 export { normaliseWithElementwiseOps, type AffineBatchNorm, type BatchStatistics } from './batch-statistics.js';
 export { weightedSumOfElementwiseOps, type SumWeights } from './weighted-sum.js';
 export { matMul } from './mat-mul.js';
-export { AFFINE_BATCH_NORM_KERNELS, BATCH_NORM_KERNELS, POOL_KERNELS, RESAMPLE_KERNEL, WEIGHTED_SUM_KERNELS, registerFusedGradients, weightedSumInputs } from './fused-kernels.js';
+export { AFFINE_BATCH_NORM_KERNELS, BATCH_NORM_KERNELS, CROSS_ENTROPY_KERNELS, POOL_KERNELS, RELU_GRAD_KERNEL, RESAMPLE_KERNEL, WEIGHTED_SUM_KERNELS, registerFusedGradients, weightedSumInputs } from './fused-kernels.js';
 export {
   BACKENDS,
   BACKEND_CHOICES,
@@ -25,3 +25,4 @@ export { Rng } from './rng.js';
 export { catchGpuErrors } from './gpu-errors.js';
 export { releaseShapeOnlySaves } from './shape-only-saves.js';
 export { shareSavedTensors } from './saved-tensors.js';
+export { withoutTape } from './without-tape.js';

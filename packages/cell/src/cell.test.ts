@@ -166,6 +166,34 @@ describe('fixed cell', () => {
     cell.dispose();
   });
 
+  it('its ops on one state share that state\'s ReLU: value and gradients equal each op applied alone', () => {
+    const [pp, p, C] = [3, 5, 4];
+    const cell = new FixedCell({ prevPrevChannels: pp, prevChannels: p, channels: C, genotype: AUTO_DEEPLAB_GENOTYPE, rng: new Rng(1) });
+    // The cell's own preprocessing and ops, each applied with its leading ReLU.
+    const parts = cell as unknown as { inputs: { apply(a: tf.Tensor4D, b: tf.Tensor4D, c: ForwardContext): tf.Tensor4D[] }; ops: { apply(x: tf.Tensor4D, c: ForwardContext): tf.Tensor4D }[] };
+    const separate = (a: tf.Tensor4D, b: tf.Tensor4D) => {
+      const states = parts.inputs.apply(a, b, ctx());
+      for (let block = 0; block < 5; block++) {
+        const [i, j] = [2 * block, 2 * block + 1];
+        states.push(tf.add(parts.ops[i].apply(states[AUTO_DEEPLAB_GENOTYPE[i][0]], ctx()), parts.ops[j].apply(states[AUTO_DEEPLAB_GENOTYPE[j][0]], ctx())));
+      }
+      return tf.concat(states.slice(2), 3) as tf.Tensor4D;
+    };
+    tf.tidy(() => {
+      const [a, b, target] = [random([2, 6, 6, pp], 2), random([2, 6, 6, p], 3), random([2, 6, 6, 5 * C], 4)];
+      const variables = cell.trainableVariables();
+      const gradients = (f: (a: tf.Tensor4D, b: tf.Tensor4D) => tf.Tensor4D) => {
+        const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(f(a, b), target)) as tf.Scalar, variables);
+        const inputGrads = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(f(x as tf.Tensor4D, y as tf.Tensor4D), target)))([a, b]);
+        return [value, ...inputGrads, ...variables.map((v) => grads[v.name])];
+      };
+      const expected = gradients(separate);
+      const actual = gradients((x, y) => cell.apply(x, y, ctx()));
+      expected.forEach((g, i) => expect(maxAbs(tf.sub(actual[i], g)), `tensor ${i}`).toBeLessThanOrEqual(1e-5 * Math.max(1, maxAbs(g))));
+    });
+    cell.dispose();
+  });
+
   it.each([
     [[[0, 'sep_conv_3x3']], /two edges per block, got 1/],
     [[], /two edges per block, got 0 edges/],

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { addCosts, createOp, maybeRecompute, Module, PRIMITIVES, Relu, reluSavingOutput, Sequential, type Cost, type ForwardContext, type Layer } from '@adl/ops';
+import { addCosts, createOp, maybeRecompute, Module, PRIMITIVES, reluSavingOutput, startsWithRelu, type Cost, type ForwardContext, type Layer, type Sequential } from '@adl/ops';
 import type { Rng } from '@adl/backend';
 
 export interface MixedOpOptions {
@@ -38,7 +38,7 @@ export class MixedOp extends Module {
     this.channels = channels;
     if (PRIMITIVES[0] !== 'none') throw new Error('MixedOp expects `none` as the first primitive');
     this.ops = this.addChildren(PRIMITIVES.slice(1).map((name) => createOp(name, { channels: channels / partialChannels, mode: 'search', rng })));
-    this.reluFirst = this.ops.map((op) => op instanceof Sequential && op.first instanceof Relu);
+    this.reluFirst = this.ops.map(startsWithRelu);
   }
 
   /** `weights`: this edge's softmax(α) row, shape [8]. */

@@ -1,6 +1,6 @@
 // oneDNN convolutions and matrix products on Float32Arrays, for the `onednn` tfjs backend, plus
-// compiled loops for strided elementwise ops, weighted sums, training-mode batch norm, 3×3 pooling
-// and optimizer updates.
+// compiled loops for strided elementwise ops, weighted sums, training-mode batch norm, 3×3 pooling,
+// optimizer updates and the softmax cross-entropy.
 // Tensors are NHWC; filters are tfjs's [kh, kw, in, out] (dense) or [kh, kw, channels, multiplier]
 // (grouped). Primitives are cached by their shapes, so a training step pays creation once.
 #include <node_api.h>
@@ -14,6 +14,7 @@
 #include "pool3x3.h"
 #include "resample.h"
 #include "strided.h"
+#include "cross_entropy.h"
 #include "team_size.h"
 #include "weighted_sum.h"
 
@@ -388,7 +389,7 @@ napi_value Strided(napi_env env, napi_callback_info info) {
                      !intVector(env, args[10], &sb, "bStrides")))
     return nullptr;
   // Whether b was passed is read from argc: an empty Float32Array may have a null data pointer.
-  const bool binary = op >= strided::kAdd && op <= strided::kSquaredDifference;
+  const bool binary = op >= strided::kAdd && op <= strided::kReluGrad;
   const bool hasB = argc == 11;
   if (so.size() != shape.size() || sa.size() != shape.size() || binary != hasB ||
       (hasB && sb.size() != shape.size()) || !inBounds(shape, so, outOffset, lo) || !inBounds(shape, sa, aOffset, la) ||
@@ -524,6 +525,51 @@ napi_value Resample(napi_env env, napi_callback_info info) {
   const resample::Taps columns = resample::taps(data[2], transposed ? w : ow, transposed ? ow : w, transposed);
   const double work = 2.0 * double(n) * (double(rows.index.size()) * double(w * c) + double(oh) * double(columns.index.size()) * double(c));
   resample::apply(data[0], data[3], n, h, w, c, rows, oh, columns, ow, team_size::forWork(work));
+  return nullptr;
+}
+
+bool int32Array(napi_env env, napi_value value, int32_t** data, size_t* length, const char* name) {
+  napi_typedarray_type type;
+  void* raw;
+  napi_value buffer;
+  size_t offset;
+  if (napi_get_typedarray_info(env, value, &type, length, &raw, &buffer, &offset) != napi_ok || type != napi_int32_array) {
+    napi_throw_type_error(env, nullptr, (std::string(name) + " must be an Int32Array").c_str());
+    return false;
+  }
+  *data = static_cast<int32_t*>(raw);
+  return true;
+}
+
+// crossEntropy(logits, labels: Int32Array, out: Float32Array(1), Int32Array[pixels, classes], ignore)
+// crossEntropyGrad(logits, labels, dx, Int32Array[pixels, classes], ignore, dy)
+template <bool kGradient>
+napi_value CrossEntropyFunction(napi_env env, napi_callback_info info) {
+  constexpr size_t kArgs = kGradient ? 6 : 5;
+  const char* name = kGradient ? "crossEntropyGrad" : "crossEntropy";
+  napi_value args[kArgs];
+  if (!arguments(env, info, args, kArgs, name)) return nullptr;
+  float *logits, *out;
+  int32_t* labels;
+  size_t logitCount, labelCount, outCount;
+  memory::dim shape[2];
+  int32_t ignore;
+  double dy = 0.0;
+  if (!floatArray(env, args[0], &logits, &logitCount, "logits") || !int32Array(env, args[1], &labels, &labelCount, "labels") ||
+      !floatArray(env, args[2], &out, &outCount, kGradient ? "dx" : "out") || !intParams(env, args[3], shape, 2) ||
+      !check(env, napi_get_value_int32(env, args[4], &ignore), "crossEntropy: ignore must be an integer") ||
+      (kGradient && !check(env, napi_get_value_double(env, args[5], &dy), "crossEntropyGrad: dy must be a number")))
+    return nullptr;
+  const size_t pixels = shape[0], classes = shape[1];
+  if (classes == 0 || logitCount != pixels * classes || labelCount != pixels || outCount != (kGradient ? logitCount : 1)) {
+    napi_throw_range_error(env, nullptr, (std::string(name) + ": array lengths do not match the shape parameters").c_str());
+    return nullptr;
+  }
+  if (kGradient) {
+    cross_entropy::backward(float(dy), logits, labels, out, pixels, classes, ignore);
+  } else {
+    out[0] = cross_entropy::forward(logits, labels, pixels, classes, ignore);
+  }
   return nullptr;
 }
 
@@ -722,6 +768,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"weightedSumGrad", nullptr, WeightedSumFunction<true>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sgdMomentum", nullptr, OptimizerFunction<false>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adam", nullptr, OptimizerFunction<true>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"crossEntropy", nullptr, CrossEntropyFunction<false>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"crossEntropyGrad", nullptr, CrossEntropyFunction<true>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, Threads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"allocate", nullptr, Allocate, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"discard", nullptr, Discard, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { RELU_GRAD_KERNEL } from '@adl/backend';
 import { seededTensor } from '@adl/backend/test';
 
 /** The same computation on the cpu backend and on onednn, as plain arrays. */
@@ -176,6 +177,25 @@ describe.runIf(tf.findBackendFactory('onednn'))('onednn backend kernels equal th
     const extremes = () => tf.concat([tf.mul(x4().reshape([-1]), 20), tf.tensor1d([NaN, Infinity, -Infinity, 88.7, 89, -87, -100, -104, 1e-30])]);
     const [cpu, onednn] = await onBoth(() => [tf.relu(withNaN()), tf.step(withNaN()), tf.square(x4()), tf.exp(extremes()), tf.addN([x4(), y4(), x4()])]);
     expect(onednn.map((a) => a.map(String))).toEqual(cpu.map((a) => a.map(String)));
+  });
+
+  it('the ReLU gradient kernel equals Step then Multiply on cpu bit for bit (NaN, ±0, ±∞ in dy and y), and differentiates', async () => {
+    const special = [NaN, 0, -0, Infinity, -Infinity, 1e-40, -1e-40];
+    const dy = () => tf.concat([seededTensor([30], 9), tf.tensor1d(special), tf.tensor1d(special.map(() => -1.5)), tf.tensor1d(special)]);
+    const y = () => tf.concat([seededTensor([30], 10), tf.tensor1d(special.map(() => 2)), tf.tensor1d(special), tf.tensor1d([...special].reverse())]);
+    const fused = (a: tf.Tensor, b: tf.Tensor) => tf.engine().runKernel(RELU_GRAD_KERNEL, { dy: a, y: b }, {}) as tf.Tensor;
+    const [cpu] = await onBoth(() => tf.mul(dy(), tf.step(y())));
+    await tf.setBackend('onednn');
+    const [onednn] = tf.tidy(() => [[...fused(dy(), y()).dataSync()]]);
+    const bits = (values: number[]) => values.map((v) => (Object.is(v, -0) ? '-0' : String(v)));
+    expect(bits([-1, ...onednn])).toEqual(bits(cpu[0].slice(1)));
+    // d/d(dy) Σ w · (dy · step(y)) = w · step(y); nothing flows to y.
+    const [gradDy, gradY] = tf.tidy(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(fused(a, b), seededTensor([3, 4], 11))))([seededTensor([3, 4], 12), seededTensor([3, 4], 13)]).map((g) => [...g.dataSync()]));
+    const expected = tf.tidy(() => [...tf.mul(seededTensor([3, 4], 11), tf.step(seededTensor([3, 4], 13))).dataSync()]);
+    expect(gradDy).toEqual(expected);
+    expect(gradY).toEqual(new Array(12).fill(0));
+    expect(() => fused(tf.ones([2, 3]), tf.ones([3, 2]))).toThrow('AdlReluGrad: dy 2,3 and y 3,2 differ');
+    await tf.setBackend('cpu');
   });
 
   it('batched matMul with transposes and a broadcast batch', async () => {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { AFFINE_BATCH_NORM_KERNELS, BATCH_NORM_KERNELS, OPTIMIZER_KERNELS, POOL_KERNELS, RESAMPLE_KERNEL, WEIGHTED_SUM_KERNELS, registerFusedGradients } from '@adl/backend';
+import { AFFINE_BATCH_NORM_KERNELS, BATCH_NORM_KERNELS, CROSS_ENTROPY_KERNELS, OPTIMIZER_KERNELS, POOL_KERNELS, RELU_GRAD_KERNEL, RESAMPLE_KERNEL, WEIGHTED_SUM_KERNELS, registerFusedGradients } from '@adl/backend';
 import { binding as addon, type OneDnnBinding } from './binding.js';
 import { BufferPool, JS_BUFFERS, poolMegabytesFromEnvironment, type BufferSource } from './buffer-pool.js';
 
@@ -195,6 +195,37 @@ function registerFusedKernels(binding: OneDnnBinding): void {
     return [output(backend, [termList.length], dWeights), ...dTerms.map((d) => output(backend, dy.shape, d))];
   });
 
+  /** `[pixels, classes]` of a cross-entropy's logits and labels, or an error naming what does not fit. */
+  const crossEntropyShape = (kernelName: string, logits: TensorInfo, labels: TensorInfo) => {
+    if (logits.dtype !== 'float32' || labels.dtype !== 'int32') throw new TypeError(`${kernelName} takes float32 logits and int32 labels`);
+    if (!tf.util.arraysEqual(logits.shape.slice(0, -1), labels.shape)) throw new RangeError(`${kernelName}: labels ${labels.shape} do not match logits ${logits.shape}`);
+    return Int32Array.of(size(labels.shape), logits.shape[logits.shape.length - 1]);
+  };
+  const int32Values = (backend: tf.KernelBackend, tensor: TensorInfo) => (backend as any).data.get(tensor.dataId).values as Int32Array;
+  register(CROSS_ENTROPY_KERNELS.forward, ({ inputs, backend, attrs }) => {
+    const { logits, labels } = inputs as Record<'logits' | 'labels', TensorInfo>;
+    const shape = crossEntropyShape(CROSS_ENTROPY_KERNELS.forward, logits, labels);
+    const out = pool.allocate(1, false);
+    binding.crossEntropy(values(backend, logits), int32Values(backend, labels), out, shape, attrs!.ignoreIndex as number);
+    return output(backend, [], out);
+  });
+  register(CROSS_ENTROPY_KERNELS.gradient, ({ inputs, backend, attrs }) => {
+    const { dy, logits, labels } = inputs as Record<'dy' | 'logits' | 'labels', TensorInfo>;
+    const shape = crossEntropyShape(CROSS_ENTROPY_KERNELS.gradient, logits, labels);
+    float(CROSS_ENTROPY_KERNELS.gradient, [dy]);
+    const dx = pool.allocate(size(logits.shape), false);
+    binding.crossEntropyGrad(values(backend, logits), int32Values(backend, labels), dx, shape, attrs!.ignoreIndex as number, values(backend, dy)[0]);
+    return output(backend, logits.shape, dx);
+  });
+  register(RELU_GRAD_KERNEL, ({ inputs, backend }) => {
+    const { dy, y } = inputs as Record<'dy' | 'y', TensorInfo>;
+    float(RELU_GRAD_KERNEL, [dy, y]);
+    if (!tf.util.arraysEqual(dy.shape, y.shape)) throw new RangeError(`${RELU_GRAD_KERNEL}: dy ${dy.shape} and y ${y.shape} differ`);
+    const contiguous = Int32Array.of(1);
+    const out = pool.allocate(size(dy.shape), false);
+    binding.strided(RELU_GRAD, Int32Array.of(out.length), out, 0, contiguous, values(backend, dy), 0, contiguous, values(backend, y), 0, contiguous);
+    return output(backend, dy.shape, out);
+  });
   register(RESAMPLE_KERNEL, ({ inputs, backend, attrs }) => {
     const { x, rows, columns } = inputs as Record<'x' | 'rows' | 'columns', TensorInfo>;
     float(RESAMPLE_KERNEL, [x, rows, columns]);
@@ -356,6 +387,8 @@ const COPY = 0;
 const BINARY_OPS = { Add: 1, Sub: 2, Multiply: 3, RealDiv: 4, Maximum: 5, Minimum: 6, SquaredDifference: 7 } as const;
 const REDUCE_OPS = { Sum: 10, Mean: 10, Max: 11, Min: 12 } as const;
 const UNARY_OPS = { Relu: 20, Step: 21, Square: 22, Exp: 23 } as const;
+/** dy · step(y) (RELU_GRAD_KERNEL). */
+const RELU_GRAD = 8;
 
 /** Row-major strides of a shape. */
 function stridesOf(shape: readonly number[]): number[] {

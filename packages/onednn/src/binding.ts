@@ -48,6 +48,13 @@ export interface OneDnnBinding {
   sgdMomentum(value: Float32Array, velocity: Float32Array, gradient: Float32Array, outValue: Float32Array, outVelocity: Float32Array, hyper: Float64Array): void;
   /** Adam with L2 weight decay and bias correction; `hyper`: `[lr, beta1, beta2, epsilon, weightDecay, 1 − beta1^t, 1 − beta2^t]`. */
   adam(value: Float32Array, first: Float32Array, second: Float32Array, gradient: Float32Array, outValue: Float32Array, outFirst: Float32Array, outSecond: Float32Array, hyper: Float64Array): void;
+  /**
+   * Softmax cross-entropy of `[pixels, classes]` logits (`params`: `[pixels, classes]`) with int32 labels, averaged
+   * over the pixels not labelled `ignore` (0 when all are), into `out[0]`. A label outside [0, classes) counts but picks nothing.
+   */
+  crossEntropy(logits: Float32Array, labels: Int32Array, out: Float32Array, params: Int32Array, ignore: number): void;
+  /** Its gradient times `dy`: (softmax − one-hot) · dy / count on counted pixels, 0 on ignored ones. */
+  crossEntropyGrad(logits: Float32Array, labels: Int32Array, dx: Float32Array, params: Int32Array, ignore: number, dy: number): void;
   /** Sets the OpenMP threads oneDNN runs on, when given (>= 1); returns the count in effect. */
   threads(count?: number): number;
   /**

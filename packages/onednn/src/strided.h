@@ -9,6 +9,8 @@
 #include <limits>
 #include <vector>
 
+#include "parallel.h"
+
 namespace strided {
 
 enum Op : int {
@@ -20,6 +22,7 @@ enum Op : int {
   kMax = 5,
   kMin = 6,
   kSquaredDifference = 7,
+  kReluGrad = 8,  // a · step(b): the ReLU's gradient dy · (y > 0), with NaN where y is NaN (as Step then Mul)
   kSumInto = 10,  // out[o] += a[i] (out is zeroed by the caller's allocation)
   kMaxInto = 11,  // out[o] = max(out[o], a[i]) (out starts at -inf)
   kMinInto = 12,
@@ -30,7 +33,7 @@ enum Op : int {
 };
 
 // Elementwise loops over at least this many elements run on OpenMP's threads.
-constexpr int64_t kParallelElements = 1 << 16;
+constexpr int64_t kParallelElements = parallel::kMinElements;
 
 struct View {
   float* data;
@@ -46,6 +49,7 @@ inline float apply(float a, float b) {
   if constexpr (OP == kMax) return (a > b || std::isnan(a)) ? a : b;
   if constexpr (OP == kMin) return (a < b || std::isnan(a)) ? a : b;
   if constexpr (OP == kSquaredDifference) return (a - b) * (a - b);
+  if constexpr (OP == kReluGrad) return a * (b > 0 ? 1.0f : (std::isnan(b) ? b : 0.0f));
   return a;
 }
 
@@ -183,6 +187,7 @@ inline bool dispatch(int op, const std::vector<int64_t>& shape, float* out, cons
     case kMax: run<kMax>(shape, out, so, a, sa, b, sb); return true;
     case kMin: run<kMin>(shape, out, so, a, sa, b, sb); return true;
     case kSquaredDifference: run<kSquaredDifference>(shape, out, so, a, sa, b, sb); return true;
+    case kReluGrad: run<kReluGrad>(shape, out, so, a, sa, b, sb); return true;
     case kSumInto: run<kSumInto>(shape, out, so, a, sa, b, sb); return true;
     case kMaxInto: run<kMaxInto>(shape, out, so, a, sa, b, sb); return true;
     case kMinInto: run<kMinInto>(shape, out, so, a, sa, b, sb); return true;

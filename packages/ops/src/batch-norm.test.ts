@@ -58,6 +58,24 @@ describe('BatchNorm', () => {
     plain.dispose();
   });
 
+  it('updates the running statistics off the gradient tape: no recorded kernel reads them', () => {
+    // Without affine (with it, the portable kernels recompute the BN, whose forward pass records nothing).
+    const bn = new BatchNorm(2, { affine: false });
+    const x = input();
+    let recorded: { inputs: Record<string, tf.Tensor> }[] = [];
+    const { value, grads } = tf.engine().gradients(() => {
+      const y = bn.apply(x, train);
+      recorded = [...(tf.engine() as unknown as { state: { activeTape: typeof recorded } }).state.activeTape];
+      return tf.sum(y) as tf.Scalar;
+    }, [x]);
+    const running = new Set([bn.runningMean.id, bn.runningVariance.id]);
+    expect(recorded.length).toBeGreaterThan(0);
+    expect(recorded.filter((node) => Object.values(node.inputs).some((t) => running.has(t.id)))).toEqual([]);
+    expect(bn.runningMean.arraySync().map((m) => +m.toFixed(6))).toEqual([0.25, 1.1]);
+    tf.dispose([x, value, ...grads]);
+    bn.dispose();
+  });
+
   it('affine in training: the gradients of the plain formula bit for bit, running statistics updated once', () => {
     const rng = new Rng(4);
     const bn = new BatchNorm(3, { affine: true });

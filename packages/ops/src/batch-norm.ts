@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { withoutTape } from '@adl/backend';
 import { newVariable } from './new-variable.js';
 import { recompute } from './recompute.js';
 import type { Cost, ForwardContext, Layer, Size } from './layer.js';
@@ -87,11 +88,11 @@ export class BatchNorm extends Module implements Layer {
     const count = x.size / this.channels;
     const unbiased = count > 1 ? count / (count - 1) : 1;
     const m = this.momentum;
-    // The loss never reads these, so no gradient flows through them.
-    tf.tidy(() => {
+    // The loss never reads these, so no gradient flows through them: computed off the tape.
+    withoutTape(() => tf.tidy(() => {
       this.runningMean.assign(kernels.weightedSum([this.runningMean, mean], [1 - m, m]) as tf.Tensor1D);
       this.runningVariance.assign(kernels.weightedSum([this.runningVariance, variance], [1 - m, m * unbiased]) as tf.Tensor1D);
-    });
+    }));
   }
 
   outputSize(input: Size): Size {

@@ -5,7 +5,7 @@ export { addCosts, Sequential, ZERO_COST, type Cost, type DropPathStep, type For
 export { newVariable } from './new-variable.js';
 export { maybeRecompute, recompute } from './recompute.js';
 export { freeDuringBackward } from './free-during-backward.js';
-export { Relu, reluSavingOutput } from './simple-layers.js';
+export { Relu, reluSavingOutput, startsWithRelu } from './simple-layers.js';
 export { Conv2d, type Conv2dOptions } from './conv2d.js';
 export { BatchNorm, PYTORCH_BATCH_NORM, type BatchNormOptions, type BatchNormSettings } from './batch-norm.js';
 export { ConvBnRelu, ReluConvBn, type ConvBlockOptions } from './conv-blocks.js';
@@ -15,3 +15,4 @@ export { Downsample, UpsampleConv, type ResampleOptions } from './resample.js';
 export { DeepLabV3Aspp, SearchAspp, searchAsppRate, type DeepLabV3AsppOptions, type SearchAsppOptions } from './aspp.js';
 export { resizeBilinear } from './resize-bilinear.js';
 export { Stem, STEM_CHANNELS, type StemOutputs } from './stem.js';
+export { crossEntropyIgnoring } from './cross-entropy.js';

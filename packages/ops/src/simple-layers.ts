@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { ZERO_COST, type Cost, type ForwardContext, type Layer, type Size } from './layer.js';
+import { RELU_GRAD_KERNEL } from '@adl/backend';
+import { Sequential, ZERO_COST, type Cost, type ForwardContext, type Layer, type Size } from './layer.js';
 import { Module } from './module.js';
 
 /** Base for layers without variables (keeping the spatial size unless they override it). */
@@ -24,13 +25,27 @@ export const reluSavingOutput = tf.customGrad((...args: (tf.Tensor | tf.GradSave
   const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
   const y = tf.relu(x);
   save([y]);
-  return { value: y, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, tf.step(saved[0])) };
+  return { value: y, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => reluGradient(dy, saved[0]) };
 }) as (x: tf.Tensor4D) => tf.Tensor4D;
+
+/** dy · step(y): one kernel on backends that register it, a Step and a Multiply elsewhere. */
+function reluGradient(dy: tf.Tensor, y: tf.Tensor): tf.Tensor {
+  if (tf.getKernel(RELU_GRAD_KERNEL, tf.getBackend()) !== undefined) return tf.engine().runKernel(RELU_GRAD_KERNEL, { dy, y }, {}) as tf.Tensor;
+  return tf.mul(dy, tf.step(y));
+}
 
 export class Relu extends StatelessLayer {
   apply(x: tf.Tensor4D): tf.Tensor4D {
     return reluSavingOutput(x);
   }
+}
+
+/**
+ * Whether `layer` starts with a ReLU: where several such layers read one tensor (a mixed op's
+ * candidates, a cell's ops on one state), the caller computes the ReLU once and applies each after it.
+ */
+export function startsWithRelu(layer: Layer): layer is Sequential {
+  return layer instanceof Sequential && layer.first instanceof Relu;
 }
 
 /** `skip_connect` at stride 1. */

@@ -3,7 +3,7 @@ export { SearchConfigSchema, parseSearchConfig, type SearchConfig, type SearchCo
 export { ConfigError, parseWithSchema } from './parse-with-schema.js';
 export { cosineLr, polyLr } from './schedules.js';
 export { SgdMomentum, Adam, type CheckpointableOptimizer } from './optimizers.js';
-export { crossEntropyIgnoring } from './loss.js';
+export { crossEntropyIgnoring } from '@adl/ops';
 export { trainStep, DivergenceError, NonFiniteLossError, type SegmentationModel, type GradientOptimizer } from './train-step.js';
 export { saveCheckpoint, restoreCheckpoint, readCheckpoint, readCheckpointManifest, CheckpointError, NonFiniteValueError, CHECKPOINT_MANIFEST, type VariableGroups } from './checkpoint.js';
 export { createProgress, logToStderr, type Progress, type ProgressUpdate } from './progress.js';

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { BackendError, catchGpuErrors, releaseShapeOnlySaves, shareSavedTensors } from '@adl/backend';
-import { freeDuringBackward, type ForwardContext } from '@adl/ops';
-import { crossEntropyIgnoring } from './loss.js';
+import { crossEntropyIgnoring, freeDuringBackward, type ForwardContext } from '@adl/ops';
 
 export class NonFiniteLossError extends Error {
   override name = 'NonFiniteLossError';

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { Rng, selectBackend } from '@adl/backend';
+import { crossEntropyIgnoring } from '@adl/ops';
 import { FixedNet, getPreset } from '../dist/index.js';
 import { sgd } from './reference-optimizers.mjs';
 // The onednn backend, where it is installed and its addon built (it registers itself on import); the
@@ -39,12 +40,12 @@ const rng = new Rng(1);
 let step;
 if (what === 'retrain-step') {
   const image = tf.tensor4d(rng.normalArray(batch * size * size * 3), [batch, size, size, 3]);
-  const labels = tf.oneHot(tf.tensor1d(Int32Array.from({ length: batch * size * size }, () => Math.floor(rng.next() * numClasses)), 'int32'), numClasses);
-  // As the reference: SGD(lr 0.05, momentum 0.9, weight decay 4e-5).
+  const labels = tf.tensor3d(Int32Array.from({ length: batch * size * size }, () => Math.floor(rng.next() * numClasses)), [batch, size, size], 'int32');
+  // As the reference: SGD(lr 0.05, momentum 0.9, weight decay 4e-5), and retraining's loss (as F.cross_entropy).
   const optimizer = sgd(net.trainableVariables(), { learningRate: 0.05, momentum: 0.9, weightDecay: 4e-5 });
   const ctx = { training: true, kernels };
   step = async () => {
-    const value = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(labels, tf.reshape(net.apply(image, ctx), [-1, numClasses])));
+    const value = optimizer.minimize(() => crossEntropyIgnoring(net.apply(image, ctx), labels));
     await value.data();
     value.dispose();
   };

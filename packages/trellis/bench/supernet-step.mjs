@@ -9,6 +9,7 @@
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { Rng, selectBackend } from '@adl/backend';
+import { crossEntropyIgnoring } from '@adl/ops';
 import { SuperNet } from '../dist/index.js';
 import { adam, sgd } from './reference-optimizers.mjs';
 // The onednn backend, where it is installed and its addon built (it registers itself on import); the
@@ -44,19 +45,19 @@ console.log(`supernet F=${filterMultiplier} L=${layers}: ${(params / 1e6).toFixe
 
 const rng = new Rng(1);
 const image = tf.tensor4d(rng.normalArray(batch * size * size * 3), [batch, size, size, 3]);
-const labels = tf.tensor1d(Int32Array.from({ length: batch * size * size }, () => Math.floor(rng.next() * numClasses)), 'int32');
+const labels = tf.tensor3d(Int32Array.from({ length: batch * size * size }, () => Math.floor(rng.next() * numClasses)), [batch, size, size], 'int32');
 // As the reference (design §5): SGD(0.025, momentum 0.9, weight decay 3e-4), Adam(3e-3, (0.9, 0.999), weight decay 1e-3).
 const weightOptimizer = sgd(net.weightVariables(), { learningRate: 0.025, momentum: 0.9, weightDecay: 3e-4 });
 const architectureOptimizer = adam(net.architectureVariables(), { learningRate: 3e-3, beta1: 0.9, beta2: 0.999, weightDecay: 1e-3 });
 let peak = { numTensors: 0, numBytes: 0 };
 
 /**
- * Pixel-wise cross-entropy; records the live tensors at the end of the forward pass (the peak). The
+ * Pixel-wise cross-entropy (the search's own loss, as PyTorch's F.cross_entropy); records the live tensors at the end of the forward pass (the peak). The
  * architecture step, as `search`, differentiates α and β only (`frozenWeights`).
  */
 function loss(stepCtx = ctx) {
   const logits = net.apply(image, stepCtx);
-  const value = tf.losses.softmaxCrossEntropy(tf.oneHot(labels, numClasses), tf.reshape(logits, [-1, numClasses]));
+  const value = crossEntropyIgnoring(logits, labels);
   const { numTensors, numBytes } = tf.memory();
   if (numBytes > peak.numBytes) peak = { numTensors, numBytes };
   return value;

@@ -25,6 +25,8 @@ export interface FixedNetOptions {
   readonly asppRates?: readonly [number, number, number];
   /** Recompute each cell in the backward pass instead of keeping its activations (beyond the paper; off by default). */
   readonly recompute?: boolean;
+  /** With `recompute`, cells whose output holds fewer floats keep their activations (`RECOMPUTE_MIN_OUTPUT_FLOATS` of `@adl/cell`). */
+  readonly recomputeMinOutputFloats?: number;
   /** Momentum and epsilon of every BatchNorm; by default the official retraining's (`RETRAIN_BATCH_NORM`). */
   readonly batchNorm?: BatchNormSettings;
   readonly seed?: number;
@@ -74,7 +76,7 @@ export class FixedNet extends Module {
   /** Index into the outputs list [stem stride 2, stem stride 4, cell 0, …] of the decoder's features. */
   private readonly lowLevelOutput: number;
 
-  constructor({ architecture, numClasses = 19, asppChannels = 256, separable = false, asppRates: rates, recompute = false, batchNorm = RETRAIN_BATCH_NORM, seed = 0 }: FixedNetOptions) {
+  constructor({ architecture, numClasses = 19, asppChannels = 256, separable = false, asppRates: rates, recompute = false, recomputeMinOutputFloats, batchNorm = RETRAIN_BATCH_NORM, seed = 0 }: FixedNetOptions) {
     super();
     assertValidPath(architecture.path);
     assertValidGenotype(architecture.genotype);
@@ -91,6 +93,7 @@ export class FixedNet extends Module {
       const cell = new FixedCell({
         position: { cell: l, cells: this.path.length },
         recompute,
+        recomputeMinOutputFloats,
         prevPrevChannels: channels[channels.length - 2],
         prevChannels: channels[channels.length - 1],
         channels: this.filterMultiplier * 2 ** level,

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { AUTO_DEEPLAB_GENOTYPE, FixedCell } from '@adl/cell';
+import { AUTO_DEEPLAB_GENOTYPE, FixedCell, RECOMPUTE_MIN_OUTPUT_FLOATS } from '@adl/cell';
 import { normalizeBetas, validMoves } from '@adl/decode';
 import { BatchNorm, type ForwardContext } from '@adl/ops';
 import { kernelsFor, Rng } from '@adl/backend';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ArchitectureError, assertValidPath, parseArchitecture, readArchitectureFile } from './architecture.js';
 import { DeepLabV3PlusDecoder } from './decoder.js';
-import { FixedNet, RETRAIN_BATCH_NORM, asppRates } from './fixed-net.js';
+import { FixedNet, RETRAIN_BATCH_NORM, asppRates, type FixedNetOptions } from './fixed-net.js';
 import { levelSizes } from './levels.js';
 import { PRESETS, getPreset, resolveArchitecture } from './presets.js';
 import { SuperNet } from './supernet.js';
@@ -346,10 +346,32 @@ describe('FixedNet with recomputed cells (beyond the paper, off by default)', ()
   it('gives the same loss, gradients and BN statistics, and a flat tensor count', () => {
     const architecture = { path: [0, 1, 0], genotype: AUTO_DEEPLAB_GENOTYPE, filterMultiplier: 2 };
     const plain = new FixedNet({ architecture, numClasses: 3, asppChannels: 4, asppRates: [1, 2, 3], seed: 5 });
-    const checkpointed = new FixedNet({ architecture, numClasses: 3, asppChannels: 4, asppRates: [1, 2, 3], seed: 5, recompute: true });
+    const checkpointed = new FixedNet({ architecture, numClasses: 3, asppChannels: 4, asppRates: [1, 2, 3], seed: 5, recompute: true, recomputeMinOutputFloats: 0 });
     const recomputing = (net: FixedNet) => [...net.modules()].filter((m): m is FixedCell => m instanceof FixedCell).map((cell) => cell.recompute);
     expect([recomputing(plain), recomputing(checkpointed)]).toEqual([[false, false, false], [true, true, true]]);
     expectRecomputationExact(plain, checkpointed, (net) => net.trainableVariables(), 24, 1e-5);
+  });
+
+  it(`recomputes only cells whose output reaches the threshold (by default ${RECOMPUTE_MIN_OUTPUT_FLOATS} floats)`, async () => {
+    // At 24², batch 2: the level-0 cells output 2·6·6·10 = 720 floats, the level-1 cell 2·3·3·20 = 360.
+    const architecture = { path: [0, 1, 0], genotype: AUTO_DEEPLAB_GENOTYPE, filterMultiplier: 2 };
+    const x = image([2, 24, 24, 3], 4);
+    const kernelsPerStep = async (options: Partial<FixedNetOptions>) => {
+      const net = new FixedNet({ architecture, numClasses: 3, asppChannels: 4, asppRates: [1, 2, 3], seed: 5, ...options });
+      const { kernels } = await tf.profile(() => tf.dispose(tf.variableGrads(() => tf.mean(net.apply(x, ctx())) as tf.Scalar, net.trainableVariables())));
+      net.dispose();
+      return kernels.filter((k) => k.name === 'Conv2D' || k.name === 'DepthwiseConv2dNative').length;
+    };
+    const [plain, byDefault, all, levelZero] = [
+      await kernelsPerStep({}),
+      await kernelsPerStep({ recompute: true }),
+      await kernelsPerStep({ recompute: true, recomputeMinOutputFloats: 0 }),
+      await kernelsPerStep({ recompute: true, recomputeMinOutputFloats: 500 }),
+    ];
+    const perCell = (all - plain) / 3; // the convolutions of one cell's second forward pass
+    expect(perCell).toBeGreaterThan(0);
+    expect([byDefault, levelZero]).toEqual([plain, plain + 2 * perCell]);
+    x.dispose();
   });
 });
 

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { crossEntropyIgnoring } from './loss.js';
+import { Rng } from '@adl/backend';
+import { crossEntropyIgnoring } from './cross-entropy.js';
 
 const logits = () => tf.tensor4d([1, 2, 0.5, -1, 0, 3, 2, 2, 2, 0.25, -0.5, 1.5], [1, 2, 2, 3]);
 const labels = () => tf.tensor3d([2, 255, 0, 1], [1, 2, 2], 'int32');
@@ -63,5 +64,34 @@ describe('crossEntropyIgnoring', () => {
     expect(saved).toBe(2);
     tf.dispose([value, grads]);
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe.runIf(tf.findBackendFactory('onednn'))('crossEntropyIgnoring on onednn (one kernel each way)', () => {
+  it('has the value and gradient of the tfjs-op form on cpu: ignored pixels, labels out of range, a batch all ignored', async () => {
+    const rng = new Rng(7);
+    const shape: [number, number, number, number] = [2, 5, 7, 19];
+    const logitValues = rng.normalArray(2 * 5 * 7 * 19).map((v) => 4 * v);
+    const labelCases = [
+      Array.from({ length: 70 }, (_, i) => (i % 9 === 0 ? 255 : i % 11 === 0 ? 19 : i % 13 === 0 ? -3 : Math.floor(rng.next() * 19))),
+      new Array<number>(70).fill(255),
+    ];
+    // [loss, ...gradient] per label case.
+    const run = async (backend: string) => {
+      await tf.setBackend(backend);
+      return labelCases.map((labelValues) =>
+        tf.tidy(() => {
+          const x = tf.tensor4d(logitValues, shape);
+          const y = tf.tensor3d(labelValues, [2, 5, 7], 'int32');
+          const gradient = tf.grad((v: tf.Tensor) => crossEntropyIgnoring(v as tf.Tensor4D, y))(x);
+          return [crossEntropyIgnoring(x, y).dataSync()[0], ...gradient.dataSync()];
+        }),
+      );
+    };
+    const cpu = await run('cpu');
+    const onednn = await run('onednn');
+    await tf.setBackend('cpu');
+    cpu.forEach((expected, c) => expected.forEach((v, i) => expect(Math.abs(onednn[c][i] - v), `case ${c}, element ${i}`).toBeLessThanOrEqual(2e-6 * Math.max(1, Math.abs(v)))));
+    expect(onednn[1].every((v) => v === 0)).toBe(true);
   });
 });
