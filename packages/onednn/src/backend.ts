@@ -246,8 +246,14 @@ function registerFusedKernels(binding: OneDnnBinding): void {
     const outputs: TensorInfo[] = [];
     for (let i = 0; i < all.length; i += 3) {
       const [variable, velocity, gradient] = all.slice(i, i + 3);
+      const [value, state] = [values(backend, variable), values(backend, velocity)];
+      if (updatableInPlace(backend, variable, value) && updatableInPlace(backend, velocity, state)) {
+        binding.sgdMomentum(value, state, values(backend, gradient), value, state, hyper);
+        outputs.push(sharing(backend, variable), sharing(backend, velocity));
+        continue;
+      }
       const [newValue, newVelocity] = [0, 1].map(() => pool.allocate(size(variable.shape), false));
-      binding.sgdMomentum(values(backend, variable), values(backend, velocity), values(backend, gradient), newValue, newVelocity, hyper);
+      binding.sgdMomentum(value, state, values(backend, gradient), newValue, newVelocity, hyper);
       outputs.push(output(backend, variable.shape, newValue), output(backend, variable.shape, newVelocity));
     }
     return outputs;
@@ -263,6 +269,22 @@ function registerFusedKernels(binding: OneDnnBinding): void {
   });
 
   registerFusedGradients();
+}
+
+/**
+ * Whether an optimizer kernel may write a tensor's new value over its old one: its array is the pool's
+ * (never a caller's array nor one a `dataSync()` handed out) and no other tensor shares its data. The
+ * optimizer assigns the output to the variable the input came from, so no one sees the old value again.
+ * Saves an allocation per variable and a step's worth of fresh memory for the new values.
+ */
+function updatableInPlace(backend: tf.KernelBackend, tensor: TensorInfo, array: Float32Array): boolean {
+  return pool.owns(array) && backend.refCount(tensor.dataId) === 1;
+}
+
+/** An output that is `tensor`'s data, shared (as the Identity kernel shares it). */
+function sharing(backend: tf.KernelBackend, tensor: TensorInfo): TensorInfo {
+  backend.incRef(tensor.dataId);
+  return { dataId: tensor.dataId, shape: tensor.shape, dtype: tensor.dtype };
 }
 
 /** A float32 tensor's values; a cast from bool or int32 keeps the source's Uint8Array/Int32Array on cpu. */

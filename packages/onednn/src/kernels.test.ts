@@ -19,6 +19,47 @@ describe.runIf(binding)('on the onednn backend', () => {
     await useBackend('cpu');
   });
 
+  it("writes an SGD step's new values over the old ones where nothing else reads them, never under a clone", async () => {
+    const hyper = { learningRate: 0.1, momentum: 0.9, weightDecay: 3e-4 };
+    const arrayOf = (t: tf.Tensor) => (tf.backend() as unknown as { data: { get(id: object): { values: Float32Array } } }).data.get(t.dataId).values;
+    const run = async (backend: string, checks: (w: tf.Variable, step: () => void) => void) => {
+      await useBackend(backend);
+      const [w, v] = [tf.variable(tf.tensor1d([0.5, -1, 2])), tf.variable(tf.tensor1d([0, 0.1, 0]))];
+      const gradient = tf.tensor1d([0.3, -0.2, 0.1]);
+      const before = tf.memory().numTensors;
+      checks(w, () => sgdMomentumUpdate(w, v, gradient, hyper));
+      expect(tf.memory().numTensors).toBe(before);
+      const values = [...w.dataSync(), ...v.dataSync()];
+      tf.dispose([w, v, gradient]);
+      return values;
+    };
+    const onednn = await run('onednn', (w, step) => {
+      step(); // the initial arrays are not the pool's: new ones
+      const first = arrayOf(w);
+      step();
+      expect(arrayOf(w)).toBe(first);
+      const clone = tf.clone(w);
+      const cloned = [...arrayOf(clone)];
+      step();
+      expect([...arrayOf(clone)]).toEqual(cloned);
+      expect(arrayOf(w)).not.toBe(first);
+      clone.dispose();
+    });
+    const cpu = await run('cpu', (_, step) => [1, 2, 3].forEach(step));
+    onednn.forEach((v, i) => expect(v).toBeCloseTo(cpu[i], 6));
+    // tfjs keeps a caller's Float32Array as the tensor's data: it is never written over.
+    await useBackend('onednn');
+    const callers = Float32Array.of(0.5, -1, 2);
+    const initial = [tf.tensor1d(callers), tf.tensor1d(new Float32Array(3))];
+    const [w, v] = initial.map((t) => tf.variable(t));
+    tf.dispose(initial);
+    const gradient = tf.tensor1d([0.3, -0.2, 0.1]);
+    sgdMomentumUpdate(w, v, gradient, hyper);
+    expect([...callers]).toEqual([0.5, -1, 2]);
+    tf.dispose([w, v, gradient]);
+    await useBackend('cpu');
+  });
+
   it('updates a variable in one kernel per optimizer step, with the values of the elementwise form', async () => {
     const sgd = { learningRate: 0.1, momentum: 0.9, weightDecay: 3e-4 };
     const adam = { learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 1e-3, step: 3 };
