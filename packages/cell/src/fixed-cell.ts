@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { addCosts, createOp, halfSize, maybeRecompute, Module, reluSavingOutput, startsWithRelu, type Cost, type ForwardContext, type Layer, type Size } from '@adl/ops';
+import { addCosts, createOp, halfSize, maybeRecompute, Module, RECOMPUTE_MIN_OUTPUT_FLOATS, reluSavingOutput, startsWithRelu, type Cost, type ForwardContext, type Layer, type Size } from '@adl/ops';
 import type { Rng } from '@adl/backend';
 import { CellInputs, type CellInputChannels } from './cell-inputs.js';
 import { dropPath, dropPathRng, scheduledKeepProb } from './drop-path.js';
@@ -23,18 +23,11 @@ export interface FixedCellOptions extends CellInputChannels {
   /**
    * With `recompute`, a call whose output holds fewer floats than this keeps its activations instead:
    * there the memory saved is small and the second forward pass is not. By default
-   * `RECOMPUTE_MIN_OUTPUT_FLOATS`; 0 recomputes every call.
+   * `RECOMPUTE_MIN_OUTPUT_FLOATS` of `@adl/ops`; 0 recomputes every call.
    */
   readonly recomputeMinOutputFloats?: number;
 }
 
-/**
- * 2^20 floats (4 MiB) of cell output. A cell keeps roughly ten times its output for the backward pass,
- * so cells under this keep under ~40 MB each. Measured (autodeeplab-s, batch 2): at 129² no cell
- * reaches it (the largest output is 0.22M floats) and the step is ~8% faster than recomputing every
- * cell; at 769² all but the two stride-32 cells (1.0M floats) are still recomputed.
- */
-export const RECOMPUTE_MIN_OUTPUT_FLOATS = 2 ** 20;
 
 /**
  * The cell of a found architecture: only the genotype's ops are built (affine BN, as in

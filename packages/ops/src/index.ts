@@ -3,7 +3,7 @@ export { OPS, createOp, ATROUS_RATE, type OpFactory, type OpMode, type OpOptions
 export { Module } from './module.js';
 export { addCosts, Sequential, ZERO_COST, type Cost, type DropPathStep, type ForwardContext, type Layer, type Size } from './layer.js';
 export { newVariable } from './new-variable.js';
-export { maybeRecompute, recompute } from './recompute.js';
+export { maybeRecompute, recompute, RECOMPUTE_MIN_OUTPUT_FLOATS } from './recompute.js';
 export { freeDuringBackward } from './free-during-backward.js';
 export { Relu, reluSavingOutput, startsWithRelu } from './simple-layers.js';
 export { Conv2d, type Conv2dOptions } from './conv2d.js';

@@ -47,6 +47,17 @@ export function recompute(
   return run(...sources) as tf.Tensor4D;
 }
 
+/**
+ * The default size from which a network recomputes a cell (`recomputeMinOutputFloats` of `FixedNet` and
+ * `SuperNet`): 2^18 floats (1 MiB) of cell output. Under it a cell's kept activations are a few MB and
+ * the second forward pass costs more than the memory is worth. Measured (batch 2): a 129² retraining
+ * step of autodeeplab-s (largest cell output 0.22M floats) ~8% faster without recomputation, a 96² L = 4
+ * search step (46k) ~20% faster; the paper's sizes still recompute: at 769² every retrained cell
+ * (≥ 1.0M), in a 321² L = 12 search the cells at strides 4 and 8 (0.53M, 0.27M), which hold most of
+ * what recomputation saves.
+ */
+export const RECOMPUTE_MIN_OUTPUT_FLOATS = 2 ** 18;
+
 /** `recompute(f, …)` when `enabled` and training (evaluation keeps nothing for a backward pass); else `f` as is. */
 export function maybeRecompute(
   enabled: boolean,

@@ -25,7 +25,7 @@ export interface FixedNetOptions {
   readonly asppRates?: readonly [number, number, number];
   /** Recompute each cell in the backward pass instead of keeping its activations (beyond the paper; off by default). */
   readonly recompute?: boolean;
-  /** With `recompute`, cells whose output holds fewer floats keep their activations (`RECOMPUTE_MIN_OUTPUT_FLOATS` of `@adl/cell`). */
+  /** With `recompute`, cells whose output holds fewer floats keep their activations (`RECOMPUTE_MIN_OUTPUT_FLOATS` of `@adl/ops`). */
   readonly recomputeMinOutputFloats?: number;
   /** Momentum and epsilon of every BatchNorm; by default the official retraining's (`RETRAIN_BATCH_NORM`). */
   readonly batchNorm?: BatchNormSettings;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { SearchCell } from '@adl/cell';
 import { edgeCount, levelStride, nodeExists, validMoves } from '@adl/decode';
-import { addCosts, Downsample, maybeRecompute, Module, newVariable, PRIMITIVES, resizeBilinear, SearchAspp, searchAsppRate, Stem, STEM_CHANNELS, UpsampleConv, ZERO_COST, type Cost, type ForwardContext, type Size } from '@adl/ops';
+import { addCosts, Downsample, maybeRecompute, Module, RECOMPUTE_MIN_OUTPUT_FLOATS, newVariable, PRIMITIVES, resizeBilinear, SearchAspp, searchAsppRate, Stem, STEM_CHANNELS, UpsampleConv, ZERO_COST, type Cost, type ForwardContext, type Size } from '@adl/ops';
 import { Rng } from '@adl/backend';
 import { levelSizes } from './levels.js';
 
@@ -22,6 +22,11 @@ export interface SuperNetOptions {
    * one mixed op instead of the whole net, for two more forward passes of the cells.
    */
   readonly recompute?: boolean;
+  /**
+   * With `recompute`, a cell whose output holds fewer floats than this keeps its mixed ops' inputs and
+   * outputs (the mixed ops are still recomputed): `RECOMPUTE_MIN_OUTPUT_FLOATS` of `@adl/ops` by default.
+   */
+  readonly recomputeMinOutputFloats?: number;
   /** K of a partial-channel search (PC-DARTS; see `MixedOp` of `@adl/cell`), beyond the paper: 1 by default. */
   readonly partialChannels?: number;
 }
@@ -50,6 +55,7 @@ export class SuperNet extends Module {
   readonly filterMultiplier: number;
   readonly numClasses: number;
   readonly recompute: boolean;
+  readonly recomputeMinOutputFloats: number;
   readonly partialChannels: number;
   /** Cell architecture weights, `[edgeCount(B), 8]`. */
   readonly alpha: tf.Variable<tf.Rank.R2>;
@@ -71,6 +77,7 @@ export class SuperNet extends Module {
     this.filterMultiplier = filterMultiplier;
     this.numClasses = numClasses;
     this.recompute = options.recompute ?? false;
+    this.recomputeMinOutputFloats = options.recomputeMinOutputFloats ?? RECOMPUTE_MIN_OUTPUT_FLOATS;
     this.partialChannels = options.partialChannels ?? 1;
     const rng = new Rng(seed);
     // DARTS initialises architecture weights at 1e-3 · N(0, 1).
@@ -132,7 +139,8 @@ export class SuperNet extends Module {
             return cell.apply(hPrevPrev, hPrev, xs.slice(prevPrev ? 2 : 1) as tf.Tensor1D[], c);
           };
           const inputs = [previous[source]!, ...(prevPrev ? [prevPrev] : []), ...edgeWeights];
-          const output = maybeRecompute(this.recompute, edge, inputs, [...(resample?.trainableVariables() ?? []), ...cell.trainableVariables()], ctx);
+          const outputFloats = image.shape[0] * sizes[i][0] * sizes[i][1] * cell.outChannels;
+          const output = maybeRecompute(this.recompute && outputFloats >= this.recomputeMinOutputFloats, edge, inputs, [...(resample?.trainableVariables() ?? []), ...cell.trainableVariables()], ctx);
           const weight = tf.reshape(tf.slice(betaHat, [l, source, move], [1, 1, 1]), []);
           return tf.mul(output, weight) as tf.Tensor4D;
         });

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { AUTO_DEEPLAB_GENOTYPE, FixedCell, RECOMPUTE_MIN_OUTPUT_FLOATS } from '@adl/cell';
+import { AUTO_DEEPLAB_GENOTYPE, FixedCell } from '@adl/cell';
 import { normalizeBetas, validMoves } from '@adl/decode';
-import { BatchNorm, type ForwardContext } from '@adl/ops';
+import { BatchNorm, RECOMPUTE_MIN_OUTPUT_FLOATS, type ForwardContext } from '@adl/ops';
 import { kernelsFor, Rng } from '@adl/backend';
 import { useFastestTestBackend } from '@adl/backend/test';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -11,9 +11,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ArchitectureError, assertValidPath, parseArchitecture, readArchitectureFile } from './architecture.js';
 import { DeepLabV3PlusDecoder } from './decoder.js';
 import { FixedNet, RETRAIN_BATCH_NORM, asppRates, type FixedNetOptions } from './fixed-net.js';
+import { SuperNet, type SuperNetOptions } from './supernet.js';
 import { levelSizes } from './levels.js';
 import { PRESETS, getPreset, resolveArchitecture } from './presets.js';
-import { SuperNet } from './supernet.js';
 
 const ctx = (): ForwardContext => ({ training: true, kernels: kernelsFor(tf.getBackend()) });
 const image = (shape: [number, number, number, number], seed: number) =>
@@ -182,8 +182,24 @@ describe('SuperNet', () => {
 
   it('recomputing mixed ops in the backward pass gives the same loss, gradients and BN statistics, and a flat tensor count', () => {
     const plain = new SuperNet({ layers: 3, filterMultiplier: 2, numClasses: 3, seed: 5 });
-    const checkpointed = new SuperNet({ layers: 3, filterMultiplier: 2, numClasses: 3, seed: 5, recompute: true });
+    const checkpointed = new SuperNet({ layers: 3, filterMultiplier: 2, numClasses: 3, seed: 5, recompute: true, recomputeMinOutputFloats: 0 });
     expectRecomputationExact(plain, checkpointed, (net) => [...net.architectureVariables(), ...net.weightVariables()], 16, 1e-4);
+  });
+
+  it('recomputes whole cells only from the output size threshold; their mixed ops always', async () => {
+    const x = image([2, 16, 16, 3], 4);
+    const convsPerStep = async (options: Partial<SuperNetOptions>) => {
+      const net = new SuperNet({ layers: 2, filterMultiplier: 2, numClasses: 3, seed: 5, ...options });
+      const { kernels } = await tf.profile(() => tf.dispose(tf.variableGrads(() => tf.mean(net.apply(x, ctx())) as tf.Scalar, net.weightVariables())));
+      net.dispose();
+      return kernels.filter((k) => k.name === 'Conv2D' || k.name === 'DepthwiseConv2dNative').length;
+    };
+    // At 16², batch 2, the largest cell output is 2·4·4·10 = 320 floats.
+    const [plain, mixedOpsOnly, cellsToo] = [await convsPerStep({}), await convsPerStep({ recompute: true }), await convsPerStep({ recompute: true, recomputeMinOutputFloats: 0 })];
+    expect(plain).toBeLessThan(mixedOpsOnly);
+    expect(mixedOpsOnly).toBeLessThan(cellsToo);
+    expect(await convsPerStep({ recompute: true, recomputeMinOutputFloats: 321 })).toBe(mixedOpsOnly);
+    x.dispose();
   });
 
   it('splits weights from α/β, and its training steps keep the tensor count flat', () => {

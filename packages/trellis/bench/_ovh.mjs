@@ -1,0 +1,11 @@
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '@adl/backend';
+await import('@adl/onednn');
+await selectBackend({ log: null });
+console.log(tf.getBackend());
+const x = tf.variable(tf.ones([2, 4, 4, 8]));
+const bench = (label, f) => { for (let i = 0; i < 3; i++) f(); const t = performance.now(); const n = 20; for (let i = 0; i < n; i++) f(); console.log(label, ((performance.now() - t) / n / 1000 * 1000).toFixed(1), 'µs per op'); };
+const K = 1000;
+bench('relu no tape', () => tf.tidy(() => { let y = x; for (let i = 0; i < K; i++) y = tf.relu(y); return y; }).dispose());
+bench('add no tape', () => tf.tidy(() => { let y = x; for (let i = 0; i < K; i++) y = tf.add(y, x); return y; }).dispose());
+bench('relu taped+grad', () => { const { value, grads } = tf.variableGrads(() => { let y = x; for (let i = 0; i < K; i++) y = tf.relu(y); return tf.sum(y); }); tf.dispose([value, grads]); });

@@ -1,0 +1,24 @@
+import * as tf from '@tensorflow/tfjs';
+import inspector from 'node:inspector/promises';
+import fs from 'node:fs';
+import { Rng, selectBackend } from '@adl/backend';
+import { FixedNet, getPreset } from '../dist/index.js';
+import { sgd } from './reference-optimizers.mjs';
+import { crossEntropyIgnoring } from '@adl/ops';
+await import('@adl/onednn');
+const size = Number(process.env.SIZE ?? 129), batch = 2, numClasses = 19;
+const { kernels } = await selectBackend({ log: null });
+const net = new FixedNet({ architecture: getPreset('autodeeplab-s'), numClasses, recompute: true });
+const rng = new Rng(1);
+const image = tf.tensor4d(rng.normalArray(batch * size * size * 3), [batch, size, size, 3]);
+const labels = tf.tensor3d(Int32Array.from({ length: batch * size * size }, () => Math.floor(rng.next() * numClasses)), [batch, size, size], 'int32');
+const optimizer = sgd(net.trainableVariables(), { learningRate: 0.05, momentum: 0.9, weightDecay: 4e-5 });
+const ctx = { training: true, kernels };
+const step = async () => { const v = optimizer.minimize(() => crossEntropyIgnoring(net.apply(image, ctx), labels)); await v.data(); v.dispose(); };
+for (let i = 0; i < 4; i++) await step();
+const s = new inspector.Session(); s.connect(); await s.post('Profiler.enable'); await s.post('Profiler.setSamplingInterval', { interval: Number(process.env.INTERVAL ?? 1000) }); await s.post('Profiler.start');
+const N = Number(process.env.N ?? 10); const times = [];
+for (let i = 0; i < N; i++) { const t = performance.now(); await step(); times.push(performance.now() - t); }
+const { profile } = await s.post('Profiler.stop');
+fs.writeFileSync(process.env.OUT ?? '/tmp/prof/steady.cpuprofile', JSON.stringify(profile));
+console.log('steps', times.map((t) => t.toFixed(0)).join(' '), 'mean', (times.reduce((a, b) => a + b) / N).toFixed(0));
