@@ -28,7 +28,6 @@ export interface FixedCellOptions extends CellInputChannels {
   readonly recomputeMinOutputFloats?: number;
 }
 
-
 /**
  * The cell of a found architecture: only the genotype's ops are built (affine BN, as in
  * retraining); block b adds its two ops' outputs; the output concatenates the blocks.
@@ -76,7 +75,9 @@ export class FixedCell extends Module {
     // inference freed after the last of them.
     const activated = new Map<number, tf.Tensor4D>();
     const readers = new Map<number, number>();
-    this.genotype.forEach(([input], index) => startsWithRelu(this.ops[index]) && readers.set(input, (readers.get(input) ?? 0) + 1));
+    this.genotype.forEach(([input], index) => {
+      if (startsWithRelu(this.ops[index])) readers.set(input, (readers.get(input) ?? 0) + 1);
+    });
     const run = (index: number) => {
       const op = this.ops[index];
       const input = this.genotype[index][0];

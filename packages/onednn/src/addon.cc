@@ -245,18 +245,28 @@ bool check(napi_env env, napi_status status, const char* what) {
   return false;
 }
 
-bool floatArray(napi_env env, napi_value value, float** data, size_t* length, const char* name) {
+// The data of a typed array of `type` (named `typeName` in the error), or a thrown TypeError.
+template <typename T>
+bool typedArray(napi_env env, napi_value value, T** data, size_t* length, const char* name, napi_typedarray_type expected,
+                const char* typeName) {
   napi_typedarray_type type;
   void* raw;
   napi_value buffer;
   size_t offset;
-  if (napi_get_typedarray_info(env, value, &type, length, &raw, &buffer, &offset) != napi_ok ||
-      type != napi_float32_array) {
-    napi_throw_type_error(env, nullptr, (std::string(name) + " must be a Float32Array").c_str());
+  if (napi_get_typedarray_info(env, value, &type, length, &raw, &buffer, &offset) != napi_ok || type != expected) {
+    napi_throw_type_error(env, nullptr, (std::string(name) + " must be " + typeName).c_str());
     return false;
   }
-  *data = static_cast<float*>(raw);
+  *data = static_cast<T*>(raw);
   return true;
+}
+
+bool floatArray(napi_env env, napi_value value, float** data, size_t* length, const char* name) {
+  return typedArray(env, value, data, length, name, napi_float32_array, "a Float32Array");
+}
+
+bool int32Array(napi_env env, napi_value value, int32_t** data, size_t* length, const char* name) {
+  return typedArray(env, value, data, length, name, napi_int32_array, "an Int32Array");
 }
 
 bool intParams(napi_env env, napi_value value, memory::dim* out, size_t count) {
@@ -526,19 +536,6 @@ napi_value Resample(napi_env env, napi_callback_info info) {
   const double work = 2.0 * double(n) * (double(rows.index.size()) * double(w * c) + double(oh) * double(columns.index.size()) * double(c));
   resample::apply(data[0], data[3], n, h, w, c, rows, oh, columns, ow, team_size::forWork(work));
   return nullptr;
-}
-
-bool int32Array(napi_env env, napi_value value, int32_t** data, size_t* length, const char* name) {
-  napi_typedarray_type type;
-  void* raw;
-  napi_value buffer;
-  size_t offset;
-  if (napi_get_typedarray_info(env, value, &type, length, &raw, &buffer, &offset) != napi_ok || type != napi_int32_array) {
-    napi_throw_type_error(env, nullptr, (std::string(name) + " must be an Int32Array").c_str());
-    return false;
-  }
-  *data = static_cast<int32_t*>(raw);
-  return true;
 }
 
 // crossEntropy(logits, labels: Int32Array, out: Float32Array(1), Int32Array[pixels, classes], ignore)
