@@ -38,9 +38,11 @@ export const RetrainConfigSchema = z
      */
     dropPathKeepProb: z.number().gt(0).max(1).default(1),
     /**
-     * Recompute each cell in the backward pass instead of keeping its activations, as the search does:
-     * the same gradients for one more forward pass of the cells and much less memory (autodeeplab-s at
-     * 769², batch 2, onednn: 3.9 GB and 10.0 s a step instead of 6.8 GB and 9.2 s).
+     * Recompute each cell whose output reaches 2^18 floats (`RECOMPUTE_MIN_OUTPUT_FLOATS` of @adl/ops) in
+     * the backward pass instead of keeping its activations, as the search does: the same gradients for
+     * one more forward pass of those cells and much less memory (autodeeplab-s at 769², batch 2, onednn:
+     * 3.9 GB and 10.0 s a step instead of 6.8 GB and 9.2 s, measured before the loss kernel; at 129² no
+     * cell reaches the size).
      */
     recompute: z.boolean().default(true),
     numClasses: z.number().int().positive().default(19),

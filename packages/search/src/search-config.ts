@@ -24,7 +24,7 @@ export const SearchConfigSchema = z
     blocks: z.number().int().positive().default(5),
     filterMultiplier: z.number().int().positive().default(8),
     numClasses: z.number().int().positive().default(19),
-    /** Recompute each mixed op in the backward pass instead of keeping its activations (same gradients, far less memory, ~⅓ more compute). */
+    /** Recompute each mixed op, and each cell whose output reaches 2^18 floats, in the backward pass instead of keeping their activations (same gradients, far less memory, ~⅓ more compute). */
     recompute: z.boolean().default(true),
     /**
      * Beyond the paper: K of a partial-channel search (PC-DARTS): each mixed op computes on 1/K of its
