@@ -42,6 +42,8 @@ export class FixedCell extends Module {
   readonly recomputeMinOutputFloats: number;
   private readonly inputs: CellInputs;
   private readonly ops: Layer[];
+  /** For each state read by ops that start with a ReLU, the last such op (ops run in index order). */
+  private readonly lastReluReader = new Map<number, number>();
 
   constructor(options: FixedCellOptions) {
     super();
@@ -57,6 +59,9 @@ export class FixedCell extends Module {
     this.ops = this.addChildren(
       options.genotype.map(([input, op]) => createOp(op, { channels: options.channels, mode: 'fixed', rng: options.rng, stride: input < 2 ? this.stride : 1 })),
     );
+    this.genotype.forEach(([input], index) => {
+      if (startsWithRelu(this.ops[index])) this.lastReluReader.set(input, index);
+    });
   }
 
   get outChannels(): number {
@@ -74,18 +79,14 @@ export class FixedCell extends Module {
     // The ReLU of a state that several ops start with, computed once (one gradient through it); in
     // inference freed after the last of them.
     const activated = new Map<number, tf.Tensor4D>();
-    const readers = new Map<number, number>();
-    this.genotype.forEach(([input], index) => {
-      if (startsWithRelu(this.ops[index])) readers.set(input, (readers.get(input) ?? 0) + 1);
-    });
     const run = (index: number) => {
       const op = this.ops[index];
       const input = this.genotype[index][0];
       if (!startsWithRelu(op)) return this.dropPath(index, op.apply(states[input], ctx), ctx);
       if (!activated.has(input)) activated.set(input, reluSavingOutput(states[input]));
-      const output = op.applyAfterFirst(activated.get(input)!, ctx);
-      readers.set(input, readers.get(input)! - 1);
-      if (!ctx.training && readers.get(input) === 0) activated.get(input)!.dispose();
+      const shared = activated.get(input)!;
+      const output = op.applyAfterFirst(shared, ctx);
+      if (!ctx.training && this.lastReluReader.get(input) === index) shared.dispose();
       return this.dropPath(index, output, ctx);
     };
     for (let block = 0; block < this.blocks; block++) states.push(tf.add(run(2 * block), run(2 * block + 1)));

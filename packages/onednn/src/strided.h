@@ -32,9 +32,6 @@ enum Op : int {
   kExp = 23,  // in double, rounded to float, as tfjs's cpu kernel (Math.exp) computes it
 };
 
-// Elementwise loops over at least this many elements run on OpenMP's threads.
-constexpr int64_t kParallelElements = parallel::kMinElements;
-
 struct View {
   float* data;
   std::vector<int64_t> strides;
@@ -155,15 +152,11 @@ void run(std::vector<int64_t> shape, float* out, std::vector<int64_t> so, const 
     // OpenMP's threads with the same results. Reductions (several inputs into one output) stay serial.
     int64_t total = 1;
     for (int64_t d : shape) total *= d;
-    if (total >= kParallelElements) {
+    if (total >= parallel::kMinElements) {
       if (shape.size() == 1) {
-        const int64_t chunks = (total + kParallelElements / 4 - 1) / (kParallelElements / 4);
-#pragma omp parallel for schedule(static)
-        for (int64_t c = 0; c < chunks; c++) {
-          const int64_t begin = c * (kParallelElements / 4);
-          const int64_t n = std::min<int64_t>(kParallelElements / 4, total - begin);
-          innerRow<OP>(n, out + begin * so[0], so[0], a + begin * sa[0], sa[0], b ? b + begin * sb[0] : nullptr, sb[0]);
-        }
+        parallel::forChunks(total, parallel::kMinElements / 4, total, [&](int64_t begin, int64_t end) {
+          innerRow<OP>(end - begin, out + begin * so[0], so[0], a + begin * sa[0], sa[0], b ? b + begin * sb[0] : nullptr, sb[0]);
+        });
         return;
       }
 #pragma omp parallel for schedule(static)

@@ -9,7 +9,8 @@ import { CROSS_ENTROPY_KERNELS } from '@adl/backend';
  * log-softmax, one-hot and the masked mean would keep several [N, H, W, K] tensors for the backward
  * pass, and at the paper's crop each is 45 MB per image; this keeps only the log-probabilities and the labels.
  * On a backend that registers `CROSS_ENTROPY_KERNELS` (onednn), one kernel each way instead, keeping the
- * logits and the labels (a 129² retraining step's loss: ~40 ms of tfjs kernels, ~2 ms as one).
+ * logits and the labels (a 129² retraining step's loss and its gradient: 40.7 ms through tfjs's kernels,
+ * 11.4 ms as the two, of which the kernels themselves ~4 ms).
  */
 export function crossEntropyIgnoring(logits: tf.Tensor4D, labels: tf.Tensor3D, ignoreIndex = 255): tf.Scalar {
   if (logits.dtype === 'float32' && labels.dtype === 'int32' && tf.getKernel(CROSS_ENTROPY_KERNELS.forward, tf.getBackend()) !== undefined) {
