@@ -94,4 +94,17 @@ describe.runIf(tf.findBackendFactory('onednn'))('crossEntropyIgnoring on onednn 
     cpu.forEach((expected, c) => expected.forEach((v, i) => expect(Math.abs(onednn[c][i] - v), `case ${c}, element ${i}`).toBeLessThanOrEqual(2e-6 * Math.max(1, Math.abs(v)))));
     expect(onednn[1].every((v) => v === 0)).toBe(true);
   });
+
+  it('keeps the tensor count flat over training steps on onednn', async () => {
+    await tf.setBackend('onednn');
+    const x = tf.variable(tf.tensor4d(new Rng(8).normalArray(2 * 3 * 4 * 5), [2, 3, 4, 5]));
+    const y = tf.tensor3d([0, 1, 2, 3, 4, 255, 0, 1, 2, 3, 4, 255, 0, 1, 2, 3, 4, 255, 0, 1, 2, 3, 4, 255], [2, 3, 4], 'int32');
+    const step = () => tf.dispose(tf.variableGrads(() => crossEntropyIgnoring(x as unknown as tf.Tensor4D, y), [x]));
+    step();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) step();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, y]);
+    await tf.setBackend('cpu');
+  });
 });
