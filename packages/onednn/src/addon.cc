@@ -16,6 +16,7 @@
 #include "strided.h"
 #include "cross_entropy.h"
 #include "team_size.h"
+#include "unit_stride.h"
 #include "weighted_sum.h"
 
 #include <sys/mman.h>
@@ -33,15 +34,6 @@ using dnnl::memory;
 using tag = memory::format_tag;
 using dt = memory::data_type;
 
-dnnl::engine& cpuEngine() {
-  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-  return engine;
-}
-
-dnnl::stream& cpuStream() {
-  static dnnl::stream stream(cpuEngine());
-  return stream;
-}
 
 // Parameters of one convolution, in the order JavaScript passes them.
 struct ConvShape {
@@ -60,7 +52,26 @@ struct ConvPrimitive {
   int threads;           // the team the primitive was created for (its reorder runs on one thread)
 };
 
-std::unordered_map<std::string, ConvPrimitive> convCache;
+// The engine, its stream and the primitives made for them, in one owner that is never destroyed.
+// Destroyed at exit, statics die in the reverse order of their construction: a cache built when the
+// addon loads outlives an engine built at first use, and its primitives were then freed after their
+// engine (an invalid free in dnnl_primitive_destroy from the exit handlers, a heap abort on AVX2).
+// The process is ending; the system takes the memory back.
+struct Runtime {
+  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+  dnnl::stream stream{engine};
+  std::unordered_map<std::string, ConvPrimitive> convs;
+  std::unordered_map<std::string, dnnl::matmul> matMuls;
+  std::vector<float> sampled;  // the pixels a strided 1×1 convolution reads (unit_stride.h), reused by every call
+};
+
+Runtime& runtime() {
+  static Runtime* const instance = new Runtime();
+  return *instance;
+}
+
+dnnl::engine& cpuEngine() { return runtime().engine; }
+dnnl::stream& cpuStream() { return runtime().stream; }
 
 memory::desc activations(memory::dim n, memory::dim c, memory::dim h, memory::dim w) {
   return memory::desc({n, c, h, w}, dt::f32, tag::nhwc);
@@ -135,8 +146,9 @@ ConvPrimitive& convPrimitive(int mode, const ConvShape& call) {
   key.push_back(static_cast<char>(mode));
   const int most = omp_get_max_threads();
   key.append(reinterpret_cast<const char*>(&most), sizeof most);
-  auto found = convCache.find(key);
-  if (found != convCache.end()) return found->second;
+  auto& cache = runtime().convs;
+  auto found = cache.find(key);
+  if (found != cache.end()) return found->second;
   ConvPrimitive entry;
   const ConvShape s = entry.shape = reachingTaps(call, &entry.rows, &entry.columns);
   if (s.kh != call.kh || s.kw != call.kw) entry.taps.resize(s.kh * s.kw * (s.c / s.groups) * s.oc);
@@ -166,13 +178,12 @@ ConvPrimitive& convPrimitive(int mode, const ConvShape& call) {
     entry.reorder = mode == 2 ? dnnl::reorder(dnnl::reorder::primitive_desc(cpuEngine(), entry.weights, cpuEngine(), entry.user))
                               : dnnl::reorder(dnnl::reorder::primitive_desc(cpuEngine(), entry.user, cpuEngine(), entry.weights));
   }
-  return convCache.emplace(std::move(key), std::move(entry)).first->second;
+  return cache.emplace(std::move(key), std::move(entry)).first->second;
 }
 
 // mode 0: y = conv(x, w); 1: dx = conv_backward_data(dy, w); 2: dw = conv_backward_weights(x, dy).
-// (a, b, out) = (x, w, y), (dy, w, dx), (x, dy, dw).
-void convolution(int mode, float* a, float* b, float* out, const ConvShape& call) {
-  held_signals::Scope held;
+// (a, b, out) = (x, w, y), (dy, w, dx), (x, dy, dw). Every shape but a strided 1×1 one.
+void primitiveConvolution(int mode, float* a, float* b, float* out, const ConvShape& call) {
   ConvPrimitive& p = convPrimitive(mode, call);
   const ConvShape& s = p.shape;
   auto& engine = cpuEngine();
@@ -207,12 +218,31 @@ void convolution(int mode, float* a, float* b, float* out, const ConvShape& call
   if (!p.taps.empty() && mode == 2) kernel_taps::scatter(p.taps.data(), filter, call.kh, call.kw, block, p.rows, p.columns);
 }
 
+// The same passes; a strided 1×1 convolution as the unit-stride one on the pixels it reads (unit_stride.h).
+void convolution(int mode, float* a, float* b, float* out, const ConvShape& call) {
+  held_signals::Scope held;
+  if (call.kh != 1 || call.kw != 1 || (call.sh == 1 && call.sw == 1)) return primitiveConvolution(mode, a, b, out, call);
+  const unit_stride::Sampling sampling{call.n, call.h, call.w, call.c, call.oh, call.ow, call.sh, call.sw, call.pt, call.pl};
+  ConvShape unit = call;
+  unit.h = call.oh;
+  unit.w = call.ow;
+  unit.sh = unit.sw = unit.dh = unit.dw = 1;
+  unit.pt = unit.pl = 0;
+  std::vector<float>& sampled = runtime().sampled;
+  sampled.resize(static_cast<size_t>(call.n * call.oh * call.ow * call.c));
+  if (mode == 1) {
+    primitiveConvolution(1, a, b, sampled.data(), unit);
+    unit_stride::scatter(sampled.data(), out, sampling);
+  } else {
+    unit_stride::gather(a, sampled.data(), sampling);
+    primitiveConvolution(mode, sampled.data(), b, out, unit);
+  }
+}
+
 // out[batch, m, n] = op(a)[batch, m, k] · op(b)[batch, k, n]; a batch of 1 broadcasts.
 struct MatMulShape {
   memory::dim batchA, batchB, m, k, n, transposeA, transposeB;
 };
-
-std::unordered_map<std::string, dnnl::matmul> matMulCache;
 
 void matMul(float* a, float* b, float* out, const MatMulShape& s) {
   held_signals::Scope held;
@@ -226,10 +256,11 @@ void matMul(float* a, float* b, float* out, const MatMulShape& s) {
   team_size::Scope team(threads);
   std::string key(reinterpret_cast<const char*>(&s), sizeof s);
   key.append(reinterpret_cast<const char*>(&threads), sizeof threads);
-  auto found = matMulCache.find(key);
-  if (found == matMulCache.end()) {
+  auto& cache = runtime().matMuls;
+  auto found = cache.find(key);
+  if (found == cache.end()) {
     dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(aDesc, bDesc, outDesc), cpuEngine());
-    found = matMulCache.emplace(std::move(key), dnnl::matmul(pd)).first;
+    found = cache.emplace(std::move(key), dnnl::matmul(pd)).first;
   }
   auto& engine = cpuEngine();
   memory aMem(aDesc, engine, a), bMem(bDesc, engine, b), outMem(outDesc, engine, out);

@@ -58,6 +58,10 @@ describe.runIf(binding)('the oneDNN addon', () => {
     ['3×3 dilation 3 on a 3×3 map: only the centre tap reaches it', [2, 3, 3, 4, 3, 3, 5, 3, 3, 1, 1, 1, 3, 3, 3, 3]],
     ['depthwise 5×5 dilation 2 on a 3×3 map: the middle 3×3 taps', [2, 3, 3, 4, 3, 3, 4, 5, 5, 4, 1, 1, 2, 2, 4, 4]],
     ['3×3 dilation 12 × 2 on a 9×5 map: the centre row of taps', [1, 9, 5, 3, 9, 5, 2, 3, 3, 1, 1, 1, 12, 2, 12, 2]],
+    // Strided 1×1 convolutions, computed at unit stride on the pixels they read (unit_stride.h).
+    ['1×1 stride 2 on an even map, 4 channels (skips the last row and column)', [2, 8, 8, 4, 4, 4, 2, 1, 1, 1, 2, 2, 1, 1, 0, 0]],
+    ['1×1 stride 2 × 3, padded: border outputs read zeros', [1, 7, 10, 3, 5, 4, 5, 1, 1, 1, 2, 3, 1, 1, 1, 1]],
+    ['1×1 depthwise stride 2', [2, 6, 5, 4, 3, 3, 4, 1, 1, 4, 2, 2, 1, 1, 0, 0]],
   ])('%s: forward and filter gradient equal direct loops; the input gradient is the adjoint', (_name, p) => {
     const [n, h, w, c, oh, ow, oc, kh, kw, groups] = p;
     const x = random(n * h * w * c, 1);
