@@ -14,6 +14,7 @@ export {
   BACKEND_CHOICES,
   BackendError,
   selectBackend,
+  silenceCpuBanner,
   type BackendAttempt,
   type BackendChoice,
   type BackendChoiceName,

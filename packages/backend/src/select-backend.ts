@@ -230,7 +230,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
  * backend" on its first use in Node. The selector's own line says which backend runs and why, so that
  * banner is marked as already shown.
  */
-function silenceCpuBanner(): void {
+export function silenceCpuBanner(): void {
   // The cpu backend itself, and the active one when it is a cpu backend instance (onednn is).
   for (const backend of [tf.findBackend('cpu'), tf.backend()] as ({ firstUse?: boolean } | null)[]) {
     if (backend && 'firstUse' in backend) backend.firstUse = false;

@@ -1,3 +1,4 @@
+import { silenceCpuBanner } from '@adl/backend';
 import { addCosts } from '@adl/ops';
 import * as tf from '@tensorflow/tfjs';
 import { FixedNet, getPreset, readArchitectureFile, type Architecture, type StageCost } from '@adl/trellis';
@@ -46,6 +47,7 @@ export async function summarize(options: SummaryOptions): Promise<Summary> {
   }
   const architecture = await loadArchitecture(options);
   await tf.setBackend('cpu');
+  silenceCpuBanner();
   const net = new FixedNet({ architecture, numClasses: options.numClasses ?? 19 });
   try {
     const stages = net.costBreakdown([height, width]);
