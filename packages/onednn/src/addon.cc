@@ -712,6 +712,31 @@ napi_value Threads(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// cpuIsa(): the instruction set oneDNN's kernels use on this CPU, named as ONEDNN_MAX_CPU_ISA names
+// it (the variable caps it; speed and float summation order follow it).
+napi_value CpuIsa(napi_env env, napi_callback_info) {
+  static const std::pair<dnnl::cpu_isa, const char*> kNames[] = {
+      {dnnl::cpu_isa::sse41, "SSE41"},
+      {dnnl::cpu_isa::avx, "AVX"},
+      {dnnl::cpu_isa::avx2, "AVX2"},
+      {dnnl::cpu_isa::avx2_vnni, "AVX2_VNNI"},
+      {dnnl::cpu_isa::avx512_mic, "AVX512_MIC"},
+      {dnnl::cpu_isa::avx512_mic_4ops, "AVX512_MIC_4OPS"},
+      {dnnl::cpu_isa::avx512_core, "AVX512_CORE"},
+      {dnnl::cpu_isa::avx512_core_vnni, "AVX512_CORE_VNNI"},
+      {dnnl::cpu_isa::avx512_core_bf16, "AVX512_CORE_BF16"},
+      {dnnl::cpu_isa::avx512_core_amx, "AVX512_CORE_AMX"},
+  };
+  const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
+  const char* name = "ALL";
+  for (const auto& [value, text] : kNames) {
+    if (value == isa) name = text;
+  }
+  napi_value result;
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &result);
+  return result;
+}
+
 // Large tensor arrays live in their own mappings, 2 MiB aligned and marked for transparent huge
 // pages: a first touch then faults 2 MiB at once instead of 512 pages (measured on a virtual machine:
 // 48 MiB in 9 ms instead of 180 ms), so memory given back with `discard` is cheap to use again.
@@ -799,6 +824,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"crossEntropy", nullptr, CrossEntropyFunction<false>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"crossEntropyGrad", nullptr, CrossEntropyFunction<true>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, Threads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"cpuIsa", nullptr, CpuIsa, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"allocate", nullptr, Allocate, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"discard", nullptr, Discard, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

@@ -57,6 +57,8 @@ export interface OneDnnBinding {
   crossEntropyGrad(logits: Float32Array, labels: Int32Array, dx: Float32Array, params: Int32Array, ignore: number, dy: number): void;
   /** Sets the OpenMP threads oneDNN runs on, when given (>= 1); returns the count in effect. */
   threads(count?: number): number;
+  /** The instruction set oneDNN's kernels use here, as `ONEDNN_MAX_CPU_ISA` names it (`AVX2`, `AVX512_CORE`, …). */
+  cpuIsa(): string;
   /**
    * A zeroed buffer of `bytes` in its own mapping, marked for transparent huge pages (first touches
    * fault 2 MiB at once); unmapped when it is garbage collected.

@@ -17,5 +17,6 @@ export { binding, reason, type OneDnnBinding } from './binding.js';
 export { ONEDNN_BACKEND, registerOneDnnBackend } from './backend.js';
 export { onednnKernels } from './kernels.js';
 export { setThreads, threadCount, threadsFromEnvironment } from './threads.js';
+export { CPU_ISAS, instructionSet } from './instruction-set.js';
 export { poolMegabytesFromEnvironment, DEFAULT_POOL_MEGABYTES } from './buffer-pool.js';
 export { AFFINE_BATCH_NORM_KERNELS, BATCH_NORM_KERNELS, POOL_KERNELS, WEIGHTED_SUM_KERNELS } from '@adl/backend';
