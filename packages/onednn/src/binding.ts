@@ -81,18 +81,25 @@ export function addonLoadFailure(root: string, error: unknown): string {
   return `could not load the addon: ${String((error as Error)?.message).split('\n')[0]}`;
 }
 
-/** The compiled addon, or why it is missing. Loading never throws. */
-function load(): { binding: OneDnnBinding | null; reason: string | null } {
+/**
+ * The compiled addon, or why it is missing. Loading never throws. `ADL_ONEDNN_ADDON` names another
+ * build of it to load instead (the memory checks' sanitizer and valgrind builds).
+ */
+function load(): { binding: OneDnnBinding | null; reason: string | null; file: string } {
   // dist/ and src/ both sit one level below the package root, beside build/.
   const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+  const file = process.env.ADL_ONEDNN_ADDON || join(root, 'build', 'Release', 'adl_onednn.node');
   try {
-    return { binding: createRequire(import.meta.url)(join(root, 'build', 'Release', 'adl_onednn.node')) as OneDnnBinding, reason: null };
+    return { binding: createRequire(import.meta.url)(file) as OneDnnBinding, reason: null, file };
   } catch (error) {
-    return { binding: null, reason: addonLoadFailure(root, error) };
+    if (process.env.ADL_ONEDNN_ADDON) return { binding: null, reason: `could not load ADL_ONEDNN_ADDON=${file}: ${String((error as Error)?.message).split('\n')[0]}`, file };
+    return { binding: null, reason: addonLoadFailure(root, error), file };
   }
 }
 
 const loaded = load();
+/** The addon file loaded (or tried): the package's build, or `ADL_ONEDNN_ADDON`. */
+export const addonFile: string = loaded.file;
 /** The addon, or `null` when it was not built or does not load. */
 export const binding: OneDnnBinding | null = loaded.binding;
 /** Why `binding` is `null`. */

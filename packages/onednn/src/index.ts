@@ -13,7 +13,7 @@ if (binding) {
   registerKernelSet(onednnKernels);
 }
 
-export { binding, reason, type OneDnnBinding } from './binding.js';
+export { addonFile, binding, reason, type OneDnnBinding } from './binding.js';
 export { ONEDNN_BACKEND, registerOneDnnBackend } from './backend.js';
 export { onednnKernels } from './kernels.js';
 export { setThreads, threadCount, threadsFromEnvironment } from './threads.js';
