@@ -7,6 +7,7 @@
 #   libdnnl-dev          oneDNN, which that addon links
 #   chromium             the quickstart's report test opens report.html in it (playwright-core)
 #   mesa-vulkan-drivers  Mesa >= 25: llvmpipe, the software Vulkan adapter the WebGPU tests run on
+#   valgrind             the memory checks of the addon (tests/memcheck)
 # and vm.max_map_count >= 1048576: llvmpipe maps memory once per dispatch, and a training step makes
 # more dispatches than Linux's default of 65530 allows.
 #
@@ -30,6 +31,7 @@ command -v g++ >/dev/null 2>&1 || missing+=(g++)
 command -v make >/dev/null 2>&1 || missing+=(make)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 have_dnnl || missing+=(libdnnl-dev)
+command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
 
 os_id=$( (. /etc/os-release 2>/dev/null && echo "${ID:-} ${ID_LIKE:-}") || echo unknown)
 codename=$( (. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}") || echo "")
@@ -83,7 +85,7 @@ elif [ ${#missing[@]} -gt 0 ] || $need_mesa; then
     note "cannot install system packages (not root, no sudo); as root run: apt-get install ${list}"
   else
     note "not Debian/Ubuntu: install these by their names here: ${list}"
-    note "  (a C++ compiler, make, python3, oneDNN >= 2.6 headers and library, Chromium or CHROMIUM_PATH, a Vulkan driver)"
+    note "  (a C++ compiler, make, python3, oneDNN >= 2.6 headers and library, Chromium or CHROMIUM_PATH, a Vulkan driver, valgrind)"
   fi
   note "going on without them: the demo runs on the wasm backend; tests that need them fail"
 fi

@@ -27,3 +27,4 @@ export { catchGpuErrors } from './gpu-errors.js';
 export { releaseShapeOnlySaves } from './shape-only-saves.js';
 export { shareSavedTensors } from './saved-tensors.js';
 export { withoutTape } from './without-tape.js';
+export { gpuDeviceFiles } from './gpu-device-files.js';

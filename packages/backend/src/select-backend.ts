@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { releaseShapeOnlySaves } from './shape-only-saves.js';
 import { shareSavedTensors } from './saved-tensors.js';
 import { kernelSet, kernelsFor, kernelSetNames, type Kernels } from './kernel-sets.js';
+import { gpuDeviceFiles } from './gpu-device-files.js';
 import { registerWebGpuKernels } from './webgpu-kernels.js';
 
 /** The compute backends, in the order `auto` tries them. */
@@ -85,6 +86,9 @@ const LOADERS: Record<BackendName, Loader> = {
     // One Dawn instance per process, loaded once: a second one, once garbage-collected, tears down
     // Vulkan state the first device still uses (the process hangs or aborts in a futex).
     if (devices.has('webgpu') && tf.findBackend('webgpu')) return activate('webgpu');
+    if (auto && !options.allowSoftwareWebGpu && process.platform === 'linux' && gpuDeviceFiles().length === 0) {
+      throw new BackendError('no GPU device (/dev/dri/renderD*, /dev/nvidia*), so no hardware adapter');
+    }
     const { create, globals } = await importOptional('webgpu');
     Object.assign(globalThis, globals);
     const gpu = create([]);

@@ -3,6 +3,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gpuDeviceFiles } from '@adl/backend';
 import { TEST_BACKENDS } from '@adl/backend/test';
 import { generateSynthetic } from '@adl/data-cityscapes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,6 +52,12 @@ describe.runIf(TEST_BACKENDS.includes('onednn'))('adl commands on onednn, as a u
     const bench = run('bench', '--checkpoint', checkpoint, '--height', '32', '--width', '48', '--runs', '2', '--backend', 'onednn', '--json');
     expect(bench).toMatchObject(succeeded);
     expect(JSON.parse(bench.stdout.trim().split('\n').at(-1)!)).toMatchObject({ height: 32, width: 48 });
+  });
+
+  // Without a GPU, auto passes over WebGPU without loading Dawn (which prints warnings as it lists adapters).
+  it.runIf(process.platform === 'linux' && gpuDeviceFiles().length === 0)('auto on a machine without a GPU takes onednn, and says so on its one [adl] line', () => {
+    const child = spawnSync(process.execPath, [adl, 'bench', '--preset', 'autodeeplab-s', '--height', '33', '--width', '33', '--runs', '1', '--warmup', '0', '--json'], { cwd: root, encoding: 'utf8' });
+    expect({ status: child.status, stderr: child.stderr }).toEqual({ status: 0, stderr: expect.stringMatching(/^\[adl\] backend onednn, onednn kernels; skipped node-gpu .*, webgpu \(no GPU device[^\n]*\n$/) });
   });
 });
 
