@@ -1,8 +1,8 @@
 {
   "variables": {
     # -march for the addon's own loops: empty (the compiler's default, which runs on every CPU of the
-    # architecture), or e.g. native from ADL_ONEDNN_MARCH at build time. oneDNN picks its own kernels
-    # by instruction set at run time either way.
+    # architecture), or native for the build of this CPU (scripts/build.cjs makes both). oneDNN picks
+    # its own kernels by instruction set at run time either way.
     "adl_march%": ""
   },
   "targets": [

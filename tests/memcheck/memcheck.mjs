@@ -42,7 +42,7 @@ function buildAddon(name, cxxflags, ldflags) {
   cpSync(join(onednn, 'src'), join(folder, 'src'), { recursive: true, filter: (path) => !path.endsWith('.ts') });
   const built = spawnSync(process.execPath, [join(onednn, 'scripts', 'build.cjs'), folder], {
     encoding: 'utf8',
-    env: { ...process.env, CXXFLAGS: cxxflags, LDFLAGS: ldflags, ADL_ONEDNN_MARCH: '' },
+    env: { ...process.env, CXXFLAGS: cxxflags, LDFLAGS: ldflags, ADL_ONEDNN_NATIVE: '0' },
   });
   const addon = join(folder, 'build', 'Release', 'adl_onednn.node');
   if (built.status !== 0 || !existsSync(addon)) fail(`the ${name} build of the addon failed:\n${built.stdout}${built.stderr}`);
@@ -52,7 +52,7 @@ function buildAddon(name, cxxflags, ldflags) {
 const valgrind = which('valgrind');
 const libasan = spawnSync('g++', ['-print-file-name=libasan.so'], { encoding: 'utf8' }).stdout.trim();
 const mallocDebug = ['/lib/x86_64-linux-gnu/libc_malloc_debug.so.0', '/usr/lib/x86_64-linux-gnu/libc_malloc_debug.so.0', '/lib64/libc_malloc_debug.so.0'].find(existsSync);
-const packageAddon = join(onednn, 'build', 'Release', 'adl_onednn.node');
+const packageRelease = join(onednn, 'build', 'Release');
 
 const kinds = new Set((args.only ?? 'valgrind,asan,glibc').split(','));
 const started = performance.now();
@@ -89,11 +89,11 @@ if (kinds.has('asan')) {
 }
 if (kinds.has('glibc')) {
   if (!mallocDebug) fail("glibc's libc_malloc_debug.so.0 not found");
-  if (!existsSync(packageAddon)) fail(`the package's addon is not built (${packageAddon})`);
+  if (!existsSync(join(packageRelease, 'adl_onednn.node'))) fail(`the package's addon is not built (${packageRelease})`);
   checks.push({
     name: "glibc's heap checks",
     isa: '',
-    build: "the package's",
+    build: "the package's, as it loads here",
     command: [process.execPath, join(here, 'workload.mjs')],
     env: { LD_PRELOAD: mallocDebug, GLIBC_TUNABLES: 'glibc.malloc.check=3' },
     errors: (log) => (log.match(/malloc\(\)|free\(\)|corrupted|double free|invalid pointer/g) ?? []).length,
@@ -115,7 +115,7 @@ function run(check, index) {
         const isa = /workload: oneDNN kernels ([^,\s]+)/.exec(text)?.[1] ?? '?';
         const errors = check.errors(text);
         // The addon under check, not the package's build (ADL_ONEDNN_ADDON is read by @adl/onednn's dist).
-        const finished = text.includes('workload: evaluate') && text.includes(`, addon ${check.env.ADL_ONEDNN_ADDON ?? packageAddon} (`);
+        const finished = text.includes('workload: evaluate') && text.includes(`, addon ${check.env.ADL_ONEDNN_ADDON ?? packageRelease}`);
         const ok = status === 0 && signal === null && errors === 0 && finished;
         resolve({ ...check, isa, errors, status, signal, ok, seconds: (performance.now() - begun) / 1000, logFile, text });
       });

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { addonCandidates } from './addon-variant.js';
 
 /**
  * The oneDNN addon. Tensors are NHWC Float32Arrays; dense filters are `[kh, kw, in, out]`,
@@ -82,23 +83,36 @@ export function addonLoadFailure(root: string, error: unknown): string {
 }
 
 /**
- * The compiled addon, or why it is missing. Loading never throws. `ADL_ONEDNN_ADDON` names another
- * build of it to load instead (the memory checks' sanitizer and valgrind builds).
+ * The compiled addon, or why it is missing. Loading never throws. The build for the CPU the package
+ * was built on is used where this CPU has every flag that one had, else the portable build
+ * (addon-variant.ts). `ADL_ONEDNN_ADDON` names another build to load instead (the memory checks').
  */
 function load(): { binding: OneDnnBinding | null; reason: string | null; file: string } {
   // dist/ and src/ both sit one level below the package root, beside build/.
   const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-  const file = process.env.ADL_ONEDNN_ADDON || join(root, 'build', 'Release', 'adl_onednn.node');
-  try {
-    return { binding: createRequire(import.meta.url)(file) as OneDnnBinding, reason: null, file };
-  } catch (error) {
-    if (process.env.ADL_ONEDNN_ADDON) return { binding: null, reason: `could not load ADL_ONEDNN_ADDON=${file}: ${String((error as Error)?.message).split('\n')[0]}`, file };
-    return { binding: null, reason: addonLoadFailure(root, error), file };
+  const requireAddon = createRequire(import.meta.url);
+  const chosen = process.env.ADL_ONEDNN_ADDON;
+  if (chosen) {
+    try {
+      return { binding: requireAddon(chosen) as OneDnnBinding, reason: null, file: chosen };
+    } catch (error) {
+      return { binding: null, reason: `could not load ADL_ONEDNN_ADDON=${chosen}: ${String((error as Error)?.message).split('\n')[0]}`, file: chosen };
+    }
   }
+  const candidates = addonCandidates(join(root, 'build', 'Release'));
+  let failure: unknown;
+  for (const file of candidates) {
+    try {
+      return { binding: requireAddon(file) as OneDnnBinding, reason: null, file };
+    } catch (error) {
+      failure = error;
+    }
+  }
+  return { binding: null, reason: addonLoadFailure(root, failure), file: candidates.at(-1)! };
 }
 
 const loaded = load();
-/** The addon file loaded (or tried): the package's build, or `ADL_ONEDNN_ADDON`. */
+/** The addon file loaded (or tried): the build for this CPU, the portable one, or `ADL_ONEDNN_ADDON`. */
 export const addonFile: string = loaded.file;
 /** The addon, or `null` when it was not built or does not load. */
 export const binding: OneDnnBinding | null = loaded.binding;

@@ -1,0 +1,44 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** The build of the addon for any CPU of the architecture, in build/Release. */
+export const PORTABLE_ADDON = 'adl_onednn.node';
+/** The build for the CPU it was built on (-march=native), beside it, with that CPU's flags in NATIVE_CPU_FLAGS. */
+export const NATIVE_ADDON = 'adl_onednn_native.node';
+export const NATIVE_CPU_FLAGS = 'native-cpu.json';
+
+/** The CPU's flags as Linux lists them in /proc/cpuinfo (`flags` on x86, `Features` on Arm), or null where there are none. */
+export function cpuFlags(cpuinfo?: string): string[] | null {
+  let text = cpuinfo;
+  if (text === undefined) {
+    try {
+      text = readFileSync('/proc/cpuinfo', 'utf8');
+    } catch {
+      return null;
+    }
+  }
+  const line = /^(?:flags|Features)\s*:(.*)$/m.exec(text);
+  return line ? line[1].trim().split(/\s+/) : null;
+}
+
+/**
+ * Whether the build made for another CPU runs on this one: only where this CPU reports every flag
+ * that one reported (any difference, an instruction set or not, keeps the portable build).
+ */
+export function nativeBuildRuns(builtFor: readonly string[], here: readonly string[] | null): boolean {
+  if (!here) return false;
+  const present = new Set(here);
+  return builtFor.every((flag) => present.has(flag));
+}
+
+/** The addon files to try in `release` (build/Release), best first: the native build where it runs here, then the portable one. */
+export function addonCandidates(release: string, here: readonly string[] | null = cpuFlags()): string[] {
+  const portable = join(release, PORTABLE_ADDON);
+  try {
+    const { flags } = JSON.parse(readFileSync(join(release, NATIVE_CPU_FLAGS), 'utf8')) as { flags: string[] };
+    if (existsSync(join(release, NATIVE_ADDON)) && nativeBuildRuns(flags, here)) return [join(release, NATIVE_ADDON), portable];
+  } catch {
+    // No native build (ADL_ONEDNN_NATIVE=0, or its build failed): the portable one.
+  }
+  return [portable];
+}
