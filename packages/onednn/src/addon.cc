@@ -53,10 +53,10 @@ struct ConvPrimitive {
 };
 
 // The engine, its stream and the primitives made for them, in one owner that is never destroyed.
-// Destroyed at exit, statics die in the reverse order of their construction: a cache built when the
-// addon loads outlives an engine built at first use, and its primitives were then freed after their
-// engine (an invalid free in dnnl_primitive_destroy from the exit handlers, a heap abort on AVX2).
-// The process is ending; the system takes the memory back.
+// oneDNN's objects must not outlive their engine, and statics die at exit in the reverse order of
+// their construction: as globals, the caches (built when the addon loads) were destroyed after the
+// engine (built at first use), each primitive after its engine. Nothing is freed at exit now; the
+// process is ending, and the system takes the memory back.
 struct Runtime {
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   dnnl::stream stream{engine};

@@ -1,8 +1,7 @@
 // Preloaded (LD_PRELOAD) into a process that uses oneDNN: ends it with status 70 and one line on
 // stderr when a primitive is destroyed after an engine was. oneDNN's objects must not outlive the
-// engine they were made with; exit handlers that destroy a cache of primitives after that engine
-// free memory the engine owned (AddressSanitizer: "attempting free on address which was not
-// malloc()-ed" in dnnl_primitive_destroy), which glibc's heap checks may or may not notice.
+// engine they were made with, and the exit handlers of an addon whose engine and primitive caches
+// are statics of different lifetimes break that silently.
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <link.h>
