@@ -57,35 +57,42 @@ const packageRelease = join(onednn, 'build', 'Release');
 const kinds = new Set((args.only ?? 'valgrind,asan,glibc').split(','));
 const started = performance.now();
 const checks = [];
+
+/** One check per instruction set, all on one build of the addon with these flags (built once). */
+function checksOnBuild({ name, folder, build, cxxflags, ldflags, isas, command, env, errors }) {
+  const addon = buildAddon(folder, cxxflags, ldflags);
+  for (const isa of isas) checks.push({ name, isa, build, command, env: { ...env, ADL_ONEDNN_ADDON: addon, ONEDNN_MAX_CPU_ISA: isa }, errors });
+}
+
 if (kinds.has('valgrind')) {
   if (!valgrind) fail('valgrind not found (scripts/setup.sh installs it: apt-get install valgrind)');
-  // No -march: valgrind runs no AVX-512 instruction, whatever the build machine has.
-  const addon = buildAddon('valgrind', '-g -O1', '');
-  for (const isa of ['AVX2', 'SSE41']) {
-    checks.push({
-      name: 'valgrind memcheck',
-      isa,
-      build: 'debug (-g -O1)',
-      command: [valgrind, '--error-exitcode=99', '--error-limit=no', '--num-callers=40', `--suppressions=${join(here, 'valgrind.supp')}`, process.execPath, join(here, 'workload.mjs')],
-      env: { ADL_ONEDNN_ADDON: addon, ONEDNN_MAX_CPU_ISA: isa },
-      errors: (log) => Number(/ERROR SUMMARY: (\d+) errors/.exec(log)?.[1] ?? NaN),
-    });
-  }
+  checksOnBuild({
+    name: 'valgrind memcheck',
+    folder: 'valgrind',
+    build: 'debug (-g -O1)',
+    // No -march: valgrind runs no AVX-512 instruction, whatever the build machine has.
+    cxxflags: '-g -O1',
+    ldflags: '',
+    isas: ['AVX2', 'SSE41'],
+    command: [valgrind, '--error-exitcode=99', '--error-limit=no', '--num-callers=40', `--suppressions=${join(here, 'valgrind.supp')}`, process.execPath, join(here, 'workload.mjs')],
+    env: {},
+    errors: (log) => Number(/ERROR SUMMARY: (\d+) errors/.exec(log)?.[1] ?? NaN),
+  });
 }
 if (kinds.has('asan')) {
   if (!existsSync(libasan)) fail(`AddressSanitizer's runtime not found (g++ -print-file-name=libasan.so gave ${libasan})`);
-  const addon = buildAddon('asan', '-g -O1 -fsanitize=address -fno-omit-frame-pointer', '-fsanitize=address');
-  for (const isa of ['', 'AVX2']) {
-    checks.push({
-      name: 'AddressSanitizer',
-      isa,
-      build: 'ASAN (-fsanitize=address)',
-      command: [process.execPath, join(here, 'workload.mjs')],
-      // Node and V8 are not instrumented: leaks at exit are theirs, and the whole heap is intercepted.
-      env: { ADL_ONEDNN_ADDON: addon, ONEDNN_MAX_CPU_ISA: isa, LD_PRELOAD: libasan, ASAN_OPTIONS: 'detect_leaks=0:exitcode=98' },
-      errors: (log) => (log.match(/ERROR: AddressSanitizer/g) ?? []).length,
-    });
-  }
+  checksOnBuild({
+    name: 'AddressSanitizer',
+    folder: 'asan',
+    build: 'ASAN (-fsanitize=address)',
+    cxxflags: '-g -O1 -fsanitize=address -fno-omit-frame-pointer',
+    ldflags: '-fsanitize=address',
+    isas: ['', 'AVX2'],
+    command: [process.execPath, join(here, 'workload.mjs')],
+    // Node and V8 are not instrumented: leaks at exit are theirs, and the whole heap is intercepted.
+    env: { LD_PRELOAD: libasan, ASAN_OPTIONS: 'detect_leaks=0:exitcode=98' },
+    errors: (log) => (log.match(/ERROR: AddressSanitizer/g) ?? []).length,
+  });
 }
 if (kinds.has('glibc')) {
   if (!mallocDebug) fail("glibc's libc_malloc_debug.so.0 not found");

@@ -7,16 +7,17 @@ import { gpuDeviceFiles } from '@adl/backend';
 import { TEST_BACKENDS } from '@adl/backend/test';
 import { generateSynthetic } from '@adl/data-cityscapes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TINY_ARCHITECTURE } from './test-architecture.js';
 
 const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 const adl = join(packageRoot, 'bin', 'adl.js');
 let root: string;
 
-/** `adl ...args` as a user runs it: its status, signal, stdout, and the stderr lines that are not the `[adl]` progress and choice lines. */
+/** `adl ...args` as a user runs it: its status, signal, stdout, stderr, and the stderr lines that are not the `[adl]` progress and choice lines. */
 function run(...args: string[]) {
   const child = spawnSync(process.execPath, [adl, ...args], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24 });
   const foreign = child.stderr.split('\n').filter((line) => line !== '' && !line.startsWith('[adl] '));
-  return { status: child.status, signal: child.signal, foreign, stdout: child.stdout };
+  return { status: child.status, signal: child.signal, foreign, stdout: child.stdout, stderr: child.stderr };
 }
 
 const succeeded = { status: 0, signal: null, foreign: [] };
@@ -36,10 +37,7 @@ describe.runIf(TEST_BACKENDS.includes('onednn'))('adl commands on onednn, as a u
     const dataRoot = join(root, 'data');
     await writeFile(join(root, 'search.json'), JSON.stringify({ dataRoot, outDir: join(root, 'search'), epochs: 2, warmupEpochs: 1, stepsPerEpoch: 1, layers: 2, filterMultiplier: 2, crop: 32, valImages: 1, backend: 'onednn' }));
     expect(run('search', '--config', 'search.json')).toMatchObject(succeeded);
-    // A fixed network one level down from the stem, with few channels: its stride-2 1×1 convolutions on
-    // even maps are the ones oneDNN 2.6's AVX2 filter gradient corrupted the heap with.
-    const genotype = [[1, 'sep_conv_3x3'], [0, 'skip_connect'], [2, 'atrous_conv_3x3'], [1, 'avg_pool_3x3'], [3, 'skip_connect'], [0, 'max_pool_3x3'], [4, 'sep_conv_5x5'], [1, 'skip_connect'], [5, 'skip_connect'], [2, 'atrous_conv_5x5']];
-    await writeFile(join(root, 'arch.json'), JSON.stringify({ name: 'tiny', path: [0, 1], genotype, filterMultiplier: 2 }));
+    await writeFile(join(root, 'arch.json'), JSON.stringify(TINY_ARCHITECTURE));
     await writeFile(join(root, 'retrain.json'), JSON.stringify({ dataRoot, outDir: join(root, 'retrain'), architecture: join(root, 'arch.json'), asppChannels: 8, asppRates: [1, 2, 3], iterations: 2, evalEvery: 2, batchSize: 2, crop: 32, backend: 'onednn' }));
     expect(run('retrain', '--config', 'retrain.json')).toMatchObject(succeeded);
     const checkpoint = join(root, 'retrain', 'best');
@@ -56,7 +54,7 @@ describe.runIf(TEST_BACKENDS.includes('onednn'))('adl commands on onednn, as a u
 
   // Without a GPU, auto passes over WebGPU without loading Dawn (which prints warnings as it lists adapters).
   it.runIf(process.platform === 'linux' && gpuDeviceFiles().length === 0)('auto on a machine without a GPU takes onednn, and says so on its one [adl] line', () => {
-    const child = spawnSync(process.execPath, [adl, 'bench', '--preset', 'autodeeplab-s', '--height', '33', '--width', '33', '--runs', '1', '--warmup', '0', '--json'], { cwd: root, encoding: 'utf8' });
+    const child = run('bench', '--preset', 'autodeeplab-s', '--height', '33', '--width', '33', '--runs', '1', '--warmup', '0', '--json');
     expect({ status: child.status, stderr: child.stderr }).toEqual({ status: 0, stderr: expect.stringMatching(/^\[adl\] backend onednn, onednn kernels; skipped node-gpu .*, webgpu \(no GPU device[^\n]*\n$/) });
   });
 });

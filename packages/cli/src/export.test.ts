@@ -12,6 +12,7 @@ import { FixedNet, getPreset } from '@adl/trellis';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runExport } from './export-command.js';
+import { TINY_ARCHITECTURE } from './test-architecture.js';
 
 const backend = await useFastestTestBackend();
 const kernels = kernelsFor(tf.getBackend());
@@ -87,8 +88,7 @@ describe('ONNX export, checked by ONNX Runtime', () => {
   it('a retrained checkpoint through `adl export`, whose labels are the argmax of its logits', async () => {
     const dataRoot = join(root, 'data');
     await generateSynthetic({ dir: dataRoot, count: { train: 2, val: 1 }, height: 32, width: 48, seed: 5 });
-    const genotype = [[1, 'sep_conv_3x3'], [0, 'skip_connect'], [2, 'atrous_conv_3x3'], [1, 'avg_pool_3x3'], [3, 'skip_connect'], [0, 'max_pool_3x3'], [4, 'sep_conv_5x5'], [1, 'skip_connect'], [5, 'skip_connect'], [2, 'atrous_conv_5x5']];
-    await writeFile(join(root, 'arch.json'), JSON.stringify({ name: 'tiny', path: [0, 1], genotype, filterMultiplier: 2 }));
+    await writeFile(join(root, 'arch.json'), JSON.stringify(TINY_ARCHITECTURE));
     const retrainDir = join(root, 'retrain');
     await retrain({ dataRoot, outDir: retrainDir, architecture: join(root, 'arch.json'), asppChannels: 8, asppRates: [1, 2, 3], iterations: 2, evalEvery: 2, batchSize: 2, crop: 32, backend, batchNormDecay: 0.5 }, { progress: false, log: () => {} });
     const out = join(root, 'model.onnx');

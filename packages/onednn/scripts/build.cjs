@@ -41,14 +41,7 @@ const nodeGypRebuild = (gypArgs) => spawnSync(process.execPath, [...args, ...gyp
 // loads it only where the CPU reports every one of them, so an install copied to another machine
 // never runs an instruction that machine lacks. ADL_ONEDNN_NATIVE=0 builds the first alone.
 const release = path.join(root, 'build', 'Release');
-const cpuFlags = (() => {
-  try {
-    const line = /^(?:flags|Features)\s*:(.*)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'));
-    return line ? line[1].trim().split(/\s+/) : null;
-  } catch {
-    return null;
-  }
-})();
+const cpuFlags = require('./cpu-flags.cjs').cpuFlags();
 let native = null;
 if (process.env.ADL_ONEDNN_NATIVE !== '0' && cpuFlags) {
   if (nodeGypRebuild(['--', '-Dadl_march=native']).status === 0) native = fs.readFileSync(path.join(release, 'adl_onednn.node'));

@@ -79,8 +79,10 @@ export function addonLoadFailure(root: string, error: unknown): string {
   // No build folder at all: the install script never ran, which is what pnpm 10 does to a
   // dependency's install script until the user approves it.
   if (!existsSync(join(root, 'build'))) return 'not built: its install script did not run (pnpm: `pnpm approve-builds`, then `pnpm rebuild @adl/onednn`)';
-  return `could not load the addon: ${String((error as Error)?.message).split('\n')[0]}`;
+  return `could not load the addon: ${firstLine(error)}`;
 }
+
+const firstLine = (error: unknown) => String((error as Error)?.message).split('\n')[0];
 
 /**
  * The compiled addon, or why it is missing. Loading never throws. The build for the CPU the package
@@ -90,25 +92,18 @@ export function addonLoadFailure(root: string, error: unknown): string {
 function load(): { binding: OneDnnBinding | null; reason: string | null; file: string } {
   // dist/ and src/ both sit one level below the package root, beside build/.
   const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-  const requireAddon = createRequire(import.meta.url);
   const chosen = process.env.ADL_ONEDNN_ADDON;
-  if (chosen) {
-    try {
-      return { binding: requireAddon(chosen) as OneDnnBinding, reason: null, file: chosen };
-    } catch (error) {
-      return { binding: null, reason: `could not load ADL_ONEDNN_ADDON=${chosen}: ${String((error as Error)?.message).split('\n')[0]}`, file: chosen };
-    }
-  }
-  const candidates = addonCandidates(join(root, 'build', 'Release'));
+  const candidates = chosen ? [chosen] : addonCandidates(join(root, 'build', 'Release'));
   let failure: unknown;
   for (const file of candidates) {
     try {
-      return { binding: requireAddon(file) as OneDnnBinding, reason: null, file };
+      return { binding: createRequire(import.meta.url)(file) as OneDnnBinding, reason: null, file };
     } catch (error) {
       failure = error;
     }
   }
-  return { binding: null, reason: addonLoadFailure(root, failure), file: candidates.at(-1)! };
+  const reason = chosen ? `could not load ADL_ONEDNN_ADDON=${chosen}: ${firstLine(failure)}` : addonLoadFailure(root, failure);
+  return { binding: null, reason, file: candidates.at(-1)! };
 }
 
 const loaded = load();
