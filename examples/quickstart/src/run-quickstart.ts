@@ -83,7 +83,7 @@ export async function runQuickstart(settings: QuickstartSettings, outDir: string
     );
     deployment = await timed('export', async () => {
       const { height, width } = settings.images;
-      await writeFileAtomic(join(outDir, MODEL_FILE), exportOnnx(best, { height, width }).bytes);
+      await writeFileAtomic(join(outDir, MODEL_FILE), (await exportOnnx(best, { height, width })).bytes);
       return { model: MODEL_FILE, height, width, opset: ONNX_OPSET };
     });
   } finally {

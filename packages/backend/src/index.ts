@@ -28,3 +28,4 @@ export { releaseShapeOnlySaves } from './shape-only-saves.js';
 export { shareSavedTensors } from './saved-tensors.js';
 export { withoutTape } from './without-tape.js';
 export { gpuDeviceFiles } from './gpu-device-files.js';
+export { formatProbe, perThreadLoop, probeWebGpu, type DispatchProbe, type DispatchProbeOptions, type ProbeCounts, type ProgramStats } from './webgpu-probe.js';

@@ -1,161 +1,29 @@
 import * as tf from '@tensorflow/tfjs';
 import { normaliseWithElementwiseOps } from './batch-statistics.js';
-import { BATCH_NORM_KERNELS, POOL_KERNELS, registerFusedGradients, WEIGHTED_SUM_KERNELS, weightedSumInputs } from './fused-kernels.js';
+import { AFFINE_BATCH_NORM_KERNELS, BATCH_NORM_KERNELS, CROSS_ENTROPY_KERNELS, POOL_KERNELS, registerFusedGradients, RELU_GRAD_KERNEL, RESAMPLE_KERNEL, WEIGHTED_SUM_KERNELS, weightedSumInputs } from './fused-kernels.js';
+import { dispatchGpuKernel } from './gpu-dispatch.js';
 import { registerKernelSet } from './kernel-sets.js';
 import type { Kernels } from './kernels.js';
 import { OPTIMIZER_KERNELS } from './optimizer-updates.js';
 import { stockKernels } from './stock-kernels.js';
 import { weightedSumOfElementwiseOps } from './weighted-sum.js';
+import { affineBatchNorm, affineBatchNormGrad, batchNorm, batchNormGrad } from './webgpu-batch-norm.js';
+import { conv2dBackpropFilter, depthwiseBackpropFilter, splitsFilterGradient } from './webgpu-conv-gradients.js';
+import { crossEntropy, crossEntropyGrad } from './webgpu-losses.js';
+import { sgdMomentum, variablesPerDispatch } from './webgpu-optimizers.js';
+import { resample } from './webgpu-resample.js';
+import { assertFloat, elementwise, ELEMENTWISE_WORKGROUP, f32, reduction, run } from './webgpu-programs.js';
 
 /**
  * WGSL kernels for the webgpu backend: what tfjs runs as many small dispatches (training-mode batch
  * norm ~8 forward and ~20 backward, a mixed op's weighted sum 2 per term, an optimizer update 5–10 per
  * variable) runs as one to three. On a GPU each dispatch has a fixed cost of microseconds, and an
  * Auto-DeepLab search step makes hundreds of thousands of them.
- *
- * Programs follow tfjs-backend-webgpu's `WebGPUProgram` shape (it declares `result`, one
- * `array<f32>` per input named as in `variableNames`, and a `uniforms` struct with each input's
- * shape and the program's own fields) and run through the backend's `runWebGPUProgram`.
+ * Single-output kernels are tfjs programs (webgpu-programs.ts); several outputs from one
+ * dispatch take the package's own dispatch (gpu-dispatch.ts).
  */
-interface WgslProgram {
-  readonly outputShape: number[];
-  readonly shaderKey: string;
-  readonly variableNames: string[];
-  readonly workgroupSize: [number, number, number];
-  readonly dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  readonly size: boolean;
-  readonly uniforms?: string;
-  getUserCode(): string;
-}
-
-type Uniform = { type: 'float32' | 'int32'; data: number[] };
 type TensorInfo = tf.TensorInfo;
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap };
-
-const ELEMENTWISE_WORKGROUP = 64;
-/** Threads that share one channel's (or one term's) reduction; a power of two. */
-const REDUCTION_WORKGROUP = 256;
-
-/** A program over `outputShape` in `workgroups` workgroups of `threads` threads, running `main`. */
-function program(shaderKey: string, outputShape: number[], variableNames: string[], threads: number, workgroups: number, main: string, uniforms?: string): WgslProgram {
-  return {
-    outputShape,
-    shaderKey,
-    variableNames,
-    uniforms,
-    size: true,
-    workgroupSize: [threads, 1, 1],
-    dispatchLayout: { x: outputShape.map((_, i) => i) },
-    dispatch: [workgroups, 1, 1],
-    getUserCode: () => main,
-  };
-}
-
-/** One thread per output element: `body` sets `result[index]`. */
-function elementwise(shaderKey: string, outputShape: number[], variableNames: string[], body: string, uniforms?: string): WgslProgram {
-  const size = outputShape.reduce((a, b) => a * b, 1);
-  const main = `
-      fn main(index : i32) {
-        if (index < uniforms.size) {
-          ${body}
-        }
-      }`;
-  return program(shaderKey, outputShape, variableNames, ELEMENTWISE_WORKGROUP, Math.ceil(size / ELEMENTWISE_WORKGROUP), main, uniforms);
-}
-
-/**
- * One workgroup per output element `w` (a channel, a term): `accumulate` adds to the `f32` variables
- * named in `sums` for row `r`; the sums are reduced over the workgroup and `finish` writes `result`.
- */
-function reduction(shaderKey: string, outputShape: number[], workgroups: number, variableNames: string[], sums: string[], rows: string, accumulate: string, finish: string, uniforms?: string): WgslProgram {
-  const shared = sums.map((s) => `var<workgroup> shared_${s} : array<f32, ${REDUCTION_WORKGROUP}>;`).join('\n');
-  const main = `
-      ${shared}
-      fn main(index : i32) {
-        let w = i32(workgroupId.x);
-        let lane = localId.x;
-        ${sums.map((s) => `var ${s} = 0.0;`).join(' ')}
-        for (var r = i32(lane); r < ${rows}; r = r + ${REDUCTION_WORKGROUP}) {
-          ${accumulate}
-        }
-        ${sums.map((s) => `shared_${s}[lane] = ${s};`).join(' ')}
-        workgroupBarrier();
-        for (var stride = ${REDUCTION_WORKGROUP / 2}u; stride > 0u; stride = stride >> 1u) {
-          if (lane < stride) {
-            ${sums.map((s) => `shared_${s}[lane] = shared_${s}[lane] + shared_${s}[lane + stride];`).join(' ')}
-          }
-          workgroupBarrier();
-        }
-        if (lane == 0u) {
-          ${sums.map((s) => `${s} = shared_${s}[0];`).join(' ')}
-          ${finish}
-        }
-      }`;
-  return program(shaderKey, outputShape, variableNames, REDUCTION_WORKGROUP, workgroups, main, uniforms);
-}
-
-interface WebGpuBackend extends tf.KernelBackend {
-  runWebGPUProgram(program: WgslProgram, inputs: TensorInfo[], dtype: 'float32', uniforms?: Uniform[]): TensorInfo;
-}
-
-function run(backend: tf.KernelBackend, wgsl: WgslProgram, inputs: TensorInfo[], uniforms?: Uniform[]): TensorInfo {
-  return (backend as WebGpuBackend).runWebGPUProgram(wgsl, inputs, 'float32', uniforms);
-}
-
-/** The same tensor data seen as `[rows, channels]` (no copy, no dispatch). */
-function asRows(x: TensorInfo): TensorInfo {
-  const channels = x.shape[x.shape.length - 1];
-  return { ...x, shape: [x.shape.reduce((a, b) => a * b, 1) / channels, channels] };
-}
-
-function withShape(x: TensorInfo, shape: number[]): TensorInfo {
-  return { ...x, shape };
-}
-
-function assertFloat(kernelName: string, inputs: TensorInfo[]): void {
-  if (inputs.some((t) => t.dtype !== 'float32')) throw new TypeError(`${kernelName} takes float32 tensors`);
-}
-
-const f32 = (...data: number[]): Uniform[] => data.map((value) => ({ type: 'float32', data: [value] }));
-
-function batchNorm({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
-  const x = (inputs as { x: TensorInfo }).x;
-  assertFloat(BATCH_NORM_KERNELS.forward, [x]);
-  const rows = asRows(x);
-  const [count, channels] = rows.shape;
-  const epsilon = attrs!.epsilon as number;
-  // Two passes over x (mean, then squared deviations from it), as the cpu form: a one-pass
-  // Σx² − (Σx)² loses the variance to cancellation when the mean is large.
-  const mean = run(backend, reduction('adlBnMean', [channels], channels, ['X'], ['s'], 'uniforms.xShape[0]',
-    's = s + X[r * uniforms.xShape[1] + w];', 'result[w] = s / f32(uniforms.xShape[0]);'), [rows]);
-  const variance = run(backend, reduction('adlBnVariance', [channels], channels, ['X', 'M'], ['s'], 'uniforms.xShape[0]',
-    'let d = X[r * uniforms.xShape[1] + w] - M[w]; s = s + d * d;', 'result[w] = s / f32(uniforms.xShape[0]);'), [rows, mean]);
-  const normalised = run(backend, elementwise('adlBnNormalise', [count, channels], ['X', 'M', 'V'],
-    'let c = index % uniforms.xShape[1]; result[index] = (X[index] - M[c]) * inverseSqrt(V[c] + uniforms.epsilon);', 'epsilon : f32,'),
-    [rows, mean, variance], f32(epsilon));
-  return [withShape(normalised, x.shape), mean, variance];
-}
-
-function batchNormGrad({ inputs, backend, attrs }: KernelArgs): TensorInfo {
-  const { dy, x, mean, variance } = inputs as Record<'dy' | 'x' | 'mean' | 'variance', TensorInfo>;
-  assertFloat(BATCH_NORM_KERNELS.gradient, [dy, x, mean, variance]);
-  const [rowsX, rowsDy] = [asRows(x), asRows(dy)];
-  const channels = rowsX.shape[1];
-  const epsilon = f32(attrs!.epsilon as number);
-  // dx = (dy − mean(dy) − x̂·mean(dy·x̂)) / σ with x̂ = (x − μ) / σ: the two means per channel first.
-  const sums = run(backend, reduction('adlBnGradSums', [2, channels], channels, ['DY', 'X', 'M', 'V'], ['a', 'b'], 'uniforms.xShape[0]',
-    `let k = r * uniforms.xShape[1] + w; let g = DY[k];
-     a = a + g; b = b + g * (X[k] - M[w]) * inverseSqrt(V[w] + uniforms.epsilon);`,
-    'result[w] = a / f32(uniforms.xShape[0]); result[uniforms.xShape[1] + w] = b / f32(uniforms.xShape[0]);', 'epsilon : f32,'),
-    [rowsDy, rowsX, mean, variance], epsilon);
-  const dx = run(backend, elementwise('adlBnGrad', rowsX.shape, ['DY', 'X', 'M', 'V', 'S'],
-    `let c = index % uniforms.xShape[1]; let inv = inverseSqrt(V[c] + uniforms.epsilon);
-     result[index] = (DY[index] - S[c] - (X[index] - M[c]) * inv * S[uniforms.xShape[1] + c]) * inv;`, 'epsilon : f32,'),
-    [rowsDy, rowsX, mean, variance, sums], epsilon);
-  backend.disposeData(sums.dataId);
-  return withShape(dx, x.shape);
-}
 
 /** NHWC coordinates of `index` in the shape of input `name`, for the 3×3 windows around them. */
 const poolCoords = (name: string) => `
@@ -238,31 +106,48 @@ function weightedSumGrad({ inputs, backend }: KernelArgs): TensorInfo[] {
   const pick = names.map((name, i) => `if (w == ${i}) { s = s + DY[r] * ${name}[r]; }`).join(' else ');
   const dWeights = run(backend, reduction('adlWeightedSumGradWeights', [terms.length], terms.length, ['DY', ...names], ['s'], 'uniforms.count',
     pick, 'result[w] = s;', 'count : i32,'), [dy, ...terms], [{ type: 'int32', data: [dy.shape.reduce((a, b) => a * b, 1)] }]);
-  // dTerms[i] = weights[i] · dy: one shader for every i.
-  const dTerms = terms.map((_, i) => run(backend, elementwise('adlWeightedSumGradTerm', dy.shape, ['W', 'DY'],
-    'result[index] = W[uniforms.term] * DY[index];', 'term : i32,'), [weights, dy], [{ type: 'int32', data: [i] }]));
+  // dTerms[i] = weights[i] · dy: every term's in one dispatch where the device binds that many buffers.
+  const dTerms = terms.length + 2 <= 5 * variablesPerDispatch()
+    ? dispatchGpuKernel({
+      name: 'adlWeightedSumGradTerms',
+      inputs: [['W', weights], ['DY', dy]],
+      outputs: terms.map(() => dy.shape),
+      uniforms: [{ name: 'count', type: 'i32', value: tf.util.sizeFromShape(dy.shape) }],
+      threads: ELEMENTWISE_WORKGROUP,
+      workgroups: Math.ceil(tf.util.sizeFromShape(dy.shape) / ELEMENTWISE_WORKGROUP),
+      body: `if (thread >= u.count) { return; } let g = DY[thread]; ${terms.map((_, i) => `out${i}[thread] = W[${i}] * g;`).join(' ')}`,
+    })
+    : terms.map((_, i) => run(backend, elementwise('adlWeightedSumGradTerm', dy.shape, ['W', 'DY'],
+      'result[index] = W[uniforms.term] * DY[index];', 'term : i32,'), [weights, dy], [{ type: 'int32', data: [i] }]));
   return [dWeights, ...dTerms];
 }
 
-/** Inputs: (value, velocity, gradient) per variable; outputs: (value, velocity) per variable. */
-function sgdMomentum({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
-  const all = inputs as unknown as TensorInfo[];
-  assertFloat(OPTIMIZER_KERNELS.sgdMomentum, all);
-  const { learningRate, momentum, weightDecay } = attrs as Record<string, number>;
-  // PyTorch's formula: g ← ∇ + wd·w; v ← μ·v + g; w ← w − lr·v.
-  const newVelocity = 'let v = uniforms.momentum * V[index] + G[index] + uniforms.weightDecay * X[index];';
-  const fields = 'learningRate : f32, momentum : f32, weightDecay : f32,';
-  const uniforms = f32(learningRate, momentum, weightDecay);
-  const outputs: TensorInfo[] = [];
-  for (let i = 0; i < all.length; i += 3) {
-    const tensors = all.slice(i, i + 3);
-    const shape = tensors[0].shape;
-    outputs.push(
-      run(backend, elementwise('adlSgdValue', shape, ['X', 'V', 'G'], `${newVelocity} result[index] = X[index] - uniforms.learningRate * v;`, fields), tensors, uniforms),
-      run(backend, elementwise('adlSgdVelocity', shape, ['X', 'V', 'G'], `${newVelocity} result[index] = v;`, fields), tensors, uniforms),
-    );
-  }
-  return outputs;
+/**
+ * `Σ_i weights[i] · terms[i]` with the weights in the attrs (`SCALED_SUM_KERNEL`), passed to the shader
+ * as uniforms: a running average's `[1 − m, m]` is then no upload (each upload takes a staging buffer).
+ */
+export const SCALED_SUM_KERNEL = 'AdlScaledSum';
+
+function scaledSum({ inputs, backend, attrs }: KernelArgs): TensorInfo {
+  const terms = inputs as unknown as TensorInfo[];
+  assertFloat(SCALED_SUM_KERNEL, terms);
+  const weights = attrs!.weights as number[];
+  const names = termNames(terms.length);
+  const sum = names.map((name, i) => `uniforms.w${i} * ${name}[index]`).join(' + ');
+  return run(backend, elementwise('adlScaledSum', terms[0].shape, names, `result[index] = ${sum};`, names.map((_, i) => `w${i} : f32,`).join(' ')),
+    terms, f32(...weights));
+}
+
+/** The ReLU's gradient `dy · step(y)` in one pass, NaN where y is NaN (as tfjs's Step and Multiply). */
+function reluGrad({ inputs, backend }: KernelArgs): TensorInfo {
+  const { dy, y } = inputs as { dy: TensorInfo; y: TensorInfo };
+  assertFloat(RELU_GRAD_KERNEL, [dy, y]);
+  if (!tf.util.arraysEqual(dy.shape, y.shape)) throw new RangeError(`${RELU_GRAD_KERNEL}: dy ${dy.shape} and y ${y.shape} differ`);
+  return run(backend, elementwise('adlReluGrad', dy.shape, ['Dy', 'Y'], `
+    var gate = 0.0;
+    if (Y[index] > 0.0) { gate = 1.0; }
+    if (isnan(Y[index])) { gate = uniforms.NAN; }
+    result[index] = Dy[index] * gate;`), [dy, y]);
 }
 
 function adam({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
@@ -287,8 +172,9 @@ function adam({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
 }
 
 /**
- * The kernel set on webgpu: tfjs's own convolutions (`stockKernels`), with 3×3 pools, training-mode
- * batch statistics and weighted sums as the WGSL kernels above.
+ * The kernel set on webgpu: tfjs's own forward convolutions (`stockKernels`) with split filter
+ * gradients (webgpu-conv-gradients.ts) and tfjs's tiled input gradient; 3×3 pools, training-mode
+ * batch norm (webgpu-batch-norm.ts) and weighted sums as the WGSL kernels above.
  */
 export const webgpuKernels: Kernels = {
   ...stockKernels,
@@ -304,7 +190,16 @@ export const webgpuKernels: Kernels = {
     return { normalised: normalised as tf.Tensor4D, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
   },
 
+  affineBatchNorm(x, scale, offset, epsilon) {
+    const [output, mean, variance] = tf.engine().runKernel(AFFINE_BATCH_NORM_KERNELS.forward, { x, scale, offset }, { epsilon }) as tf.Tensor[];
+    return { output: output as tf.Tensor4D, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+  },
+
   weightedSum(terms, weights) {
+    if (Array.isArray(weights) && terms.every((t) => t.dtype === 'float32' && tf.util.arraysEqual(t.shape, terms[0].shape))) {
+      if (weights.length !== terms.length) throw new RangeError(`weightedSum: ${terms.length} terms but ${weights.length} weights`);
+      return tf.engine().runKernel(SCALED_SUM_KERNEL, terms as unknown as tf.NamedTensorMap, { weights: [...weights] }) as tf.Tensor;
+    }
     const inputs = weightedSumInputs(terms, weights);
     if (!inputs) return weightedSumOfElementwiseOps(terms, weights);
     return tf.engine().runKernel(WEIGHTED_SUM_KERNELS.forward, inputs as unknown as tf.NamedTensorMap, {}) as tf.Tensor;
@@ -322,14 +217,38 @@ export function registerWebGpuKernels(): void {
     [POOL_KERNELS.gradient, pool3x3Grad],
     [BATCH_NORM_KERNELS.forward, batchNorm],
     [BATCH_NORM_KERNELS.gradient, batchNormGrad],
+    [AFFINE_BATCH_NORM_KERNELS.forward, affineBatchNorm],
+    [AFFINE_BATCH_NORM_KERNELS.gradient, affineBatchNormGrad],
+    [SCALED_SUM_KERNEL, scaledSum],
+    [RELU_GRAD_KERNEL, reluGrad],
+    [RESAMPLE_KERNEL, resample],
+    [CROSS_ENTROPY_KERNELS.forward, crossEntropy],
+    [CROSS_ENTROPY_KERNELS.gradient, crossEntropyGrad],
     [WEIGHTED_SUM_KERNELS.forward, weightedSum],
     [WEIGHTED_SUM_KERNELS.gradient, weightedSumGrad],
     [OPTIMIZER_KERNELS.sgdMomentum, sgdMomentum],
     [OPTIMIZER_KERNELS.adam, adam],
   ];
+  // tfjs's own filter gradients, replaced where the split form applies (see webgpu-conv-gradients.ts).
+  for (const [kernelName, split] of [
+    ['Conv2DBackpropFilter', conv2dBackpropFilter],
+    ['DepthwiseConv2dNativeBackpropFilter', depthwiseBackpropFilter],
+  ] as const) {
+    const stock = tf.getKernel(kernelName, 'webgpu')?.kernelFunc;
+    if (!stock) throw new Error(`tfjs-backend-webgpu has no ${kernelName} kernel to replace`);
+    tf.unregisterKernel(kernelName, 'webgpu');
+    kernels.push([kernelName, (args) => (splitsFilterGradient(args) ? split(args) : (stock(args as any) as TensorInfo))]);
+  }
   for (const [kernelName, kernelFunc] of kernels) {
     tf.registerKernel({ kernelName, backendName: 'webgpu', kernelFunc: (args) => kernelFunc(args as KernelArgs) });
   }
+  // The tiled input gradient of a convolution (tfjs's default is a loop over the filter per input element).
+  tf.env().set('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', false);
   registerFusedGradients();
+  tf.registerGradient({
+    kernelName: SCALED_SUM_KERNEL,
+    gradFunc: (dy, _saved, attrs) => Object.fromEntries((attrs.weights as number[]).map((w, i) => [String(i),
+      () => tf.engine().runKernel(SCALED_SUM_KERNEL, [dy] as unknown as tf.NamedTensorMap, { weights: [w] }) as tf.Tensor])),
+  });
   registerKernelSet(webgpuKernels);
 }

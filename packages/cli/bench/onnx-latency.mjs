@@ -25,7 +25,7 @@ const [height, width, runs] = [args.height, args.width, args.runs].map(Number);
 const { backend, kernels } = await selectBackend({ log: null });
 const net = new FixedNet({ architecture: getPreset(args.preset), numClasses: 19 });
 const exportStart = performance.now();
-const exported = exportOnnx(net, { height, width });
+const exported = await exportOnnx(net, { height, width });
 const exportSeconds = (performance.now() - exportStart) / 1000;
 
 const ours = await measureLatency(net, { height, width, kernels, runs, warmup: 1 });

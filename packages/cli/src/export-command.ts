@@ -19,7 +19,7 @@ export async function runExport(options: ExportOptions, log: (line: string) => v
   const { net } = await loadNet(options);
   try {
     const started = performance.now();
-    const exported = exportOnnx(net, { height: options.height, width: options.width });
+    const exported = await exportOnnx(net, { height: options.height, width: options.width });
     await writeFileAtomic(options.out, exported.bytes);
     log(`[adl] exported ${options.height}×${options.width} in ${((performance.now() - started) / 1000).toFixed(1)} s: ${(exported.bytes.length / 2 ** 20).toFixed(1)} MiB, ONNX ops ${exported.opTypes.join(', ')}`);
     return { ...exported, out: options.out };

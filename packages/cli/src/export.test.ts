@@ -71,7 +71,7 @@ describe('ONNX export, checked by ONNX Runtime', () => {
     const genotype: [number, (typeof PRIMITIVES)[number]][] = [[0, 'sep_conv_3x3'], [1, 'max_pool_3x3'], [0, 'avg_pool_3x3'], [1, 'skip_connect'], [0, 'skip_connect'], [1, 'sep_conv_5x5'], [0, 'atrous_conv_3x3'], [1, 'atrous_conv_5x5'], [2, 'max_pool_3x3'], [3, 'avg_pool_3x3']];
     expect(new Set(genotype.map(([, op]) => op))).toEqual(new Set(PRIMITIVES.filter((op) => op !== 'none')));
     const net = calibrated({ architecture: { path: [0, 1, 2, 1], genotype, filterMultiplier: 4 }, numClasses: 5, asppChannels: 8, asppRates: [1, 2, 3] });
-    const exported = exportOnnx(net, { height: HEIGHT, width: WIDTH });
+    const exported = await exportOnnx(net, { height: HEIGHT, width: WIDTH });
     const { maxDifference, maxLogit } = await compare('every cell op, path [0,1,2,1]', net, exported.bytes, exported.opTypes);
     expect(maxDifference).toBeLessThan(1e-4 * Math.max(1, maxLogit));
     net.dispose();
@@ -79,7 +79,7 @@ describe('ONNX export, checked by ONNX Runtime', () => {
 
   it.each(['autodeeplab-s', 'autodeeplab-m', 'autodeeplab-l'])('%s', async (preset) => {
     const net = calibrated({ architecture: getPreset(preset), numClasses: 19 });
-    const exported = exportOnnx(net, { height: HEIGHT, width: WIDTH });
+    const exported = await exportOnnx(net, { height: HEIGHT, width: WIDTH });
     const { maxDifference, maxLogit } = await compare(preset, net, exported.bytes, exported.opTypes);
     expect(maxDifference).toBeLessThan(1e-4 * Math.max(1, maxLogit));
     net.dispose();

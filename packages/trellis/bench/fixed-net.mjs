@@ -3,10 +3,11 @@
 //
 //   node bench/fixed-net.mjs retrain-step --preset autodeeplab-s --size 129 --batch 2 [--keep-activations]
 //   node bench/fixed-net.mjs inference --preset autodeeplab-s --height 256 --width 512
+//   ADL_BACKEND=webgpu node bench/fixed-net.mjs retrain-step --size 769 --probe --dry-run   # what one step dispatches, without running it
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { Rng, selectBackend } from '@adl/backend';
+import { formatProbe, probeWebGpu, Rng, selectBackend } from '@adl/backend';
 import { crossEntropyIgnoring } from '@adl/ops';
 import { FixedNet, getPreset } from '../dist/index.js';
 import { sgd } from './reference-optimizers.mjs';
@@ -29,6 +30,10 @@ const { values: args, positionals } = parseArgs({
     runs: { type: 'string', default: '3' },
     // Retraining recomputes cells in the backward pass by default; this keeps their activations instead.
     'keep-activations': { type: 'boolean', default: false },
+    // On webgpu: print what each step dispatches (programs, workgroups, loop lengths); with --dry-run record
+    // the dispatches without running them (counts only, at sizes a software adapter would take minutes for).
+    probe: { type: 'boolean', default: false },
+    'dry-run': { type: 'boolean', default: false },
   },
 });
 const what = positionals[0] ?? 'inference';
@@ -58,7 +63,9 @@ if (what === 'retrain-step') {
     logits.dispose();
   };
 }
+const probe = tf.getBackend() === 'webgpu' ? probeWebGpu({ dryRun: args['dry-run'] }) : undefined;
 for (let i = 0; i < Number(args.warmup); i++) await step();
+probe?.reset();
 const timesMs = [];
 // Memory mappings after each run (Linux): the onednn backend's large buffers are mappings of their own.
 const mappingsPerRun = [];
@@ -69,6 +76,9 @@ for (let i = 0; i < Number(args.runs); i++) {
   timesMs.push(performance.now() - start);
   mappingsPerRun.push(mappings());
 }
+const runs = Number(args.runs);
+if (probe && args.probe) console.error(formatProbe(probe, runs));
+const probed = probe ? { dispatchesPerStep: probe.counts().dispatches / runs, uploadsPerStep: probe.counts().uploads / runs, readsPerStep: probe.counts().reads / runs, ...(args['dry-run'] ? { dryRun: true } : {}) } : {};
 const medianMs = [...timesMs].sort((a, b) => a - b)[Math.floor((timesMs.length - 1) / 2)];
 const params = net.trainableVariables().reduce((sum, v) => sum + v.size, 0);
-console.log(JSON.stringify({ engine: `tfjs ${backend}/${kernels.name}`, ...(device === undefined ? {} : { device }), what, preset: args.preset, params, medianMs, timesMs, mappingsPerRun, maxRssBytes: process.resourceUsage().maxRSS * 1024 }));
+console.log(JSON.stringify({ engine: `tfjs ${backend}/${kernels.name}`, ...(device === undefined ? {} : { device }), what, preset: args.preset, params, medianMs, timesMs, mappingsPerRun, maxRssBytes: process.resourceUsage().maxRSS * 1024, ...probed }));

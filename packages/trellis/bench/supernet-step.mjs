@@ -5,10 +5,11 @@
 //   ADL_BACKEND=cpu node bench/supernet-step.mjs --size 321 --batch 2 --filter 8 --layers 12
 //   node bench/supernet-step.mjs --no-recompute       # keep every activation (the default recomputes cells and mixed ops in backward)
 //   node bench/supernet-step.mjs --partial-channels 4  # PC-DARTS: mixed ops on 1/4 of their channels (beyond the paper)
-//   ADL_BACKEND=webgpu node bench/supernet-step.mjs --layers 4 --size 32   # also counts shader dispatches and GPU→CPU reads per step
+//   ADL_BACKEND=webgpu node bench/supernet-step.mjs --layers 4 --size 32   # also counts shader dispatches, uploads and GPU→CPU reads per step
+//   ADL_BACKEND=webgpu node bench/supernet-step.mjs --layers 4 --size 32 --probe --dry-run   # per program, without running the shaders
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { Rng, selectBackend } from '@adl/backend';
+import { formatProbe, probeWebGpu, Rng, selectBackend } from '@adl/backend';
 import { crossEntropyIgnoring } from '@adl/ops';
 import { SuperNet } from '../dist/index.js';
 import { adam, sgd } from './reference-optimizers.mjs';
@@ -30,6 +31,10 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '0' },
     runs: { type: 'string', default: '1' },
     profile: { type: 'boolean', default: false },
+    // On webgpu: print what each step dispatches (programs, workgroups, loop lengths); with --dry-run record
+    // the dispatches without running them (counts only; the loss printed is then meaningless).
+    probe: { type: 'boolean', default: false },
+    'dry-run': { type: 'boolean', default: false },
   },
   allowNegative: true,
 });
@@ -80,27 +85,8 @@ async function searchStep(log) {
   return times;
 }
 
-/**
- * On WebGPU: shader dispatches and GPU→CPU reads, counted by wrapping the backend's entry points
- * (each dispatch has a fixed cost on a real GPU; each read makes the CPU wait for the GPU).
- */
-const counts = { dispatches: 0, reads: 0 };
-/** Dispatches by the program's shader name (its key before tfjs appends shapes and types). */
-const dispatchesByShader = new Map();
-if (tf.getBackend() === 'webgpu') {
-  const gpu = tf.backend();
-  for (const [method, key] of [['runWebGPUProgram', 'dispatches'], ['read', 'reads'], ['readSync', 'reads']]) {
-    const original = gpu[method].bind(gpu);
-    gpu[method] = (...methodArgs) => {
-      counts[key]++;
-      if (key === 'dispatches') {
-        const shader = String(methodArgs[0].shaderKey).split('_')[0];
-        dispatchesByShader.set(shader, (dispatchesByShader.get(shader) ?? 0) + 1);
-      }
-      return original(...methodArgs);
-    };
-  }
-}
+// On WebGPU every dispatch has a fixed cost on a real GPU, every upload a staging buffer, every read a wait.
+const probe = tf.getBackend() === 'webgpu' ? probeWebGpu({ dryRun: args['dry-run'] }) : undefined;
 
 for (let i = 0; i < Number(args.warmup); i++) await searchStep(false);
 if (args.profile) await printProfile();
@@ -137,19 +123,18 @@ async function printProfile() {
 }
 
 const runs = [];
-const countsBefore = { ...counts };
+probe?.reset();
 for (let i = 0; i < Number(args.runs); i++) runs.push(await searchStep(true));
-const perStep = (key) => (counts[key] - countsBefore[key]) / Number(args.runs);
+const perStep = (key) => probe.counts()[key] / Number(args.runs);
 // The WebGPU backend keeps freed buffers for reuse: what it holds on the GPU is its allocated total.
 const gpuBytesAllocated = tf.memory().numBytesAllocatedInGPU;
-if (tf.getBackend() === 'webgpu') {
-  console.log(`per search step: ${perStep('dispatches')} shader dispatches, ${perStep('reads')} GPU→CPU reads; ${gib(gpuBytesAllocated)} allocated on the GPU`);
-  const top = [...dispatchesByShader].sort((a, b) => b[1] - a[1]).slice(0, 12);
-  console.log(`dispatches by shader (all runs, warm-up included): ${top.map(([shader, n]) => `${shader} ${n}`).join(', ')}`);
+if (probe) {
+  console.log(`per search step: ${perStep('dispatches')} shader dispatches, ${perStep('uploads')} uploads, ${perStep('reads')} GPU→CPU reads; ${gib(gpuBytesAllocated)} allocated on the GPU`);
+  if (args.probe) console.log(formatProbe(probe, Number(args.runs)));
 }
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
 const stepMs = [median(runs.map((r) => r[0])), median(runs.map((r) => r[1]))];
 const maxRss = process.resourceUsage().maxRSS * 1024;
 console.log(`peak: ${peak.numTensors} live tensors, ${gib(peak.numBytes)} in tensors; process max RSS ${gib(maxRss)}`);
-console.log(JSON.stringify({ engine: `tfjs ${backend}/${kernels.name}`, backend, recompute: args.recompute, partialChannels, stepMs: stepMs[0] + stepMs[1], weightStepMs: stepMs[0], architectureStepMs: stepMs[1], size, batch, filterMultiplier, layers, params, multAdds, peakTensors: peak.numTensors, peakTensorBytes: peak.numBytes, maxRss, ...(tf.getBackend() === 'webgpu' ? { dispatchesPerStep: perStep('dispatches'), readsPerStep: perStep('reads'), gpuBytesAllocated } : {}) }));
+console.log(JSON.stringify({ engine: `tfjs ${backend}/${kernels.name}`, backend, recompute: args.recompute, partialChannels, stepMs: stepMs[0] + stepMs[1], weightStepMs: stepMs[0], architectureStepMs: stepMs[1], size, batch, filterMultiplier, layers, params, multAdds, peakTensors: peak.numTensors, peakTensorBytes: peak.numBytes, maxRss, ...(probe ? { dispatchesPerStep: perStep('dispatches'), uploadsPerStep: perStep('uploads'), readsPerStep: perStep('reads'), gpuBytesAllocated, ...(args['dry-run'] ? { dryRun: true } : {}) } : {}) }));
 net.dispose();

@@ -47,12 +47,12 @@ const EXPORT_KERNELS: Kernels = {
  * `[1, 3, height, width]`, RGB in 0–255 (normalised inside the graph); outputs `logits`, float
  * `[1, classes, height, width]`, and `labels`, int64 `[1, height, width]` (argmax over the classes).
  */
-export function exportOnnx(model: InferenceModel, options: OnnxExportOptions): OnnxExport {
+export async function exportOnnx(model: InferenceModel, options: OnnxExportOptions): Promise<OnnxExport> {
   const { height, width, mean = IMAGENET_MEAN, std = IMAGENET_STD } = options;
   const input = tf.zeros([1, height, width, 3]);
   let trace;
   try {
-    trace = traceKernels(input, (x) => model.apply(x as tf.Tensor4D, { training: false, kernels: EXPORT_KERNELS }));
+    trace = await traceKernels(input, (x) => model.apply(x as tf.Tensor4D, { training: false, kernels: EXPORT_KERNELS }));
   } finally {
     input.dispose();
   }

@@ -31,12 +31,15 @@ export interface Trace {
  * Runs `forward` on `input` once and records every top-level tfjs kernel call that depends on the
  * input. Calls on constants alone (BatchNorm's folding of its statistics, interpolation matrices) are
  * folded: their results become constants. The graph is as large as the input: shapes are concrete.
+ * The constants are read after the pass, asynchronously: WebGPU in Node cannot read synchronously.
  */
-export function traceKernels(input: tf.Tensor, forward: (x: tf.Tensor) => tf.Tensor): Trace {
+export async function traceKernels(input: tf.Tensor, forward: (x: tf.Tensor) => tf.Tensor): Promise<Trace> {
   const engine = tf.engine() as unknown as { runKernel: (name: string, inputs: tf.NamedTensorMap, attrs?: tf.NamedAttrMap) => tf.Tensor | tf.Tensor[] };
   const runKernel = engine.runKernel;
   const dynamic = new Set<number>([input.id]);
   const constants = new Map<number, ConstantValue>();
+  /** The constant inputs, kept past the pass's scope until read. */
+  const constantTensors = new Map<number, tf.Tensor>();
   const kernels: TracedKernel[] = [];
   let depth = 0;
   engine.runKernel = function (kernelName, inputs, attrs) {
@@ -52,7 +55,7 @@ export function traceKernels(input: tf.Tensor, forward: (x: tf.Tensor) => tf.Ten
     const outputs = Array.isArray(result) ? result : [result];
     if (inputList.some((t) => dynamic.has(t.id))) {
       for (const t of inputList) {
-        if (!dynamic.has(t.id) && !constants.has(t.id)) constants.set(t.id, { shape: [...t.shape], dtype: t.dtype, values: t.dataSync() });
+        if (!dynamic.has(t.id) && !constantTensors.has(t.id)) constantTensors.set(t.id, tf.keep(t.clone()));
       }
       for (const t of outputs) dynamic.add(t.id);
       kernels.push({
@@ -75,6 +78,11 @@ export function traceKernels(input: tf.Tensor, forward: (x: tf.Tensor) => tf.Ten
     });
   } finally {
     engine.runKernel = runKernel;
+  }
+  try {
+    for (const [id, t] of constantTensors) constants.set(id, { shape: [...t.shape], dtype: t.dtype, values: (await t.data()) as tf.TypedArray });
+  } finally {
+    tf.dispose([...constantTensors.values()]);
   }
   if (!output || !dynamic.has(output.id)) throw new Error('the traced output does not depend on the input');
   return { inputId: input.id, outputId: output.id, outputShape: output.shape, kernels, constants };
