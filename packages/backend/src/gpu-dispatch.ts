@@ -36,13 +36,15 @@ export interface GpuKernel {
   /**
    * The WGSL of the entry point's body and what it needs before it (`declarations`, e.g. workgroup
    * arrays and helper functions). In scope: `lane` (u32, the thread in its workgroup), `group` (i32,
-   * the workgroup's linear index), `thread` (i32, `group · threads + lane`), the outputs `out0…` and
-   * the inputs under their names, read-only, and the uniforms as `u.<name>`.
+   * the workgroup's linear index), `thread` (i32, `group · threads + lane`), the outputs `out0…`, the
+   * updated tensors and the (read-only) inputs under their names, and the uniforms as `u.<name>`.
    */
   readonly body: string;
   readonly declarations?: string;
   /** Names and tensors of the inputs (float32 arrays, int32 for int32 tensors). */
   readonly inputs: readonly (readonly [string, TensorInfo])[];
+  /** Names and float32 tensors the shader updates in place (read and written). */
+  readonly updates?: readonly (readonly [string, TensorInfo])[];
   /** Shapes of the float32 outputs. */
   readonly outputs: readonly (readonly number[])[];
   readonly uniforms?: readonly ScalarUniform[];
@@ -90,14 +92,22 @@ const pipelines = new WeakMap<GPUDevice, Map<string, { pipeline: GPUComputePipel
 /** Workgroups per dimension: WebGPU's guaranteed limit. More spill into y. */
 const MAX_WORKGROUPS_X = 65535;
 
+/** Bindings in order: outputs, updated tensors, inputs (storage buffers), then the uniforms. */
+function storageBindings(kernel: GpuKernel): { name: string; writable: boolean; type: string }[] {
+  return [
+    ...kernel.outputs.map((_, i) => ({ name: `out${i}`, writable: true, type: 'f32' })),
+    ...(kernel.updates ?? []).map(([name]) => ({ name, writable: true, type: 'f32' })),
+    ...kernel.inputs.map(([name, t]) => ({ name, writable: false, type: t.dtype === 'int32' ? 'i32' : 'f32' })),
+  ];
+}
+
 function shaderSource(kernel: GpuKernel): string {
   const uniforms = kernel.uniforms?.length ? kernel.uniforms : [{ name: 'unused', type: 'i32', value: 0 }];
+  const storage = storageBindings(kernel);
   const bindings = [
-    ...kernel.outputs.map((_, i) => `@group(0) @binding(${i}) var<storage, read_write> out${i} : array<f32>;`),
-    ...kernel.inputs.map(([name, t], i) =>
-      `@group(0) @binding(${kernel.outputs.length + i}) var<storage, read> ${name} : array<${t.dtype === 'int32' ? 'i32' : 'f32'}>;`),
+    ...storage.map((b, i) => `@group(0) @binding(${i}) var<storage, ${b.writable ? 'read_write' : 'read'}> ${b.name} : array<${b.type}>;`),
     `struct Uniforms { ${uniforms.map((v) => `${v.name} : ${v.type},`).join(' ')} }`,
-    `@group(0) @binding(${kernel.outputs.length + kernel.inputs.length}) var<uniform> u : Uniforms;`,
+    `@group(0) @binding(${storage.length}) var<uniform> u : Uniforms;`,
   ];
   return `${bindings.join('\n')}
 ${kernel.declarations ?? ''}
@@ -114,10 +124,10 @@ function pipelineFor(device: GPUDevice, kernel: GpuKernel, code: string) {
   if (!cache) pipelines.set(device, (cache = new Map()));
   let entry = cache.get(code);
   if (!entry) {
+    const storage = storageBindings(kernel);
     const entries = [
-      ...kernel.outputs.map((_, i) => ({ binding: i, visibility: COMPUTE_STAGE, buffer: { type: 'storage' as const } })),
-      ...kernel.inputs.map((_, i) => ({ binding: kernel.outputs.length + i, visibility: COMPUTE_STAGE, buffer: { type: 'read-only-storage' as const } })),
-      { binding: kernel.outputs.length + kernel.inputs.length, visibility: COMPUTE_STAGE, buffer: { type: 'uniform' as const } },
+      ...storage.map((b, i) => ({ binding: i, visibility: COMPUTE_STAGE, buffer: { type: b.writable ? 'storage' : 'read-only-storage' } })),
+      { binding: storage.length, visibility: COMPUTE_STAGE, buffer: { type: 'uniform' } },
     ];
     const layout = device.createBindGroupLayout({ entries });
     const pipeline = device.createComputePipeline({
@@ -135,7 +145,7 @@ export function dispatchGpuKernel(kernel: GpuKernel): TensorInfo[] {
   const backend = tf.backend() as unknown as WebGpuBackendInternals;
   const outputs = kernel.outputs.map((shape) => backend.makeTensorInfo([...shape], 'float32'));
   if (kernel.workgroups === 0 || outputs.some((o) => o.shape.reduce((a, b) => a * b, 1) === 0)) return outputs;
-  const tensors = [...outputs, ...kernel.inputs.map(([, t]) => t)];
+  const tensors = [...outputs, ...(kernel.updates ?? []).map(([, t]) => t), ...kernel.inputs.map(([, t]) => t)];
   for (const t of tensors) backend.uploadToGPU(t.dataId);
   const code = shaderSource(kernel);
   const { pipeline, layout } = pipelineFor(backend.device, kernel, code);

@@ -2,6 +2,12 @@ import type * as tf from '@tensorflow/tfjs';
 import type { AffineBatchNorm, BatchStatistics } from './batch-statistics.js';
 import type { SumWeights } from './weighted-sum.js';
 
+/** Per-channel mean and variance. */
+export interface RunningStatistics {
+  readonly mean: tf.Tensor1D;
+  readonly variance: tf.Tensor1D;
+}
+
 /** Symmetric zero padding, stride and dilation of a convolution. */
 export interface ConvGeometry {
   readonly stride: number;
@@ -40,6 +46,12 @@ export interface Kernels {
    * `batchStatistics` with a scale and shift.
    */
   affineBatchNorm?(x: tf.Tensor4D, scale: tf.Tensor1D, offset: tf.Tensor1D, epsilon: number): AffineBatchNorm;
+  /**
+   * A BatchNorm's running statistics after a training batch, in one kernel where the set has it:
+   * `(1 − m) · runningMean + m · mean` and `(1 − m) · runningVariance + m · unbiased · variance`. Without
+   * it, layers take two weighted sums.
+   */
+  runningStatistics?(running: RunningStatistics, batch: RunningStatistics, momentum: number, unbiased: number): RunningStatistics;
   /** `Σ_i weights[i] · terms[i]` over same-shaped float32 terms (mixed ops, running averages). */
   weightedSum(terms: readonly tf.Tensor[], weights: SumWeights): tf.Tensor;
 }

@@ -181,3 +181,33 @@ export function affineBatchNormGrad({ inputs, attrs }: KernelArgs): TensorInfo[]
   const [sumDy, sumDyXhat] = gradientSums(dy, x, mean, variance, epsilon);
   return [inputGradient(dy, x, mean, variance, [sumDy, sumDyXhat], epsilon, scale), sumDyXhat, sumDy];
 }
+
+/**
+ * `RUNNING_STATISTICS_KERNEL`: inputs `{ runningMean, runningVariance, mean, variance }`, attrs
+ * `momentum`, `unbiased`; outputs the new running mean and variance, from one dispatch.
+ */
+export const RUNNING_STATISTICS_KERNEL = 'AdlRunningStatistics';
+
+export function runningStatistics({ inputs, attrs }: KernelArgs): TensorInfo[] {
+  const { runningMean, runningVariance, mean, variance } = inputs as Record<'runningMean' | 'runningVariance' | 'mean' | 'variance', TensorInfo>;
+  float(RUNNING_STATISTICS_KERNEL, [runningMean, runningVariance, mean, variance]);
+  const channels = size(mean.shape);
+  const { momentum, unbiased } = attrs as { momentum: number; unbiased: number };
+  return dispatchGpuKernel({
+    name: 'adlRunningStatistics',
+    inputs: [['RM', runningMean], ['RV', runningVariance], ['M', mean], ['V', variance]],
+    outputs: [mean.shape, variance.shape],
+    uniforms: [
+      { name: 'channels', type: 'i32', value: channels },
+      { name: 'keep', type: 'f32', value: 1 - momentum },
+      { name: 'momentum', type: 'f32', value: momentum },
+      { name: 'varianceWeight', type: 'f32', value: momentum * unbiased },
+    ],
+    threads: ELEMENTWISE_THREADS,
+    workgroups: Math.ceil(channels / ELEMENTWISE_THREADS),
+    body: `
+      if (thread >= u.channels) { return; }
+      out0[thread] = u.keep * RM[thread] + u.momentum * M[thread];
+      out1[thread] = u.keep * RV[thread] + u.varianceWeight * V[thread];`,
+  });
+}

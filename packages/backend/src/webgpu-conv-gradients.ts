@@ -99,14 +99,21 @@ function splitFilterGradient(name: string, x: TensorInfo, dy: TensorInfo, g: Geo
       var sum = 0.0;
       let first = c * u.chunk;
       let last = min(first + u.chunk, u.pixels);
+      // The pixel's coordinates, stepped along rather than divided out at every pixel.
+      var col = first % u.outWidth;
+      var row = (first / u.outWidth) % u.outHeight;
+      var b = first / (u.outWidth * u.outHeight);
       for (var p = first; p < last; p = p + 1) {
-        let col = p % u.outWidth;
-        let row = (p / u.outWidth) % u.outHeight;
-        let b = p / (u.outWidth * u.outHeight);
         let xRow = row * u.strideHeight - u.padTop + tapRow * u.dilationHeight;
         let xCol = col * u.strideWidth - u.padLeft + tapCol * u.dilationWidth;
         if (xRow >= 0 && xRow < u.inHeight && xCol >= 0 && xCol < u.inWidth) {
           sum = sum + X[((b * u.inHeight + xRow) * u.inWidth + xCol) * u.inChannels + inChannel] * DY[p * u.outChannels + outChannel];
+        }
+        col = col + 1;
+        if (col == u.outWidth) {
+          col = 0;
+          row = row + 1;
+          if (row == u.outHeight) { row = 0; b = b + 1; }
         }
       }
       out0[thread] = sum;`,
@@ -147,12 +154,30 @@ export function conv2dBackpropFilter({ inputs, attrs }: KernelArgs): TensorInfo 
   const { strides, pad, dimRoundingMode, filterShape } = attrs as any;
   const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
   const [, , inChannels, outChannels] = filterShape as number[];
-  return splitFilterGradient('adlConvFilterGrad', x, dy, geometry(info), filterShape, outChannels, `
+  return splitFilterGradient('adlConvFilterGrad', x, dy, geometry(info), filterShape, outChannels, denseWeight(inChannels, outChannels));
+}
+
+/** Weight `k` of a dense `[kh, kw, in, out]` filter as its tap, input and output channel. */
+const denseWeight = (inChannels: number, outChannels: number) => `
       let outChannel = k % ${outChannels};
       let inChannel = (k / ${outChannels}) % ${inChannels};
       let tap = k / (${outChannels * inChannels});
       let tapRow = tap / u.filterWidth;
-      let tapCol = tap % u.filterWidth;`);
+      let tapCol = tap % u.filterWidth;`;
+
+/**
+ * `DILATED_FILTER_GRADIENT_KERNEL`: the filter gradient of a dense convolution at any dilation (tfjs's
+ * `Conv2DBackpropFilter` takes none): inputs `{ x, dy }`, attrs `strides`, `dilations`, `pad`, `filterShape`.
+ */
+export const DILATED_FILTER_GRADIENT_KERNEL = 'AdlConv2DBackpropFilterDilated';
+
+export function dilatedConv2dBackpropFilter({ inputs, attrs }: KernelArgs): TensorInfo {
+  const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
+  float(DILATED_FILTER_GRADIENT_KERNEL, [x, dy]);
+  const { strides, dilations, pad, filterShape } = attrs as any;
+  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, dilations, pad, undefined, false, 'channelsLast');
+  const [, , inChannels, outChannels] = filterShape as number[];
+  return splitFilterGradient('adlConvFilterGrad', x, dy, geometry(info), filterShape, outChannels, denseWeight(inChannels, outChannels));
 }
 
 /** tfjs's `DepthwiseConv2dNativeBackpropFilter` (NHWC; any channel multiplier and dilation). */

@@ -7,10 +7,11 @@ import type { Kernels } from './kernels.js';
 import { OPTIMIZER_KERNELS } from './optimizer-updates.js';
 import { stockKernels } from './stock-kernels.js';
 import { weightedSumOfElementwiseOps } from './weighted-sum.js';
-import { affineBatchNorm, affineBatchNormGrad, batchNorm, batchNormGrad } from './webgpu-batch-norm.js';
-import { conv2dBackpropFilter, depthwiseBackpropFilter, splitsFilterGradient } from './webgpu-conv-gradients.js';
+import { affineBatchNorm, affineBatchNormGrad, batchNorm, batchNormGrad, RUNNING_STATISTICS_KERNEL, runningStatistics } from './webgpu-batch-norm.js';
+import { conv2dBackpropFilter, depthwiseBackpropFilter, DILATED_FILTER_GRADIENT_KERNEL, dilatedConv2dBackpropFilter, splitsFilterGradient } from './webgpu-conv-gradients.js';
+import { dilatedConv2d, dilatedDepthwiseConv2d } from './webgpu-dilated-convs.js';
 import { crossEntropy, crossEntropyGrad } from './webgpu-losses.js';
-import { sgdMomentum, variablesPerDispatch } from './webgpu-optimizers.js';
+import { sgdMomentum, tensorsPerDispatch } from './webgpu-optimizers.js';
 import { resample } from './webgpu-resample.js';
 import { assertFloat, elementwise, ELEMENTWISE_WORKGROUP, f32, reduction, run } from './webgpu-programs.js';
 
@@ -107,7 +108,7 @@ function weightedSumGrad({ inputs, backend }: KernelArgs): TensorInfo[] {
   const dWeights = run(backend, reduction('adlWeightedSumGradWeights', [terms.length], terms.length, ['DY', ...names], ['s'], 'uniforms.count',
     pick, 'result[w] = s;', 'count : i32,'), [dy, ...terms], [{ type: 'int32', data: [dy.shape.reduce((a, b) => a * b, 1)] }]);
   // dTerms[i] = weights[i] · dy: every term's in one dispatch where the device binds that many buffers.
-  const dTerms = terms.length + 2 <= 5 * variablesPerDispatch()
+  const dTerms = terms.length + 2 <= tensorsPerDispatch(1)
     ? dispatchGpuKernel({
       name: 'adlWeightedSumGradTerms',
       inputs: [['W', weights], ['DY', dy]],
@@ -172,14 +173,25 @@ function adam({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
 }
 
 /**
- * The kernel set on webgpu: tfjs's own forward convolutions (`stockKernels`) with split filter
- * gradients (webgpu-conv-gradients.ts) and tfjs's tiled input gradient; 3×3 pools, training-mode
+ * The kernel set on webgpu: tfjs's own forward convolutions (`stockKernels`; dilated ones without
+ * space-to-batch, webgpu-dilated-convs.ts) with split filter gradients (webgpu-conv-gradients.ts) and
+ * tfjs's tiled input gradient; 3×3 pools, training-mode
  * batch norm (webgpu-batch-norm.ts) and weighted sums as the WGSL kernels above.
  */
 export const webgpuKernels: Kernels = {
   ...stockKernels,
   name: 'webgpu',
   backend: 'webgpu',
+
+  conv2d(x, filter, geometry) {
+    if (geometry.dilation === 1 || geometry.stride !== 1 || x.dtype !== 'float32') return stockKernels.conv2d(x, filter, geometry);
+    return dilatedConv2d(x, filter, geometry.dilation, geometry.padding);
+  },
+
+  depthwiseConv2d(x, filter, dilation) {
+    if (dilation === 1 || x.dtype !== 'float32') return stockKernels.depthwiseConv2d(x, filter, dilation);
+    return dilatedDepthwiseConv2d(x, filter, dilation);
+  },
 
   maxPool3x3: (x) => tf.engine().runKernel(POOL_KERNELS.forward, { x }, { mode: 'max' }) as tf.Tensor4D,
   avgPool3x3: (x) => tf.engine().runKernel(POOL_KERNELS.forward, { x }, { mode: 'avg' }) as tf.Tensor4D,
@@ -193,6 +205,12 @@ export const webgpuKernels: Kernels = {
   affineBatchNorm(x, scale, offset, epsilon) {
     const [output, mean, variance] = tf.engine().runKernel(AFFINE_BATCH_NORM_KERNELS.forward, { x, scale, offset }, { epsilon }) as tf.Tensor[];
     return { output: output as tf.Tensor4D, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+  },
+
+  runningStatistics(running, batch, momentum, unbiased) {
+    const inputs = { runningMean: running.mean, runningVariance: running.variance, mean: batch.mean, variance: batch.variance };
+    const [mean, variance] = tf.engine().runKernel(RUNNING_STATISTICS_KERNEL, inputs, { momentum, unbiased }) as tf.Tensor1D[];
+    return { mean, variance };
   },
 
   weightedSum(terms, weights) {
@@ -220,6 +238,8 @@ export function registerWebGpuKernels(): void {
     [AFFINE_BATCH_NORM_KERNELS.forward, affineBatchNorm],
     [AFFINE_BATCH_NORM_KERNELS.gradient, affineBatchNormGrad],
     [SCALED_SUM_KERNEL, scaledSum],
+    [RUNNING_STATISTICS_KERNEL, runningStatistics],
+    [DILATED_FILTER_GRADIENT_KERNEL, dilatedConv2dBackpropFilter],
     [RELU_GRAD_KERNEL, reluGrad],
     [RESAMPLE_KERNEL, resample],
     [CROSS_ENTROPY_KERNELS.forward, crossEntropy],

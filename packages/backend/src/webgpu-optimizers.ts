@@ -4,53 +4,56 @@ import { OPTIMIZER_KERNELS } from './optimizer-updates.js';
 
 /**
  * Optimizer updates on webgpu. SGD with momentum updates several variables per dispatch, each
- * variable's new value and velocity written by the same thread: an autodeeplab-s retraining step
- * has 445 variables, which tfjs updates in about ten dispatches each.
+ * variable's new value and velocity written by the same thread (where tfjs takes about ten dispatches
+ * per variable, and an autodeeplab-s retraining step has 445 variables).
  */
 
 type TensorInfo = tf.TensorInfo;
 
-/** Variables per dispatch at most: each takes five storage bindings (value, velocity, gradient in; value, velocity out). */
+/** Variables per dispatch at most. */
 const MAX_VARIABLES_PER_DISPATCH = 16;
-const BINDINGS_PER_VARIABLE = 5;
 const THREADS = 64;
 
 function assertFloat(kernelName: string, inputs: TensorInfo[]): void {
   if (inputs.some((t) => t.dtype !== 'float32')) throw new TypeError(`${kernelName} takes float32 tensors`);
 }
 
-/** Variables one dispatch may update on this device (its storage-buffer limit per shader stage). */
-export function variablesPerDispatch(): number {
+/** Tensors of `bindings` storage buffers each that one dispatch may take on this device (its limit per shader stage). */
+export function tensorsPerDispatch(bindings: number): number {
   const device = (tf.backend() as unknown as { device: { limits: { maxStorageBuffersPerShaderStage: number } } }).device;
-  return Math.max(1, Math.min(MAX_VARIABLES_PER_DISPATCH, Math.floor(device.limits.maxStorageBuffersPerShaderStage / BINDINGS_PER_VARIABLE)));
+  return Math.max(1, Math.min(MAX_VARIABLES_PER_DISPATCH, Math.floor(device.limits.maxStorageBuffersPerShaderStage / bindings)));
 }
 
 /**
  * Inputs: (value, velocity, gradient) per variable; outputs: (value, velocity) per variable. PyTorch's
  * formula: g ← ∇ + wd·w; v ← μ·v + g; w ← w − lr·v.
  */
-export function sgdMomentum({ inputs, attrs }: KernelArgs): TensorInfo[] {
+export function sgdMomentum({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
   const all = inputs as unknown as TensorInfo[];
   assertFloat(OPTIMIZER_KERNELS.sgdMomentum, all);
   const { learningRate, momentum, weightDecay } = attrs as Record<string, number>;
-  const perDispatch = variablesPerDispatch();
+  const variables = Array.from({ length: all.length / 3 }, (_, i) => all.slice(3 * i, 3 * i + 3) as [TensorInfo, TensorInfo, TensorInfo]);
+  // A value or velocity that nothing else holds (the usual case: a variable and its optimizer state) is
+  // updated in its own buffer, which takes 3 bindings instead of 5; the outputs then share its data.
+  const inPlace = variables.every(([value, velocity]) => backend.refCount(value.dataId) === 1 && backend.refCount(velocity.dataId) === 1);
+  const perDispatch = tensorsPerDispatch(inPlace ? 3 : 5);
   const outputs: TensorInfo[] = [];
-  for (let first = 0; first < all.length / 3; first += perDispatch) {
-    const group = all.slice(3 * first, 3 * (first + perDispatch));
-    const count = group.length / 3;
-    const sizes = Array.from({ length: count }, (_, i) => tf.util.sizeFromShape(group[3 * i].shape));
+  for (let first = 0; first < variables.length; first += perDispatch) {
+    const group = variables.slice(first, first + perDispatch);
+    const sizes = group.map(([value]) => tf.util.sizeFromShape(value.shape));
     const ends = sizes.map((_, i) => sizes.slice(0, i + 1).reduce((a, b) => a + b, 0));
     // Thread t updates element t − start of the variable whose range holds it.
-    const branches = Array.from({ length: count }, (_, i) => `${i ? 'else ' : ''}if (thread < u.end${i}) {
+    const branches = group.map((_, i) => `${i ? 'else ' : ''}if (thread < u.end${i}) {
         let k = thread - ${i ? `u.end${i - 1}` : '0'};
         let v = u.momentum * V${i}[k] + G${i}[k] + u.weightDecay * X${i}[k];
-        out${2 * i}[k] = X${i}[k] - u.learningRate * v;
-        out${2 * i + 1}[k] = v;
+        ${inPlace ? `X${i}[k] = X${i}[k] - u.learningRate * v; V${i}[k] = v;` : `out${2 * i}[k] = X${i}[k] - u.learningRate * v; out${2 * i + 1}[k] = v;`}
       }`).join(' ');
-    outputs.push(...dispatchGpuKernel({
+    const named = group.map(([value, velocity, gradient], i) => [[`X${i}`, value], [`V${i}`, velocity], [`G${i}`, gradient]] as const);
+    const written = dispatchGpuKernel({
       name: 'adlSgdMomentum',
-      inputs: Array.from({ length: count }, (_, i) => [[`X${i}`, group[3 * i]], [`V${i}`, group[3 * i + 1]], [`G${i}`, group[3 * i + 2]]] as const).flat(),
-      outputs: sizes.flatMap((_, i) => [group[3 * i].shape, group[3 * i].shape]),
+      inputs: inPlace ? named.map(([, , g]) => g) : named.flat(),
+      updates: inPlace ? named.flatMap(([x, v]) => [x, v]) : [],
+      outputs: inPlace ? [] : group.flatMap(([value]) => [value.shape, value.shape]),
       uniforms: [
         { name: 'learningRate', type: 'f32', value: learningRate },
         { name: 'momentum', type: 'f32', value: momentum },
@@ -58,9 +61,16 @@ export function sgdMomentum({ inputs, attrs }: KernelArgs): TensorInfo[] {
         ...ends.map((value, i) => ({ name: `end${i}`, type: 'i32' as const, value })),
       ],
       threads: THREADS,
-      workgroups: Math.ceil(ends[count - 1] / THREADS),
+      workgroups: Math.ceil(ends[ends.length - 1] / THREADS),
       body: branches,
-    }));
+    });
+    outputs.push(...(inPlace ? group.flatMap(([value, velocity]) => [sharing(backend, value), sharing(backend, velocity)]) : written));
   }
   return outputs;
+}
+
+/** An output that is `tensor`'s data, shared (as tfjs's Identity kernel shares it). */
+function sharing(backend: tf.KernelBackend, tensor: TensorInfo): TensorInfo {
+  backend.incRef(tensor.dataId);
+  return { dataId: tensor.dataId, shape: tensor.shape, dtype: tensor.dtype };
 }

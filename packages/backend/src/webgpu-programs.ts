@@ -26,9 +26,20 @@ export const ELEMENTWISE_WORKGROUP = 64;
 /** Threads that share one channel's (or one term's) reduction; a power of two. */
 const REDUCTION_WORKGROUP = 256;
 
+/**
+ * One class per program name, so that tfjs's profiling (which names a dispatch by its program's
+ * constructor) tells the programs apart.
+ */
+const programClasses = new Map<string, { prototype: object }>();
+function programPrototype(name: string): object {
+  let named = programClasses.get(name);
+  if (!named) programClasses.set(name, (named = { [name]: class {} }[name]));
+  return named.prototype;
+}
+
 /** A program over `outputShape` in `workgroups` workgroups of `threads` threads, running `main`. */
 function program(shaderKey: string, outputShape: number[], variableNames: string[], threads: number, workgroups: number, main: string, uniforms?: string, loopLength?: number): WgslProgram {
-  return {
+  return Object.assign(Object.create(programPrototype(shaderKey.split('_')[0])) as object, {
     loopLength,
     outputShape,
     shaderKey,
@@ -39,7 +50,7 @@ function program(shaderKey: string, outputShape: number[], variableNames: string
     dispatchLayout: { x: outputShape.map((_, i) => i) },
     dispatch: [workgroups, 1, 1],
     getUserCode: () => main,
-  };
+  }) as WgslProgram;
 }
 
 /** One thread per output element: `body` sets `result[index]`. */

@@ -53,13 +53,15 @@ export function resample({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   // M(a, i): the weight of input line i in output line a, from M [out, in] or, transposed, [in, out].
   const weight = (matrix: string, outLines: string, inLines: string) =>
     transposed ? `${matrix}[i * ${outLines} + a]` : `${matrix}[a * ${inLines} + i]`;
-  const byRows = run(backend, elementwise('adlResampleRows', [n, outHeight, width, channels], ['X', 'R'], `
+  // The sizes are written into the shader, so they are part of its key (tfjs keys programs by ranks only).
+  const sizes = `${[n, height, width, channels, outHeight, outWidth].join('x')}${transposed ? 't' : ''}`;
+  const byRows = run(backend, elementwise(`adlResampleRows_${sizes}`, [n, outHeight, width, channels], ['X', 'R'], `
     let c = index % ${channels}; let j = (index / ${channels}) % ${width}; let a = (index / ${channels * width}) % ${outHeight};
     let b = index / ${channels * width * outHeight};
     var s = 0.0;
     for (var i = 0; i < ${height}; i = i + 1) { s = s + ${weight('R', String(outHeight), String(height))} * X[((b * ${height} + i) * ${width} + j) * ${channels} + c]; }
     result[index] = s;`, undefined, height), [x, rows]);
-  const out = run(backend, elementwise('adlResampleColumns', [n, outHeight, outWidth, channels], ['T', 'C'], `
+  const out = run(backend, elementwise(`adlResampleColumns_${sizes}`, [n, outHeight, outWidth, channels], ['T', 'C'], `
     let c = index % ${channels}; let a = (index / ${channels}) % ${outWidth}; let row = index / ${channels * outWidth};
     var s = 0.0;
     for (var i = 0; i < ${width}; i = i + 1) { s = s + ${weight('C', String(outWidth), String(width))} * T[(row * ${width} + i) * ${channels} + c]; }

@@ -90,6 +90,13 @@ export class BatchNorm extends Module implements Layer {
     const m = this.momentum;
     // The loss never reads these, so no gradient flows through them: computed off the tape.
     withoutTape(() => tf.tidy(() => {
+      if (kernels.runningStatistics) {
+        const running = { mean: this.runningMean, variance: this.runningVariance };
+        const next = kernels.runningStatistics(running, { mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D }, m, unbiased);
+        this.runningMean.assign(next.mean);
+        this.runningVariance.assign(next.variance);
+        return;
+      }
       this.runningMean.assign(kernels.weightedSum([this.runningMean, mean], [1 - m, m]) as tf.Tensor1D);
       this.runningVariance.assign(kernels.weightedSum([this.runningVariance, variance], [1 - m, m * unbiased]) as tf.Tensor1D);
     }));

@@ -186,6 +186,17 @@ export function kernelConformanceCases(kernels: Kernels, backend: string): Kerne
     tf.dispose([x, r]);
   });
 
+  const { runningStatistics } = kernels;
+  if (runningStatistics) {
+    add('running statistics: (1 − m)·running + m·batch, the variance unbiased', async () => {
+      const values = await valuesOn(backend, () => tf.tidy(() => {
+        const next = runningStatistics({ mean: tf.tensor1d([1, 2]), variance: tf.tensor1d([3, 4]) }, { mean: tf.tensor1d([5, 6]), variance: tf.tensor1d([7, 8]) }, 0.25, 2);
+        return tf.concat([next.mean, next.variance]);
+      }));
+      expectClose(values, Float32Array.from([0.75 * 1 + 0.25 * 5, 0.75 * 2 + 0.25 * 6, 0.75 * 3 + 0.5 * 7, 0.75 * 4 + 0.5 * 8]), 'running statistics', 1e-6);
+    });
+  }
+
   const { affineBatchNorm } = kernels;
   if (affineBatchNorm) {
     // Channels with different offsets and scales; a scale and offset per channel.
