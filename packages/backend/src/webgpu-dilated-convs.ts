@@ -1,15 +1,46 @@
 import * as tf from '@tensorflow/tfjs';
+import type { KernelArgs } from './gpu-dispatch.js';
 import { assertSamePadding } from './kernels.js';
 import { DILATED_FILTER_GRADIENT_KERNEL } from './webgpu-conv-gradients.js';
+import { assertFloat, elementwise, run } from './webgpu-programs.js';
 
 /**
  * Dilated "same" convolutions at stride 1 on webgpu, as one forward kernel each way, where the stock
  * set goes through space-to-batch (tfjs-core refuses the gradient of a dilated convolution): a pad, a
  * transpose and reshapes before the convolution and a transpose and slice after it, each a dispatch,
  * and as many again in the backward pass. tfjs's forward kernels take a dilation; the input gradient is
- * the same convolution of dy with the filter turned by 180° (its channels swapped for a dense one), and
- * the filter gradient is the split kernel (webgpu-conv-gradients.ts), which takes a dilation.
+ * the same convolution of dy with the filter turned by 180° (its channels swapped for a dense one; for a
+ * depthwise one a kernel that reads the filter turned, `DEPTHWISE_INPUT_GRADIENT_KERNEL`), and the
+ * filter gradient is the split kernel (webgpu-conv-gradients.ts), which takes a dilation.
  */
+
+/**
+ * `DEPTHWISE_INPUT_GRADIENT_KERNEL`: inputs `{ dy, filter }` (`[k, k, channels, 1]`), attrs `dilation`,
+ * `padding` ("same", stride 1): `dx[b, i, j, c] = Σ_{p, q} dy[b, i + padding − p·d, j + padding − q·d, c] · filter[p, q, c]`.
+ */
+export const DEPTHWISE_INPUT_GRADIENT_KERNEL = 'AdlDepthwiseInputGradDilated';
+
+export function depthwiseInputGradient({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+  assertFloat(DEPTHWISE_INPUT_GRADIENT_KERNEL, [dy, filter]);
+  const { dilation, padding } = attrs as { dilation: number; padding: number };
+  const kernel = filter.shape[0];
+  if (filter.shape[3] !== 1) throw new RangeError(`${DEPTHWISE_INPUT_GRADIENT_KERNEL} takes a channel multiplier of 1, not ${filter.shape[3]}`);
+  return run(backend, elementwise(`adlDepthwiseInputGrad_${kernel}x${dilation}x${padding}`, dy.shape, ['Dy', 'W'], `
+    let C = uniforms.dyShape[3]; let Wd = uniforms.dyShape[2]; let H = uniforms.dyShape[1];
+    let c = index % C; let j = (index / C) % Wd; let i = (index / (C * Wd)) % H; let b = index / (C * Wd * H);
+    var sum = 0.0;
+    for (var p = 0; p < ${kernel}; p = p + 1) {
+      let row = i + ${padding} - p * ${dilation};
+      if (row < 0 || row >= H) { continue; }
+      for (var q = 0; q < ${kernel}; q = q + 1) {
+        let col = j + ${padding} - q * ${dilation};
+        if (col < 0 || col >= Wd) { continue; }
+        sum = sum + Dy[((b * H + row) * Wd + col) * C + c] * W[(p * ${kernel} + q) * C + c];
+      }
+    }
+    result[index] = sum;`, undefined, kernel * kernel), [dy, filter]);
+}
 
 export function dilatedConv2d(x: tf.Tensor4D, filter: tf.Tensor4D, dilation: number, padding: number): tf.Tensor4D {
   assertSamePadding(filter.shape[0], dilation, padding);
@@ -36,7 +67,7 @@ export function dilatedDepthwiseConv2d(x: tf.Tensor4D, filter: tf.Tensor4D, dila
     return {
       value: tf.depthwiseConv2d(input, weights, 1, padding, 'NHWC', dilation),
       gradFunc: (dy: tf.Tensor, [savedInput, savedWeights]: tf.Tensor[]) => [
-        tf.depthwiseConv2d(dy as tf.Tensor4D, tf.reverse(savedWeights, [0, 1]) as tf.Tensor4D, 1, padding, 'NHWC', dilation),
+        tf.engine().runKernel(DEPTHWISE_INPUT_GRADIENT_KERNEL, { dy, filter: savedWeights }, { dilation, padding }) as tf.Tensor,
         tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x: savedInput, dy }, { strides: 1, dilations: dilation, pad: padding, filterShape: savedWeights.shape }) as tf.Tensor,
       ],
     };
