@@ -3,7 +3,8 @@
 # at 321²), the retrain step of autodeeplab-s (769², batch 2) and inference (1024×2048) on
 # WebGPU (Dawn over the machine's Vulkan driver) and the PyTorch reference on CUDA, at the same
 # configurations; one JSON line each, into results.jsonl, the full output into results.jsonl.log
-# (both in $OUT when set). The reference runs first (seconds on a GPU); each command is stopped
+# (both in $OUT when set). The WebGPU lines carry dispatches, uploads and reads per step; one more
+# retrain row times every dispatch on the GPU (per-program table in the log, `gpuMsByProgram`). The reference runs first (seconds on a GPU); each command is stopped
 # after LIMIT_S seconds (default 150), so that one slow row cannot take the others' time.
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -33,6 +34,8 @@ for search in "${searches[@]}"; do
   reference search-step --layers "$layers" --filter 8 --size "$size" --batch 2
 done
 ours bench/fixed-net.mjs retrain-step --preset autodeeplab-s --size "$retrain" --batch 2
+# One more step with every dispatch timed on the GPU (timestamp queries): GPU ms per program, into the log and the JSON line.
+(export ADL_BACKEND=webgpu; row app node bench/fixed-net.mjs retrain-step --preset autodeeplab-s --size "$retrain" --batch 2 --gpu-times --probe --runs 1)
 ours bench/fixed-net.mjs inference --preset autodeeplab-s --height "$height" --width "$width"
 for search in "${searches[@]}"; do
   read -r layers size <<<"$search"

@@ -6,12 +6,10 @@ import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { kernelsFor } from '@adl/backend';
 import { createProgram } from '@adl/cli';
-import { listSplit, readPng } from '@adl/data-cityscapes';
-import { imageTensor, onnxImageInput } from '@adl/eval';
-import { loadTrainedNet } from '@adl/search';
 import * as ort from 'onnxruntime-node';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { onnxAgainstNet } from './onnx-logits.js';
 import { runQuickstart, type QuickstartResult } from './run-quickstart.js';
 import { QUICKSTART_SETTINGS } from './settings.js';
 
@@ -47,16 +45,8 @@ describe('quickstart (tiny sizes)', () => {
   });
 
   it("model.onnx gives the retrained net's logits in ONNX Runtime on a validation image", async () => {
-    const [sample] = await listSplit(join(outDir, 'data'), 'val');
-    const png = await readPng(join(sample.root, sample.imageFile), 3);
     const { height, width } = QUICKSTART_SETTINGS.tiny.images;
-    const session = await ort.InferenceSession.create(join(outDir, 'model.onnx'));
-    const theirs = (await session.run({ image: new ort.Tensor('float32', onnxImageInput(png), [1, 3, height, width]) })).logits.data as Float32Array;
-    const { net } = await loadTrainedNet(join(outDir, 'retrain', 'best'));
-    const ours = tf.tidy(() => tf.transpose(net.apply(imageTensor(png), { training: false, kernels: kernelsFor(tf.getBackend()) }), [0, 3, 1, 2]).dataSync()) as Float32Array;
-    net.dispose();
-    const difference = ours.reduce((max, v, i) => Math.max(max, Math.abs(v - theirs[i])), 0);
-    const scale = ours.reduce((max, v) => Math.max(max, Math.abs(v)), 1);
+    const { difference, scale } = await onnxAgainstNet(outDir, height, width, kernelsFor(tf.getBackend()));
     console.log(`quickstart net (tiny) ${height}×${width}: max |logit difference| ${difference.toExponential(2)}, max |logit| ${scale.toFixed(1)}`);
     expect(difference).toBeLessThan(1e-4 * scale);
   });

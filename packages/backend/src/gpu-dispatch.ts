@@ -70,7 +70,7 @@ export function observeGpuKernels(next: DispatchObserver | undefined): void {
 
 interface WebGpuBackendInternals {
   device: GPUDevice;
-  tensorMap: { get(dataId: object): { resource: unknown } };
+  tensorMap: { get(dataId: object): { resource: unknown; values: Float32Array | null } };
   commandEncoder: GPUCommandEncoder;
   computePassEncoder: GPUComputePassEncoder | null;
   dispatchCountInPass: number;
@@ -144,7 +144,11 @@ export function dispatchGpuKernel(kernel: GpuKernel): TensorInfo[] {
   const start = performance.now();
   const backend = tf.backend() as unknown as WebGpuBackendInternals;
   const outputs = kernel.outputs.map((shape) => backend.makeTensorInfo([...shape], 'float32'));
-  if (kernel.workgroups === 0 || outputs.some((o) => o.shape.reduce((a, b) => a * b, 1) === 0)) return outputs;
+  if (outputs.some((o) => o.shape.reduce((a, b) => a * b, 1) === 0)) {
+    // As tfjs's runWebGPUProgram: an empty output holds an empty array, and nothing is dispatched.
+    for (const o of outputs) backend.tensorMap.get(o.dataId).values = new Float32Array(o.shape.reduce((a, b) => a * b, 1));
+    return outputs;
+  }
   const tensors = [...outputs, ...(kernel.updates ?? []).map(([, t]) => t), ...kernel.inputs.map(([, t]) => t)];
   for (const t of tensors) backend.uploadToGPU(t.dataId);
   const code = shaderSource(kernel);

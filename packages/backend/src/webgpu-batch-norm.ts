@@ -75,12 +75,12 @@ function statistics(x: TensorInfo, epsilon: number): [TensorInfo, TensorInfo] {
   return [mean, variance];
 }
 
-/** `(x − mean) / √(variance + ε)`, times scale plus offset where given. */
-function normalise(x: TensorInfo, mean: TensorInfo, variance: TensorInfo, epsilon: number, affine?: { scale: TensorInfo; offset: TensorInfo }): TensorInfo {
+/** One thread per element of `x` (its channel `c`) writing `out0[thread]`: `body`. */
+function perElement(name: string, x: TensorInfo, epsilon: number, inputs: readonly (readonly [string, TensorInfo])[], body: string): TensorInfo {
   const count = size(x.shape);
   const [y] = dispatchGpuKernel({
-    name: affine ? 'adlAffineBnNormalise' : 'adlBnNormalise',
-    inputs: [['X', x], ['M', mean], ['V', variance], ...(affine ? ([['S', affine.scale], ['O', affine.offset]] as const) : [])],
+    name,
+    inputs,
     outputs: [x.shape],
     uniforms: [...layout(x, epsilon), { name: 'count', type: 'i32', value: count }],
     threads: ELEMENTWISE_THREADS,
@@ -88,10 +88,17 @@ function normalise(x: TensorInfo, mean: TensorInfo, variance: TensorInfo, epsilo
     body: `
       if (thread >= u.count) { return; }
       let c = thread % u.channels;
-      let normalised = (X[thread] - M[c]) * inverseSqrt(V[c] + u.epsilon);
-      out0[thread] = ${affine ? 'normalised * S[c] + O[c]' : 'normalised'};`,
+      ${body}`,
   });
   return y;
+}
+
+/** `(x − mean) / √(variance + ε)`, times scale plus offset where given. */
+function normalise(x: TensorInfo, mean: TensorInfo, variance: TensorInfo, epsilon: number, affine?: { scale: TensorInfo; offset: TensorInfo }): TensorInfo {
+  return perElement(affine ? 'adlAffineBnNormalise' : 'adlBnNormalise', x, epsilon,
+    [['X', x], ['M', mean], ['V', variance], ...(affine ? ([['S', affine.scale], ['O', affine.offset]] as const) : [])], `
+      let normalised = (X[thread] - M[c]) * inverseSqrt(V[c] + u.epsilon);
+      out0[thread] = ${affine ? 'normalised * S[c] + O[c]' : 'normalised'};`);
 }
 
 export function batchNorm({ inputs, attrs }: KernelArgs): TensorInfo[] {
@@ -144,23 +151,12 @@ function gradientSums(dy: TensorInfo, x: TensorInfo, mean: TensorInfo, variance:
 
 /** dx = scale · (dy − mean(dy) − x̂ · mean(dy·x̂)) / σ (scale 1 without one). */
 function inputGradient(dy: TensorInfo, x: TensorInfo, mean: TensorInfo, variance: TensorInfo, sums: [TensorInfo, TensorInfo], epsilon: number, scale?: TensorInfo): TensorInfo {
-  const count = size(x.shape);
-  const [dx] = dispatchGpuKernel({
-    name: scale ? 'adlAffineBnGrad' : 'adlBnGrad',
-    inputs: [['DY', dy], ['X', x], ['M', mean], ['V', variance], ['SUM_DY', sums[0]], ['SUM_DY_XHAT', sums[1]], ...(scale ? ([['S', scale]] as const) : [])],
-    outputs: [x.shape],
-    uniforms: [...layout(x, epsilon), { name: 'count', type: 'i32', value: count }],
-    threads: ELEMENTWISE_THREADS,
-    workgroups: Math.ceil(count / ELEMENTWISE_THREADS),
-    body: `
-      if (thread >= u.count) { return; }
-      let c = thread % u.channels;
+  return perElement(scale ? 'adlAffineBnGrad' : 'adlBnGrad', x, epsilon,
+    [['DY', dy], ['X', x], ['M', mean], ['V', variance], ['SUM_DY', sums[0]], ['SUM_DY_XHAT', sums[1]], ...(scale ? ([['S', scale]] as const) : [])], `
       let inv = inverseSqrt(V[c] + u.epsilon);
       let n = f32(u.rows);
       let g = (DY[thread] - SUM_DY[c] / n - (X[thread] - M[c]) * inv * (SUM_DY_XHAT[c] / n)) * inv;
-      out0[thread] = ${scale ? 'g * S[c]' : 'g'};`,
-  });
-  return dx;
+      out0[thread] = ${scale ? 'g * S[c]' : 'g'};`);
 }
 
 export function batchNormGrad({ inputs, backend, attrs }: KernelArgs): TensorInfo {

@@ -8,7 +8,7 @@ import { observeGpuKernels } from './gpu-dispatch.js';
  * program its workgroups and the longest loop one of its threads runs (the parallelism it leaves).
  */
 export interface ProgramStats {
-  /** The program's shader name (its key before tfjs appends shapes and types). */
+  /** The program's class name (tfjs's programs) or kind (this package's kernels). */
   readonly program: string;
   dispatches: number;
   /** Fewest and most workgroups of one dispatch. */
@@ -16,6 +16,8 @@ export interface ProgramStats {
   maxWorkgroups: number;
   /** Longest per-thread loop of one dispatch (iterations), where the program's shape says it; else undefined. */
   longestLoop: number | undefined;
+  /** Host time of its dispatches. */
+  hostMs: number;
 }
 
 export interface ProbeCounts {
@@ -103,6 +105,12 @@ export function perThreadLoop(program: Program, inputs: readonly TensorInfo[]): 
   }
 }
 
+/** A program's class name (tfjs's programs; this package's are named by kind), else its shader key's first part. */
+function programName(program: Program): string {
+  const name = program.constructor?.name;
+  return name && name !== 'Object' ? name : String(program.shaderKey).split('_')[0];
+}
+
 /** Starts counting on the current backend, which must be webgpu. */
 export function probeWebGpu(options: DispatchProbeOptions = {}): DispatchProbe {
   if (tf.getBackend() !== 'webgpu') throw new Error(`the dispatch probe needs the webgpu backend, not ${tf.getBackend()}`);
@@ -120,8 +128,9 @@ export function probeWebGpu(options: DispatchProbeOptions = {}): DispatchProbe {
   const count = (name: string, workgroups: number, loop: number | undefined, hostMs: number) => {
     counts.hostMs += hostMs;
     counts.dispatches++;
-    const stats = programs.get(name) ?? { program: name, dispatches: 0, minWorkgroups: Infinity, maxWorkgroups: 0, longestLoop: undefined };
+    const stats = programs.get(name) ?? { program: name, dispatches: 0, minWorkgroups: Infinity, maxWorkgroups: 0, longestLoop: undefined, hostMs: 0 };
     stats.dispatches++;
+    stats.hostMs += hostMs;
     stats.minWorkgroups = Math.min(stats.minWorkgroups, workgroups);
     stats.maxWorkgroups = Math.max(stats.maxWorkgroups, workgroups);
     if (loop !== undefined) stats.longestLoop = Math.max(stats.longestLoop ?? 0, loop);
@@ -130,7 +139,7 @@ export function probeWebGpu(options: DispatchProbeOptions = {}): DispatchProbe {
   backend.runWebGPUProgram = function (program, inputs, ...rest) {
     const start = performance.now();
     const output = originals.runWebGPUProgram.call(this, program, inputs, ...rest);
-    count(String(program.shaderKey).split('_')[0], program.dispatch.reduce((a, b) => a * b, 1), perThreadLoop(program, inputs), performance.now() - start);
+    count(programName(program), program.dispatch.reduce((a, b) => a * b, 1), perThreadLoop(program, inputs), performance.now() - start);
     return output;
   };
   // The package's own kernels dispatch outside runWebGPUProgram (gpu-dispatch.ts).
@@ -174,11 +183,11 @@ export function formatProbe(probe: DispatchProbe, steps = 1, top = 25): string {
   const lines = [
     `per step: ${per(c.dispatches)} dispatches, ${per(c.uploads)} uploads (${per(c.uploadBytes / 1024)} KiB), ${per(c.reads)} GPU→CPU reads, ` +
       `${c.dispatches ? ((1000 * c.hostMs) / c.dispatches).toFixed(1) : '—'} µs host time per dispatch`,
-    `${'program'.padEnd(36)} ${'dispatches'.padStart(10)} ${'workgroups'.padStart(17)} ${'longest loop'.padStart(12)}`,
+    `${'program'.padEnd(36)} ${'dispatches'.padStart(10)} ${'workgroups'.padStart(17)} ${'longest loop'.padStart(12)} ${'host µs each'.padStart(12)}`,
   ];
   for (const p of probe.programs().slice(0, top)) {
     const workgroups = p.minWorkgroups === p.maxWorkgroups ? String(p.maxWorkgroups) : `${p.minWorkgroups}–${p.maxWorkgroups}`;
-    lines.push(`${p.program.padEnd(36)} ${String(per(p.dispatches)).padStart(10)} ${workgroups.padStart(17)} ${String(p.longestLoop ?? '—').padStart(12)}`);
+    lines.push(`${p.program.padEnd(36)} ${String(per(p.dispatches)).padStart(10)} ${workgroups.padStart(17)} ${String(p.longestLoop ?? '—').padStart(12)} ${((1000 * p.hostMs) / p.dispatches).toFixed(1).padStart(12)}`);
   }
   return lines.join('\n');
 }
