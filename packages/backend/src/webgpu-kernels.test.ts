@@ -75,7 +75,7 @@ describe.runIf(webgpu.device)('WGSL kernels on webgpu', () => {
       const dyShape = [shape[0], info.outHeight, info.outWidth, shape[3] * multiplier];
       const x = await valuesOn('cpu', () => seededTensor(shape, 3));
       const dy = await valuesOn('cpu', () => seededTensor(dyShape, 4));
-      // Σ over output pixels of x at each tap times dy, by direct loops (tfjs's cpu kernel ignores dilation).
+      // Σ over output pixels of x at each tap times dy, by direct loops (tfjs's cpu kernel pads for the dilation but reads undilated taps).
       const [, height, width, channels] = shape;
       const expected = new Float64Array(k * k * channels * multiplier);
       for (let b = 0; b < shape[0]; b++) for (let i = 0; i < info.outHeight; i++) for (let j = 0; j < info.outWidth; j++) {
