@@ -13,12 +13,19 @@ type TensorInfo = tf.TensorInfo;
 /** Threads that share one channel's reduction; a power of two. */
 const REDUCTION_THREADS = 256;
 const ELEMENTWISE_THREADS = 64;
+/**
+ * Up to this many rows (pixels of the batch) a batch norm runs in one dispatch each way, a workgroup
+ * per channel going over its channel three times (each thread ≤ 64 rows a pass): the search's feature
+ * maps up to 321² crops. Larger ones take a reduction and an elementwise pass, which fill a GPU better.
+ */
+const ONE_DISPATCH_ROWS = 64 * REDUCTION_THREADS;
 
 function float(kernelName: string, tensors: TensorInfo[]): void {
   if (tensors.some((t) => t.dtype !== 'float32')) throw new TypeError(`${kernelName} takes float32 tensors`);
 }
 
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+const rowsOf = (x: TensorInfo) => size(x.shape) / x.shape[x.shape.length - 1];
 
 function layout(x: TensorInfo, epsilon: number): ScalarUniform[] {
   const channels = x.shape[x.shape.length - 1];
@@ -61,7 +68,14 @@ function statistics(x: TensorInfo, epsilon: number): [TensorInfo, TensorInfo] {
     workgroups: channels,
     loopLength: Math.ceil(uniforms[0].value / REDUCTION_THREADS),
     declarations: sharedArrays(['s']),
-    body: `
+    body: `${CHANNEL_STATISTICS}
+      if (lane == 0u) { out0[w] = m; out1[w] = variance; }`,
+  });
+  return [mean, variance];
+}
+
+/** Channel `w = group`'s mean `m` and biased variance `variance` of `X`, over the workgroup. */
+const CHANNEL_STATISTICS = `
       let w = group;
       var s = 0.0;
       for (var r = i32(lane); r < u.rows; r = r + ${REDUCTION_THREADS}) { s = s + X[r * u.channels + w]; }
@@ -70,9 +84,30 @@ function statistics(x: TensorInfo, epsilon: number): [TensorInfo, TensorInfo] {
       s = 0.0;
       for (var r = i32(lane); r < u.rows; r = r + ${REDUCTION_THREADS}) { let d = X[r * u.channels + w] - m; s = s + d * d; }
       ${workgroupSums(['s'])}
-      if (lane == 0u) { out0[w] = m; out1[w] = s / f32(u.rows); }`,
+      let variance = s / f32(u.rows);`;
+
+/** `[y, mean, variance]` of a batch norm small enough for one dispatch (`ONE_DISPATCH_ROWS`): the same values as the two-dispatch form. */
+function normaliseInOneDispatch(x: TensorInfo, epsilon: number, affine?: { scale: TensorInfo; offset: TensorInfo }): TensorInfo[] {
+  const uniforms = layout(x, epsilon);
+  const channels = uniforms[1].value;
+  return dispatchGpuKernel({
+    name: affine ? 'adlAffineBnSmall' : 'adlBnSmall',
+    inputs: [['X', x], ...(affine ? ([['S', affine.scale], ['O', affine.offset]] as const) : [])],
+    outputs: [x.shape, [channels], [channels]],
+    uniforms,
+    threads: REDUCTION_THREADS,
+    workgroups: channels,
+    loopLength: 3 * Math.ceil(uniforms[0].value / REDUCTION_THREADS),
+    declarations: sharedArrays(['s']),
+    body: `${CHANNEL_STATISTICS}
+      let inv = inverseSqrt(variance + u.epsilon);
+      for (var r = i32(lane); r < u.rows; r = r + ${REDUCTION_THREADS}) {
+        let k = r * u.channels + w;
+        let normalised = (X[k] - m) * inv;
+        out0[k] = ${affine ? 'normalised * S[w] + O[w]' : 'normalised'};
+      }
+      if (lane == 0u) { out1[w] = m; out2[w] = variance; }`,
   });
-  return [mean, variance];
 }
 
 /** One thread per element of `x` (its channel `c`) writing `out0[thread]`: `body`. */
@@ -105,6 +140,7 @@ export function batchNorm({ inputs, attrs }: KernelArgs): TensorInfo[] {
   const x = (inputs as { x: TensorInfo }).x;
   float(BATCH_NORM_KERNELS.forward, [x]);
   const epsilon = attrs!.epsilon as number;
+  if (rowsOf(x) <= ONE_DISPATCH_ROWS) return normaliseInOneDispatch(x, epsilon);
   const [mean, variance] = statistics(x, epsilon);
   return [normalise(x, mean, variance, epsilon), mean, variance];
 }
@@ -113,6 +149,7 @@ export function affineBatchNorm({ inputs, attrs }: KernelArgs): TensorInfo[] {
   const { x, scale, offset } = inputs as Record<'x' | 'scale' | 'offset', TensorInfo>;
   float(AFFINE_BATCH_NORM_KERNELS.forward, [x, scale, offset]);
   const epsilon = attrs!.epsilon as number;
+  if (rowsOf(x) <= ONE_DISPATCH_ROWS) return normaliseInOneDispatch(x, epsilon, { scale, offset });
   const [mean, variance] = statistics(x, epsilon);
   return [normalise(x, mean, variance, epsilon, { scale, offset }), mean, variance];
 }
@@ -132,7 +169,14 @@ function gradientSums(dy: TensorInfo, x: TensorInfo, mean: TensorInfo, variance:
     workgroups: uniforms[1].value,
     loopLength: Math.ceil(uniforms[0].value / REDUCTION_THREADS),
     declarations: sharedArrays(['a', 'b']),
-    body: `
+    body: `${CHANNEL_GRADIENT_SUMS}
+      if (lane == 0u) { out0[w] = a; out1[w] = b; }`,
+  });
+  return [sumDy, sumDyXhat];
+}
+
+/** Channel `w = group`'s Σdy (`a`) and Σdy·x̂ (`b`), over the workgroup; `inv` = 1/σ. */
+const CHANNEL_GRADIENT_SUMS = `
       let w = group;
       let inv = inverseSqrt(V[w] + u.epsilon);
       var a = 0.0;
@@ -143,26 +187,56 @@ function gradientSums(dy: TensorInfo, x: TensorInfo, mean: TensorInfo, variance:
         a = a + g;
         b = b + g * (X[k] - M[w]) * inv;
       }
-      ${workgroupSums(['a', 'b'])}
-      if (lane == 0u) { out0[w] = a; out1[w] = b; }`,
+      ${workgroupSums(['a', 'b'])}`;
+
+/** The input's gradient from the sums, for element `k` of channel `w` (as `inputGradient`). */
+const INPUT_GRADIENT = (sumDy: string, sumDyXhat: string, scaled: boolean) =>
+  `(DY[k] - ${sumDy} / f32(u.rows) - (X[k] - M[w]) * inv * (${sumDyXhat} / f32(u.rows))) * inv${scaled ? ' * S[w]' : ''}`;
+
+/**
+ * `[dx, Σdy·x̂, Σdy]` of a batch norm small enough for one dispatch (`ONE_DISPATCH_ROWS`): the same
+ * values as the two-dispatch form.
+ */
+function gradientInOneDispatch(dy: TensorInfo, x: TensorInfo, mean: TensorInfo, variance: TensorInfo, epsilon: number, scale?: TensorInfo): TensorInfo[] {
+  const uniforms = layout(x, epsilon);
+  const channels = uniforms[1].value;
+  return dispatchGpuKernel({
+    name: scale ? 'adlAffineBnGradSmall' : 'adlBnGradSmall',
+    inputs: [['DY', dy], ['X', x], ['M', mean], ['V', variance], ...(scale ? ([['S', scale]] as const) : [])],
+    outputs: [x.shape, [channels], [channels]],
+    uniforms,
+    threads: REDUCTION_THREADS,
+    workgroups: channels,
+    loopLength: 2 * Math.ceil(uniforms[0].value / REDUCTION_THREADS),
+    declarations: sharedArrays(['a', 'b']),
+    body: `${CHANNEL_GRADIENT_SUMS}
+      for (var r = i32(lane); r < u.rows; r = r + ${REDUCTION_THREADS}) {
+        let k = r * u.channels + w;
+        out0[k] = ${INPUT_GRADIENT('a', 'b', Boolean(scale))};
+      }
+      if (lane == 0u) { out1[w] = b; out2[w] = a; }`,
   });
-  return [sumDy, sumDyXhat];
 }
 
 /** dx = scale · (dy − mean(dy) − x̂ · mean(dy·x̂)) / σ (scale 1 without one). */
 function inputGradient(dy: TensorInfo, x: TensorInfo, mean: TensorInfo, variance: TensorInfo, sums: [TensorInfo, TensorInfo], epsilon: number, scale?: TensorInfo): TensorInfo {
   return perElement(scale ? 'adlAffineBnGrad' : 'adlBnGrad', x, epsilon,
     [['DY', dy], ['X', x], ['M', mean], ['V', variance], ['SUM_DY', sums[0]], ['SUM_DY_XHAT', sums[1]], ...(scale ? ([['S', scale]] as const) : [])], `
-      let inv = inverseSqrt(V[c] + u.epsilon);
-      let n = f32(u.rows);
-      let g = (DY[thread] - SUM_DY[c] / n - (X[thread] - M[c]) * inv * (SUM_DY_XHAT[c] / n)) * inv;
-      out0[thread] = ${scale ? 'g * S[c]' : 'g'};`);
+      let k = thread;
+      let w = c;
+      let inv = inverseSqrt(V[w] + u.epsilon);
+      out0[k] = ${INPUT_GRADIENT('SUM_DY[w]', 'SUM_DY_XHAT[w]', Boolean(scale))};`);
 }
 
 export function batchNormGrad({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const { dy, x, mean, variance } = inputs as Record<'dy' | 'x' | 'mean' | 'variance', TensorInfo>;
   float(BATCH_NORM_KERNELS.gradient, [dy, x, mean, variance]);
   const epsilon = attrs!.epsilon as number;
+  if (rowsOf(x) <= ONE_DISPATCH_ROWS) {
+    const [dx, ...sums] = gradientInOneDispatch(dy, x, mean, variance, epsilon);
+    for (const s of sums) backend.disposeData(s.dataId);
+    return dx;
+  }
   const sums = gradientSums(dy, x, mean, variance, epsilon);
   const dx = inputGradient(dy, x, mean, variance, sums, epsilon);
   for (const s of sums) backend.disposeData(s.dataId);
@@ -174,6 +248,7 @@ export function affineBatchNormGrad({ inputs, attrs }: KernelArgs): TensorInfo[]
   const { dy, x, mean, variance, scale } = inputs as Record<'dy' | 'x' | 'mean' | 'variance' | 'scale', TensorInfo>;
   float(AFFINE_BATCH_NORM_KERNELS.gradient, [dy, x, mean, variance, scale]);
   const epsilon = attrs!.epsilon as number;
+  if (rowsOf(x) <= ONE_DISPATCH_ROWS) return gradientInOneDispatch(dy, x, mean, variance, epsilon, scale);
   const [sumDy, sumDyXhat] = gradientSums(dy, x, mean, variance, epsilon);
   return [inputGradient(dy, x, mean, variance, [sumDy, sumDyXhat], epsilon, scale), sumDyXhat, sumDy];
 }

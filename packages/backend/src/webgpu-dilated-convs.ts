@@ -42,6 +42,22 @@ export function depthwiseInputGradient({ inputs, backend, attrs }: KernelArgs): 
     result[index] = sum;`, undefined, kernel * kernel), [dy, filter]);
 }
 
+/**
+ * `TURNED_FILTER_KERNEL`: input `{ filter }` `[k, k, in, out]`; output `[k, k, out, in]`, the filter
+ * turned by 180° with its channels swapped, which a dense convolution's input gradient convolves dy with.
+ */
+export const TURNED_FILTER_KERNEL = 'AdlTurnedFilter';
+
+export function turnedFilter({ inputs, backend }: KernelArgs): tf.TensorInfo {
+  const { filter } = inputs as { filter: tf.TensorInfo };
+  assertFloat(TURNED_FILTER_KERNEL, [filter]);
+  const [kh, kw, inChannels, outChannels] = filter.shape;
+  return run(backend, elementwise(`adlTurnedFilter_${filter.shape.join('x')}`, [kh, kw, outChannels, inChannels], ['W'], `
+    let i = index % ${inChannels}; let o = (index / ${inChannels}) % ${outChannels};
+    let q = (index / ${inChannels * outChannels}) % ${kw}; let p = index / ${inChannels * outChannels * kw};
+    result[index] = W[(((${kh - 1} - p) * ${kw} + (${kw - 1} - q)) * ${inChannels} + i) * ${outChannels} + o];`), [filter]);
+}
+
 export function dilatedConv2d(x: tf.Tensor4D, filter: tf.Tensor4D, dilation: number, padding: number): tf.Tensor4D {
   assertSamePadding(filter.shape[0], dilation, padding);
   const conv = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
@@ -50,7 +66,7 @@ export function dilatedConv2d(x: tf.Tensor4D, filter: tf.Tensor4D, dilation: num
     return {
       value: tf.conv2d(input, weights, 1, padding, 'NHWC', dilation),
       gradFunc: (dy: tf.Tensor, [savedInput, savedWeights]: tf.Tensor[]) => [
-        tf.conv2d(dy as tf.Tensor4D, tf.transpose(tf.reverse(savedWeights, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D, 1, padding, 'NHWC', dilation),
+        tf.conv2d(dy as tf.Tensor4D, tf.engine().runKernel(TURNED_FILTER_KERNEL, { filter: savedWeights }, {}) as tf.Tensor4D, 1, padding, 'NHWC', dilation),
         tf.engine().runKernel(DILATED_FILTER_GRADIENT_KERNEL, { x: savedInput, dy }, { strides: 1, dilations: dilation, pad: padding, filterShape: savedWeights.shape }) as tf.Tensor,
       ],
     };

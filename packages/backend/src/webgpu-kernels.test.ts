@@ -110,6 +110,33 @@ describe.runIf(webgpu.device)('WGSL kernels on webgpu', () => {
     x.dispose();
   });
 
+  it('a batch norm over more rows than one dispatch takes (two each way) equals the cpu form, with scale and offset and without', async () => {
+    const kernels = kernelsFor('webgpu');
+    // 2·100·90 = 18,000 rows, over the one-dispatch limit; channels with different means and spreads.
+    const x = () => tf.add(tf.mul(seededTensor([2, 100, 90, 3], 20), [1, 3, 0.5]), [10, -2, 0]) as tf.Tensor4D;
+    const r = () => seededTensor([2, 100, 90, 3], 21);
+    const [scale, offset] = [() => tf.tensor1d([1.5, -0.5, 2]), () => tf.tensor1d([0.25, 1, -3])];
+    const composed = (input: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D) => {
+      const { mean, variance } = tf.moments(input, [0, 1, 2]);
+      return tf.add(tf.mul(tf.div(tf.sub(input, mean), tf.sqrt(tf.add(variance, 1e-5))), gamma), beta);
+    };
+    const valuesAndGradients = (norm: (input: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D) => tf.Tensor) => () => {
+      const { value, grads } = tf.valueAndGrads((input: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => tf.sum(tf.mul(norm(input as tf.Tensor4D, gamma as tf.Tensor1D, beta as tf.Tensor1D), r())))([x(), scale(), offset()]);
+      return tf.concat([tf.reshape(norm(x(), scale(), offset()), [-1]), tf.reshape(value, [1]), ...grads.map((g) => tf.reshape(g, [-1]))]);
+    };
+    const expected = await valuesOn('cpu', valuesAndGradients(composed));
+    await useBackend('webgpu');
+    const probe = probeWebGpu();
+    const affine = await valuesOn('webgpu', valuesAndGradients((input, gamma, beta) => kernels.affineBatchNorm!(input, gamma, beta, 1e-5).output));
+    probe.stop();
+    expect(probe.programs().map((p) => p.program)).toEqual(expect.arrayContaining(['adlBnStatistics', 'adlAffineBnNormalise', 'adlBnGradSums', 'adlAffineBnGrad']));
+    const scaleOf = expected.reduce((m, v) => Math.max(m, Math.abs(v)), 1);
+    expect(largestDifference(affine, expected) / scaleOf).toBeLessThan(1e-4);
+    const plain = await valuesOn('cpu', () => tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.div(tf.sub(input, tf.moments(input, [0, 1, 2]).mean), tf.sqrt(tf.add(tf.moments(input, [0, 1, 2]).variance, 1e-5))), r())))(x()));
+    const ours = await valuesOn('webgpu', () => tf.grad((input: tf.Tensor) => tf.sum(tf.mul(kernels.batchStatistics(input as tf.Tensor4D, 1e-5).normalised, r())))(x()));
+    expect(largestDifference(ours, plain) / plain.reduce((m, v) => Math.max(m, Math.abs(v)), 1)).toBeLessThan(1e-4);
+  });
+
   it.each([3, 1])('separable resample over %i channels, plain and transposed, equals the two matrix products; its gradient reaches x only', async (channels) => {
     const x = () => seededTensor([2, 5, 7, channels], 5) as tf.Tensor4D;
     const rows = () => seededTensor([4, 5], 6);

@@ -9,7 +9,7 @@ import { stockKernels } from './stock-kernels.js';
 import { weightedSumOfElementwiseOps } from './weighted-sum.js';
 import { affineBatchNorm, affineBatchNormGrad, batchNorm, batchNormGrad, RUNNING_STATISTICS_KERNEL, runningStatistics } from './webgpu-batch-norm.js';
 import { conv2dBackpropFilter, depthwiseBackpropFilter, DILATED_FILTER_GRADIENT_KERNEL, dilatedConv2dBackpropFilter, splitsFilterGradient } from './webgpu-conv-gradients.js';
-import { DEPTHWISE_INPUT_GRADIENT_KERNEL, depthwiseInputGradient, dilatedConv2d, dilatedDepthwiseConv2d } from './webgpu-dilated-convs.js';
+import { DEPTHWISE_INPUT_GRADIENT_KERNEL, depthwiseInputGradient, dilatedConv2d, dilatedDepthwiseConv2d, TURNED_FILTER_KERNEL, turnedFilter } from './webgpu-dilated-convs.js';
 import { crossEntropy, crossEntropyGrad } from './webgpu-losses.js';
 import { sgdMomentum, tensorsPerDispatch } from './webgpu-optimizers.js';
 import { resample } from './webgpu-resample.js';
@@ -241,6 +241,7 @@ export function registerWebGpuKernels(): void {
     [RUNNING_STATISTICS_KERNEL, runningStatistics],
     [DILATED_FILTER_GRADIENT_KERNEL, dilatedConv2dBackpropFilter],
     [DEPTHWISE_INPUT_GRADIENT_KERNEL, depthwiseInputGradient],
+    [TURNED_FILTER_KERNEL, turnedFilter],
     [RELU_GRAD_KERNEL, reluGrad],
     [RESAMPLE_KERNEL, resample],
     [CROSS_ENTROPY_KERNELS.forward, crossEntropy],
