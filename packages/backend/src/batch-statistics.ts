@@ -8,6 +8,8 @@ export interface BatchStatistics {
   readonly mean: tf.Tensor1D;
   /** Per-channel biased variance over N, H, W. */
   readonly variance: tf.Tensor1D;
+  /** The running statistics moved by this batch, where the kernel set computed them (see `Kernels`). */
+  readonly running?: { readonly mean: tf.Tensor1D; readonly variance: tf.Tensor1D };
 }
 
 /** A training-mode BatchNorm with a learnable per-channel scale and offset, in one kernel. */
@@ -16,6 +18,8 @@ export interface AffineBatchNorm {
   readonly output: tf.Tensor4D;
   readonly mean: tf.Tensor1D;
   readonly variance: tf.Tensor1D;
+  /** As `BatchStatistics.running`. */
+  readonly running?: { readonly mean: tf.Tensor1D; readonly variance: tf.Tensor1D };
 }
 
 /**

@@ -8,10 +8,17 @@ import type { SumWeights } from './weighted-sum.js';
  * own forward and gradient kernels (`@adl/onednn` compiled C++, the webgpu set WGSL).
  */
 export const POOL_KERNELS = { forward: 'AdlPool3x3', gradient: 'AdlPool3x3Grad' } as const;
+/**
+ * Input `{ x }` (attr `epsilon`), outputs `[normalised, mean, variance]`; the gradient kernel takes
+ * `{ dy, x, mean, variance }`. A backend may also take `{ runningMean, runningVariance }` (attrs
+ * `momentum`, `unbiased`) and return the running statistics that batch moves as two more outputs (the
+ * webgpu set does; see `Kernels.batchStatistics`).
+ */
 export const BATCH_NORM_KERNELS = { forward: 'AdlBatchNorm', gradient: 'AdlBatchNormGrad' } as const;
 /**
- * Inputs `{ x, scale, offset }` (attr `epsilon`), outputs `[y, mean, variance]`; the gradient kernel takes
- * `{ dy, x, mean, variance, scale }` and returns `[dx, dScale, dOffset]`.
+ * Inputs `{ x, scale, offset }` (attr `epsilon`), outputs `[y, mean, variance]` (and the running inputs
+ * and outputs as `BATCH_NORM_KERNELS`); the gradient kernel takes `{ dy, x, mean, variance, scale }` and
+ * returns `[dx, dScale, dOffset]`.
  */
 export const AFFINE_BATCH_NORM_KERNELS = { forward: 'AdlAffineBatchNorm', gradient: 'AdlAffineBatchNormGrad' } as const;
 /** Inputs `[weights, ...terms]`; the gradient kernel takes `[dy, weights, ...terms]` and returns `[dWeights, ...dTerms]`. */
@@ -38,6 +45,12 @@ export const RELU_GRAD_KERNEL = 'AdlReluGrad';
  */
 export const CROSS_ENTROPY_KERNELS = { forward: 'AdlCrossEntropy', gradient: 'AdlCrossEntropyGrad' } as const;
 
+/** The running statistics a batch-norm kernel may be given only feed its running outputs: no gradient. */
+const RUNNING_INPUTS_NO_GRADIENT = (channelsLike: tf.Tensor) => ({
+  runningMean: () => tf.zerosLike(channelsLike),
+  runningVariance: () => tf.zerosLike(channelsLike),
+});
+
 let gradientsRegistered = false;
 
 /** Registers the gradients of the fused kernels with tfjs, once per process. */
@@ -59,6 +72,7 @@ export function registerFusedGradients(): void {
     // statistics, which the loss never reads.
     gradFunc: (dys, [x, mean, variance], attrs) => ({
       x: () => runKernel(BATCH_NORM_KERNELS.gradient, { dy: (dys as tf.Tensor[])[0], x, mean, variance }, attrs),
+      ...RUNNING_INPUTS_NO_GRADIENT(mean),
     }),
   });
   tf.registerGradient({
@@ -69,7 +83,7 @@ export function registerFusedGradients(): void {
     gradFunc: (dys, [x, scale, mean, variance], attrs) => {
       const inputs = { dy: (dys as tf.Tensor[])[0], x, mean, variance, scale };
       const [dx, dScale, dOffset] = tf.engine().runKernel(AFFINE_BATCH_NORM_KERNELS.gradient, inputs, attrs) as tf.Tensor[];
-      return { x: () => dx, scale: () => dScale, offset: () => dOffset };
+      return { x: () => dx, scale: () => dScale, offset: () => dOffset, ...RUNNING_INPUTS_NO_GRADIENT(mean) };
     },
   });
   tf.registerGradient({

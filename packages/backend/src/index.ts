@@ -1,4 +1,4 @@
-export type { ConvGeometry, Kernels, RunningStatistics } from './kernels.js';
+export type { ConvGeometry, Kernels, RunningUpdate } from './kernels.js';
 export { convOutputLength, assertSamePadding } from './kernels.js';
 export { kernelsFor, kernelSet, kernelSetNames, registerKernelSet } from './kernel-sets.js';
 export { portableKernels } from './portable-kernels.js';

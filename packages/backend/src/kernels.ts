@@ -2,10 +2,15 @@ import type * as tf from '@tensorflow/tfjs';
 import type { AffineBatchNorm, BatchStatistics } from './batch-statistics.js';
 import type { SumWeights } from './weighted-sum.js';
 
-/** Per-channel mean and variance. */
-export interface RunningStatistics {
+/**
+ * A BatchNorm's running statistics and how a training batch moves them: `(1 − momentum) · running +
+ * momentum · batch`, the batch's variance times `unbiased` (n / (n − 1)).
+ */
+export interface RunningUpdate {
   readonly mean: tf.Tensor1D;
   readonly variance: tf.Tensor1D;
+  readonly momentum: number;
+  readonly unbiased: number;
 }
 
 /** Symmetric zero padding, stride and dilation of a convolution. */
@@ -38,20 +43,18 @@ export interface Kernels {
   maxPool3x3(x: tf.Tensor4D): tf.Tensor4D;
   /** 3×3 average pool, stride 1, padding 1, padded cells not counted. */
   avgPool3x3(x: tf.Tensor4D): tf.Tensor4D;
-  /** Training-mode batch normalisation without scale/shift, with the batch's statistics. */
-  batchStatistics(x: tf.Tensor4D, epsilon: number): BatchStatistics;
+  /**
+   * Training-mode batch normalisation without scale/shift, with the batch's statistics. Given `running`,
+   * a set may also return the moved running statistics (`running` of the result), computed in the same
+   * kernel; where it does not, layers move them with two weighted sums.
+   */
+  batchStatistics(x: tf.Tensor4D, epsilon: number, running?: RunningUpdate): BatchStatistics;
   /**
    * Training-mode batch normalisation with a scale and offset, where the set has it as one kernel each
    * way that keeps only `x` (and the statistics) for the gradient; without it, layers compose
    * `batchStatistics` with a scale and shift.
    */
-  affineBatchNorm?(x: tf.Tensor4D, scale: tf.Tensor1D, offset: tf.Tensor1D, epsilon: number): AffineBatchNorm;
-  /**
-   * A BatchNorm's running statistics after a training batch, in one kernel where the set has it:
-   * `(1 − m) · runningMean + m · mean` and `(1 − m) · runningVariance + m · unbiased · variance`. Without
-   * it, layers take two weighted sums.
-   */
-  runningStatistics?(running: RunningStatistics, batch: RunningStatistics, momentum: number, unbiased: number): RunningStatistics;
+  affineBatchNorm?(x: tf.Tensor4D, scale: tf.Tensor1D, offset: tf.Tensor1D, epsilon: number, running?: RunningUpdate): AffineBatchNorm;
   /** `Σ_i weights[i] · terms[i]` over same-shaped float32 terms (mixed ops, running averages). */
   weightedSum(terms: readonly tf.Tensor[], weights: SumWeights): tf.Tensor;
 }

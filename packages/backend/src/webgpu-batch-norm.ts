@@ -86,15 +86,18 @@ const CHANNEL_STATISTICS = `
       ${workgroupSums(['s'])}
       let variance = s / f32(u.rows);`;
 
-/** `[y, mean, variance]` of a batch norm small enough for one dispatch (`ONE_DISPATCH_ROWS`): the same values as the two-dispatch form. */
-function normaliseInOneDispatch(x: TensorInfo, epsilon: number, affine?: { scale: TensorInfo; offset: TensorInfo }): TensorInfo[] {
+/**
+ * `[y, mean, variance]` of a batch norm small enough for one dispatch (`ONE_DISPATCH_ROWS`), the same
+ * values as the two-dispatch form; with `running`, then the moved running mean and variance too.
+ */
+function normaliseInOneDispatch(x: TensorInfo, epsilon: number, affine?: { scale: TensorInfo; offset: TensorInfo }, running?: Running): TensorInfo[] {
   const uniforms = layout(x, epsilon);
   const channels = uniforms[1].value;
   return dispatchGpuKernel({
     name: affine ? 'adlAffineBnSmall' : 'adlBnSmall',
-    inputs: [['X', x], ...(affine ? ([['S', affine.scale], ['O', affine.offset]] as const) : [])],
-    outputs: [x.shape, [channels], [channels]],
-    uniforms,
+    inputs: [['X', x], ...(affine ? ([['S', affine.scale], ['O', affine.offset]] as const) : []), ...(running ? ([['RM', running.mean], ['RV', running.variance]] as const) : [])],
+    outputs: [x.shape, [channels], [channels], ...(running ? [[channels], [channels]] : [])],
+    uniforms: [...uniforms, ...(running ? runningUniforms(running) : [])],
     threads: REDUCTION_THREADS,
     workgroups: channels,
     loopLength: 3 * Math.ceil(uniforms[0].value / REDUCTION_THREADS),
@@ -106,7 +109,11 @@ function normaliseInOneDispatch(x: TensorInfo, epsilon: number, affine?: { scale
         let normalised = (X[k] - m) * inv;
         out0[k] = ${affine ? 'normalised * S[w] + O[w]' : 'normalised'};
       }
-      if (lane == 0u) { out1[w] = m; out2[w] = variance; }`,
+      if (lane == 0u) {
+        out1[w] = m;
+        out2[w] = variance;
+        ${running ? `out3[w] = ${MOVED_MEAN}; out4[w] = ${MOVED_VARIANCE};` : ''}
+      }`,
   });
 }
 
@@ -136,22 +143,71 @@ function normalise(x: TensorInfo, mean: TensorInfo, variance: TensorInfo, epsilo
       out0[thread] = ${affine ? 'normalised * S[c] + O[c]' : 'normalised'};`);
 }
 
+/** Inputs `{ x, runningMean?, runningVariance? }`, attrs `epsilon`, `momentum`, `unbiased`: `[y, mean, variance]`, then the moved running statistics where given. */
 export function batchNorm({ inputs, attrs }: KernelArgs): TensorInfo[] {
   const x = (inputs as { x: TensorInfo }).x;
   float(BATCH_NORM_KERNELS.forward, [x]);
   const epsilon = attrs!.epsilon as number;
-  if (rowsOf(x) <= ONE_DISPATCH_ROWS) return normaliseInOneDispatch(x, epsilon);
+  const running = runningOf(inputs, attrs);
+  if (rowsOf(x) <= ONE_DISPATCH_ROWS) return normaliseInOneDispatch(x, epsilon, undefined, running);
   const [mean, variance] = statistics(x, epsilon);
-  return [normalise(x, mean, variance, epsilon), mean, variance];
+  return [normalise(x, mean, variance, epsilon), mean, variance, ...moved(mean, variance, running)];
 }
 
+/** As `batchNorm`, with inputs `scale` and `offset` too. */
 export function affineBatchNorm({ inputs, attrs }: KernelArgs): TensorInfo[] {
   const { x, scale, offset } = inputs as Record<'x' | 'scale' | 'offset', TensorInfo>;
   float(AFFINE_BATCH_NORM_KERNELS.forward, [x, scale, offset]);
   const epsilon = attrs!.epsilon as number;
-  if (rowsOf(x) <= ONE_DISPATCH_ROWS) return normaliseInOneDispatch(x, epsilon, { scale, offset });
+  const running = runningOf(inputs, attrs);
+  if (rowsOf(x) <= ONE_DISPATCH_ROWS) return normaliseInOneDispatch(x, epsilon, { scale, offset }, running);
   const [mean, variance] = statistics(x, epsilon);
-  return [normalise(x, mean, variance, epsilon, { scale, offset }), mean, variance];
+  return [normalise(x, mean, variance, epsilon, { scale, offset }), mean, variance, ...moved(mean, variance, running)];
+}
+
+/** The running statistics a forward kernel was given to move (inputs `runningMean`, `runningVariance`; attrs `momentum`, `unbiased`). */
+interface Running {
+  readonly mean: TensorInfo;
+  readonly variance: TensorInfo;
+  readonly momentum: number;
+  readonly unbiased: number;
+}
+
+function runningOf(inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap | undefined): Running | undefined {
+  const { runningMean, runningVariance } = inputs as Partial<Record<'runningMean' | 'runningVariance', TensorInfo>>;
+  if (!runningMean || !runningVariance) return undefined;
+  float(BATCH_NORM_KERNELS.forward, [runningMean, runningVariance]);
+  return { mean: runningMean, variance: runningVariance, momentum: attrs!.momentum as number, unbiased: attrs!.unbiased as number };
+}
+
+const runningUniforms = (running: Running): ScalarUniform[] => [
+  { name: 'keep', type: 'f32', value: 1 - running.momentum },
+  { name: 'momentum', type: 'f32', value: running.momentum },
+  { name: 'varianceWeight', type: 'f32', value: running.momentum * running.unbiased },
+];
+/** The moved running statistics of channel `w` from `RM`, `RV` and the batch's `m`, `variance`. */
+const MOVED_MEAN = 'u.keep * RM[w] + u.momentum * m';
+const MOVED_VARIANCE = 'u.keep * RV[w] + u.varianceWeight * variance';
+
+/** The moved running statistics in one dispatch of their own (the two-dispatch forms). */
+function moved(mean: TensorInfo, variance: TensorInfo, running: Running | undefined): TensorInfo[] {
+  if (!running) return [];
+  const channels = size(mean.shape);
+  return dispatchGpuKernel({
+    name: 'adlRunningStatistics',
+    inputs: [['RM', running.mean], ['RV', running.variance], ['M', mean], ['V', variance]],
+    outputs: [mean.shape, variance.shape],
+    uniforms: [{ name: 'channels', type: 'i32', value: channels }, ...runningUniforms(running)],
+    threads: ELEMENTWISE_THREADS,
+    workgroups: Math.ceil(channels / ELEMENTWISE_THREADS),
+    body: `
+      let w = thread;
+      if (w >= u.channels) { return; }
+      let m = M[w];
+      let variance = V[w];
+      out0[w] = ${MOVED_MEAN};
+      out1[w] = ${MOVED_VARIANCE};`,
+  });
 }
 
 /**
@@ -251,34 +307,4 @@ export function affineBatchNormGrad({ inputs, attrs }: KernelArgs): TensorInfo[]
   if (rowsOf(x) <= ONE_DISPATCH_ROWS) return gradientInOneDispatch(dy, x, mean, variance, epsilon, scale);
   const [sumDy, sumDyXhat] = gradientSums(dy, x, mean, variance, epsilon);
   return [inputGradient(dy, x, mean, variance, [sumDy, sumDyXhat], epsilon, scale), sumDyXhat, sumDy];
-}
-
-/**
- * `RUNNING_STATISTICS_KERNEL`: inputs `{ runningMean, runningVariance, mean, variance }`, attrs
- * `momentum`, `unbiased`; outputs the new running mean and variance, from one dispatch.
- */
-export const RUNNING_STATISTICS_KERNEL = 'AdlRunningStatistics';
-
-export function runningStatistics({ inputs, attrs }: KernelArgs): TensorInfo[] {
-  const { runningMean, runningVariance, mean, variance } = inputs as Record<'runningMean' | 'runningVariance' | 'mean' | 'variance', TensorInfo>;
-  float(RUNNING_STATISTICS_KERNEL, [runningMean, runningVariance, mean, variance]);
-  const channels = size(mean.shape);
-  const { momentum, unbiased } = attrs as { momentum: number; unbiased: number };
-  return dispatchGpuKernel({
-    name: 'adlRunningStatistics',
-    inputs: [['RM', runningMean], ['RV', runningVariance], ['M', mean], ['V', variance]],
-    outputs: [mean.shape, variance.shape],
-    uniforms: [
-      { name: 'channels', type: 'i32', value: channels },
-      { name: 'keep', type: 'f32', value: 1 - momentum },
-      { name: 'momentum', type: 'f32', value: momentum },
-      { name: 'varianceWeight', type: 'f32', value: momentum * unbiased },
-    ],
-    threads: ELEMENTWISE_THREADS,
-    workgroups: Math.ceil(channels / ELEMENTWISE_THREADS),
-    body: `
-      if (thread >= u.channels) { return; }
-      out0[thread] = u.keep * RM[thread] + u.momentum * M[thread];
-      out1[thread] = u.keep * RV[thread] + u.varianceWeight * V[thread];`,
-  });
 }

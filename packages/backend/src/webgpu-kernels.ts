@@ -3,11 +3,11 @@ import { normaliseWithElementwiseOps } from './batch-statistics.js';
 import { AFFINE_BATCH_NORM_KERNELS, BATCH_NORM_KERNELS, CROSS_ENTROPY_KERNELS, POOL_KERNELS, registerFusedGradients, RELU_GRAD_KERNEL, RESAMPLE_KERNEL, WEIGHTED_SUM_KERNELS, weightedSumInputs } from './fused-kernels.js';
 import { dispatchGpuKernel } from './gpu-dispatch.js';
 import { registerKernelSet } from './kernel-sets.js';
-import type { Kernels } from './kernels.js';
+import type { Kernels, RunningUpdate } from './kernels.js';
 import { OPTIMIZER_KERNELS } from './optimizer-updates.js';
 import { stockKernels } from './stock-kernels.js';
 import { weightedSumOfElementwiseOps } from './weighted-sum.js';
-import { affineBatchNorm, affineBatchNormGrad, batchNorm, batchNormGrad, RUNNING_STATISTICS_KERNEL, runningStatistics } from './webgpu-batch-norm.js';
+import { affineBatchNorm, affineBatchNormGrad, batchNorm, batchNormGrad } from './webgpu-batch-norm.js';
 import { conv2dBackpropFilter, depthwiseBackpropFilter, DILATED_FILTER_GRADIENT_KERNEL, dilatedConv2dBackpropFilter, splitsFilterGradient } from './webgpu-conv-gradients.js';
 import { DEPTHWISE_INPUT_GRADIENT_KERNEL, depthwiseInputGradient, dilatedConv2d, dilatedDepthwiseConv2d, TURNED_FILTER_KERNEL, turnedFilter } from './webgpu-dilated-convs.js';
 import { crossEntropy, crossEntropyGrad } from './webgpu-losses.js';
@@ -196,21 +196,18 @@ export const webgpuKernels: Kernels = {
   maxPool3x3: (x) => tf.engine().runKernel(POOL_KERNELS.forward, { x }, { mode: 'max' }) as tf.Tensor4D,
   avgPool3x3: (x) => tf.engine().runKernel(POOL_KERNELS.forward, { x }, { mode: 'avg' }) as tf.Tensor4D,
 
-  batchStatistics(x, epsilon) {
+  // Given the running statistics, the same kernel moves them (one dispatch fewer, or the only one).
+  batchStatistics(x, epsilon, running) {
     if (x.dtype !== 'float32') return normaliseWithElementwiseOps(x, epsilon);
-    const [normalised, mean, variance] = tf.engine().runKernel(BATCH_NORM_KERNELS.forward, { x }, { epsilon }) as tf.Tensor[];
-    return { normalised: normalised as tf.Tensor4D, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+    const { inputs, attrs } = withRunning({ x }, epsilon, running);
+    const [normalised, mean, variance, ...moved] = tf.engine().runKernel(BATCH_NORM_KERNELS.forward, inputs, attrs) as tf.Tensor[];
+    return { normalised: normalised as tf.Tensor4D, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D, ...movedStatistics(moved) };
   },
 
-  affineBatchNorm(x, scale, offset, epsilon) {
-    const [output, mean, variance] = tf.engine().runKernel(AFFINE_BATCH_NORM_KERNELS.forward, { x, scale, offset }, { epsilon }) as tf.Tensor[];
-    return { output: output as tf.Tensor4D, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
-  },
-
-  runningStatistics(running, batch, momentum, unbiased) {
-    const inputs = { runningMean: running.mean, runningVariance: running.variance, mean: batch.mean, variance: batch.variance };
-    const [mean, variance] = tf.engine().runKernel(RUNNING_STATISTICS_KERNEL, inputs, { momentum, unbiased }) as tf.Tensor1D[];
-    return { mean, variance };
+  affineBatchNorm(x, scale, offset, epsilon, running) {
+    const { inputs, attrs } = withRunning({ x, scale, offset }, epsilon, running);
+    const [output, mean, variance, ...moved] = tf.engine().runKernel(AFFINE_BATCH_NORM_KERNELS.forward, inputs, attrs) as tf.Tensor[];
+    return { output: output as tf.Tensor4D, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D, ...movedStatistics(moved) };
   },
 
   weightedSum(terms, weights) {
@@ -223,6 +220,17 @@ export const webgpuKernels: Kernels = {
     return tf.engine().runKernel(WEIGHTED_SUM_KERNELS.forward, inputs as unknown as tf.NamedTensorMap, {}) as tf.Tensor;
   },
 };
+
+/** A batch-norm kernel's inputs and attrs, with the running statistics to move where given. */
+function withRunning(inputs: tf.NamedTensorMap, epsilon: number, running: RunningUpdate | undefined): { inputs: tf.NamedTensorMap; attrs: tf.NamedAttrMap } {
+  if (!running) return { inputs, attrs: { epsilon } };
+  return {
+    inputs: { ...inputs, runningMean: running.mean, runningVariance: running.variance },
+    attrs: { epsilon, momentum: running.momentum, unbiased: running.unbiased },
+  };
+}
+
+const movedStatistics = (moved: tf.Tensor[]) => (moved.length === 2 ? { running: { mean: moved[0] as tf.Tensor1D, variance: moved[1] as tf.Tensor1D } } : {});
 
 let registered = false;
 
@@ -238,7 +246,6 @@ export function registerWebGpuKernels(): void {
     [AFFINE_BATCH_NORM_KERNELS.forward, affineBatchNorm],
     [AFFINE_BATCH_NORM_KERNELS.gradient, affineBatchNormGrad],
     [SCALED_SUM_KERNEL, scaledSum],
-    [RUNNING_STATISTICS_KERNEL, runningStatistics],
     [DILATED_FILTER_GRADIENT_KERNEL, dilatedConv2dBackpropFilter],
     [DEPTHWISE_INPUT_GRADIENT_KERNEL, depthwiseInputGradient],
     [TURNED_FILTER_KERNEL, turnedFilter],

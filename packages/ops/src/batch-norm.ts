@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { withoutTape } from '@adl/backend';
+import { withoutTape, type RunningUpdate } from '@adl/backend';
 import { newVariable } from './new-variable.js';
 import { recompute } from './recompute.js';
 import type { Cost, ForwardContext, Layer, Size } from './layer.js';
@@ -64,7 +64,7 @@ export class BatchNorm extends Module implements Layer {
     if (!gamma || !beta) return this.normalise(x, ctx);
     if (ctx.kernels.affineBatchNorm) {
       // One kernel each way, keeping x and the statistics for the gradient.
-      const batch = ctx.kernels.affineBatchNorm(x, gamma, beta, this.epsilon);
+      const batch = ctx.kernels.affineBatchNorm(x, gamma, beta, this.epsilon, this.runningUpdate(x, ctx));
       this.updateRunningStatistics(batch, x, ctx);
       return batch.output;
     }
@@ -76,27 +76,32 @@ export class BatchNorm extends Module implements Layer {
 
   /** Batch statistics, updating the running ones. */
   private normalise(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
-    const batch = ctx.kernels.batchStatistics(x, this.epsilon);
+    const batch = ctx.kernels.batchStatistics(x, this.epsilon, this.runningUpdate(x, ctx));
     this.updateRunningStatistics(batch, x, ctx);
     return batch.normalised;
   }
 
-  /** Folds a training batch's statistics into the running ones, once: not again when recomputing. */
-  private updateRunningStatistics({ mean, variance }: { mean: tf.Tensor; variance: tf.Tensor }, x: tf.Tensor4D, ctx: ForwardContext): void {
-    if (ctx.recomputing) return;
-    const { kernels } = ctx;
+  /** What a kernel needs to move the running statistics by this batch; none when recomputing (moved once). */
+  private runningUpdate(x: tf.Tensor4D, ctx: ForwardContext): RunningUpdate | undefined {
+    if (ctx.recomputing) return undefined;
     const count = x.size / this.channels;
-    const unbiased = count > 1 ? count / (count - 1) : 1;
-    const m = this.momentum;
+    return { mean: this.runningMean, variance: this.runningVariance, momentum: this.momentum, unbiased: count > 1 ? count / (count - 1) : 1 };
+  }
+
+  /** Folds a training batch's statistics into the running ones, once: not again when recomputing. */
+  private updateRunningStatistics({ mean, variance, running }: { mean: tf.Tensor; variance: tf.Tensor; running?: { mean: tf.Tensor1D; variance: tf.Tensor1D } }, x: tf.Tensor4D, ctx: ForwardContext): void {
+    if (ctx.recomputing) return;
+    if (running) {
+      // The kernel moved them already.
+      this.runningMean.assign(running.mean);
+      this.runningVariance.assign(running.variance);
+      tf.dispose([running.mean, running.variance]);
+      return;
+    }
+    const { kernels } = ctx;
+    const { momentum: m, unbiased } = this.runningUpdate(x, ctx)!;
     // The loss never reads these, so no gradient flows through them: computed off the tape.
     withoutTape(() => tf.tidy(() => {
-      if (kernels.runningStatistics) {
-        const running = { mean: this.runningMean, variance: this.runningVariance };
-        const next = kernels.runningStatistics(running, { mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D }, m, unbiased);
-        this.runningMean.assign(next.mean);
-        this.runningVariance.assign(next.variance);
-        return;
-      }
       this.runningMean.assign(kernels.weightedSum([this.runningMean, mean], [1 - m, m]) as tf.Tensor1D);
       this.runningVariance.assign(kernels.weightedSum([this.runningVariance, variance], [1 - m, m * unbiased]) as tf.Tensor1D);
     }));

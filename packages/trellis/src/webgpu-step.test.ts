@@ -14,6 +14,7 @@ const image = (shape: [number, number, number, number], seed: number) =>
 
 interface Net {
   apply(x: tf.Tensor4D, ctx: { training: boolean; kernels: Kernels }): tf.Tensor4D;
+  stateVariables(): tf.Variable[];
   dispose(): void;
 }
 
@@ -27,9 +28,11 @@ async function lossAndGradients(backend: string, makeNet: () => Net, variables: 
   const { value, grads } = tf.variableGrads(() => tf.mean(tf.mul(net.apply(x, { training: true, kernels }), target)) as tf.Scalar, variables(net));
   const loss = (await value.data())[0];
   const gradients = await Promise.all(variables(net).map(async (v) => (await grads[v.name].data()) as Float32Array));
+  // The batch norms' running statistics, moved once by the step (on webgpu inside the batch-norm kernels).
+  const running = await Promise.all(net.stateVariables().map(async (v) => (await v.data()) as Float32Array));
   tf.dispose([value, x, target, ...Object.values(grads)]);
   net.dispose();
-  return { loss, gradients };
+  return { loss, gradients, running };
 }
 
 /** Loss equal, and every gradient equal on the scale of the largest (float32 summation order differs). */
@@ -41,20 +44,24 @@ async function expectSameAsCpu(makeNet: () => Net, variables: (net: Net) => tf.V
   let worst = 0;
   cpu.gradients.forEach((g, i) => g.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - gpu.gradients[i][j])))));
   expect(worst).toBeLessThanOrEqual(1e-3 * scale);
+  expect(gpu.running.length).toBe(cpu.running.length);
+  let runningWorst = 0;
+  cpu.running.forEach((r, i) => r.forEach((v, j) => (runningWorst = Math.max(runningWorst, Math.abs(v - gpu.running[i][j]) / Math.max(1, Math.abs(v))))));
+  expect(runningWorst).toBeLessThan(1e-4);
 }
 
 // A software adapter runs about one dispatch per 0.5 ms: these take minutes when other tests share the cores.
 describe.runIf(webgpu.device)('networks on webgpu', { timeout: 600_000 }, () => {
   afterAll(() => tf.setBackend('cpu'));
 
-  it('the supernet at L = 2 (edges between levels both ways) has the cpu backend\'s loss and gradients', async () => {
+  it('the supernet at L = 2 (edges between levels both ways) has the cpu backend\'s loss, gradients and running statistics', async () => {
     await expectSameAsCpu(
       () => new SuperNet({ layers: 2, filterMultiplier: 2, numClasses: 3, seed: 5, recompute: false }),
       (net) => [...(net as SuperNet).architectureVariables(), ...(net as SuperNet).weightVariables()],
     );
   });
 
-  it('a fixed net has the cpu backend\'s loss and gradients', async () => {
+  it('a fixed net has the cpu backend\'s loss, gradients and running statistics', async () => {
     const architecture = { path: [0, 1, 2, 1], genotype: AUTO_DEEPLAB_GENOTYPE, filterMultiplier: 2 };
     await expectSameAsCpu(
       () => new FixedNet({ architecture, numClasses: 3, asppRates: [1, 2, 3] }),

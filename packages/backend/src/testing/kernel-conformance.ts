@@ -186,16 +186,20 @@ export function kernelConformanceCases(kernels: Kernels, backend: string): Kerne
     tf.dispose([x, r]);
   });
 
-  const { runningStatistics } = kernels;
-  if (runningStatistics) {
-    add('running statistics: (1 − m)·running + m·batch, the variance unbiased', async () => {
-      const values = await valuesOn(backend, () => tf.tidy(() => {
-        const next = runningStatistics({ mean: tf.tensor1d([1, 2]), variance: tf.tensor1d([3, 4]) }, { mean: tf.tensor1d([5, 6]), variance: tf.tensor1d([7, 8]) }, 0.25, 2);
-        return tf.concat([next.mean, next.variance]);
-      }));
-      expectClose(values, Float32Array.from([0.75 * 1 + 0.25 * 5, 0.75 * 2 + 0.25 * 6, 0.75 * 3 + 0.5 * 7, 0.75 * 4 + 0.5 * 8]), 'running statistics', 1e-6);
-    });
-  }
+  add('batch statistics given the running ones: the same values, and the running ones moved (where the set moves them)', async () => {
+    const x = () => tf.tidy(() => tf.add(tf.mul(seededTensor([2, 5, 4, 3], 60), [1, 3, 0.5]), [10, -2, 0])) as tf.Tensor4D;
+    const running = () => ({ mean: tf.tensor1d([1, 2, 3]), variance: tf.tensor1d([4, 5, 6]), momentum: 0.25, unbiased: 40 / 39 });
+    const plain = await valuesOn(backend, () => tf.tidy(() => {
+      const { normalised, mean, variance } = kernels.batchStatistics(x(), 1e-3);
+      const r = running();
+      return tf.concat([tf.reshape(normalised, [-1]), mean, variance, tf.add(tf.mul(r.mean, 0.75), tf.mul(mean, 0.25)), tf.add(tf.mul(r.variance, 0.75), tf.mul(variance, 0.25 * r.unbiased))]);
+    }));
+    const given = await valuesOn(backend, () => tf.tidy(() => {
+      const { normalised, mean, variance, running: moved } = kernels.batchStatistics(x(), 1e-3, running());
+      return tf.concat([tf.reshape(normalised, [-1]), mean, variance, ...(moved ? [moved.mean, moved.variance] : [])]);
+    }));
+    expectClose(given.length === plain.length ? given : Float32Array.from([...given, ...plain.slice(given.length)]), plain, 'batch statistics given the running ones', 1e-5);
+  });
 
   const { affineBatchNorm } = kernels;
   if (affineBatchNorm) {
