@@ -135,6 +135,16 @@ describe.runIf(webgpu.device)('WGSL kernels on webgpu', () => {
     const plain = await valuesOn('cpu', () => tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.div(tf.sub(input, tf.moments(input, [0, 1, 2]).mean), tf.sqrt(tf.add(tf.moments(input, [0, 1, 2]).variance, 1e-5))), r())))(x()));
     const ours = await valuesOn('webgpu', () => tf.grad((input: tf.Tensor) => tf.sum(tf.mul(kernels.batchStatistics(input as tf.Tensor4D, 1e-5).normalised, r())))(x()));
     expect(largestDifference(ours, plain) / plain.reduce((m, v) => Math.max(m, Math.abs(v)), 1)).toBeLessThan(1e-4);
+    // Given the running statistics, the same kernels move them (a dispatch of their own at this size).
+    const movedOn = (backend: string) => valuesOn(backend, () => {
+      const running = { mean: tf.tensor1d([1, 2, 3]), variance: tf.tensor1d([4, 5, 6]), momentum: 0.1, unbiased: 18000 / 17999 };
+      const batch = backend === 'webgpu' ? kernels.batchStatistics(x(), 1e-5, running) : { ...tf.moments(x(), [0, 1, 2]), running: undefined };
+      if (backend === 'webgpu' && !batch.running) throw new Error('the webgpu set did not move the running statistics');
+      const moved = batch.running ?? { mean: tf.add(tf.mul(running.mean, 0.9), tf.mul(batch.mean, 0.1)), variance: tf.add(tf.mul(running.variance, 0.9), tf.mul(batch.variance, 0.1 * running.unbiased)) };
+      return tf.concat([moved.mean, moved.variance]);
+    });
+    const expectedMoved = await movedOn('cpu');
+    expect(largestDifference(await movedOn('webgpu'), expectedMoved) / expectedMoved.reduce((m, v) => Math.max(m, Math.abs(v)), 1)).toBeLessThan(1e-5);
   });
 
   it.each([3, 1])('separable resample over %i channels, plain and transposed, equals the two matrix products; its gradient reaches x only', async (channels) => {
