@@ -54,24 +54,27 @@ const sharedArrays = (names: string[]) => names.map((s) => `var<workgroup> share
 /**
  * Per-channel mean and biased variance in one dispatch, a workgroup per channel: the mean first, then
  * the squared deviations from it (as the cpu form: a one-pass Σx² − (Σx)² loses the variance to
- * cancellation when the mean is large).
+ * cancellation when the mean is large); with `running`, then the moved running statistics too.
  */
-function statistics(x: TensorInfo, epsilon: number): [TensorInfo, TensorInfo] {
+function statistics(x: TensorInfo, epsilon: number, running?: Running): TensorInfo[] {
   const uniforms = layout(x, epsilon);
   const channels = uniforms[1].value;
-  const [mean, variance] = dispatchGpuKernel({
+  return dispatchGpuKernel({
     name: 'adlBnStatistics',
-    inputs: [['X', x]],
-    outputs: [[channels], [channels]],
-    uniforms,
+    inputs: [['X', x], ...(running ? ([['RM', running.mean], ['RV', running.variance]] as const) : [])],
+    outputs: [[channels], [channels], ...(running ? [[channels], [channels]] : [])],
+    uniforms: [...uniforms, ...(running ? runningUniforms(running) : [])],
     threads: REDUCTION_THREADS,
     workgroups: channels,
     loopLength: Math.ceil(uniforms[0].value / REDUCTION_THREADS),
     declarations: sharedArrays(['s']),
     body: `${CHANNEL_STATISTICS}
-      if (lane == 0u) { out0[w] = m; out1[w] = variance; }`,
+      if (lane == 0u) {
+        out0[w] = m;
+        out1[w] = variance;
+        ${running ? `out2[w] = ${MOVED_MEAN}; out3[w] = ${MOVED_VARIANCE};` : ''}
+      }`,
   });
-  return [mean, variance];
 }
 
 /** Channel `w = group`'s mean `m` and biased variance `variance` of `X`, over the workgroup. */
@@ -150,8 +153,8 @@ export function batchNorm({ inputs, attrs }: KernelArgs): TensorInfo[] {
   const epsilon = attrs!.epsilon as number;
   const running = runningOf(inputs, attrs);
   if (rowsOf(x) <= ONE_DISPATCH_ROWS) return normaliseInOneDispatch(x, epsilon, undefined, running);
-  const [mean, variance] = statistics(x, epsilon);
-  return [normalise(x, mean, variance, epsilon), mean, variance, ...moved(mean, variance, running)];
+  const [mean, variance, ...moved] = statistics(x, epsilon, running);
+  return [normalise(x, mean, variance, epsilon), mean, variance, ...moved];
 }
 
 /** As `batchNorm`, with inputs `scale` and `offset` too. */
@@ -161,8 +164,8 @@ export function affineBatchNorm({ inputs, attrs }: KernelArgs): TensorInfo[] {
   const epsilon = attrs!.epsilon as number;
   const running = runningOf(inputs, attrs);
   if (rowsOf(x) <= ONE_DISPATCH_ROWS) return normaliseInOneDispatch(x, epsilon, { scale, offset }, running);
-  const [mean, variance] = statistics(x, epsilon);
-  return [normalise(x, mean, variance, epsilon, { scale, offset }), mean, variance, ...moved(mean, variance, running)];
+  const [mean, variance, ...moved] = statistics(x, epsilon, running);
+  return [normalise(x, mean, variance, epsilon, { scale, offset }), mean, variance, ...moved];
 }
 
 /** The running statistics a forward kernel was given to move (inputs `runningMean`, `runningVariance`; attrs `momentum`, `unbiased`). */
@@ -189,26 +192,6 @@ const runningUniforms = (running: Running): ScalarUniform[] => [
 const MOVED_MEAN = 'u.keep * RM[w] + u.momentum * m';
 const MOVED_VARIANCE = 'u.keep * RV[w] + u.varianceWeight * variance';
 
-/** The moved running statistics in one dispatch of their own (the two-dispatch forms). */
-function moved(mean: TensorInfo, variance: TensorInfo, running: Running | undefined): TensorInfo[] {
-  if (!running) return [];
-  const channels = size(mean.shape);
-  return dispatchGpuKernel({
-    name: 'adlRunningStatistics',
-    inputs: [['RM', running.mean], ['RV', running.variance], ['M', mean], ['V', variance]],
-    outputs: [mean.shape, variance.shape],
-    uniforms: [{ name: 'channels', type: 'i32', value: channels }, ...runningUniforms(running)],
-    threads: ELEMENTWISE_THREADS,
-    workgroups: Math.ceil(channels / ELEMENTWISE_THREADS),
-    body: `
-      let w = thread;
-      if (w >= u.channels) { return; }
-      let m = M[w];
-      let variance = V[w];
-      out0[w] = ${MOVED_MEAN};
-      out1[w] = ${MOVED_VARIANCE};`,
-  });
-}
 
 /**
  * Per channel, Σdy and Σdy·x̂ (x̂ = (x − μ)/σ) in one dispatch: the offset's and the scale's gradients,

@@ -42,7 +42,8 @@ describe.runIf(webgpu.device)('WGSL kernels on webgpu', () => {
   afterAll(() => useBackend('cpu'));
 
   // [x shape, filter size, in → out channels, stride, padding]: 1×1 at strides 1 and 2, 3×3 and 5×5,
-  // and sizes whose pixels need several chunks (over 256 per chunk).
+  // sizes whose pixels a workgroup per weight shares, and a filter of more weights than that form takes
+  // (18,432: chunks, then their sum).
   const denseCases: [number[], number, number, number, number | 'valid' | 'same'][] = [
     [[2, 9, 8, 3], 1, 4, 1, 0],
     [[2, 9, 8, 3], 1, 4, 2, 0],
@@ -50,6 +51,7 @@ describe.runIf(webgpu.device)('WGSL kernels on webgpu', () => {
     [[2, 8, 7, 3], 5, 2, 1, 'valid'],
     [[2, 70, 70, 3], 3, 8, 1, 1],
     [[2, 66, 67, 4], 1, 3, 1, 0],
+    [[1, 20, 20, 64], 3, 32, 1, 1],
   ];
   for (const [shape, k, out, stride, pad] of denseCases) {
     it(`conv2d filter gradient, x ${shape}, ${k}×${k} → ${out}, stride ${stride}, padding ${pad}: equal to cpu, the same bits every run`, async () => {
@@ -103,10 +105,10 @@ describe.runIf(webgpu.device)('WGSL kernels on webgpu', () => {
       probe.stop();
     }
     const programs = probe.programs().filter((p) => /FilterGrad/.test(p.program));
-    expect(programs.map((p) => p.program).sort()).toEqual(['adlConvFilterGradChunks', 'adlConvFilterGradSum', 'adlDepthwiseFilterGradChunks', 'adlDepthwiseFilterGradSum']);
+    // One dispatch each: a workgroup of 256 threads per weight.
+    expect(programs.map((p) => p.program).sort()).toEqual(['adlConvFilterGradByWeight', 'adlDepthwiseFilterGradByWeight']);
     for (const p of programs) expect(p.longestLoop).toBeLessThanOrEqual(MAX_CHUNK);
-    const chunks = programs.filter((p) => p.program.endsWith('Chunks'));
-    for (const p of chunks) expect(p.maxWorkgroups * 64).toBeGreaterThanOrEqual(5000);
+    for (const p of programs) expect(p.maxWorkgroups * 256).toBeGreaterThanOrEqual(40000);
     x.dispose();
   });
 
@@ -206,6 +208,19 @@ describe.runIf(webgpu.device)('WGSL kernels on webgpu', () => {
     // Every pixel ignored: loss 0, gradient 0.
     const ignored = () => tf.engine().runKernel(CROSS_ENTROPY_KERNELS.forward, { logits: logits(), labels: tf.fill([2, 3, 7], 255, 'int32') }, { ignoreIndex: 255 }) as tf.Tensor;
     expect(Array.from(await valuesOn('webgpu', ignored))).toEqual([0]);
+  });
+
+  it.each([[3, [2, 5, 1]], [1, [3, 4]], [0, 2]] as const)('SplitV along axis %i into %j is one dispatch, equal to cpu bit for bit', async (axis, splits) => {
+    const split = () => tf.concat(tf.split(seededTensor([2, 7, 5, 8], 30), splits as number | number[], axis).map((t) => tf.reshape(t, [-1])));
+    const expected = await valuesOn('cpu', split);
+    await useBackend('webgpu');
+    const x = seededTensor([2, 7, 5, 8], 30);
+    const probe = probeWebGpu();
+    const pieces = tf.split(x, splits as number | number[], axis);
+    probe.stop();
+    expect(probe.counts().dispatches).toBe(1);
+    tf.dispose([x, ...pieces]);
+    expect(bits(await valuesOn('webgpu', split))).toBe(bits(expected));
   });
 
   it('the ReLU gradient is dy · step(y) bit for bit, NaN where y is NaN', async () => {

@@ -13,6 +13,7 @@ import { DEPTHWISE_INPUT_GRADIENT_KERNEL, depthwiseInputGradient, dilatedConv2d,
 import { crossEntropy, crossEntropyGrad } from './webgpu-losses.js';
 import { sgdMomentum, tensorsPerDispatch } from './webgpu-optimizers.js';
 import { resample } from './webgpu-resample.js';
+import { splitsInOneDispatch, splitV } from './webgpu-split.js';
 import { assertFloat, elementwise, ELEMENTWISE_WORKGROUP, f32, reduction, run } from './webgpu-programs.js';
 
 /**
@@ -258,15 +259,17 @@ export function registerWebGpuKernels(): void {
     [OPTIMIZER_KERNELS.sgdMomentum, sgdMomentum],
     [OPTIMIZER_KERNELS.adam, adam],
   ];
-  // tfjs's own filter gradients, replaced where the split form applies (see webgpu-conv-gradients.ts).
-  for (const [kernelName, split] of [
-    ['Conv2DBackpropFilter', conv2dBackpropFilter],
-    ['DepthwiseConv2dNativeBackpropFilter', depthwiseBackpropFilter],
-  ] as const) {
+  // tfjs's own kernels, replaced where ours apply: filter gradients (webgpu-conv-gradients.ts) and SplitV.
+  const replacements: [string, (args: KernelArgs) => boolean, (args: KernelArgs) => TensorInfo | TensorInfo[]][] = [
+    ['Conv2DBackpropFilter', splitsFilterGradient, conv2dBackpropFilter],
+    ['DepthwiseConv2dNativeBackpropFilter', splitsFilterGradient, depthwiseBackpropFilter],
+    ['SplitV', (args) => splitsInOneDispatch(args, tensorsPerDispatch(1) - 1), splitV],
+  ];
+  for (const [kernelName, applies, ours] of replacements) {
     const stock = tf.getKernel(kernelName, 'webgpu')?.kernelFunc;
     if (!stock) throw new Error(`tfjs-backend-webgpu has no ${kernelName} kernel to replace`);
     tf.unregisterKernel(kernelName, 'webgpu');
-    kernels.push([kernelName, (args) => (splitsFilterGradient(args) ? split(args) : (stock(args as any) as TensorInfo))]);
+    kernels.push([kernelName, (args) => (applies(args) ? ours(args) : (stock(args as any) as TensorInfo | TensorInfo[]))]);
   }
   for (const [kernelName, kernelFunc] of kernels) {
     tf.registerKernel({ kernelName, backendName: 'webgpu', kernelFunc: (args) => kernelFunc(args as KernelArgs) });
