@@ -15,10 +15,11 @@ const REDUCTION_THREADS = 256;
 const ELEMENTWISE_THREADS = 64;
 /**
  * Up to this many rows (pixels of the batch) a batch norm runs in one dispatch each way, a workgroup
- * per channel going over its channel three times (each thread ≤ 64 rows a pass): the search's feature
- * maps up to 321² crops. Larger ones take a reduction and an elementwise pass, which fill a GPU better.
+ * per channel going over its channel three times, each thread at most 4,095 rows in all (1,365 a pass):
+ * every batch norm of a 769² retraining step, batch 2. Larger ones take a reduction and an elementwise
+ * pass.
  */
-const ONE_DISPATCH_ROWS = 64 * REDUCTION_THREADS;
+const ONE_DISPATCH_ROWS = Math.floor(4096 / 3) * REDUCTION_THREADS;
 
 function float(kernelName: string, tensors: TensorInfo[]): void {
   if (tensors.some((t) => t.dtype !== 'float32')) throw new TypeError(`${kernelName} takes float32 tensors`);

@@ -6,25 +6,18 @@ import { dispatchGpuKernel, type KernelArgs } from './gpu-dispatch.js';
  *
  * tfjs's programs run one thread per filter weight, each looping over every output pixel of the
  * batch: a 1×1 20→20 convolution at 193², batch 2, is 400 threads looping 74,498 times, a few
- * workgroups on a GPU with a hundred cores. Here a filter of up to `MAX_WEIGHTS_BY_WORKGROUP` weights
- * takes a workgroup per weight, whose threads share the pixels and add their sums in a fixed tree;
- * a larger one cuts the pixels into chunks of at most `MAX_CHUNK`, one thread summing one weight over
- * one chunk, and a second pass adds the chunks of each weight in chunk order. Every run gives the same
- * bits.
+ * workgroups on a GPU with a hundred cores. Here the pixels are cut into chunks of at most
+ * `MAX_CHUNK`; one thread sums one weight over one chunk (neighbouring threads hold neighbouring output
+ * channels, so their reads of dy are contiguous), and a second pass adds the chunks of each weight in
+ * chunk order, so every run gives the same bits.
  */
 
 type TensorInfo = tf.TensorInfo;
 
 const THREADS = 64;
-/** Threads of a workgroup that reduces one weight over every pixel; a power of two. */
-const WEIGHT_THREADS = 256;
 /** Longest loop of a thread over pixels. */
 export const MAX_CHUNK = 4096;
-/**
- * Up to this many weights (and `WEIGHT_THREADS · MAX_CHUNK` pixels) one workgroup per weight reduces
- * over every pixel, in one dispatch; more weights take the chunks and their sum.
- */
-const MAX_WEIGHTS_BY_WORKGROUP = 65536;
+
 /** Shortest chunk worth a second pass. */
 const MIN_CHUNK = 256;
 /** Threads to aim for: enough to fill a large GPU several times over. */
@@ -83,7 +76,6 @@ function splitFilterGradient(name: string, x: TensorInfo, dy: TensorInfo, g: Geo
   const pixels = g.batch * g.outHeight * g.outWidth;
   const chunk = chunkLength(pixels, weights);
   const chunks = Math.ceil(pixels / chunk);
-  const byWorkgroup = weights <= MAX_WEIGHTS_BY_WORKGROUP && pixels <= WEIGHT_THREADS * MAX_CHUNK && chunks > 1;
   const uniforms = [
     int('weights', weights), int('pixels', pixels), int('chunk', chunk),
     int('inHeight', g.inHeight), int('inWidth', g.inWidth), int('inChannels', g.inChannels),
@@ -93,40 +85,6 @@ function splitFilterGradient(name: string, x: TensorInfo, dy: TensorInfo, g: Geo
     int('padTop', g.padTop), int('padLeft', g.padLeft),
     int('filterWidth', g.filterWidth), int('multiplier', outChannels / g.inChannels),
   ];
-  if (byWorkgroup) {
-    const [sum] = dispatchGpuKernel({
-      name: `${name}ByWeight`,
-      inputs: [['X', x], ['DY', dy]],
-      outputs: [filterShape],
-      uniforms,
-      threads: WEIGHT_THREADS,
-      workgroups: weights,
-      loopLength: Math.ceil(pixels / WEIGHT_THREADS),
-      declarations: `var<workgroup> shared_sum : array<f32, ${WEIGHT_THREADS}>;`,
-      body: `
-      let k = group;
-      ${weight}
-      var sum = 0.0;
-      for (var p = i32(lane); p < u.pixels; p = p + ${WEIGHT_THREADS}) {
-        let col = p % u.outWidth;
-        let row = (p / u.outWidth) % u.outHeight;
-        let b = p / (u.outWidth * u.outHeight);
-        let xRow = row * u.strideHeight - u.padTop + tapRow * u.dilationHeight;
-        let xCol = col * u.strideWidth - u.padLeft + tapCol * u.dilationWidth;
-        if (xRow >= 0 && xRow < u.inHeight && xCol >= 0 && xCol < u.inWidth) {
-          sum = sum + X[((b * u.inHeight + xRow) * u.inWidth + xCol) * u.inChannels + inChannel] * DY[p * u.outChannels + outChannel];
-        }
-      }
-      shared_sum[lane] = sum;
-      workgroupBarrier();
-      for (var stride = ${WEIGHT_THREADS / 2}u; stride > 0u; stride = stride >> 1u) {
-        if (lane < stride) { shared_sum[lane] = shared_sum[lane] + shared_sum[lane + stride]; }
-        workgroupBarrier();
-      }
-      if (lane == 0u) { out0[k] = shared_sum[0]; }`,
-    });
-    return sum;
-  }
   const [partials] = dispatchGpuKernel({
     name: `${name}Chunks`,
     inputs: [['X', x], ['DY', dy]],

@@ -42,8 +42,7 @@ describe.runIf(webgpu.device)('WGSL kernels on webgpu', () => {
   afterAll(() => useBackend('cpu'));
 
   // [x shape, filter size, in → out channels, stride, padding]: 1×1 at strides 1 and 2, 3×3 and 5×5,
-  // sizes whose pixels a workgroup per weight shares, and a filter of more weights than that form takes
-  // (18,432: chunks, then their sum).
+  // and sizes whose pixels need several chunks (over 256 per chunk).
   const denseCases: [number[], number, number, number, number | 'valid' | 'same'][] = [
     [[2, 9, 8, 3], 1, 4, 1, 0],
     [[2, 9, 8, 3], 1, 4, 2, 0],
@@ -105,18 +104,21 @@ describe.runIf(webgpu.device)('WGSL kernels on webgpu', () => {
       probe.stop();
     }
     const programs = probe.programs().filter((p) => /FilterGrad/.test(p.program));
-    // One dispatch each: a workgroup of 256 threads per weight.
-    expect(programs.map((p) => p.program).sort()).toEqual(['adlConvFilterGradByWeight', 'adlDepthwiseFilterGradByWeight']);
+    expect(programs.map((p) => p.program).sort()).toEqual(['adlConvFilterGradChunks', 'adlConvFilterGradSum', 'adlDepthwiseFilterGradChunks', 'adlDepthwiseFilterGradSum']);
     for (const p of programs) expect(p.longestLoop).toBeLessThanOrEqual(MAX_CHUNK);
-    for (const p of programs) expect(p.maxWorkgroups * 256).toBeGreaterThanOrEqual(40000);
+    const chunks = programs.filter((p) => p.program.endsWith('Chunks'));
+    for (const p of chunks) expect(p.maxWorkgroups * 64).toBeGreaterThanOrEqual(5000);
     x.dispose();
   });
 
-  it('a batch norm over more rows than one dispatch takes (two each way) equals the cpu form, with scale and offset and without', async () => {
+  it.each([
+    [600, ['adlBnStatistics', 'adlAffineBnNormalise', 'adlBnGradSums', 'adlAffineBnGrad']],
+    [400, ['adlAffineBnSmall', 'adlAffineBnGradSmall']],
+  ] as const)('a batch norm over %i² rows (two dispatches each way over 349,440 rows, else one) equals the cpu form, with scale and offset and without', async (side, programs) => {
     const kernels = kernelsFor('webgpu');
-    // 2·100·90 = 18,000 rows, over the one-dispatch limit; channels with different means and spreads.
-    const x = () => tf.add(tf.mul(seededTensor([2, 100, 90, 3], 20), [1, 3, 0.5]), [10, -2, 0]) as tf.Tensor4D;
-    const r = () => seededTensor([2, 100, 90, 3], 21);
+    // 360,000 rows are over the one-dispatch limit (349,440), 160,000 under it; channels with different means and spreads.
+    const x = () => tf.add(tf.mul(seededTensor([1, side, side, 3], 20), [1, 3, 0.5]), [10, -2, 0]) as tf.Tensor4D;
+    const r = () => seededTensor([1, side, side, 3], 21);
     const [scale, offset] = [() => tf.tensor1d([1.5, -0.5, 2]), () => tf.tensor1d([0.25, 1, -3])];
     const composed = (input: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D) => {
       const { mean, variance } = tf.moments(input, [0, 1, 2]);
@@ -131,15 +133,15 @@ describe.runIf(webgpu.device)('WGSL kernels on webgpu', () => {
     const probe = probeWebGpu();
     const affine = await valuesOn('webgpu', valuesAndGradients((input, gamma, beta) => kernels.affineBatchNorm!(input, gamma, beta, 1e-5).output));
     probe.stop();
-    expect(probe.programs().map((p) => p.program)).toEqual(expect.arrayContaining(['adlBnStatistics', 'adlAffineBnNormalise', 'adlBnGradSums', 'adlAffineBnGrad']));
+    expect(probe.programs().map((p) => p.program)).toEqual(expect.arrayContaining([...programs]));
     const scaleOf = expected.reduce((m, v) => Math.max(m, Math.abs(v)), 1);
     expect(largestDifference(affine, expected) / scaleOf).toBeLessThan(1e-4);
     const plain = await valuesOn('cpu', () => tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.div(tf.sub(input, tf.moments(input, [0, 1, 2]).mean), tf.sqrt(tf.add(tf.moments(input, [0, 1, 2]).variance, 1e-5))), r())))(x()));
     const ours = await valuesOn('webgpu', () => tf.grad((input: tf.Tensor) => tf.sum(tf.mul(kernels.batchStatistics(input as tf.Tensor4D, 1e-5).normalised, r())))(x()));
     expect(largestDifference(ours, plain) / plain.reduce((m, v) => Math.max(m, Math.abs(v)), 1)).toBeLessThan(1e-4);
-    // Given the running statistics, the same kernels move them (a dispatch of their own at this size).
+    // Given the running statistics, the same kernels move them.
     const movedOn = (backend: string) => valuesOn(backend, () => {
-      const running = { mean: tf.tensor1d([1, 2, 3]), variance: tf.tensor1d([4, 5, 6]), momentum: 0.1, unbiased: 18000 / 17999 };
+      const running = { mean: tf.tensor1d([1, 2, 3]), variance: tf.tensor1d([4, 5, 6]), momentum: 0.1, unbiased: (side * side) / (side * side - 1) };
       const batch = backend === 'webgpu' ? kernels.batchStatistics(x(), 1e-5, running) : { ...tf.moments(x(), [0, 1, 2]), running: undefined };
       if (backend === 'webgpu' && !batch.running) throw new Error('the webgpu set did not move the running statistics');
       const moved = batch.running ?? { mean: tf.add(tf.mul(running.mean, 0.9), tf.mul(batch.mean, 0.1)), variance: tf.add(tf.mul(running.variance, 0.9), tf.mul(batch.variance, 0.1 * running.unbiased)) };
@@ -164,6 +166,38 @@ describe.runIf(webgpu.device)('WGSL kernels on webgpu', () => {
     // d/dx of Σ resample(x)·y is the transposed resample of y.
     const gradient = await valuesOn('webgpu', () => tf.grad((input: tf.Tensor) => tf.sum(tf.mul(resample(input, rows(), columns()), y())))(x()));
     expect(largestDifference(gradient, transposed)).toBeLessThan(1e-5);
+  });
+
+  it('resample with bilinear (sparse) matrices, one pass over their nonzeros, and with matrices computed on the GPU (two dense passes), equals the matrix products', async () => {
+    // Rows 4 → 7 and columns 5 → 3, corners aligned: each output line reads at most two input lines.
+    const bilinear = (out: number, size: number) => {
+      const m = new Float32Array(out * size);
+      for (let i = 0; i < out; i++) {
+        const at = (i * (size - 1)) / (out - 1);
+        const low = Math.min(Math.floor(at), size - 1);
+        const high = Math.min(low + 1, size - 1);
+        m[i * size + low] += 1 - (at - low);
+        m[i * size + high] += at - low;
+      }
+      return m;
+    };
+    const [rows, columns] = [bilinear(7, 4), bilinear(3, 5)];
+    const x = () => seededTensor([2, 4, 5, 3], 31) as tf.Tensor4D;
+    const y = () => seededTensor([2, 7, 3, 3], 32) as tf.Tensor4D;
+    const resample = (input: tf.Tensor, r: tf.Tensor, c: tf.Tensor, transposed: boolean) => tf.engine().runKernel(RESAMPLE_KERNEL, { x: input, rows: r, columns: c }, { transposed }) as tf.Tensor;
+    const matrices = (onGpu: boolean) => [tf.tensor2d(rows, [7, 4]), tf.tensor2d(columns, [3, 5])].map((m) => (onGpu ? tf.add(m, 0) : m));
+    const plain = await valuesOn('cpu', () => tf.einsum('jx,nixc->nijc', tf.tensor2d(columns, [3, 5]), tf.einsum('iy,nyxc->nixc', tf.tensor2d(rows, [7, 4]), x())));
+    const transposed = await valuesOn('cpu', () => tf.einsum('jx,nyjc->nyxc', tf.tensor2d(columns, [3, 5]), tf.einsum('iy,nijc->nyjc', tf.tensor2d(rows, [7, 4]), y())));
+    for (const onGpu of [false, true]) {
+      expect(largestDifference(await valuesOn('webgpu', () => resample(x(), ...(matrices(onGpu) as [tf.Tensor, tf.Tensor]), false)), plain)).toBeLessThan(1e-5);
+      expect(largestDifference(await valuesOn('webgpu', () => resample(y(), ...(matrices(onGpu) as [tf.Tensor, tf.Tensor]), true)), transposed)).toBeLessThan(1e-5);
+    }
+    await useBackend('webgpu');
+    const probe = probeWebGpu({ dryRun: true });
+    tf.tidy(() => resample(x(), tf.tensor2d(rows, [7, 4]), tf.tensor2d(columns, [3, 5]), false));
+    probe.stop();
+    // One pass, each output element reading at most 2 input rows × 1 column (5 → 3 columns, corners aligned, lands on pixels).
+    expect(probe.programs().filter((p) => p.program === 'adlResample').map((p) => [p.dispatches, p.longestLoop])).toEqual([[1, 2]]);
   });
 
   it('the resample matrices are uploaded once per content, not at every call', async () => {
