@@ -3,9 +3,10 @@ import { AFFINE_BATCH_NORM_KERNELS, BATCH_NORM_KERNELS } from './fused-kernels.j
 import { dispatchGpuKernel, type KernelArgs, type ScalarUniform } from './gpu-dispatch.js';
 
 /**
- * Training-mode batch norm on webgpu, without and with a scale and offset: two dispatches each way
- * (per-channel reductions, then one elementwise pass), where tfjs's ops take about eight forward
- * and twenty backward.
+ * Training-mode batch norm on webgpu, without and with a scale and offset, moving the running
+ * statistics when given them: one dispatch each way (a workgroup per channel), or for very large maps
+ * two (per-channel reductions, then an elementwise pass), where tfjs's ops take about eight forward,
+ * twenty backward and four more for the running statistics.
  */
 
 type TensorInfo = tf.TensorInfo;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { normaliseWithElementwiseOps } from './batch-statistics.js';
 import { AFFINE_BATCH_NORM_KERNELS, BATCH_NORM_KERNELS, CROSS_ENTROPY_KERNELS, POOL_KERNELS, registerFusedGradients, RELU_GRAD_KERNEL, RESAMPLE_KERNEL, WEIGHTED_SUM_KERNELS, weightedSumInputs } from './fused-kernels.js';
-import { dispatchGpuKernel } from './gpu-dispatch.js';
+import { dispatchGpuKernel, type KernelArgs } from './gpu-dispatch.js';
 import { registerKernelSet } from './kernel-sets.js';
 import type { Kernels, RunningUpdate } from './kernels.js';
 import { OPTIMIZER_KERNELS } from './optimizer-updates.js';
@@ -20,12 +20,11 @@ import { assertFloat, elementwise, ELEMENTWISE_WORKGROUP, f32, reduction, run } 
  * WGSL kernels for the webgpu backend: what tfjs runs as many small dispatches (training-mode batch
  * norm ~8 forward and ~20 backward, a mixed op's weighted sum 2 per term, an optimizer update 5–10 per
  * variable) runs as one to three. On a GPU each dispatch has a fixed cost of microseconds, and an
- * Auto-DeepLab search step makes hundreds of thousands of them.
- * Single-output kernels are tfjs programs (webgpu-programs.ts); several outputs from one
- * dispatch take the package's own dispatch (gpu-dispatch.ts).
+ * Auto-DeepLab search step makes hundreds of thousands of them. Single-output kernels are tfjs
+ * programs (webgpu-programs.ts); several outputs from one dispatch take the package's own dispatch
+ * (gpu-dispatch.ts). What a step dispatches: `probeWebGpu` (webgpu-probe.ts).
  */
 type TensorInfo = tf.TensorInfo;
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap };
 
 /** NHWC coordinates of `index` in the shape of input `name`, for the 3×3 windows around them. */
 const poolCoords = (name: string) => `
