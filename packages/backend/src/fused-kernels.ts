@@ -121,11 +121,14 @@ export function registerFusedGradients(): void {
   });
 }
 
+/** Whether the terms are float32 and of one shape: what a weighted-sum kernel takes. */
+export function sameShapeFloatTerms(terms: readonly tf.Tensor[]): boolean {
+  return terms.every((t) => t.dtype === 'float32' && tf.util.arraysEqual(t.shape, terms[0].shape));
+}
+
 /** `[weights, ...terms]` as the weighted-sum kernel takes them, or null where it cannot (mixed shapes or dtypes). */
 export function weightedSumInputs(terms: readonly tf.Tensor[], weights: SumWeights): tf.Tensor[] | null {
-  const shape = terms[0].shape;
-  const fits = terms.every((t) => t.dtype === 'float32' && t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]));
-  if (!fits) return null;
+  if (!sameShapeFloatTerms(terms)) return null;
   const weightTensor = Array.isArray(weights) ? tf.tensor1d(weights as number[]) : (weights as tf.Tensor1D);
   if (weightTensor.size !== terms.length) throw new RangeError(`weightedSum: ${terms.length} terms but ${weightTensor.size} weights`);
   return [weightTensor, ...terms];

@@ -88,6 +88,20 @@ interface WebGpuBackendInternals {
   getQueryTime(): Promise<number>;
 }
 
+/** Tensors per dispatch at most, whatever the device allows. */
+const MAX_TENSORS_PER_DISPATCH = 16;
+
+/** Tensors of `bindings` storage buffers each that one dispatch may take on this device (its limit per shader stage). */
+export function tensorsPerDispatch(bindings: number): number {
+  const device = (tf.backend() as unknown as { device: { limits: { maxStorageBuffersPerShaderStage: number } } }).device;
+  return Math.max(1, Math.min(MAX_TENSORS_PER_DISPATCH, Math.floor(device.limits.maxStorageBuffersPerShaderStage / bindings)));
+}
+
+/** The kernel's uniforms; a struct needs a field, so an unused one where it has none. */
+function uniformsOf(kernel: GpuKernel): readonly ScalarUniform[] {
+  return kernel.uniforms?.length ? kernel.uniforms : [{ name: 'unused', type: 'i32', value: 0 }];
+}
+
 const pipelines = new WeakMap<GPUDevice, Map<string, { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout }>>();
 /** Workgroups per dimension: WebGPU's guaranteed limit. More spill into y. */
 const MAX_WORKGROUPS_X = 65535;
@@ -102,7 +116,7 @@ function storageBindings(kernel: GpuKernel): { name: string; writable: boolean; 
 }
 
 function shaderSource(kernel: GpuKernel): string {
-  const uniforms = kernel.uniforms?.length ? kernel.uniforms : [{ name: 'unused', type: 'i32', value: 0 }];
+  const uniforms = uniformsOf(kernel);
   const storage = storageBindings(kernel);
   const bindings = [
     ...storage.map((b, i) => `@group(0) @binding(${i}) var<storage, ${b.writable ? 'read_write' : 'read'}> ${b.name} : array<${b.type}>;`),
@@ -144,9 +158,9 @@ export function dispatchGpuKernel(kernel: GpuKernel): TensorInfo[] {
   const start = performance.now();
   const backend = tf.backend() as unknown as WebGpuBackendInternals;
   const outputs = kernel.outputs.map((shape) => backend.makeTensorInfo([...shape], 'float32'));
-  if (outputs.some((o) => o.shape.reduce((a, b) => a * b, 1) === 0)) {
+  if (outputs.some((o) => tf.util.sizeFromShape(o.shape) === 0)) {
     // As tfjs's runWebGPUProgram: an empty output holds an empty array, and nothing is dispatched.
-    for (const o of outputs) backend.tensorMap.get(o.dataId).values = new Float32Array(o.shape.reduce((a, b) => a * b, 1));
+    for (const o of outputs) backend.tensorMap.get(o.dataId).values = new Float32Array(tf.util.sizeFromShape(o.shape));
     return outputs;
   }
   const tensors = [...outputs, ...(kernel.updates ?? []).map(([, t]) => t), ...kernel.inputs.map(([, t]) => t)];
@@ -155,7 +169,7 @@ export function dispatchGpuKernel(kernel: GpuKernel): TensorInfo[] {
   const { pipeline, layout } = pipelineFor(backend.device, kernel, code);
   const encode = observer?.encode ?? true;
   if (encode) {
-    const uniforms = (kernel.uniforms?.length ? kernel.uniforms : [{ type: 'i32', value: 0 }]).map((v) => ({
+    const uniforms = uniformsOf(kernel).map((v) => ({
       type: v.type === 'f32' ? 'float32' : v.type === 'u32' ? 'uint32' : 'int32',
       data: [v.value],
     }));

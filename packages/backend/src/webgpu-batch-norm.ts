@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { AFFINE_BATCH_NORM_KERNELS, BATCH_NORM_KERNELS } from './fused-kernels.js';
 import { dispatchGpuKernel, type KernelArgs, type ScalarUniform } from './gpu-dispatch.js';
+import { assertFloat, workgroupSumArrays, workgroupTreeSum } from './webgpu-programs.js';
 
 /**
  * Training-mode batch norm on webgpu, without and with a scale and offset, moving the running
@@ -22,11 +23,7 @@ const ELEMENTWISE_THREADS = 64;
  */
 const ONE_DISPATCH_ROWS = Math.floor(4096 / 3) * REDUCTION_THREADS;
 
-function float(kernelName: string, tensors: TensorInfo[]): void {
-  if (tensors.some((t) => t.dtype !== 'float32')) throw new TypeError(`${kernelName} takes float32 tensors`);
-}
-
-const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+const size = (shape: readonly number[]) => tf.util.sizeFromShape(shape as number[]);
 const rowsOf = (x: TensorInfo) => size(x.shape) / x.shape[x.shape.length - 1];
 
 function layout(x: TensorInfo, epsilon: number): ScalarUniform[] {
@@ -38,20 +35,14 @@ function layout(x: TensorInfo, epsilon: number): ScalarUniform[] {
   ];
 }
 
-/** A tree sum over the workgroup of each named f32 (in `shared_<name>`), leaving it in every thread's `<name>`. */
+/** The workgroup's sum of each named f32, left in every thread's `<name>` (the arrays stay free for reuse). */
 function workgroupSums(names: string[]): string {
-  return `
-    ${names.map((s) => `shared_${s}[lane] = ${s};`).join(' ')}
-    workgroupBarrier();
-    for (var stride = ${REDUCTION_THREADS / 2}u; stride > 0u; stride = stride >> 1u) {
-      if (lane < stride) { ${names.map((s) => `shared_${s}[lane] = shared_${s}[lane] + shared_${s}[lane + stride];`).join(' ')} }
-      workgroupBarrier();
-    }
+  return `${workgroupTreeSum(names, REDUCTION_THREADS)}
     ${names.map((s) => `${s} = shared_${s}[0];`).join(' ')}
     workgroupBarrier();`;
 }
 
-const sharedArrays = (names: string[]) => names.map((s) => `var<workgroup> shared_${s} : array<f32, ${REDUCTION_THREADS}>;`).join('\n');
+const sharedArrays = (names: string[]) => workgroupSumArrays(names, REDUCTION_THREADS);
 
 /**
  * Per-channel mean and biased variance in one dispatch, a workgroup per channel: the mean first, then
@@ -151,7 +142,7 @@ function normalise(x: TensorInfo, mean: TensorInfo, variance: TensorInfo, epsilo
 /** Inputs `{ x, runningMean?, runningVariance? }`, attrs `epsilon`, `momentum`, `unbiased`: `[y, mean, variance]`, then the moved running statistics where given. */
 export function batchNorm({ inputs, attrs }: KernelArgs): TensorInfo[] {
   const x = (inputs as { x: TensorInfo }).x;
-  float(BATCH_NORM_KERNELS.forward, [x]);
+  assertFloat(BATCH_NORM_KERNELS.forward, [x]);
   const epsilon = attrs!.epsilon as number;
   const running = runningOf(inputs, attrs);
   if (rowsOf(x) <= ONE_DISPATCH_ROWS) return normaliseInOneDispatch(x, epsilon, undefined, running);
@@ -162,7 +153,7 @@ export function batchNorm({ inputs, attrs }: KernelArgs): TensorInfo[] {
 /** As `batchNorm`, with inputs `scale` and `offset` too. */
 export function affineBatchNorm({ inputs, attrs }: KernelArgs): TensorInfo[] {
   const { x, scale, offset } = inputs as Record<'x' | 'scale' | 'offset', TensorInfo>;
-  float(AFFINE_BATCH_NORM_KERNELS.forward, [x, scale, offset]);
+  assertFloat(AFFINE_BATCH_NORM_KERNELS.forward, [x, scale, offset]);
   const epsilon = attrs!.epsilon as number;
   const running = runningOf(inputs, attrs);
   if (rowsOf(x) <= ONE_DISPATCH_ROWS) return normaliseInOneDispatch(x, epsilon, { scale, offset }, running);
@@ -181,7 +172,7 @@ interface Running {
 function runningOf(inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap | undefined): Running | undefined {
   const { runningMean, runningVariance } = inputs as Partial<Record<'runningMean' | 'runningVariance', TensorInfo>>;
   if (!runningMean || !runningVariance) return undefined;
-  float(BATCH_NORM_KERNELS.forward, [runningMean, runningVariance]);
+  assertFloat(BATCH_NORM_KERNELS.forward, [runningMean, runningVariance]);
   return { mean: runningMean, variance: runningVariance, momentum: attrs!.momentum as number, unbiased: attrs!.unbiased as number };
 }
 
@@ -271,7 +262,7 @@ function inputGradient(dy: TensorInfo, x: TensorInfo, mean: TensorInfo, variance
 
 export function batchNormGrad({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const { dy, x, mean, variance } = inputs as Record<'dy' | 'x' | 'mean' | 'variance', TensorInfo>;
-  float(BATCH_NORM_KERNELS.gradient, [dy, x, mean, variance]);
+  assertFloat(BATCH_NORM_KERNELS.gradient, [dy, x, mean, variance]);
   const epsilon = attrs!.epsilon as number;
   if (rowsOf(x) <= ONE_DISPATCH_ROWS) {
     const [dx, ...sums] = gradientInOneDispatch(dy, x, mean, variance, epsilon);
@@ -287,7 +278,7 @@ export function batchNormGrad({ inputs, backend, attrs }: KernelArgs): TensorInf
 /** Outputs `[dx, dScale, dOffset]`: dScale = Σdy·x̂, dOffset = Σdy. */
 export function affineBatchNormGrad({ inputs, attrs }: KernelArgs): TensorInfo[] {
   const { dy, x, mean, variance, scale } = inputs as Record<'dy' | 'x' | 'mean' | 'variance' | 'scale', TensorInfo>;
-  float(AFFINE_BATCH_NORM_KERNELS.gradient, [dy, x, mean, variance, scale]);
+  assertFloat(AFFINE_BATCH_NORM_KERNELS.gradient, [dy, x, mean, variance, scale]);
   const epsilon = attrs!.epsilon as number;
   if (rowsOf(x) <= ONE_DISPATCH_ROWS) return gradientInOneDispatch(dy, x, mean, variance, epsilon, scale);
   const [sumDy, sumDyXhat] = gradientSums(dy, x, mean, variance, epsilon);

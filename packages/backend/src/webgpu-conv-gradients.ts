@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { dispatchGpuKernel, type KernelArgs } from './gpu-dispatch.js';
+import { assertFloat } from './webgpu-programs.js';
 
 /**
  * Filter gradients of dense and depthwise convolutions on webgpu, split over the output pixels.
@@ -72,7 +73,7 @@ const int = (name: string, value: number) => ({ name, type: 'i32' as const, valu
  * `weight` decodes the weight index `k` into `tapRow`, `tapCol`, `inChannel`, `outChannel`.
  */
 function splitFilterGradient(name: string, x: TensorInfo, dy: TensorInfo, g: Geometry, filterShape: number[], outChannels: number, weight: string): TensorInfo {
-  const weights = filterShape.reduce((a, b) => a * b, 1);
+  const weights = tf.util.sizeFromShape(filterShape);
   const pixels = g.batch * g.outHeight * g.outWidth;
   const chunk = chunkLength(pixels, weights);
   const chunks = Math.ceil(pixels / chunk);
@@ -139,10 +140,6 @@ function splitFilterGradient(name: string, x: TensorInfo, dy: TensorInfo, g: Geo
   return sum;
 }
 
-function float(kernelName: string, tensors: TensorInfo[]): void {
-  if (tensors.some((t) => t.dtype !== 'float32')) throw new TypeError(`${kernelName} takes float32 tensors on webgpu`);
-}
-
 /** Whether the split form computes this filter gradient: NHWC float32 (else tfjs's own program does). */
 export function splitsFilterGradient({ inputs, attrs }: KernelArgs): boolean {
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
@@ -152,7 +149,7 @@ export function splitsFilterGradient({ inputs, attrs }: KernelArgs): boolean {
 /** tfjs's `Conv2DBackpropFilter` (NHWC, dilation 1 as tfjs-core sends it). */
 export function conv2dBackpropFilter({ inputs, attrs }: KernelArgs): TensorInfo {
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
-  float('Conv2DBackpropFilter', [x, dy]);
+  assertFloat('Conv2DBackpropFilter', [x, dy]);
   const { strides, pad, dimRoundingMode, filterShape } = attrs as any;
   const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
   const [, , inChannels, outChannels] = filterShape as number[];
@@ -175,7 +172,7 @@ export const DILATED_FILTER_GRADIENT_KERNEL = 'AdlConv2DBackpropFilterDilated';
 
 export function dilatedConv2dBackpropFilter({ inputs, attrs }: KernelArgs): TensorInfo {
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
-  float(DILATED_FILTER_GRADIENT_KERNEL, [x, dy]);
+  assertFloat(DILATED_FILTER_GRADIENT_KERNEL, [x, dy]);
   const { strides, dilations, pad, filterShape } = attrs as any;
   const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, dilations, pad, undefined, false, 'channelsLast');
   const [, , inChannels, outChannels] = filterShape as number[];
@@ -185,7 +182,7 @@ export function dilatedConv2dBackpropFilter({ inputs, attrs }: KernelArgs): Tens
 /** tfjs's `DepthwiseConv2dNativeBackpropFilter` (NHWC; any channel multiplier and dilation). */
 export function depthwiseBackpropFilter({ inputs, attrs }: KernelArgs): TensorInfo {
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
-  float('DepthwiseConv2dNativeBackpropFilter', [x, dy]);
+  assertFloat('DepthwiseConv2dNativeBackpropFilter', [x, dy]);
   const { strides, dilations, pad, dimRoundingMode, filterShape } = attrs as any;
   const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, dilations, pad, dimRoundingMode, true);
   const [, , inChannels, multiplier] = filterShape as number[];

@@ -58,35 +58,40 @@ export function turnedFilter({ inputs, backend }: KernelArgs): tf.TensorInfo {
     result[index] = W[(((${kh - 1} - p) * ${kw} + (${kw - 1} - q)) * ${inChannels} + i) * ${outChannels} + o];`), [filter]);
 }
 
-export function dilatedConv2d(x: tf.Tensor4D, filter: tf.Tensor4D, dilation: number, padding: number): tf.Tensor4D {
-  assertSamePadding(filter.shape[0], dilation, padding);
+/**
+ * `forward(x, filter)` with its gradients from `gradients(dy, x, filter)` (input, then filter), keeping
+ * x and the filter for them.
+ */
+function withGradients(
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  forward: (input: tf.Tensor4D, weights: tf.Tensor4D) => tf.Tensor4D,
+  gradients: (dy: tf.Tensor4D, input: tf.Tensor4D, weights: tf.Tensor4D) => [tf.Tensor, tf.Tensor],
+): tf.Tensor4D {
   const conv = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [input, weights, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
     save([input, weights]);
     return {
-      value: tf.conv2d(input, weights, 1, padding, 'NHWC', dilation),
-      gradFunc: (dy: tf.Tensor, [savedInput, savedWeights]: tf.Tensor[]) => [
-        tf.conv2d(dy as tf.Tensor4D, tf.engine().runKernel(TURNED_FILTER_KERNEL, { filter: savedWeights }, {}) as tf.Tensor4D, 1, padding, 'NHWC', dilation),
-        tf.engine().runKernel(DILATED_FILTER_GRADIENT_KERNEL, { x: savedInput, dy }, { strides: 1, dilations: dilation, pad: padding, filterShape: savedWeights.shape }) as tf.Tensor,
-      ],
+      value: forward(input, weights),
+      gradFunc: (dy: tf.Tensor, [savedInput, savedWeights]: tf.Tensor[]) => gradients(dy as tf.Tensor4D, savedInput as tf.Tensor4D, savedWeights as tf.Tensor4D),
     };
   });
   return conv(x, filter) as tf.Tensor4D;
 }
 
+export function dilatedConv2d(x: tf.Tensor4D, filter: tf.Tensor4D, dilation: number, padding: number): tf.Tensor4D {
+  assertSamePadding(filter.shape[0], dilation, padding);
+  return withGradients(x, filter, (input, weights) => tf.conv2d(input, weights, 1, padding, 'NHWC', dilation), (dy, input, weights) => [
+    tf.conv2d(dy, tf.engine().runKernel(TURNED_FILTER_KERNEL, { filter: weights }, {}) as tf.Tensor4D, 1, padding, 'NHWC', dilation),
+    tf.engine().runKernel(DILATED_FILTER_GRADIENT_KERNEL, { x: input, dy }, { strides: 1, dilations: dilation, pad: padding, filterShape: weights.shape }) as tf.Tensor,
+  ]);
+}
+
 export function dilatedDepthwiseConv2d(x: tf.Tensor4D, filter: tf.Tensor4D, dilation: number): tf.Tensor4D {
   const padding = (dilation * (filter.shape[0] - 1)) / 2;
   assertSamePadding(filter.shape[0], dilation, padding);
-  const conv = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [input, weights, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
-    save([input, weights]);
-    return {
-      value: tf.depthwiseConv2d(input, weights, 1, padding, 'NHWC', dilation),
-      gradFunc: (dy: tf.Tensor, [savedInput, savedWeights]: tf.Tensor[]) => [
-        tf.engine().runKernel(DEPTHWISE_INPUT_GRADIENT_KERNEL, { dy, filter: savedWeights }, { dilation, padding }) as tf.Tensor,
-        tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x: savedInput, dy }, { strides: 1, dilations: dilation, pad: padding, filterShape: savedWeights.shape }) as tf.Tensor,
-      ],
-    };
-  });
-  return conv(x, filter) as tf.Tensor4D;
+  return withGradients(x, filter, (input, weights) => tf.depthwiseConv2d(input, weights, 1, padding, 'NHWC', dilation), (dy, input, weights) => [
+    tf.engine().runKernel(DEPTHWISE_INPUT_GRADIENT_KERNEL, { dy, filter: weights }, { dilation, padding }) as tf.Tensor,
+    tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x: input, dy }, { strides: 1, dilations: dilation, pad: padding, filterShape: weights.shape }) as tf.Tensor,
+  ]);
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { normaliseWithElementwiseOps } from './batch-statistics.js';
-import { AFFINE_BATCH_NORM_KERNELS, BATCH_NORM_KERNELS, CROSS_ENTROPY_KERNELS, POOL_KERNELS, registerFusedGradients, RELU_GRAD_KERNEL, RESAMPLE_KERNEL, WEIGHTED_SUM_KERNELS, weightedSumInputs } from './fused-kernels.js';
-import { dispatchGpuKernel, type KernelArgs } from './gpu-dispatch.js';
+import { AFFINE_BATCH_NORM_KERNELS, BATCH_NORM_KERNELS, CROSS_ENTROPY_KERNELS, POOL_KERNELS, registerFusedGradients, RELU_GRAD_KERNEL, RESAMPLE_KERNEL, sameShapeFloatTerms, WEIGHTED_SUM_KERNELS, weightedSumInputs } from './fused-kernels.js';
+import { dispatchGpuKernel, tensorsPerDispatch, type KernelArgs } from './gpu-dispatch.js';
 import { registerKernelSet } from './kernel-sets.js';
 import type { Kernels, RunningUpdate } from './kernels.js';
 import { OPTIMIZER_KERNELS } from './optimizer-updates.js';
@@ -11,7 +11,7 @@ import { affineBatchNorm, affineBatchNormGrad, batchNorm, batchNormGrad } from '
 import { conv2dBackpropFilter, depthwiseBackpropFilter, DILATED_FILTER_GRADIENT_KERNEL, dilatedConv2dBackpropFilter, splitsFilterGradient } from './webgpu-conv-gradients.js';
 import { DEPTHWISE_INPUT_GRADIENT_KERNEL, depthwiseInputGradient, dilatedConv2d, dilatedDepthwiseConv2d, TURNED_FILTER_KERNEL, turnedFilter } from './webgpu-dilated-convs.js';
 import { crossEntropy, crossEntropyGrad } from './webgpu-losses.js';
-import { sgdMomentum, tensorsPerDispatch } from './webgpu-optimizers.js';
+import { sgdMomentum } from './webgpu-optimizers.js';
 import { resample } from './webgpu-resample.js';
 import { splitsInOneDispatch, splitV } from './webgpu-split.js';
 import { assertFloat, elementwise, ELEMENTWISE_WORKGROUP, f32, reduction, run } from './webgpu-programs.js';
@@ -211,7 +211,7 @@ export const webgpuKernels: Kernels = {
   },
 
   weightedSum(terms, weights) {
-    if (Array.isArray(weights) && terms.every((t) => t.dtype === 'float32' && tf.util.arraysEqual(t.shape, terms[0].shape))) {
+    if (Array.isArray(weights) && sameShapeFloatTerms(terms)) {
       if (weights.length !== terms.length) throw new RangeError(`weightedSum: ${terms.length} terms but ${weights.length} weights`);
       return tf.engine().runKernel(SCALED_SUM_KERNEL, terms as unknown as tf.NamedTensorMap, { weights: [...weights] }) as tf.Tensor;
     }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { CROSS_ENTROPY_KERNELS } from './fused-kernels.js';
 import { dispatchGpuKernel, type KernelArgs } from './gpu-dispatch.js';
+import { workgroupSumArrays, workgroupTreeSum } from './webgpu-programs.js';
 
 /**
  * The pixel-wise cross-entropy (`CROSS_ENTROPY_KERNELS`) on webgpu: two dispatches forward (partial
@@ -21,14 +22,6 @@ function shapeOf(kernelName: string, logits: TensorInfo, labels: TensorInfo): { 
   return { pixels: tf.util.sizeFromShape(labels.shape), classes: logits.shape[logits.shape.length - 1] };
 }
 
-const sharedSum = (name: string) => `var<workgroup> shared_${name} : array<f32, ${THREADS}>;`;
-const treeSum = (names: string[]) => `
-  ${names.map((s) => `shared_${s}[lane] = ${s};`).join(' ')}
-  workgroupBarrier();
-  for (var stride = ${THREADS / 2}u; stride > 0u; stride = stride >> 1u) {
-    if (lane < stride) { ${names.map((s) => `shared_${s}[lane] = shared_${s}[lane] + shared_${s}[lane + stride];`).join(' ')} }
-    workgroupBarrier();
-  }`;
 
 /**
  * Per chunk of pixels: the summed −log softmax[label] of the pixels that pick a class (`withLoss`)
@@ -49,7 +42,7 @@ function chunkSums(logits: TensorInfo | undefined, labels: TensorInfo, pixels: n
     threads: THREADS,
     workgroups: chunks,
     loopLength: (PIXELS_PER_CHUNK / THREADS) * (withLoss ? 2 * classes : 1),
-    declarations: [sharedSum('count'), ...(withLoss ? [sharedSum('loss')] : [])].join('\n'),
+    declarations: workgroupSumArrays(withLoss ? ['count', 'loss'] : ['count'], THREADS),
     body: `
       var count = 0.0;
       ${withLoss ? 'var loss = 0.0;' : ''}
@@ -67,7 +60,7 @@ function chunkSums(logits: TensorInfo | undefined, labels: TensorInfo, pixels: n
         for (var k = 0; k < u.classes; k = k + 1) { sum = sum + exp(LOGITS[row + k] - largest); }
         loss = loss - ((LOGITS[row + label] - largest) - log(sum));` : ''}
       }
-      ${treeSum(withLoss ? ['count', 'loss'] : ['count'])}
+      ${workgroupTreeSum(withLoss ? ['count', 'loss'] : ['count'], THREADS)}
       if (lane == 0u) { out0[group] = ${withLoss ? 'shared_loss[0]; out1[group] = shared_count[0]' : 'shared_count[0]'}; }`,
   });
 }
@@ -83,12 +76,12 @@ function total(name: string, partials: TensorInfo, counts?: TensorInfo): TensorI
     threads: THREADS,
     workgroups: 1,
     loopLength: Math.ceil(chunks / THREADS),
-    declarations: [sharedSum('s'), ...(counts ? [sharedSum('n')] : [])].join('\n'),
+    declarations: workgroupSumArrays(counts ? ['s', 'n'] : ['s'], THREADS),
     body: `
       var s = 0.0;
       ${counts ? 'var n = 0.0;' : ''}
       for (var c = i32(lane); c < u.chunks; c = c + ${THREADS}) { s = s + PARTIALS[c]; ${counts ? 'n = n + COUNTS[c];' : ''} }
-      ${treeSum(counts ? ['s', 'n'] : ['s'])}
+      ${workgroupTreeSum(counts ? ['s', 'n'] : ['s'], THREADS)}
       if (lane == 0u) { out0[0] = ${counts ? 'shared_s[0] / max(shared_n[0], 1.0)' : 'shared_s[0]'}; }`,
   });
   return sum;

@@ -65,14 +65,33 @@ export function elementwise(shaderKey: string, outputShape: number[], variableNa
   return program(shaderKey, outputShape, variableNames, ELEMENTWISE_WORKGROUP, Math.ceil(size / ELEMENTWISE_WORKGROUP), main, uniforms, loopLength);
 }
 
+/** Workgroup arrays `shared_<name>`, one per name, for `workgroupTreeSum` over `threads` threads. */
+export function workgroupSumArrays(names: readonly string[], threads: number): string {
+  return names.map((s) => `var<workgroup> shared_${s} : array<f32, ${threads}>;`).join('\n');
+}
+
+/**
+ * WGSL that puts each thread's f32 `<name>` into `shared_<name>` and sums them over the workgroup in
+ * a fixed tree (the same bits every run), leaving the totals in `shared_<name>[0]`; `lane` is the
+ * thread's index in the workgroup, `threads` a power of two.
+ */
+export function workgroupTreeSum(names: readonly string[], threads: number): string {
+  return `
+    ${names.map((s) => `shared_${s}[lane] = ${s};`).join(' ')}
+    workgroupBarrier();
+    for (var stride = ${threads / 2}u; stride > 0u; stride = stride >> 1u) {
+      if (lane < stride) { ${names.map((s) => `shared_${s}[lane] = shared_${s}[lane] + shared_${s}[lane + stride];`).join(' ')} }
+      workgroupBarrier();
+    }`;
+}
+
 /**
  * One workgroup per output element `w` (a channel, a term): `accumulate` adds to the `f32` variables
  * named in `sums` for row `r`; the sums are reduced over the workgroup and `finish` writes `result`.
  */
 export function reduction(shaderKey: string, outputShape: number[], workgroups: number, variableNames: string[], sums: string[], rows: string, accumulate: string, finish: string, uniforms?: string): WgslProgram {
-  const shared = sums.map((s) => `var<workgroup> shared_${s} : array<f32, ${REDUCTION_WORKGROUP}>;`).join('\n');
   const main = `
-      ${shared}
+      ${workgroupSumArrays(sums, REDUCTION_WORKGROUP)}
       fn main(index : i32) {
         let w = i32(workgroupId.x);
         let lane = localId.x;
@@ -80,14 +99,7 @@ export function reduction(shaderKey: string, outputShape: number[], workgroups: 
         for (var r = i32(lane); r < ${rows}; r = r + ${REDUCTION_WORKGROUP}) {
           ${accumulate}
         }
-        ${sums.map((s) => `shared_${s}[lane] = ${s};`).join(' ')}
-        workgroupBarrier();
-        for (var stride = ${REDUCTION_WORKGROUP / 2}u; stride > 0u; stride = stride >> 1u) {
-          if (lane < stride) {
-            ${sums.map((s) => `shared_${s}[lane] = shared_${s}[lane] + shared_${s}[lane + stride];`).join(' ')}
-          }
-          workgroupBarrier();
-        }
+        ${workgroupTreeSum(sums, REDUCTION_WORKGROUP)}
         if (lane == 0u) {
           ${sums.map((s) => `${s} = shared_${s}[0];`).join(' ')}
           ${finish}
