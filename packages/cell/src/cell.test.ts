@@ -233,7 +233,7 @@ describe('search cell parts', () => {
 
   it('a search cell: preprocessing without affine, one mixed op per edge, recomputing when asked; checks its α rows', () => {
     const [pp, p, C] = [6, 7, 4];
-    const cell = new SearchCell({ prevPrevChannels: pp, prevChannels: p, channels: C, rng: new Rng(3), recompute: true });
+    const cell = new SearchCell({ prevPrevChannels: pp, prevChannels: p, channels: C, rng: new Rng(3), recompute: true, batchEdges: false });
     const mixedParams = new MixedOp(C, new Rng(0)).cost([1, 1]).params;
     expect(cell.edges).toHaveLength(20);
     expect(cell.edges.every((edge) => edge.recompute)).toBe(true);
@@ -245,6 +245,12 @@ describe('search cell parts', () => {
     expect(() => cell.apply(random([1, 3, 3, pp], 1), random([1, 3, 3, p], 2), rows, ctx())).toThrow(/the cell has 20 edges, got 19 α rows/);
     tf.dispose(rows);
     cell.dispose();
+    // Batched by state (the default): the same weights; the pools' BN statistics once per state (6), not per edge (20).
+    const batched = new SearchCell({ prevPrevChannels: pp, prevChannels: p, channels: C, rng: new Rng(3), recompute: true });
+    expect(batched.stateEdges.every((group) => group.recompute)).toBe(true);
+    expect(batched.trainableVariables().reduce((sum, v) => sum + v.size, 0)).toBe(pp * C + p * C + 20 * mixedParams);
+    expect(batched.stateVariables().reduce((sum, v) => sum + v.size, 0)).toBe(2 * 2 * C + 2 * (6 * 20 + 2 * 6) * C);
+    batched.dispose();
   });
 
   it('cells built and disposed leave no tensor behind', () => {

@@ -1,6 +1,6 @@
 export { MixedOp, channelShuffle, type MixedOpOptions } from './mixed-op.js';
 export { CellInputs, type CellInputChannels } from './cell-inputs.js';
-export { SearchCell, DEFAULT_BLOCKS, type SearchCellOptions } from './search-cell.js';
+export { SearchCell, batchedCellValues, DEFAULT_BLOCKS, type SearchCellOptions } from './search-cell.js';
 export { StateEdges, edgeWeightedSum, stackPerEdge } from './state-edges.js';
 export { FixedCell, type FixedCellOptions } from './fixed-cell.js';
 export { assertValidGenotype, GenotypeError, type CellEdge, type Genotype } from './genotype.js';

@@ -4,7 +4,7 @@ import type { Rng } from '@adl/backend';
 import { edgeCount, edgeIndex } from '@adl/decode';
 import { CellInputs, type CellInputChannels } from './cell-inputs.js';
 import { MixedOp } from './mixed-op.js';
-import { StateEdges } from './state-edges.js';
+import { stackPerEdge, StateEdges } from './state-edges.js';
 
 export interface SearchCellOptions extends CellInputChannels {
   /** B, blocks per cell (5 in Auto-DeepLab, design §1). */
@@ -97,4 +97,22 @@ export class SearchCell extends Module {
 /** The blocks that read hidden state `state`: every block from `state − 1` (states 0 and 1: all). */
 function readersOf(state: number, blocks: number): number[] {
   return Array.from({ length: blocks - Math.max(0, state - 1) }, (_, i) => Math.max(0, state - 1) + i);
+}
+
+/**
+ * Values of a per-edge cell's variables (`values[i]` for `perEdge[kind]()[i]`) in the layout of a
+ * batched cell of the same options (`batched[kind]()`): the inputs as they are, each state's edges
+ * stacked by `stackPerEdge`. New tensors, the caller's to dispose.
+ */
+export function batchedCellValues(perEdge: SearchCell, batched: SearchCell, values: readonly tf.Tensor[], kind: 'trainableVariables' | 'stateVariables'): tf.Tensor[] {
+  if (perEdge.edges.length === 0 || batched.stateEdges.length === 0) throw new RangeError('batchedCellValues converts a per-edge cell to a batched one');
+  const inputCount = perEdge.inputs[kind]().length;
+  const perEdgeLength = perEdge.edges[0][kind]().length;
+  const ofEdge = (e: number) => values.slice(inputCount + e * perEdgeLength, inputCount + (e + 1) * perEdgeLength);
+  return [
+    ...values.slice(0, inputCount).map((v) => tf.clone(v)),
+    ...batched.stateEdges.flatMap((group, state) =>
+      stackPerEdge(readersOf(state, batched.blocks).map((block) => ofEdge(edgeIndex(block, state))), group[kind](), group.count),
+    ),
+  ];
 }

@@ -1,28 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { type ForwardContext } from '@adl/ops';
 import { kernelsFor, Rng } from '@adl/backend';
-import { edgeIndex } from '@adl/decode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SearchCell } from './search-cell.js';
-import { stackPerEdge } from './state-edges.js';
+import { batchedCellValues, SearchCell } from './search-cell.js';
 
 const ctx = (training = true): ForwardContext => ({ training, kernels: kernelsFor(tf.getBackend()) });
 const random = (shape: number[], seed: number) => tf.tensor<tf.Rank>(new Rng(seed).normalArray(shape.reduce((a, b) => a * b, 1)), shape) as tf.Tensor4D;
 const maxAbs = (t: tf.Tensor) => tf.max(tf.abs(t)).dataSync()[0];
-
-/** A per-edge cell's variable list (inputs, then 20 mixed ops) in the batched cell's layout. */
-function asBatched(perEdgeCell: SearchCell, batchedCell: SearchCell, values: readonly tf.Tensor[], kind: 'trainableVariables' | 'stateVariables'): tf.Tensor[] {
-  const inputCount = perEdgeCell.inputs[kind]().length;
-  const perEdgeLength = perEdgeCell.edges[0][kind]().length;
-  const ofEdge = (e: number) => values.slice(inputCount + e * perEdgeLength, inputCount + (e + 1) * perEdgeLength);
-  return [
-    ...values.slice(0, inputCount).map((v) => tf.clone(v)),
-    ...batchedCell.stateEdges.flatMap((group, state) => {
-      const blocks = Array.from({ length: group.count }, (_, i) => 5 - group.count + i);
-      return stackPerEdge(blocks.map((block) => ofEdge(edgeIndex(block, state))), group[kind](), group.count);
-    }),
-  ];
-}
 
 describe.each(['cpu', 'wasm'])('edges batched by state on %s', (backend) => {
   beforeAll(async () => {
@@ -39,7 +23,7 @@ describe.each(['cpu', 'wasm'])('edges batched by state on %s', (backend) => {
     expect(perEdge.edges).toHaveLength(20);
     expect(batched.stateEdges.map((group) => group.count)).toEqual([5, 5, 4, 3, 2, 1]);
     // Same seed, same network: the batched layout is built from the per-edge one.
-    const initial = asBatched(perEdge, batched, perEdge.trainableVariables(), 'trainableVariables');
+    const initial = batchedCellValues(perEdge, batched, perEdge.trainableVariables(), 'trainableVariables');
     batched.trainableVariables().forEach((v, i) => expect(tf.util.arraysEqual(v.dataSync(), initial[i].dataSync())).toBe(true));
     tf.dispose(initial);
     expect(batched.cost([7, 5])).toEqual(perEdge.cost([7, 5]));
@@ -60,10 +44,10 @@ describe.each(['cpu', 'wasm'])('edges batched by state on %s', (backend) => {
     const scale = Math.abs(a.value.dataSync()[0]);
     expect(Math.abs(b.value.dataSync()[0] - a.value.dataSync()[0])).toBeLessThan(1e-5 * scale);
     expect(maxAbs(tf.sub(a.grads[0], b.grads[0]))).toBeLessThan(1e-4 * maxAbs(a.grads[0]));
-    const weightGrads = asBatched(perEdge, batched, a.grads.slice(1), 'trainableVariables');
+    const weightGrads = batchedCellValues(perEdge, batched, a.grads.slice(1), 'trainableVariables');
     weightGrads.forEach((g, i) => expect(maxAbs(tf.sub(g, b.grads[i + 1]))).toBeLessThan(1e-4 * Math.max(maxAbs(g), 1e-3)));
 
-    const running = asBatched(perEdge, batched, perEdge.stateVariables(), 'stateVariables');
+    const running = batchedCellValues(perEdge, batched, perEdge.stateVariables(), 'stateVariables');
     running.forEach((r, i) => expect(maxAbs(tf.sub(r, batched.stateVariables()[i]))).toBeLessThan(1e-5 * Math.max(maxAbs(r), 1)));
     tf.tidy(() => {
       const rows = tf.unstack(tf.softmax(alpha)) as tf.Tensor1D[];

@@ -1,11 +1,13 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { generateSynthetic, listSplit, splitTrainAB } from '@adl/data-cityscapes';
-import { parseArchitecture } from '@adl/trellis';
+import { parseArchitecture, SuperNet } from '@adl/trellis';
 import { useFastestTestBackend } from '@adl/backend/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { saveCheckpoint } from './checkpoint.js';
+import { Adam, SgdMomentum } from './optimizers.js';
 import { parseSearchConfig } from './search-config.js';
 import { DivergenceError } from './train-step.js';
 import { cosineLr } from './schedules.js';
@@ -171,6 +173,32 @@ describe('search on the synthetic set', () => {
     const manifest = JSON.parse(await readFile(join(straight, 'checkpoint.json'), 'utf8'));
     expect((await readFile(join(killed, manifest.data))).equals(await readFile(join(straight, manifest.data)))).toBe(true);
     expect(resumed.records.map((r) => r.path)).toEqual(full.records.map((r) => r.path));
+  });
+
+  it('resumes from a checkpoint with one mixed op per edge (the earlier layout) as from the same values batched by state', async () => {
+    const first = await outDir();
+    await search(tiny(first), { progress: false, log: () => undefined, stopAfterSteps: 1 });
+    const { meta } = JSON.parse(await readFile(join(first, 'checkpoint.json'), 'utf8'));
+    // The initial values of the search's supernet in each layout, under the step-1 checkpoint's bookkeeping.
+    const checkpointOf = async (batchEdges: boolean) => {
+      const dir = await outDir();
+      await cp(first, dir, { recursive: true });
+      const net = new SuperNet({ layers: 1, filterMultiplier: 2, seed: 0, recompute: true, batchEdges });
+      const sgd = new SgdMomentum(net.weightVariables(), 0.9, 3e-4);
+      const adam = new Adam(net.architectureVariables(), 0.9, 0.999, 1e-3);
+      await saveCheckpoint(dir, { weights: net.weightVariables(), batchNorm: net.stateVariables(), architecture: net.architectureVariables(), sgd: sgd.stateVariables(), adam: adam.stateVariables() }, meta, '1');
+      [net, sgd, adam].forEach((owner) => owner.dispose());
+      return dir;
+    };
+    const [perEdge, batched] = [await checkpointOf(false), await checkpointOf(true)];
+    const lines: string[] = [];
+    const fromPerEdge = await search(tiny(perEdge), { progress: false, log: (line) => lines.push(line), resume: true });
+    const fromBatched = await search(tiny(batched), { progress: false, log: () => undefined, resume: true });
+    expect(lines.some((line) => /checkpoint converted from one mixed op per edge/.test(line))).toBe(true);
+    expect(fromPerEdge.alpha).toEqual(fromBatched.alpha);
+    expect(fromPerEdge.beta).toEqual(fromBatched.beta);
+    const manifest = JSON.parse(await readFile(join(batched, 'checkpoint.json'), 'utf8'));
+    expect((await readFile(join(perEdge, manifest.data))).equals(await readFile(join(batched, manifest.data)))).toBe(true);
   });
 
   it('stops on divergence with a clear message and keeps the last good checkpoint; refuses a changed setting on resume', async () => {

@@ -4,13 +4,14 @@ import { evaluateSamples } from '@adl/eval';
 import { BatchLoader, DEFAULT_AUGMENT, listSplit, splitFolder, splitTrainAB, writeFileAtomic } from '@adl/data-cityscapes';
 import { decodeArchitecture, type GenotypeEdge } from '@adl/decode';
 import { PRIMITIVES } from '@adl/ops';
-import { SuperNet, type Architecture } from '@adl/trellis';
+import { SuperNet, type Architecture, type SuperNetOptions } from '@adl/trellis';
 import { batchTensors } from './batch-tensors.js';
 import { computeEnvironment, selectInstalledBackend } from './installed-backend.js';
 import { ConfigError } from './parse-with-schema.js';
 import { prepareRunFolder } from './run-folder.js';
 import { parseSearchConfig, type SearchConfig, type SearchConfigInput } from './search-config.js';
 import { Adam, SgdMomentum } from './optimizers.js';
+import { upgradePerEdgeCheckpoint, type SearchGroups } from './per-edge-checkpoint.js';
 import { logToStderr } from './progress.js';
 import { cosineLr } from './schedules.js';
 import { runTrainingLoop, type RunOptions, type StepOutcome } from './training-loop.js';
@@ -98,7 +99,8 @@ export async function search(input: SearchConfigInput, options: SearchOptions = 
   const log = options.log ?? logToStderr;
   const data = await searchData(config);
   await prepareRunFolder(config.outDir, { resume: options.resume, force: options.force, log });
-  const { backend, net, weights, architecture, sgd, adam, kernels, stepsPerEpoch, learningRateOf, step } = await prepareSearch(config, data, log);
+  const { backend, net, netOptions, groups, sgd, adam, kernels, stepsPerEpoch, learningRateOf, step } = await prepareSearch(config, data, log);
+  if (options.resume) await upgradePerEdgeCheckpoint(config.outDir, net, netOptions, groups, log);
   const { val } = data;
   let epochStarted = performance.now();
 
@@ -147,7 +149,7 @@ export async function search(input: SearchConfigInput, options: SearchOptions = 
   const loop = await runTrainingLoop<SearchState>({
     name: 'search',
     outDir: config.outDir,
-    groups: { weights, batchNorm: net.stateVariables(), architecture, sgd: sgd.stateVariables(), adam: adam.stateVariables() },
+    groups,
     totalSteps: config.epochs * stepsPerEpoch,
     checkpointEvery: config.checkpointEvery,
     config,
@@ -202,11 +204,13 @@ async function prepareSearch(config: SearchConfig, { trainA, trainB }: Awaited<R
   const loaderA = new BatchLoader({ ...loaderOptions, samples: trainA, seed: config.seed });
   const loaderB = new BatchLoader({ ...loaderOptions, samples: trainB, seed: config.seed + 1 });
   const stepsPerEpoch = Math.min(loaderA.batchesPerEpoch, loaderB.batchesPerEpoch, config.stepsPerEpoch ?? Infinity);
-  const net = new SuperNet({ layers: config.layers, blocks: config.blocks, filterMultiplier: config.filterMultiplier, numClasses: config.numClasses, seed: config.seed, recompute: config.recompute, partialChannels: config.partialChannels });
+  const netOptions: SuperNetOptions = { layers: config.layers, blocks: config.blocks, filterMultiplier: config.filterMultiplier, numClasses: config.numClasses, seed: config.seed, recompute: config.recompute, partialChannels: config.partialChannels };
+  const net = new SuperNet(netOptions);
   const weights = net.weightVariables();
   const architecture = net.architectureVariables();
   const sgd = new SgdMomentum(weights, config.weights.momentum, config.weights.weightDecay);
   const adam = new Adam(architecture, config.architecture.beta1, config.architecture.beta2, config.architecture.weightDecay);
+  const groups: SearchGroups = { weights, batchNorm: net.stateVariables(), architecture, sgd: sgd.stateVariables(), adam: adam.stateVariables() };
   const ctx = { training: true, kernels };
   const learningRateOf = (epoch: number) => cosineLr(epoch, config.epochs, config.weights.lrMax, config.weights.lrMin);
 
@@ -226,7 +230,7 @@ async function prepareSearch(config: SearchConfig, { trainA, trainB }: Awaited<R
     tf.dispose([b.images, b.labels]);
     return { ...served, architectureImages: batchB.names, architectureLearningRate: config.architecture.lr, architectureLoss };
   };
-  return { backend, net, weights, architecture, sgd, adam, kernels, stepsPerEpoch, learningRateOf, step };
+  return { backend, net, netOptions, groups, weights, architecture, sgd, adam, kernels, stepsPerEpoch, learningRateOf, step };
 }
 
 /**
@@ -260,7 +264,7 @@ export async function planSearch(input: SearchConfigInput, options: PlanOptions 
   }
   const [evaluationSeconds] = data.val.length ? await timeEach(1, () => evaluateSamples(net, data.val, { kernels, numClasses: config.numClasses })) : [0];
   const evaluations = { count: data.val.length ? config.epochs : 0, secondsEach: evaluationSeconds };
-  const groups = { weights: setup.weights, batchNorm: net.stateVariables(), architecture: setup.architecture, sgd: setup.sgd.stateVariables(), adam: setup.adam.stateVariables() };
+  const { groups } = setup;
   const checkpoints = {
     count: checkpointCount(config.epochs * stepsPerEpoch, config.checkpointEvery, (step) => step % stepsPerEpoch === 0),
     secondsEach: await timeCheckpoint(groups),

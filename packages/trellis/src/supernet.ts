@@ -29,6 +29,12 @@ export interface SuperNetOptions {
   readonly recomputeMinOutputFloats?: number;
   /** K of a partial-channel search (PC-DARTS; see `MixedOp` of `@adl/cell`), beyond the paper: 1 by default. */
   readonly partialChannels?: number;
+  /**
+   * The edges reading one state of a cell as one wide op (`batchEdges` of `SearchCell`): true by
+   * default; false gives one mixed op per edge (the same function, other float summation order,
+   * another checkpoint layout: see `perEdgeToBatched`).
+   */
+  readonly batchEdges?: boolean;
 }
 
 /** One candidate edge into a node: source level j in the previous layer, its resampling and cell. */
@@ -57,6 +63,7 @@ export class SuperNet extends Module {
   readonly recompute: boolean;
   readonly recomputeMinOutputFloats: number;
   readonly partialChannels: number;
+  readonly batchEdges: boolean;
   /** Cell architecture weights, `[edgeCount(B), 8]`. */
   readonly alpha: tf.Variable<tf.Rank.R2>;
   /** Network architecture weights, `[L, 4, 3]`. */
@@ -79,6 +86,7 @@ export class SuperNet extends Module {
     this.recompute = options.recompute ?? false;
     this.recomputeMinOutputFloats = options.recomputeMinOutputFloats ?? RECOMPUTE_MIN_OUTPUT_FLOATS;
     this.partialChannels = options.partialChannels ?? 1;
+    this.batchEdges = (options.batchEdges ?? true) && this.partialChannels === 1;
     const rng = new Rng(seed);
     // DARTS initialises architecture weights at 1e-3 · N(0, 1).
     this.alpha = this.addWeight(newVariable(() => tf.tensor2d(rng.normalArray(edgeCount(blocks) * PRIMITIVES.length, 1e-3), [edgeCount(blocks), PRIMITIVES.length])));
@@ -99,7 +107,7 @@ export class SuperNet extends Module {
           const prevChannels = resample ? nodeChannels(i) : sourceChannels;
           const prevPrevChannels =
             l === 0 ? STEM_CHANNELS[1] : l === 1 && i === 0 ? STEM_CHANNELS[2] : nodeExists(l - 2, i) ? nodeChannels(i) : prevChannels;
-          const cell = this.addChild(new SearchCell({ prevPrevChannels, prevChannels, channels: filterMultiplier * 2 ** i, blocks, rng, recompute: this.recompute, partialChannels: this.partialChannels }));
+          const cell = this.addChild(new SearchCell({ prevPrevChannels, prevChannels, channels: filterMultiplier * 2 ** i, blocks, rng, recompute: this.recompute, partialChannels: this.partialChannels, batchEdges: this.batchEdges }));
           return { source, move: i - source + 1, resample, cell };
         });
       }),

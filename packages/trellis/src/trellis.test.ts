@@ -12,6 +12,7 @@ import { ArchitectureError, assertValidPath, parseArchitecture, readArchitecture
 import { DeepLabV3PlusDecoder } from './decoder.js';
 import { FixedNet, RETRAIN_BATCH_NORM, asppRates, type FixedNetOptions } from './fixed-net.js';
 import { SuperNet, type SuperNetOptions } from './supernet.js';
+import { perEdgeToBatched } from './edge-layout.js';
 import { levelSizes } from './levels.js';
 import { PRESETS, getPreset, resolveArchitecture } from './presets.js';
 
@@ -236,6 +237,34 @@ describe('SuperNet', () => {
     // Rows of nodes that do not exist are never read (no edge leaves them).
     betaHat.forEach((layer, l) => layer.forEach((row, j) => validMoves(l, j).some(Boolean) && row.forEach((value, k) => expect(value).toBeCloseTo(expected[l][j][k], 6))));
     net.dispose();
+  });
+
+  it('edges batched by state (the default) and one mixed op per edge: one network per seed, the same loss and α/β gradients; perEdgeToBatched maps the layouts', () => {
+    const options = { layers: 2, filterMultiplier: 2, numClasses: 3, seed: 6 };
+    const perEdge = new SuperNet({ ...options, batchEdges: false });
+    const batched = new SuperNet(options);
+    const partial = new SuperNet({ ...options, partialChannels: 2 });
+    expect([perEdge.batchEdges, batched.batchEdges, partial.batchEdges]).toEqual([false, true, false]);
+    partial.dispose();
+    for (const list of ['weightVariables', 'stateVariables'] as const) {
+      const converted = perEdgeToBatched(perEdge, batched, perEdge[list](), list);
+      expect(converted.map((t) => t.shape)).toEqual(batched[list]().map((v) => v.shape));
+      converted.forEach((t, i) => expect(tf.util.arraysEqual(t.dataSync(), batched[list]()[i].dataSync())).toBe(true));
+      tf.dispose(converted);
+    }
+    expect(batched.cost([32, 32])).toEqual(perEdge.cost([32, 32]));
+    const x = image([2, 16, 16, 3], 7);
+    const run = (net: SuperNet) => tf.variableGrads(() => tf.mean(tf.square(net.apply(x, ctx()))) as tf.Scalar, net.architectureVariables());
+    const [a, b] = [run(perEdge), run(batched)];
+    expect(Math.abs(a.value.dataSync()[0] - b.value.dataSync()[0])).toBeLessThan(1e-5 * Math.abs(a.value.dataSync()[0]));
+    for (const v of [perEdge.alpha, perEdge.beta]) {
+      const other = v === perEdge.alpha ? batched.alpha : batched.beta;
+      const scale = tf.max(tf.abs(a.grads[v.name])).dataSync()[0];
+      expect(tf.max(tf.abs(tf.sub(a.grads[v.name], b.grads[other.name]))).dataSync()[0]).toBeLessThan(1e-3 * scale);
+    }
+    tf.dispose([x, a.value, b.value, ...Object.values(a.grads), ...Object.values(b.grads)]);
+    perEdge.dispose();
+    batched.dispose();
   });
 
   it('counts weights only: parameters equal the weight variables', () => {
