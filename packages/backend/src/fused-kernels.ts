@@ -23,6 +23,11 @@ export const BATCH_NORM_KERNELS = { forward: 'AdlBatchNorm', gradient: 'AdlBatch
 export const AFFINE_BATCH_NORM_KERNELS = { forward: 'AdlAffineBatchNorm', gradient: 'AdlAffineBatchNormGrad' } as const;
 /** Inputs `[weights, ...terms]`; the gradient kernel takes `[dy, weights, ...terms]` and returns `[dWeights, ...dTerms]`. */
 export const WEIGHTED_SUM_KERNELS = { forward: 'AdlWeightedSum', gradient: 'AdlWeightedSumGrad' } as const;
+/**
+ * `Kernels.edgeWeightedSum` as one kernel: inputs `[weights, ...terms]` (`weights` `[E, K]`, each term
+ * `[N, H, W, C or E·C]`); the gradient kernel takes `[dy, weights, ...terms]` and returns `[dWeights, ...dTerms]`.
+ */
+export const EDGE_WEIGHTED_SUM_KERNELS = { forward: 'AdlEdgeWeightedSum', gradient: 'AdlEdgeWeightedSumGrad' } as const;
 
 /**
  * Inputs `{ x, rows, columns }` (matrices `[outH, h]` and `[outW, w]`), attr `transposed`:
@@ -108,17 +113,19 @@ export function registerFusedGradients(): void {
     // Linear in dy; y only gates it (a step: zero gradient almost everywhere).
     gradFunc: (ddx, [y]) => ({ dy: () => runKernel(RELU_GRAD_KERNEL, { dy: ddx as tf.Tensor, y }, {}), y: () => tf.zerosLike(y) }),
   });
-  tf.registerGradient({
-    kernelName: WEIGHTED_SUM_KERNELS.forward,
-    saveAllInputs: true,
-    gradFunc: (dy, [weights, ...terms]) => {
-      // One kernel computes every input's gradient, here rather than in the per-input functions:
-      // tfjs runs each of those in its own tidy, which would dispose the other gradients.
-      const inputs = [dy as tf.Tensor, weights, ...terms] as unknown as tf.NamedTensorMap;
-      const gradients = tf.engine().runKernel(WEIGHTED_SUM_KERNELS.gradient, inputs, {}) as tf.Tensor[];
-      return Object.fromEntries(gradients.map((gradient, i) => [String(i), () => gradient]));
-    },
-  });
+  for (const { forward, gradient: gradientKernel } of [WEIGHTED_SUM_KERNELS, EDGE_WEIGHTED_SUM_KERNELS]) {
+    tf.registerGradient({
+      kernelName: forward,
+      saveAllInputs: true,
+      gradFunc: (dy, [weights, ...terms]) => {
+        // One kernel computes every input's gradient, here rather than in the per-input functions:
+        // tfjs runs each of those in its own tidy, which would dispose the other gradients.
+        const inputs = [dy as tf.Tensor, weights, ...terms] as unknown as tf.NamedTensorMap;
+        const gradients = tf.engine().runKernel(gradientKernel, inputs, {}) as tf.Tensor[];
+        return Object.fromEntries(gradients.map((gradient, i) => [String(i), () => gradient]));
+      },
+    });
+  }
 }
 
 /** Whether the terms are float32 and of one shape: what a weighted-sum kernel takes. */

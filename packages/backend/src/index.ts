@@ -6,9 +6,9 @@ export { stockKernels } from './stock-kernels.js';
 export { nativeKernels } from './native-kernels.js';
 export { webgpuKernels } from './webgpu-kernels.js';
 export { normaliseWithElementwiseOps, type AffineBatchNorm, type BatchStatistics } from './batch-statistics.js';
-export { weightedSumOfElementwiseOps, type SumWeights } from './weighted-sum.js';
+export { edgeWeightedSumOfElementwiseOps, weightedSumOfElementwiseOps, type SumWeights } from './weighted-sum.js';
 export { matMul } from './mat-mul.js';
-export { AFFINE_BATCH_NORM_KERNELS, BATCH_NORM_KERNELS, CROSS_ENTROPY_KERNELS, POOL_KERNELS, RELU_GRAD_KERNEL, RESAMPLE_KERNEL, WEIGHTED_SUM_KERNELS, registerFusedGradients, weightedSumInputs } from './fused-kernels.js';
+export { AFFINE_BATCH_NORM_KERNELS, BATCH_NORM_KERNELS, CROSS_ENTROPY_KERNELS, EDGE_WEIGHTED_SUM_KERNELS, POOL_KERNELS, RELU_GRAD_KERNEL, RESAMPLE_KERNEL, WEIGHTED_SUM_KERNELS, registerFusedGradients, weightedSumInputs } from './fused-kernels.js';
 export {
   BACKENDS,
   BACKEND_CHOICES,

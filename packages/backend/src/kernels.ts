@@ -57,6 +57,12 @@ export interface Kernels {
   affineBatchNorm?(x: tf.Tensor4D, scale: tf.Tensor1D, offset: tf.Tensor1D, epsilon: number, running?: RunningUpdate): AffineBatchNorm;
   /** `Σ_i weights[i] · terms[i]` over same-shaped float32 terms (mixed ops, running averages). */
   weightedSum(terms: readonly tf.Tensor[], weights: SumWeights): tf.Tensor;
+  /**
+   * The weighted sums of E edges side by side (`weights` `[E, K]`): `out[…, e·C + c] = Σ_k weights[e, k] ·
+   * terms[k][…, e·C + c]`, a term of C channels (not E·C) being the same for every edge. The mixed ops
+   * of the search edges that read one state (`StateEdges` of `@adl/cell`).
+   */
+  edgeWeightedSum(terms: readonly tf.Tensor4D[], weights: tf.Tensor2D): tf.Tensor4D;
 }
 
 export function convOutputLength(input: number, kernel: number, geometry: ConvGeometry): number {

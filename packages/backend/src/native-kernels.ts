@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertSamePadding, convOutputLength, type ConvGeometry, type Kernels } from './kernels.js';
 import { normaliseWithElementwiseOps } from './batch-statistics.js';
-import { weightedSumOfElementwiseOps } from './weighted-sum.js';
+import { edgeWeightedSumOfElementwiseOps, weightedSumOfElementwiseOps } from './weighted-sum.js';
 import { portableKernels } from './portable-kernels.js';
 import { padSpatial } from './shifted-windows.js';
 
@@ -77,6 +77,7 @@ export const nativeKernels: Kernels = {
   avgPool3x3: portableKernels.avgPool3x3,
   batchStatistics: normaliseWithElementwiseOps,
   weightedSum: weightedSumOfElementwiseOps,
+  edgeWeightedSum: edgeWeightedSumOfElementwiseOps,
 };
 
 const reversals = new Map<number, tf.Tensor2D>();

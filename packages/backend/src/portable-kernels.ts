@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { normaliseWithElementwiseOps } from './batch-statistics.js';
-import { weightedSumOfElementwiseOps } from './weighted-sum.js';
+import { edgeWeightedSumOfElementwiseOps, weightedSumOfElementwiseOps } from './weighted-sum.js';
 import { matMul } from './mat-mul.js';
 import { assertSamePadding, convOutputLength, type ConvGeometry, type Kernels } from './kernels.js';
 import { padSpatial, shiftedWindows } from './shifted-windows.js';
@@ -89,6 +89,7 @@ export const portableKernels: Kernels = {
 
   batchStatistics: normaliseWithElementwiseOps,
   weightedSum: weightedSumOfElementwiseOps,
+  edgeWeightedSum: edgeWeightedSumOfElementwiseOps,
 };
 
 /** 1 / (number of in-bounds cells) of each 3×3 window, shape [1, h, w, 1]. */

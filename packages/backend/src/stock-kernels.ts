@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertSamePadding, type ConvGeometry, type Kernels } from './kernels.js';
 import { normaliseWithElementwiseOps } from './batch-statistics.js';
-import { weightedSumOfElementwiseOps } from './weighted-sum.js';
+import { edgeWeightedSumOfElementwiseOps, weightedSumOfElementwiseOps } from './weighted-sum.js';
 import { portableKernels } from './portable-kernels.js';
 
 /**
@@ -41,6 +41,7 @@ export const stockKernels: Kernels = {
   avgPool3x3: (x) => portableKernels.avgPool3x3(x),
   batchStatistics: normaliseWithElementwiseOps,
   weightedSum: weightedSumOfElementwiseOps,
+  edgeWeightedSum: edgeWeightedSumOfElementwiseOps,
 };
 
 /**

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { CROSS_ENTROPY_KERNELS, RELU_GRAD_KERNEL, RESAMPLE_KERNEL } from './fused-kernels.js';
+import { tensorsPerDispatch } from './gpu-dispatch.js';
 import { kernelsFor } from './kernel-sets.js';
 import { sgdMomentumUpdate, sgdMomentumUpdates } from './optimizer-updates.js';
 import { seededTensor, useBackend } from './testing/backends.js';
@@ -278,6 +279,41 @@ describe.runIf(webgpu.device)('WGSL kernels on webgpu', () => {
     expect(await Promise.all(grads.map(async (g) => Array.from(await g.data())))).toEqual([[1, 1, 1, 1, 1, 1], [2, 2, 2, 2, 2, 2]]);
     tf.dispose([...terms, sum, ...grads]);
   });
+
+  // [shared (C channels) or per edge (E·C) for each term]: the search's pattern (7 terms), and 15 terms
+  // (more than one dispatch binds: the broadcasting ops instead).
+  for (const pattern of ['ssswwww', 'swswswswswswsws']) {
+    it(`edge-weighted sums (${pattern.length} terms, ${pattern}) and every gradient equal the broadcasting ops on cpu; one dispatch forward, two backward where they fit`, async () => {
+      const [edges, channels] = [3, 5];
+      const inputs = () => ({
+        terms: [...pattern].map((kind, k) => seededTensor([2, 4, 3, kind === 's' ? channels : edges * channels], 10 + k) as tf.Tensor4D),
+        weights: seededTensor([edges, pattern.length], 3) as tf.Tensor2D,
+        dy: seededTensor([2, 4, 3, edges * channels], 4) as tf.Tensor4D,
+      });
+      const all = () => {
+        const { terms, weights, dy } = inputs();
+        const f = (...xs: tf.Tensor[]) => kernelsFor(tf.getBackend()).edgeWeightedSum(xs.slice(1) as tf.Tensor4D[], xs[0] as tf.Tensor2D);
+        const { value, grads } = tf.valueAndGrads(f)([weights, ...terms], dy);
+        return tf.concat([value, ...grads].map((t) => tf.reshape(t, [-1])));
+      };
+      expect(await againstCpu(all)).toBeLessThan(1e-5);
+      await useBackend('webgpu');
+      const { terms, weights, dy } = inputs();
+      const f = (...xs: tf.Tensor[]) => kernelsFor('webgpu').edgeWeightedSum(xs.slice(1) as tf.Tensor4D[], xs[0] as tf.Tensor2D);
+      const forward = probeWebGpu();
+      const out = f(weights, ...terms);
+      forward.stop();
+      const backward = probeWebGpu();
+      const grads = tf.grads(f)([weights, ...terms], dy);
+      backward.stop();
+      const fits = pattern.length + 2 <= tensorsPerDispatch(1);
+      expect(fits).toBe(pattern.length === 7);
+      // tf.grads runs the forward again: 1 + 2.
+      if (fits) expect([forward.counts().dispatches, backward.counts().dispatches]).toEqual([1, 3]);
+      else expect(forward.counts().dispatches).toBeGreaterThan(pattern.length);
+      tf.dispose([out, ...grads, ...terms, weights, dy]);
+    });
+  }
 
   it('SGD of 11 variables, several per dispatch, equals one variable at a time bit for bit', async () => {
     const shapes = [[3], [2, 2], [1, 1, 3, 2], [5], [7, 3], [1], [4, 4], [2], [3, 3, 2, 1], [9], [6]];

@@ -1,12 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { normaliseWithElementwiseOps } from './batch-statistics.js';
-import { AFFINE_BATCH_NORM_KERNELS, BATCH_NORM_KERNELS, CROSS_ENTROPY_KERNELS, POOL_KERNELS, registerFusedGradients, RELU_GRAD_KERNEL, RESAMPLE_KERNEL, sameShapeFloatTerms, WEIGHTED_SUM_KERNELS, weightedSumInputs } from './fused-kernels.js';
+import { AFFINE_BATCH_NORM_KERNELS, BATCH_NORM_KERNELS, CROSS_ENTROPY_KERNELS, POOL_KERNELS, registerFusedGradients, RELU_GRAD_KERNEL, RESAMPLE_KERNEL, sameShapeFloatTerms, EDGE_WEIGHTED_SUM_KERNELS, WEIGHTED_SUM_KERNELS, weightedSumInputs } from './fused-kernels.js';
 import { dispatchGpuKernel, tensorsPerDispatch, type KernelArgs } from './gpu-dispatch.js';
 import { registerKernelSet } from './kernel-sets.js';
 import type { Kernels, RunningUpdate } from './kernels.js';
 import { OPTIMIZER_KERNELS } from './optimizer-updates.js';
 import { stockKernels } from './stock-kernels.js';
-import { weightedSumOfElementwiseOps } from './weighted-sum.js';
+import { edgeSumShape, edgeWeightedSumOfElementwiseOps, weightedSumOfElementwiseOps } from './weighted-sum.js';
+import { edgeWeightedSum, edgeWeightedSumFits, edgeWeightedSumGrad } from './webgpu-edge-weighted-sum.js';
 import { affineBatchNorm, affineBatchNormGrad, batchNorm, batchNormGrad } from './webgpu-batch-norm.js';
 import { conv2dBackpropFilter, depthwiseBackpropFilter, DILATED_FILTER_GRADIENT_KERNEL, dilatedConv2dBackpropFilter, splitsFilterGradient } from './webgpu-conv-gradients.js';
 import { DEPTHWISE_INPUT_GRADIENT_KERNEL, depthwiseInputGradient, dilatedConv2d, dilatedDepthwiseConv2d, TURNED_FILTER_KERNEL, turnedFilter } from './webgpu-dilated-convs.js';
@@ -219,6 +220,12 @@ export const webgpuKernels: Kernels = {
     if (!inputs) return weightedSumOfElementwiseOps(terms, weights);
     return tf.engine().runKernel(WEIGHTED_SUM_KERNELS.forward, inputs as unknown as tf.NamedTensorMap, {}) as tf.Tensor;
   },
+
+  edgeWeightedSum(terms, weights) {
+    if ([weights, ...terms].some((t) => t.dtype !== 'float32') || !edgeWeightedSumFits(terms.length)) return edgeWeightedSumOfElementwiseOps(terms, weights);
+    edgeSumShape(terms, weights);
+    return tf.engine().runKernel(EDGE_WEIGHTED_SUM_KERNELS.forward, [weights, ...terms] as unknown as tf.NamedTensorMap, {}) as tf.Tensor4D;
+  },
 };
 
 /** A batch-norm kernel's inputs and attrs, with the running statistics to move where given. */
@@ -255,6 +262,8 @@ export function registerWebGpuKernels(): void {
     [CROSS_ENTROPY_KERNELS.gradient, crossEntropyGrad],
     [WEIGHTED_SUM_KERNELS.forward, weightedSum],
     [WEIGHTED_SUM_KERNELS.gradient, weightedSumGrad],
+    [EDGE_WEIGHTED_SUM_KERNELS.forward, edgeWeightedSum],
+    [EDGE_WEIGHTED_SUM_KERNELS.gradient, edgeWeightedSumGrad],
     [OPTIMIZER_KERNELS.sgdMomentum, sgdMomentum],
     [OPTIMIZER_KERNELS.adam, adam],
   ];

@@ -71,7 +71,7 @@ export class StateEdges extends Module {
       ...this.sepConvs.map((op) => op.apply(repeated, ctx)),
       ...this.atrousConvs.map((op) => op.applyAfterFirst(activated, ctx)),
     ];
-    return edgeWeightedSum(terms, tf.slice(weights, [0, 1], [this.count, terms.length]));
+    return ctx.kernels.edgeWeightedSum(terms, tf.slice(weights, [0, 1], [this.count, terms.length]));
   }
 
   /** The cost of the E edges' candidate ops (as E `MixedOp`s). */
@@ -95,22 +95,6 @@ function repeatChannels(x: tf.Tensor4D, edges: number): tf.Tensor4D {
     gradFunc: (dy: tf.Tensor) => tf.reshape(tf.sum(tf.reshape(dy, [n * h * w, edges, c]), 1), [n, h, w, c]),
   }));
   return repeat(x) as tf.Tensor4D;
-}
-
-/**
- * `out[…, e·C + c] = Σ_k weights[e, k] · terms[k][…, e·C + c]`, where a term of C channels (not E·C)
- * is the same for every edge.
- */
-export function edgeWeightedSum(terms: readonly tf.Tensor4D[], weights: tf.Tensor2D): tf.Tensor4D {
-  const [edges] = weights.shape;
-  const width = Math.max(...terms.map((t) => t.shape[3]));
-  const [n, h, w] = terms[0].shape;
-  const channels = width / edges;
-  const columns = tf.split(weights, terms.length, 1);
-  const products = terms.map((term, k) =>
-    tf.mul(tf.reshape(term, [n * h * w, term.shape[3] === width ? edges : 1, channels]), tf.reshape(columns[k], [1, edges, 1])),
-  );
-  return tf.reshape(tf.addN(products), [n, h, w, width]);
 }
 
 /**

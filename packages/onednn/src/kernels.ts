@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { AFFINE_BATCH_NORM_KERNELS, BATCH_NORM_KERNELS, POOL_KERNELS, WEIGHTED_SUM_KERNELS, assertSamePadding, weightedSumInputs, weightedSumOfElementwiseOps, type ConvGeometry, type Kernels } from '@adl/backend';
+import { AFFINE_BATCH_NORM_KERNELS, BATCH_NORM_KERNELS, POOL_KERNELS, WEIGHTED_SUM_KERNELS, assertSamePadding, weightedSumInputs, edgeWeightedSumOfElementwiseOps, weightedSumOfElementwiseOps, type ConvGeometry, type Kernels } from '@adl/backend';
 
 /**
  * Convolutions for the `onednn` backend: forward, input and filter gradients are each one oneDNN
@@ -44,6 +44,8 @@ export const onednnKernels: Kernels = {
     if (!inputs) return weightedSumOfElementwiseOps(terms, weights);
     return runKernel(WEIGHTED_SUM_KERNELS.forward, inputs as unknown as tf.NamedTensorMap, {}) as tf.Tensor;
   },
+
+  edgeWeightedSum: edgeWeightedSumOfElementwiseOps,
 };
 
 function pool3x3(x: tf.Tensor4D, mode: 'max' | 'avg'): tf.Tensor4D {
