@@ -7,7 +7,7 @@ export { maybeRecompute, recompute, RECOMPUTE_MIN_OUTPUT_FLOATS } from './recomp
 export { freeDuringBackward } from './free-during-backward.js';
 export { Relu, reluSavingOutput, startsWithRelu } from './simple-layers.js';
 export { Conv2d, DepthwiseConv2d, type Conv2dOptions } from './conv2d.js';
-export { GroupedPointwiseConv } from './grouped-pointwise-conv.js';
+export { FILTER_GRADIENT_ROWS, GroupedPointwiseConv } from './grouped-pointwise-conv.js';
 export { BatchNorm, PYTORCH_BATCH_NORM, type BatchNormOptions, type BatchNormSettings } from './batch-norm.js';
 export { ConvBnRelu, ReluConvBn, type ConvBlockOptions } from './conv-blocks.js';
 export { SeparableConvBnRelu, type SeparableConvBnReluOptions } from './separable-conv-bn-relu.js';

@@ -27,7 +27,11 @@ export async function upgradePerEdgeCheckpoint(dir: string, net: SuperNet, optio
   const perEdge = new SuperNet({ ...options, batchEdges: false });
   const perEdgeSgd = new SgdMomentum(perEdge.weightVariables(), 0, 0);
   try {
-    if (count('batchNorm') !== perEdge.stateVariables().length || count('weights') !== perEdge.weightVariables().length) return false;
+    // Every tensor as the per-edge layout of this configuration has it; anything else (another
+    // configuration) is the loop's to refuse, by the setting that differs.
+    const shapesOf = (group: string) => manifest.tensors.filter((t) => t.group === group).map((t) => t.shape.join('x')).join();
+    const expected = (variables: readonly tf.Variable[]) => variables.map((v) => v.shape.join('x')).join();
+    if (shapesOf('weights') !== expected(perEdge.weightVariables()) || shapesOf('batchNorm') !== expected(perEdge.stateVariables())) return false;
     const meta = await restoreCheckpoint<{ step?: number }>(dir, {
       weights: perEdge.weightVariables(),
       batchNorm: perEdge.stateVariables(),

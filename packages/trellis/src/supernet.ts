@@ -18,8 +18,9 @@ export interface SuperNetOptions {
   /**
    * Gradient checkpointing on two levels: the forward pass keeps only each cell's inputs and output;
    * the backward pass recomputes one cell at a time, keeping only its mixed ops' inputs and outputs,
-   * and recomputes each mixed op for its own gradient. Same gradients; memory for the activations of
-   * one mixed op instead of the whole net, for two more forward passes of the cells.
+   * and recomputes each mixed op (batched: the edges reading one state together) for its own gradient.
+   * Same gradients; memory for the activations of one state's edges instead of the whole net, for two
+   * more forward passes of the cells.
    */
   readonly recompute?: boolean;
   /**
