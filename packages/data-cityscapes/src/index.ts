@@ -32,3 +32,4 @@ export { BatchLoader, DatasetErrors, type Batch, type BatchLoaderOptions, type B
 export { splitTrainAB } from './split.js';
 export { SeededRandom } from './seeded-random.js';
 export { generateSynthetic, SYNTHETIC_LABEL_IDS, type SyntheticOptions } from './synthetic.js';
+export { generateKnownAnswerTask, KNOWN_ANSWER_LABEL_IDS, KNOWN_ANSWER_TASKS, type KnownAnswerOptions, type KnownAnswerTask } from './known-answer-tasks.js';
