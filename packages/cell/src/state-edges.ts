@@ -85,13 +85,14 @@ if (PRIMITIVES.join() !== 'none,max_pool_3x3,avg_pool_3x3,skip_connect,sep_conv_
 }
 
 /**
- * `[N, H, W, C]` → `[N, H, W, E·C]`, the C channels once per edge; the gradient sums the E copies in
- * one reduction (tfjs's tile gradient takes a slice and an add per copy).
+ * `[N, H, W, C]` → `[N, H, W, E·C]`, the C channels once per edge: a concatenation (one native
+ * kernel where tfjs's tile is a JavaScript loop); the gradient sums the E copies in one reduction
+ * (a concatenation's takes a split and an add per copy).
  */
 function repeatChannels(x: tf.Tensor4D, edges: number): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
   const repeat = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
-    value: tf.reshape(tf.broadcastTo(tf.reshape(args[0] as tf.Tensor, [n * h * w, 1, c]), [n * h * w, edges, c]), [n, h, w, edges * c]),
+    value: tf.concat(Array.from({ length: edges }, () => args[0] as tf.Tensor), 3),
     gradFunc: (dy: tf.Tensor) => tf.reshape(tf.sum(tf.reshape(dy, [n * h * w, edges, c]), 1), [n, h, w, c]),
   }));
   return repeat(x) as tf.Tensor4D;
