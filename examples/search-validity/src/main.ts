@@ -1,14 +1,18 @@
 // Does the search search? Each known-answer task (@adl/data-cityscapes: detail, context, control) is
 // searched with each seed; the decoded path and cell are checked against what the task needs.
 // Writes runs/search-validity/results.json, results.md and a report.html per task and seed.
-// QUICK=1: one seed of each task. ADL_OUT moves the output folder.
+// QUICK=1: one seed of each task; CELLS=per-node searches with one cell per node (Eq. 6's other
+// reading) into runs/search-validity-per-node. ADL_OUT moves the output folder.
 import { join } from 'node:path';
 import { KNOWN_ANSWER_TASKS, writeFileAtomic } from '@adl/data-cityscapes';
 import { runValidity, validityTable, type ValidityRow } from './run-validity.js';
 import { VALIDITY_SETTINGS } from './settings.js';
 
-const settings = VALIDITY_SETTINGS[process.env.QUICK === '1' ? 'quick' : 'full'];
-const outDir = process.env.ADL_OUT ?? join(process.cwd(), 'runs', 'search-validity');
+const cells = process.env.CELLS ?? 'per-edge';
+if (cells !== 'per-edge' && cells !== 'per-node') throw new Error(`CELLS must be per-edge or per-node, got ${cells}`);
+const base = VALIDITY_SETTINGS[process.env.QUICK === '1' ? 'quick' : 'full'];
+const settings = { ...base, search: { ...base.search, cells: cells as 'per-edge' | 'per-node' } };
+const outDir = process.env.ADL_OUT ?? join(process.cwd(), 'runs', cells === 'per-node' ? 'search-validity-per-node' : 'search-validity');
 const rows: ValidityRow[] = [];
 const started = performance.now();
 for (const task of KNOWN_ANSWER_TASKS) {

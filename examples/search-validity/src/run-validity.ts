@@ -43,6 +43,7 @@ export async function runValidity(task: KnownAnswerTask, seed: number, settings:
       valImages: 0,
       checkpointEvery: s.epochs * s.stepsPerEpoch,
       architecture: { lr: s.architectureLr },
+      cells: s.cells,
       seed,
     },
     { progress: false, log },
@@ -73,7 +74,7 @@ export async function runValidity(task: KnownAnswerTask, seed: number, settings:
   await writeFileAtomic(join(runDir, 'architecture.json'), `${JSON.stringify({ name: `${task}-seed${seed}`, ...decoded, filterMultiplier: s.filterMultiplier }, null, 2)}\n`);
   const facts: [string, string][] = [
     ['task', `${task}: ${images.train} images of ${images.size}×${images.size}`],
-    ['search', `L = ${s.layers}, F = ${s.filterMultiplier}, ${s.epochs} epochs (${s.warmupEpochs} warm-up) × ${s.stepsPerEpoch} steps, seed ${seed}, α/β Adam lr ${s.architectureLr}: ${row.seconds.toFixed(0)} s`],
+    ['search', `L = ${s.layers}, F = ${s.filterMultiplier}, cells ${s.cells ?? 'per-edge'}, ${s.epochs} epochs (${s.warmupEpochs} warm-up) × ${s.stepsPerEpoch} steps, seed ${seed}, α/β Adam lr ${s.architectureLr}: ${row.seconds.toFixed(0)} s`],
     ['expected', expectation.says],
     ['found', `path [${row.path.join(', ')}] (mean level ${row.meanLevel.toFixed(2)}); ${(100 * row.largeFieldShare).toFixed(0)}% of the cell's ops with a field larger than 3×3`],
     ['held', held ? 'yes' : 'no'],

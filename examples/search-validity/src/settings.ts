@@ -11,6 +11,8 @@ export interface ValiditySettings {
     readonly stepsPerEpoch: number;
     /** Adam lr of α/β: 10× the paper's 3e-3, as this search makes tens of architecture steps, not thousands. */
     readonly architectureLr: number;
+    /** One search cell per incoming edge of a node (the default) or per node. */
+    readonly cells?: 'per-edge' | 'per-node';
   };
 }
 

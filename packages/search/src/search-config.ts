@@ -31,6 +31,11 @@ export const SearchConfigSchema = z
      * channels, about 1/K of the search's memory and time. 1, the paper's search, by default.
      */
     partialChannels: z.number().int().positive().default(1),
+    /**
+     * How Eq. 6 is read: one search cell per incoming edge of a node (`per-edge`, the default, as the
+     * paper's cell count and weights), or one per node on the β̂-weighted sum of its sources (`per-node`).
+     */
+    cells: z.enum(['per-edge', 'per-node']).default('per-edge'),
     weights: z
       .object({
         lrMax: z.number().positive().default(0.025),

@@ -68,6 +68,8 @@ describe('search config', () => {
       recompute: true,
       // Beyond the paper, off: every mixed op computes on all its channels.
       partialChannels: 1,
+      // One search cell per incoming edge of a node (Eq. 6 as the paper counts its cells).
+      cells: 'per-edge',
       // Weights: SGD, momentum 0.9, weight decay 3e-4, cosine from 0.025 to 0.001.
       weights: { lrMax: 0.025, lrMin: 0.001, momentum: 0.9, weightDecay: 3e-4 },
       // α, β: Adam, lr 3e-3, betas (0.9, 0.999), weight decay 1e-3.

@@ -204,7 +204,7 @@ async function prepareSearch(config: SearchConfig, { trainA, trainB }: Awaited<R
   const loaderA = new BatchLoader({ ...loaderOptions, samples: trainA, seed: config.seed });
   const loaderB = new BatchLoader({ ...loaderOptions, samples: trainB, seed: config.seed + 1 });
   const stepsPerEpoch = Math.min(loaderA.batchesPerEpoch, loaderB.batchesPerEpoch, config.stepsPerEpoch ?? Infinity);
-  const netOptions: SuperNetOptions = { layers: config.layers, blocks: config.blocks, filterMultiplier: config.filterMultiplier, numClasses: config.numClasses, seed: config.seed, recompute: config.recompute, partialChannels: config.partialChannels };
+  const netOptions: SuperNetOptions = { layers: config.layers, blocks: config.blocks, filterMultiplier: config.filterMultiplier, numClasses: config.numClasses, seed: config.seed, recompute: config.recompute, partialChannels: config.partialChannels, cells: config.cells };
   const net = new SuperNet(netOptions);
   const weights = net.weightVariables();
   const architecture = net.architectureVariables();

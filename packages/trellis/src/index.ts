@@ -1,4 +1,4 @@
-export { SuperNet, SEARCH_DEFAULTS, type SuperNetOptions } from './supernet.js';
+export { SuperNet, SEARCH_DEFAULTS, type CellsPer, type SuperNetOptions } from './supernet.js';
 export { perEdgeToBatched, type SuperNetList } from './edge-layout.js';
 export { FixedNet, RETRAIN_BATCH_NORM, asppRates, type FixedNetOptions, type StageCost } from './fixed-net.js';
 export { DeepLabV3PlusDecoder, DECODER_CHANNELS, DECODER_PROJECTION_CHANNELS, type DeepLabV3PlusDecoderOptions } from './decoder.js';

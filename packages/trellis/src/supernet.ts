@@ -36,15 +36,31 @@ export interface SuperNetOptions {
    * another checkpoint layout: see `perEdgeToBatched`).
    */
   readonly batchEdges?: boolean;
+  /**
+   * How the paper's Eq. 6 is read: `per-edge` (the default) gives a node one cell per incoming edge,
+   * each on its resampled source, and β̂ weighs the cells' outputs; `per-node` gives it one cell whose
+   * `h_prev` is the β̂-weighted sum of the resampled sources (fewer weights and cells, as some public
+   * implementations read it).
+   */
+  readonly cells?: CellsPer;
 }
 
-/** One candidate edge into a node: source level j in the previous layer, its resampling and cell. */
+/** One search cell per incoming edge of a node, or one per node (see `SuperNetOptions.cells`). */
+export type CellsPer = 'per-edge' | 'per-node';
+
+/** One candidate edge into a node: source level j in the previous layer, its resampling and (per edge) cell. */
 interface TrellisEdge {
   readonly source: number;
   /** k = target − source + 1: 0 from the finer level, 1 same, 2 from the coarser (β's last axis). */
   readonly move: number;
   readonly resample: Downsample | UpsampleConv | undefined;
-  readonly cell: SearchCell;
+  readonly cell: SearchCell | undefined;
+}
+
+/** A node's incoming edges, and its cell where there is one per node. */
+interface TrellisNode {
+  readonly edges: readonly TrellisEdge[];
+  readonly cell: SearchCell | undefined;
 }
 
 /** Search defaults (design §1, §5). */
@@ -65,13 +81,14 @@ export class SuperNet extends Module {
   readonly recomputeMinOutputFloats: number;
   readonly partialChannels: number;
   readonly batchEdges: boolean;
+  readonly cells: CellsPer;
   /** Cell architecture weights, `[edgeCount(B), 8]`. */
   readonly alpha: tf.Variable<tf.Rank.R2>;
   /** Network architecture weights, `[L, 4, 3]`. */
   readonly beta: tf.Variable<tf.Rank.R3>;
   private readonly stem: Stem;
-  /** `nodes[l][i]`: the incoming edges of node (l, i), or undefined where it does not exist. */
-  private readonly nodes: (TrellisEdge[] | undefined)[][];
+  /** `nodes[l][i]`: node (l, i), or undefined where it does not exist. */
+  private readonly nodes: (TrellisNode | undefined)[][];
   /** The ASPP head of each level of the last layer. */
   readonly heads: readonly SearchAspp[];
   /** 0 where β[l][j][k] is a valid move, −1e9 where not: softmax over valid moves only. */
@@ -88,6 +105,8 @@ export class SuperNet extends Module {
     this.recomputeMinOutputFloats = options.recomputeMinOutputFloats ?? RECOMPUTE_MIN_OUTPUT_FLOATS;
     this.partialChannels = options.partialChannels ?? 1;
     this.batchEdges = (options.batchEdges ?? true) && this.partialChannels === 1;
+    this.cells = options.cells ?? 'per-edge';
+    if (this.cells !== 'per-edge' && this.cells !== 'per-node') throw new RangeError(`cells must be per-edge or per-node, got ${String(this.cells)}`);
     const rng = new Rng(seed);
     // DARTS initialises architecture weights at 1e-3 · N(0, 1).
     this.alpha = this.addWeight(newVariable(() => tf.tensor2d(rng.normalArray(edgeCount(blocks) * PRIMITIVES.length, 1e-3), [edgeCount(blocks), PRIMITIVES.length])));
@@ -101,16 +120,21 @@ export class SuperNet extends Module {
       Array.from({ length: 4 }, (_, i) => {
         if (!nodeExists(l, i)) return undefined;
         const sources = l === 0 ? [0] : [i - 1, i, i + 1].filter((j) => nodeExists(l - 1, j));
-        return sources.map((source) => {
+        const makeCell = (prevChannels: number) => {
+          const prevPrevChannels =
+            l === 0 ? STEM_CHANNELS[1] : l === 1 && i === 0 ? STEM_CHANNELS[2] : nodeExists(l - 2, i) ? nodeChannels(i) : prevChannels;
+          return this.addChild(new SearchCell({ prevPrevChannels, prevChannels, channels: filterMultiplier * 2 ** i, blocks, rng, recompute: this.recompute, partialChannels: this.partialChannels, batchEdges: this.batchEdges }));
+        };
+        const edges = sources.map((source) => {
           const sourceChannels = l === 0 ? STEM_CHANNELS[2] : nodeChannels(source);
           const resampleOptions = { inChannels: sourceChannels, outChannels: nodeChannels(i), affine: false, rng };
           const resample = source < i ? this.addChild(new Downsample(resampleOptions)) : source > i ? this.addChild(new UpsampleConv(resampleOptions)) : undefined;
-          const prevChannels = resample ? nodeChannels(i) : sourceChannels;
-          const prevPrevChannels =
-            l === 0 ? STEM_CHANNELS[1] : l === 1 && i === 0 ? STEM_CHANNELS[2] : nodeExists(l - 2, i) ? nodeChannels(i) : prevChannels;
-          const cell = this.addChild(new SearchCell({ prevPrevChannels, prevChannels, channels: filterMultiplier * 2 ** i, blocks, rng, recompute: this.recompute, partialChannels: this.partialChannels, batchEdges: this.batchEdges }));
+          const cell = this.cells === 'per-edge' ? makeCell(resample ? nodeChannels(i) : sourceChannels) : undefined;
           return { source, move: i - source + 1, resample, cell };
         });
+        // Per node, the sources summed have one channel count: resampled to the node's, or (l ≥ 1) at its level.
+        const cell = this.cells === 'per-node' ? makeCell(edges[0].resample || l > 0 ? nodeChannels(i) : STEM_CHANNELS[2]) : undefined;
+        return { edges, cell };
       }),
     );
     this.heads = this.addChildren(
@@ -136,22 +160,37 @@ export class SuperNet extends Module {
     let previous: (tf.Tensor4D | undefined)[] = [stride4];
     let beforePrevious: (tf.Tensor4D | undefined)[] = [];
     for (let l = 0; l < this.layers; l++) {
-      const current = this.nodes[l].map((edges, i) => {
-        if (!edges) return undefined;
-        const terms = edges.map(({ source, move, resample, cell }) => {
+      const current = this.nodes[l].map((node, i) => {
+        if (!node) return undefined;
+        const prevPrev = l === 0 ? stride2 : beforePrevious[i];
+        const weightOf = ({ source, move }: TrellisEdge) => tf.reshape(tf.slice(betaHat, [l, source, move], [1, 1, 1]), []);
+        const resampled = (edge: TrellisEdge, sourceValue: tf.Tensor4D, c: ForwardContext) =>
+          edge.resample instanceof UpsampleConv ? edge.resample.apply(sourceValue, c, sizes[i]) : edge.resample ? edge.resample.apply(sourceValue, c) : sourceValue;
+        const outputFloats = (cell: SearchCell) => image.shape[0] * sizes[i][0] * sizes[i][1] * cell.outChannels;
+        if (node.cell) {
+          // One cell on the β̂-weighted sum of the resampled sources: inputs (sources, h_prev_prev, β̂ of each edge, α rows).
+          const { cell, edges } = node;
+          const count = edges.length;
+          const nodeFn = (xs: readonly tf.Tensor[], c: ForwardContext) => {
+            const terms = edges.map((edge, e) => tf.mul(resampled(edge, xs[e] as tf.Tensor4D, c), xs[count + (prevPrev ? 1 : 0) + e]) as tf.Tensor4D);
+            const hPrev = terms.length === 1 ? terms[0] : (tf.addN(terms) as tf.Tensor4D);
+            return cell.apply(prevPrev ? (xs[count] as tf.Tensor4D) : hPrev, hPrev, xs.slice(count + (prevPrev ? 1 : 0) + count) as tf.Tensor1D[], c);
+          };
+          const inputs = [...edges.map(({ source }) => previous[source]!), ...(prevPrev ? [prevPrev] : []), ...edges.map(weightOf), ...edgeWeights];
+          const variables = [...edges.flatMap(({ resample }) => resample?.trainableVariables() ?? []), ...cell.trainableVariables()];
+          return maybeRecompute(this.recompute && outputFloats(cell) >= this.recomputeMinOutputFloats, nodeFn, inputs, variables, ctx);
+        }
+        const terms = node.edges.map((edge) => {
+          const cell = edge.cell!;
           // Resampling and cell as one function of (source, h_prev_prev if any, α rows).
-          const prevPrev = l === 0 ? stride2 : beforePrevious[i];
-          const edge = (xs: readonly tf.Tensor[], c: ForwardContext) => {
-            const sourceValue = xs[0] as tf.Tensor4D;
-            const hPrev = resample instanceof UpsampleConv ? resample.apply(sourceValue, c, sizes[i]) : resample ? resample.apply(sourceValue, c) : sourceValue;
+          const edgeFn = (xs: readonly tf.Tensor[], c: ForwardContext) => {
+            const hPrev = resampled(edge, xs[0] as tf.Tensor4D, c);
             const hPrevPrev = prevPrev ? (xs[1] as tf.Tensor4D) : hPrev;
             return cell.apply(hPrevPrev, hPrev, xs.slice(prevPrev ? 2 : 1) as tf.Tensor1D[], c);
           };
-          const inputs = [previous[source]!, ...(prevPrev ? [prevPrev] : []), ...edgeWeights];
-          const outputFloats = image.shape[0] * sizes[i][0] * sizes[i][1] * cell.outChannels;
-          const output = maybeRecompute(this.recompute && outputFloats >= this.recomputeMinOutputFloats, edge, inputs, [...(resample?.trainableVariables() ?? []), ...cell.trainableVariables()], ctx);
-          const weight = tf.reshape(tf.slice(betaHat, [l, source, move], [1, 1, 1]), []);
-          return tf.mul(output, weight) as tf.Tensor4D;
+          const inputs = [previous[edge.source]!, ...(prevPrev ? [prevPrev] : []), ...edgeWeights];
+          const output = maybeRecompute(this.recompute && outputFloats(cell) >= this.recomputeMinOutputFloats, edgeFn, inputs, [...(edge.resample?.trainableVariables() ?? []), ...cell.trainableVariables()], ctx);
+          return tf.mul(output, weightOf(edge)) as tf.Tensor4D;
         });
         return terms.length === 1 ? terms[0] : tf.addN(terms);
       });
@@ -188,12 +227,13 @@ export class SuperNet extends Module {
     const sizes = levelSizes(input);
     let total = this.stem.cost(input);
     this.nodes.forEach((layer) =>
-      layer.forEach((edges, i) =>
-        edges?.forEach(({ source, resample, cell }) => {
+      layer.forEach((node, i) => {
+        node?.edges.forEach(({ source, resample, cell }) => {
           const resampleCost = resample instanceof UpsampleConv ? resample.cost(sizes[source], sizes[i]) : (resample?.cost(sizes[source]) ?? ZERO_COST);
-          total = addCosts(total, resampleCost, cell.cost(sizes[i]));
-        }),
-      ),
+          total = addCosts(total, resampleCost, cell?.cost(sizes[i]) ?? ZERO_COST);
+        });
+        if (node?.cell) total = addCosts(total, node.cell.cost(sizes[i]));
+      }),
     );
     this.heads.forEach((head, i) => (total = addCosts(total, head.cost(sizes[i]))));
     return total;

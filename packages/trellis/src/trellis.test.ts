@@ -267,6 +267,29 @@ describe('SuperNet', () => {
     batched.dispose();
   });
 
+  it('one cell per node (Eq. 6 read per node): logits at input size, gradients reach α, every valid β and every weight; fewer weights; recomputation exact', () => {
+    const options = { layers: 4, filterMultiplier: 2, numClasses: 3, seed: 8 };
+    const perNode = new SuperNet({ ...options, cells: 'per-node' });
+    const perEdge = new SuperNet(options);
+    expect(perNode.cost([32, 32]).params).toBe(perNode.weightVariables().reduce((sum, v) => sum + v.size, 0));
+    // 13 cells (one per node at L = 4) instead of 25 (one per edge); the resamplings and heads as before.
+    expect(perNode.cost([32, 32]).params).toBeLessThan(0.7 * perEdge.cost([32, 32]).params);
+    const x = image([2, 32, 32, 3], 9);
+    const variables = [...perNode.architectureVariables(), ...perNode.weightVariables()];
+    const { grads } = tf.variableGrads(() => tf.mean(tf.square(perNode.apply(x, ctx()))) as tf.Scalar, variables);
+    const betaGrad = grads[perNode.beta.name].arraySync() as number[][][];
+    betaGrad.forEach((layer, l) => layer.forEach((row, j) => row.forEach((g, k) => expect(g !== 0).toBe(validMoves(l, j)[k]))));
+    expect((grads[perNode.alpha.name].arraySync() as number[][]).flat().every((g) => g !== 0)).toBe(true);
+    expect(perNode.weightVariables().filter((v) => tf.max(tf.abs(grads[v.name])).dataSync()[0] === 0).map((v) => v.shape)).toEqual([]);
+    tf.dispose([x, ...Object.values(grads)]);
+    perEdge.dispose();
+    perNode.dispose();
+    const plain = new SuperNet({ layers: 3, filterMultiplier: 2, numClasses: 3, seed: 5, cells: 'per-node' });
+    const checkpointed = new SuperNet({ layers: 3, filterMultiplier: 2, numClasses: 3, seed: 5, cells: 'per-node', recompute: true, recomputeMinOutputFloats: 0 });
+    expectRecomputationExact(plain, checkpointed, (net) => [...net.architectureVariables(), ...net.weightVariables()], 16, 1e-4);
+    expect(() => new SuperNet({ ...options, cells: 'per-cell' as never })).toThrow(/cells must be per-edge or per-node, got per-cell/);
+  });
+
   it('counts weights only: parameters equal the weight variables', () => {
     const net = new SuperNet({ layers: 4, filterMultiplier: 4, numClasses: 3 });
     expect(net.cost([64, 64]).params).toBe(net.weightVariables().reduce((sum, v) => sum + v.size, 0));
