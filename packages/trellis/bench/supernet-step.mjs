@@ -6,6 +6,7 @@
 //   node bench/supernet-step.mjs --no-recompute       # keep every activation (the default recomputes cells and mixed ops in backward)
 //   node bench/supernet-step.mjs --partial-channels 4  # PC-DARTS: mixed ops on 1/4 of their channels (beyond the paper)
 //   node bench/supernet-step.mjs --per-edge            # one mixed op per edge instead of the edges of each state as one op
+//   node bench/supernet-step.mjs --cells per-node      # one search cell per node instead of one per incoming edge
 //   ADL_BACKEND=webgpu node bench/supernet-step.mjs --layers 4 --size 32   # also counts shader dispatches, uploads and GPU→CPU reads per step
 //   ADL_BACKEND=webgpu node bench/supernet-step.mjs --layers 4 --size 32 --probe --dry-run   # per program, without running the shaders
 import { parseArgs } from 'node:util';
@@ -29,6 +30,7 @@ const { values: args } = parseArgs({
     classes: { type: 'string', default: '19' },
     recompute: { type: 'boolean', default: true },
     'per-edge': { type: 'boolean', default: false },
+    cells: { type: 'string', default: 'per-edge' },
     'partial-channels': { type: 'string', default: '1' },
     warmup: { type: 'string', default: '0' },
     runs: { type: 'string', default: '1' },
@@ -46,7 +48,7 @@ const ctx = { training: true, kernels };
 const gib = (bytes) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
 
 const partialChannels = Number(args['partial-channels']);
-const net = new SuperNet({ layers, filterMultiplier, numClasses, recompute: args.recompute, partialChannels, batchEdges: !args['per-edge'] });
+const net = new SuperNet({ layers, filterMultiplier, numClasses, recompute: args.recompute, partialChannels, batchEdges: !args['per-edge'], cells: args.cells });
 const { params, multAdds } = net.cost([size, size]);
 console.log(`supernet F=${filterMultiplier} L=${layers}: ${(params / 1e6).toFixed(2)}M weights, ${(multAdds / 1e9).toFixed(1)}B multiply-adds per ${size}×${size} image; backend ${backend}, ${args.recompute ? 'cells and mixed ops recomputed in backward' : 'all activations kept'}${partialChannels > 1 ? `, mixed ops on 1/${partialChannels} of their channels` : ''}`);
 
@@ -138,5 +140,5 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor((values.
 const stepMs = [median(runs.map((r) => r[0])), median(runs.map((r) => r[1]))];
 const maxRss = process.resourceUsage().maxRSS * 1024;
 console.log(`peak: ${peak.numTensors} live tensors, ${gib(peak.numBytes)} in tensors; process max RSS ${gib(maxRss)}`);
-console.log(JSON.stringify({ engine: `tfjs ${backend}/${kernels.name}`, backend, recompute: args.recompute, partialChannels, batchEdges: net.batchEdges, stepMs: stepMs[0] + stepMs[1], weightStepMs: stepMs[0], architectureStepMs: stepMs[1], size, batch, filterMultiplier, layers, params, multAdds, peakTensors: peak.numTensors, peakTensorBytes: peak.numBytes, maxRss, ...(probe ? { dispatchesPerStep: perStep('dispatches'), uploadsPerStep: perStep('uploads'), readsPerStep: perStep('reads'), gpuBytesAllocated, ...(args['dry-run'] ? { dryRun: true } : {}) } : {}) }));
+console.log(JSON.stringify({ engine: `tfjs ${backend}/${kernels.name}`, backend, recompute: args.recompute, partialChannels, batchEdges: net.batchEdges, cells: net.cells, stepMs: stepMs[0] + stepMs[1], weightStepMs: stepMs[0], architectureStepMs: stepMs[1], size, batch, filterMultiplier, layers, params, multAdds, peakTensors: peak.numTensors, peakTensorBytes: peak.numBytes, maxRss, ...(probe ? { dispatchesPerStep: perStep('dispatches'), uploadsPerStep: perStep('uploads'), readsPerStep: perStep('reads'), gpuBytesAllocated, ...(args['dry-run'] ? { dryRun: true } : {}) } : {}) }));
 net.dispose();
