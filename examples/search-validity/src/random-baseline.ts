@@ -1,0 +1,123 @@
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { generateKnownAnswerTask, writeFileAtomic, type KnownAnswerTask } from '@adl/data-cityscapes';
+import { PRIMITIVES } from '@adl/ops';
+import { retrain } from '@adl/search';
+import { FixedNet, parseArchitecture, type Architecture } from '@adl/trellis';
+
+/** How each architecture is retrained and measured: the same for the searched one and the random ones. */
+export interface BaselineSettings {
+  readonly images: { readonly train: number; readonly val: number; readonly size: number };
+  readonly filterMultiplier: number;
+  readonly iterations: number;
+  readonly batchSize: number;
+  readonly lr: number;
+  /** Random architectures per task, within ±10% of the searched one's multiply-adds. */
+  readonly samples: number;
+}
+
+export const BASELINE_SETTINGS: BaselineSettings = {
+  images: { train: 32, val: 8, size: 64 },
+  filterMultiplier: 8,
+  iterations: 200,
+  batchSize: 4,
+  lr: 0.05,
+  samples: 4,
+};
+
+/** A seeded uniform generator in [0, 1) (mulberry32). */
+function generator(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(state ^ (state >>> 15), state | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * An architecture drawn uniformly step by step from the search space: a path that starts at level 0
+ * or 1 and moves at most one level per layer within 0..3 (what Viterbi decoding can return), and a cell
+ * whose block b takes two different inputs among the b + 2 before it, each with a non-`none` op.
+ */
+export function sampleArchitecture(random: () => number, layers: number, blocks: number, filterMultiplier: number): Architecture {
+  const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)];
+  const path: number[] = [];
+  for (let l = 0; l < layers; l++) {
+    const previous = l === 0 ? 0 : path[l - 1];
+    path.push(pick([previous - 1, previous, previous + 1].filter((level) => level >= 0 && level <= 3 && (l > 0 || level <= 1))));
+  }
+  const ops = PRIMITIVES.filter((op) => op !== 'none');
+  const genotype: [number, string][] = [];
+  for (let b = 0; b < blocks; b++) {
+    const first = Math.floor(random() * (b + 2));
+    let second = Math.floor(random() * (b + 1));
+    if (second >= first) second++;
+    genotype.push([first, pick(ops)], [second, pick(ops)]);
+  }
+  return parseArchitecture({ name: 'random', path, genotype, filterMultiplier });
+}
+
+/** Multiply-adds of the retrained network for one image of `size`². */
+export function multAddsOf(architecture: Architecture, size: number): number {
+  const net = new FixedNet({ architecture, numClasses: 19, asppChannels: 32, asppRates: [2, 4, 6] });
+  const { multAdds } = net.cost([size, size]);
+  net.dispose();
+  return multAdds;
+}
+
+/** `samples` architectures within ±10% of `target` multiply-adds, drawn with `seed` (rejection sampling). */
+export function sampleAtCost(target: number, samples: number, seed: number, layers: number, blocks: number, filterMultiplier: number, size: number): Architecture[] {
+  const random = generator(seed);
+  const found: Architecture[] = [];
+  for (let tries = 0; found.length < samples; tries++) {
+    if (tries > 2000) throw new Error(`fewer than ${samples} architectures within ±10% of ${target} multiply-adds in 2,000 draws`);
+    const candidate = sampleArchitecture(random, layers, blocks, filterMultiplier);
+    if (Math.abs(multAddsOf(candidate, size) / target - 1) <= 0.1) found.push(candidate);
+  }
+  return found;
+}
+
+/** Retrains `architecture` on the task's images (`dataDir`) and returns its best validation mIoU. */
+export async function retrainedMiou(architecture: Architecture, settings: BaselineSettings, dataDir: string, runDir: string): Promise<number> {
+  await rm(runDir, { recursive: true, force: true });
+  const file = join(runDir, 'architecture.json');
+  await writeFileAtomic(file, `${JSON.stringify(architecture, null, 2)}\n`);
+  const { iterations, batchSize, lr, images } = settings;
+  const result = await retrain(
+    { dataRoot: dataDir, outDir: join(runDir, 'retrain'), architecture: file, asppChannels: 32, asppRates: [2, 4, 6], iterations, evalEvery: iterations, batchSize, crop: images.size, lr, checkpointEvery: iterations, scale: [1, 1], batchNormDecay: 0.9, recompute: false },
+    { progress: false, log: () => undefined },
+  );
+  return result.best?.valMiou ?? Number.NaN;
+}
+
+/** One task's comparison: the searched architecture's retrained mIoU against random ones of the same cost. */
+export interface BaselineRow {
+  readonly task: KnownAnswerTask;
+  readonly searched: { readonly path: number[]; readonly multAdds: number; readonly miou: number };
+  readonly random: { readonly path: number[]; readonly multAdds: number; readonly miou: number }[];
+  readonly randomMedian: number;
+  readonly randomBest: number;
+}
+
+export async function randomBaseline(task: KnownAnswerTask, searchedFile: string, settings: BaselineSettings, outDir: string, seed: number): Promise<BaselineRow> {
+  const dataDir = join(outDir, 'baseline-data', task);
+  await generateKnownAnswerTask({ task, dir: dataDir, count: { train: settings.images.train, val: settings.images.val }, size: settings.images.size, seed: 1 });
+  const decoded = JSON.parse(await readFile(searchedFile, 'utf8'));
+  const searched = parseArchitecture({ ...decoded, name: 'searched', filterMultiplier: settings.filterMultiplier });
+  const size = settings.images.size;
+  const target = multAddsOf(searched, size);
+  const candidates = sampleAtCost(target, settings.samples, seed, searched.path.length, searched.genotype.length / 2, settings.filterMultiplier, size);
+  const measure = async (architecture: Architecture, name: string) => ({
+    path: [...architecture.path],
+    multAdds: multAddsOf(architecture, size),
+    miou: await retrainedMiou(architecture, settings, dataDir, join(outDir, `baseline-${task}`, name)),
+  });
+  const searchedResult = await measure(searched, 'searched');
+  const random = [];
+  for (const [i, candidate] of candidates.entries()) random.push(await measure(candidate, `random-${i}`));
+  const sorted = random.map((r) => r.miou).sort((a, b) => a - b);
+  const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+  return { task, searched: searchedResult, random, randomMedian: median, randomBest: sorted[sorted.length - 1] };
+}
