@@ -20,12 +20,16 @@ for (let i = 0; Date.now() < end; i++) {
   if (i % 10 === 0) new Float32Array(1000 + (i % 7) * 100); // small garbage beside the primitives' own buffers
 }
 console.log('done');
+// Exit only once the parent has stopped signalling (it closes stdin then): a signal that arrived while
+// Node tears down, after its handlers are gone, would end the process by that signal.
+process.stdin.resume();
+process.stdin.on('end', () => process.exit(0));
 `;
 
 describe.runIf(binding)('signals during oneDNN primitives', () => {
   it('a process receiving signals while dilated convolution gradients run keeps a sound heap', async () => {
     const cwd = fileURLToPath(new URL('..', import.meta.url));
-    const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let signals = 0;
@@ -37,6 +41,10 @@ describe.runIf(binding)('signals during oneDNN primitives', () => {
         flood = setInterval(() => {
           if (child.exitCode === null && !stdout.includes('done') && child.kill('SIGUSR2')) signals++;
         }, 1);
+      }
+      if (stdout.includes('done')) {
+        clearInterval(flood);
+        child.stdin.end();
       }
     });
     const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
