@@ -1,6 +1,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateKnownAnswerTask, writeFileAtomic, type KnownAnswerTask } from '@adl/data-cityscapes';
+import { Rng } from '@adl/backend';
 import { PRIMITIVES } from '@adl/ops';
 import { retrain } from '@adl/search';
 import { FixedNet, parseArchitecture, type Architecture } from '@adl/trellis';
@@ -12,6 +13,8 @@ export interface BaselineSettings {
   readonly iterations: number;
   readonly batchSize: number;
   readonly lr: number;
+  /** The retrained networks' ASPP: width and rates (small images). */
+  readonly aspp: { readonly channels: number; readonly rates: [number, number, number] };
   /** Random architectures per task, within ±10% of the searched one's multiply-adds. */
   readonly samples: number;
 }
@@ -22,19 +25,9 @@ export const BASELINE_SETTINGS: BaselineSettings = {
   iterations: 200,
   batchSize: 4,
   lr: 0.05,
+  aspp: { channels: 32, rates: [2, 4, 6] },
   samples: 4,
 };
-
-/** A seeded uniform generator in [0, 1) (mulberry32). */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(state ^ (state >>> 15), state | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * An architecture drawn uniformly step by step from the search space: a path that starts at level 0
@@ -60,21 +53,23 @@ export function sampleArchitecture(random: () => number, layers: number, blocks:
 }
 
 /** Multiply-adds of the retrained network for one image of `size`². */
-export function multAddsOf(architecture: Architecture, size: number): number {
-  const net = new FixedNet({ architecture, numClasses: 19, asppChannels: 32, asppRates: [2, 4, 6] });
+export function multAddsOf(architecture: Architecture, size: number, aspp = BASELINE_SETTINGS.aspp): number {
+  const net = new FixedNet({ architecture, numClasses: 19, asppChannels: aspp.channels, asppRates: aspp.rates });
   const { multAdds } = net.cost([size, size]);
   net.dispose();
   return multAdds;
 }
 
-/** `samples` architectures within ±10% of `target` multiply-adds, drawn with `seed` (rejection sampling). */
-export function sampleAtCost(target: number, samples: number, seed: number, layers: number, blocks: number, filterMultiplier: number, size: number): Architecture[] {
-  const random = generator(seed);
-  const found: Architecture[] = [];
+/** `samples` architectures within ±10% of `target` multiply-adds, with theirs, drawn with `seed` (rejection sampling). */
+export function sampleAtCost(target: number, samples: number, seed: number, layers: number, blocks: number, filterMultiplier: number, size: number): { architecture: Architecture; multAdds: number }[] {
+  const rng = new Rng(seed);
+  const random = () => rng.next();
+  const found: { architecture: Architecture; multAdds: number }[] = [];
   for (let tries = 0; found.length < samples; tries++) {
     if (tries > 2000) throw new Error(`fewer than ${samples} architectures within ±10% of ${target} multiply-adds in 2,000 draws`);
-    const candidate = sampleArchitecture(random, layers, blocks, filterMultiplier);
-    if (Math.abs(multAddsOf(candidate, size) / target - 1) <= 0.1) found.push(candidate);
+    const architecture = sampleArchitecture(random, layers, blocks, filterMultiplier);
+    const multAdds = multAddsOf(architecture, size);
+    if (Math.abs(multAdds / target - 1) <= 0.1) found.push({ architecture, multAdds });
   }
   return found;
 }
@@ -84,9 +79,9 @@ export async function retrainedMiou(architecture: Architecture, settings: Baseli
   await rm(runDir, { recursive: true, force: true });
   const file = join(runDir, 'architecture.json');
   await writeFileAtomic(file, `${JSON.stringify(architecture, null, 2)}\n`);
-  const { iterations, batchSize, lr, images } = settings;
+  const { iterations, batchSize, lr, images, aspp } = settings;
   const result = await retrain(
-    { dataRoot: dataDir, outDir: join(runDir, 'retrain'), architecture: file, asppChannels: 32, asppRates: [2, 4, 6], iterations, evalEvery: iterations, batchSize, crop: images.size, lr, checkpointEvery: iterations, scale: [1, 1], batchNormDecay: 0.9, recompute: false },
+    { dataRoot: dataDir, outDir: join(runDir, 'retrain'), architecture: file, asppChannels: aspp.channels, asppRates: aspp.rates, iterations, evalEvery: iterations, batchSize, crop: images.size, lr, checkpointEvery: iterations, scale: [1, 1], batchNormDecay: 0.9, recompute: false },
     { progress: false, log: () => undefined },
   );
   return result.best?.valMiou ?? Number.NaN;
@@ -107,16 +102,16 @@ export async function randomBaseline(task: KnownAnswerTask, searchedFile: string
   const decoded = JSON.parse(await readFile(searchedFile, 'utf8'));
   const searched = parseArchitecture({ ...decoded, name: 'searched', filterMultiplier: settings.filterMultiplier });
   const size = settings.images.size;
-  const target = multAddsOf(searched, size);
+  const target = multAddsOf(searched, size, settings.aspp);
   const candidates = sampleAtCost(target, settings.samples, seed, searched.path.length, searched.genotype.length / 2, settings.filterMultiplier, size);
-  const measure = async (architecture: Architecture, name: string) => ({
+  const measure = async (architecture: Architecture, multAdds: number, name: string) => ({
     path: [...architecture.path],
-    multAdds: multAddsOf(architecture, size),
+    multAdds,
     miou: await retrainedMiou(architecture, settings, dataDir, join(outDir, `baseline-${task}`, name)),
   });
-  const searchedResult = await measure(searched, 'searched');
+  const searchedResult = await measure(searched, target, 'searched');
   const random = [];
-  for (const [i, candidate] of candidates.entries()) random.push(await measure(candidate, `random-${i}`));
+  for (const [i, { architecture, multAdds }] of candidates.entries()) random.push(await measure(architecture, multAdds, `random-${i}`));
   const sorted = random.map((r) => r.miou).sort((a, b) => a - b);
   const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
   return { task, searched: searchedResult, random, randomMedian: median, randomBest: sorted[sorted.length - 1] };

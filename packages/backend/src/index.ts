@@ -5,6 +5,7 @@ export { portableKernels } from './portable-kernels.js';
 export { stockKernels } from './stock-kernels.js';
 export { nativeKernels } from './native-kernels.js';
 export { webgpuKernels } from './webgpu-kernels.js';
+export { FILTER_GRADIENT_ROWS } from './webgpu-conv-gradients.js';
 export { normaliseWithElementwiseOps, type AffineBatchNorm, type BatchStatistics } from './batch-statistics.js';
 export { edgeWeightedSumOfElementwiseOps, weightedSumOfElementwiseOps, type SumWeights } from './weighted-sum.js';
 export { matMul } from './mat-mul.js';

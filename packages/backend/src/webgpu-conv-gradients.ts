@@ -8,7 +8,7 @@ import { assertFloat } from './webgpu-programs.js';
  * tfjs's programs run one thread per filter weight, each looping over every output pixel of the
  * batch: a 1×1 20→20 convolution at 193², batch 2, is 400 threads looping 74,498 times, a few
  * workgroups on a GPU with a hundred cores. Here the pixels are cut into chunks of at most
- * `MAX_CHUNK`; one thread sums one weight over one chunk (neighbouring threads hold neighbouring output
+ * `FILTER_GRADIENT_ROWS`; one thread sums one weight over one chunk (neighbouring threads hold neighbouring output
  * channels, so their reads of dy are contiguous), and a second pass adds the chunks of each weight in
  * chunk order, so every run gives the same bits.
  */
@@ -16,8 +16,8 @@ import { assertFloat } from './webgpu-programs.js';
 type TensorInfo = tf.TensorInfo;
 
 const THREADS = 64;
-/** Longest loop of a thread over pixels. */
-export const MAX_CHUNK = 4096;
+/** Longest loop of a thread over pixels in a filter gradient (here, and in `GroupedPointwiseConv` of `@adl/ops`). */
+export const FILTER_GRADIENT_ROWS = 4096;
 
 /** Shortest chunk worth a second pass. */
 const MIN_CHUNK = 256;
@@ -27,7 +27,7 @@ const TARGET_THREADS = 1 << 17;
 /** Pixels per chunk for `weights` weights over `pixels` output pixels. */
 export function chunkLength(pixels: number, weights: number): number {
   const wanted = Math.ceil(pixels / Math.max(1, Math.floor(TARGET_THREADS / weights)));
-  return Math.min(MAX_CHUNK, Math.max(MIN_CHUNK, wanted), pixels);
+  return Math.min(FILTER_GRADIENT_ROWS, Math.max(MIN_CHUNK, wanted), pixels);
 }
 
 interface Geometry {

@@ -6,7 +6,7 @@ import { kernelsFor } from './kernel-sets.js';
 import { sgdMomentumUpdate, sgdMomentumUpdates } from './optimizer-updates.js';
 import { seededTensor, useBackend } from './testing/backends.js';
 import { webGpuForTests } from './testing/webgpu.js';
-import { MAX_CHUNK } from './webgpu-conv-gradients.js';
+import { FILTER_GRADIENT_ROWS } from './webgpu-conv-gradients.js';
 import { SCALED_SUM_KERNEL } from './webgpu-kernels.js';
 import { probeWebGpu } from './webgpu-probe.js';
 
@@ -94,7 +94,7 @@ describe.runIf(webgpu.device)('WGSL kernels on webgpu', () => {
     });
   }
 
-  it(`a filter gradient at the paper's crop loops at most ${MAX_CHUNK} times per thread and fills thousands of threads (dispatches recorded, not run)`, () => {
+  it(`a filter gradient at the paper's crop loops at most ${FILTER_GRADIENT_ROWS} times per thread and fills thousands of threads (dispatches recorded, not run)`, () => {
     // A 1×1 20→20 convolution at 193², batch 2 (tfjs: 400 threads looping 74,498 times), and a depthwise 3×3 over 20 channels.
     const x = tf.zeros([2, 193, 193, 20]) as tf.Tensor4D;
     const probe = probeWebGpu({ dryRun: true });
@@ -106,7 +106,7 @@ describe.runIf(webgpu.device)('WGSL kernels on webgpu', () => {
     }
     const programs = probe.programs().filter((p) => /FilterGrad/.test(p.program));
     expect(programs.map((p) => p.program).sort()).toEqual(['adlConvFilterGradChunks', 'adlConvFilterGradSum', 'adlDepthwiseFilterGradChunks', 'adlDepthwiseFilterGradSum']);
-    for (const p of programs) expect(p.longestLoop).toBeLessThanOrEqual(MAX_CHUNK);
+    for (const p of programs) expect(p.longestLoop).toBeLessThanOrEqual(FILTER_GRADIENT_ROWS);
     const chunks = programs.filter((p) => p.program.endsWith('Chunks'));
     for (const p of chunks) expect(p.maxWorkgroups * 64).toBeGreaterThanOrEqual(5000);
     x.dispose();

@@ -6,7 +6,7 @@ import { registerKernelSet } from './kernel-sets.js';
 import type { Kernels, RunningUpdate } from './kernels.js';
 import { OPTIMIZER_KERNELS } from './optimizer-updates.js';
 import { stockKernels } from './stock-kernels.js';
-import { edgeSumShape, edgeWeightedSumOfElementwiseOps, weightedSumOfElementwiseOps } from './weighted-sum.js';
+import { edgeWeightedSumOfElementwiseOps, weightedSumOfElementwiseOps } from './weighted-sum.js';
 import { edgeWeightedSum, edgeWeightedSumFits, edgeWeightedSumGrad } from './webgpu-edge-weighted-sum.js';
 import { affineBatchNorm, affineBatchNormGrad, batchNorm, batchNormGrad } from './webgpu-batch-norm.js';
 import { conv2dBackpropFilter, depthwiseBackpropFilter, DILATED_FILTER_GRADIENT_KERNEL, dilatedConv2dBackpropFilter, splitsFilterGradient } from './webgpu-conv-gradients.js';
@@ -222,8 +222,8 @@ export const webgpuKernels: Kernels = {
   },
 
   edgeWeightedSum(terms, weights) {
+    // The kernel checks the shapes (edgeSumShape), as the elementwise form does.
     if ([weights, ...terms].some((t) => t.dtype !== 'float32') || !edgeWeightedSumFits(terms.length)) return edgeWeightedSumOfElementwiseOps(terms, weights);
-    edgeSumShape(terms, weights);
     return tf.engine().runKernel(EDGE_WEIGHTED_SUM_KERNELS.forward, [weights, ...terms] as unknown as tf.NamedTensorMap, {}) as tf.Tensor4D;
   },
 };

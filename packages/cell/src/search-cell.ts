@@ -73,7 +73,10 @@ export class SearchCell extends Module {
     const readState = (state: number) => {
       const blocks = readersOf(state, this.blocks);
       if (this.stateEdges.length === 0) {
-        for (const block of blocks) terms[block][state] = this.edges[edgeIndex(block, state)].apply(states[state], edgeWeights[edgeIndex(block, state)], ctx);
+        for (const block of blocks) {
+          const e = edgeIndex(block, state);
+          terms[block][state] = this.edges[e].apply(states[state], edgeWeights[e], ctx);
+        }
         return;
       }
       const rows = tf.stack(blocks.map((block) => edgeWeights[edgeIndex(block, state)])) as tf.Tensor2D;

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '@adl/backend';
+import { FILTER_GRADIENT_ROWS, Rng } from '@adl/backend';
 import { seededTensor } from '@adl/backend/test';
 import { describe, expect, it } from 'vitest';
-import { FILTER_GRADIENT_ROWS, GroupedPointwiseConv } from './grouped-pointwise-conv.js';
+import { GroupedPointwiseConv } from './grouped-pointwise-conv.js';
 
 /** Group g's 1×1 conv on its own channels, concatenated: what the grouped conv computes. */
 function perGroup(x: tf.Tensor4D, filter: tf.Tensor3D): tf.Tensor4D {

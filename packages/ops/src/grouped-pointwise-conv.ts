@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '@adl/backend';
+import { FILTER_GRADIENT_ROWS, type Rng } from '@adl/backend';
 import { heNormal } from './conv2d.js';
 import { convCost, type Cost, type Layer, type Size } from './layer.js';
 import { Module } from './module.js';
@@ -37,14 +37,6 @@ export class GroupedPointwiseConv extends Module implements Layer {
   }
 }
 
-/**
- * Pixels summed per product in the filter gradient: a GPU runs a batched matMul with one thread per
- * output element, and the filter's are few (E·C·C), so over the pixels of a 321² search (13,122 at
- * stride 4) each would loop that long on a few hundred threads. In chunks of this many rows, then
- * summed, as the split filter gradients of the webgpu kernel set (webgpu-conv-gradients.ts of @adl/backend).
- */
-export const FILTER_GRADIENT_ROWS = 4096;
-
 /** `x` `[N, H, W, G·in]` through `filter` `[G, in, out]`, group by group, as one batched matMul each way. */
 function groupedPointwise(x: tf.Tensor4D, filter: tf.Tensor3D): tf.Tensor4D {
   const [n, h, w] = x.shape;
@@ -67,7 +59,11 @@ function groupedPointwise(x: tf.Tensor4D, filter: tf.Tensor3D): tf.Tensor4D {
   return op(x, filter) as tf.Tensor4D;
 }
 
-/** `Σ_p x[g, p, :]ᵀ · dy[g, p, :]` over the pixels, in chunks of at most `FILTER_GRADIENT_ROWS` summed in order. */
+/**
+ * `Σ_p x[g, p, :]ᵀ · dy[g, p, :]` over the pixels, in chunks of at most `FILTER_GRADIENT_ROWS` summed in
+ * order: a GPU runs a batched matMul with one thread per output element, and the filter's are few
+ * (E·C·C), so over the 13,122 pixels of a 321² search at stride 4 each would loop that long.
+ */
 function filterGradient(x: tf.Tensor3D, dy: tf.Tensor3D): tf.Tensor3D {
   const [groups, pixels, inChannels] = x.shape;
   const outChannels = dy.shape[2];

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { assignValues } from '@adl/ops';
 import { perEdgeToBatched, SuperNet, type SuperNetOptions } from '@adl/trellis';
 import { readCheckpointManifest, restoreCheckpoint, saveCheckpoint, type VariableGroups } from './checkpoint.js';
 import { SgdMomentum } from './optimizers.js';
@@ -22,15 +23,14 @@ export interface SearchGroups extends VariableGroups {
 export async function upgradePerEdgeCheckpoint(dir: string, net: SuperNet, options: SuperNetOptions, groups: SearchGroups, log: (line: string) => void): Promise<boolean> {
   const manifest = await readCheckpointManifest<{ step?: number }>(dir);
   if (!manifest || !net.batchEdges) return false;
-  const count = (group: string) => manifest.tensors.filter((t) => t.group === group).length;
-  if (count('batchNorm') === groups.batchNorm.length) return false;
+  const shapesOf = (group: string) => manifest.tensors.filter((t) => t.group === group).map((t) => t.shape.join('x')).join();
+  const expected = (variables: readonly tf.Variable[]) => variables.map((v) => v.shape.join('x')).join();
+  if (shapesOf('batchNorm') === expected(groups.batchNorm)) return false;
   const perEdge = new SuperNet({ ...options, batchEdges: false });
   const perEdgeSgd = new SgdMomentum(perEdge.weightVariables(), 0, 0);
   try {
     // Every tensor as the per-edge layout of this configuration has it; anything else (another
     // configuration) is the loop's to refuse, by the setting that differs.
-    const shapesOf = (group: string) => manifest.tensors.filter((t) => t.group === group).map((t) => t.shape.join('x')).join();
-    const expected = (variables: readonly tf.Variable[]) => variables.map((v) => v.shape.join('x')).join();
     if (shapesOf('weights') !== expected(perEdge.weightVariables()) || shapesOf('batchNorm') !== expected(perEdge.stateVariables())) return false;
     const meta = await restoreCheckpoint<{ step?: number }>(dir, {
       weights: perEdge.weightVariables(),
@@ -39,13 +39,9 @@ export async function upgradePerEdgeCheckpoint(dir: string, net: SuperNet, optio
       sgd: perEdgeSgd.stateVariables(),
       adam: groups.adam,
     });
-    const assign = (targets: readonly tf.Variable[], values: tf.Tensor[]) => {
-      targets.forEach((v, i) => v.assign(values[i]));
-      tf.dispose(values);
-    };
-    assign(groups.weights, perEdgeToBatched(perEdge, net, perEdge.weightVariables(), 'weightVariables'));
-    assign(groups.batchNorm, perEdgeToBatched(perEdge, net, perEdge.stateVariables(), 'stateVariables'));
-    assign(groups.sgd, perEdgeToBatched(perEdge, net, perEdgeSgd.stateVariables(), 'weightVariables'));
+    assignValues(groups.weights, perEdgeToBatched(perEdge, net, perEdge.weightVariables(), 'weightVariables'));
+    assignValues(groups.batchNorm, perEdgeToBatched(perEdge, net, perEdge.stateVariables(), 'stateVariables'));
+    assignValues(groups.sgd, perEdgeToBatched(perEdge, net, perEdgeSgd.stateVariables(), 'weightVariables'));
     await saveCheckpoint(dir, groups, meta, String(meta.step ?? 'converted'));
     log(`[adl] ${dir}: checkpoint converted from one mixed op per edge to the edges of each state batched (same values)`);
     return true;

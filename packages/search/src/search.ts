@@ -230,7 +230,7 @@ async function prepareSearch(config: SearchConfig, { trainA, trainB }: Awaited<R
     tf.dispose([b.images, b.labels]);
     return { ...served, architectureImages: batchB.names, architectureLearningRate: config.architecture.lr, architectureLoss };
   };
-  return { backend, net, netOptions, groups, weights, architecture, sgd, adam, kernels, stepsPerEpoch, learningRateOf, step };
+  return { backend, net, netOptions, groups, sgd, adam, kernels, stepsPerEpoch, learningRateOf, step };
 }
 
 /**

@@ -166,19 +166,19 @@ export class SuperNet extends Module {
         const weightOf = ({ source, move }: TrellisEdge) => tf.reshape(tf.slice(betaHat, [l, source, move], [1, 1, 1]), []);
         const resampled = (edge: TrellisEdge, sourceValue: tf.Tensor4D, c: ForwardContext) =>
           edge.resample instanceof UpsampleConv ? edge.resample.apply(sourceValue, c, sizes[i]) : edge.resample ? edge.resample.apply(sourceValue, c) : sourceValue;
-        const outputFloats = (cell: SearchCell) => image.shape[0] * sizes[i][0] * sizes[i][1] * cell.outChannels;
+        const recomputes = (cell: SearchCell) => this.recompute && image.shape[0] * sizes[i][0] * sizes[i][1] * cell.outChannels >= this.recomputeMinOutputFloats;
         if (node.cell) {
           // One cell on the β̂-weighted sum of the resampled sources: inputs (sources, h_prev_prev, β̂ of each edge, α rows).
           const { cell, edges } = node;
-          const count = edges.length;
+          const firstBeta = edges.length + (prevPrev ? 1 : 0);
           const nodeFn = (xs: readonly tf.Tensor[], c: ForwardContext) => {
-            const terms = edges.map((edge, e) => tf.mul(resampled(edge, xs[e] as tf.Tensor4D, c), xs[count + (prevPrev ? 1 : 0) + e]) as tf.Tensor4D);
+            const terms = edges.map((edge, e) => tf.mul(resampled(edge, xs[e] as tf.Tensor4D, c), xs[firstBeta + e]) as tf.Tensor4D);
             const hPrev = terms.length === 1 ? terms[0] : (tf.addN(terms) as tf.Tensor4D);
-            return cell.apply(prevPrev ? (xs[count] as tf.Tensor4D) : hPrev, hPrev, xs.slice(count + (prevPrev ? 1 : 0) + count) as tf.Tensor1D[], c);
+            return cell.apply(prevPrev ? (xs[edges.length] as tf.Tensor4D) : hPrev, hPrev, xs.slice(firstBeta + edges.length) as tf.Tensor1D[], c);
           };
           const inputs = [...edges.map(({ source }) => previous[source]!), ...(prevPrev ? [prevPrev] : []), ...edges.map(weightOf), ...edgeWeights];
           const variables = [...edges.flatMap(({ resample }) => resample?.trainableVariables() ?? []), ...cell.trainableVariables()];
-          return maybeRecompute(this.recompute && outputFloats(cell) >= this.recomputeMinOutputFloats, nodeFn, inputs, variables, ctx);
+          return maybeRecompute(recomputes(cell), nodeFn, inputs, variables, ctx);
         }
         const terms = node.edges.map((edge) => {
           const cell = edge.cell!;
@@ -189,7 +189,7 @@ export class SuperNet extends Module {
             return cell.apply(hPrevPrev, hPrev, xs.slice(prevPrev ? 2 : 1) as tf.Tensor1D[], c);
           };
           const inputs = [previous[edge.source]!, ...(prevPrev ? [prevPrev] : []), ...edgeWeights];
-          const output = maybeRecompute(this.recompute && outputFloats(cell) >= this.recomputeMinOutputFloats, edgeFn, inputs, [...(edge.resample?.trainableVariables() ?? []), ...cell.trainableVariables()], ctx);
+          const output = maybeRecompute(recomputes(cell), edgeFn, inputs, [...(edge.resample?.trainableVariables() ?? []), ...cell.trainableVariables()], ctx);
           return tf.mul(output, weightOf(edge)) as tf.Tensor4D;
         });
         return terms.length === 1 ? terms[0] : tf.addN(terms);
