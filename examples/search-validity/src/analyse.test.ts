@@ -18,11 +18,11 @@ describe('what a validity run reads from a search', () => {
     expect(certain.beta).toBeLessThan(1e-10);
   });
 
-  it('each task’s expectation: fine path for detail, coarse for context, β left near uniform for control', () => {
+  it('each task’s expectation: the coarse path for detail, the fine one for context (what retrains better), β left near uniform for control', () => {
     const entropy = { start: 1, end: 0.97 };
-    expect(EXPECTATIONS.detail.held({ path: [0, 1, 1, 0], genotype: [] }, entropy)).toBe(true);
+    expect(EXPECTATIONS.detail.held({ path: [1, 2, 2, 1], genotype: [] }, entropy)).toBe(true);
     expect(EXPECTATIONS.detail.held({ path: [0, 1, 2, 1], genotype: [] }, entropy)).toBe(false);
-    expect(EXPECTATIONS.context.held({ path: [1, 2, 2, 1], genotype: [] }, entropy)).toBe(true);
+    expect(EXPECTATIONS.context.held({ path: [0, 1, 1, 0], genotype: [] }, entropy)).toBe(true);
     expect(EXPECTATIONS.context.held({ path: [0, 1, 2, 1], genotype: [] }, entropy)).toBe(false);
     expect(EXPECTATIONS.control.held({ path: [0, 0, 0, 0], genotype: [] }, entropy)).toBe(true);
     expect(EXPECTATIONS.control.held({ path: [0, 0, 0, 0], genotype: [] }, { start: 1, end: 0.9 })).toBe(false);

@@ -2,7 +2,8 @@
 // searched with each seed; the decoded path and cell are checked against what the task needs.
 // Writes runs/search-validity/results.json, results.md and a report.html per task and seed.
 // QUICK=1: one seed of each task; CELLS=per-node searches with one cell per node (Eq. 6's other
-// reading) into runs/search-validity-per-node. ADL_OUT moves the output folder.
+// reading) into runs/search-validity-per-node; ARCH_LR sets α/β's Adam learning rate (into
+// runs/search-validity-lr<value>). ADL_OUT moves the output folder.
 import { join } from 'node:path';
 import { KNOWN_ANSWER_TASKS, writeFileAtomic } from '@adl/data-cityscapes';
 import { runValidity, validityTable, type ValidityRow } from './run-validity.js';
@@ -11,8 +12,11 @@ import { VALIDITY_SETTINGS } from './settings.js';
 const cells = process.env.CELLS ?? 'per-edge';
 if (cells !== 'per-edge' && cells !== 'per-node') throw new Error(`CELLS must be per-edge or per-node, got ${cells}`);
 const base = VALIDITY_SETTINGS[process.env.QUICK === '1' ? 'quick' : 'full'];
-const settings = { ...base, search: { ...base.search, cells: cells as 'per-edge' | 'per-node' } };
-const outDir = process.env.ADL_OUT ?? join(process.cwd(), 'runs', cells === 'per-node' ? 'search-validity-per-node' : 'search-validity');
+const architectureLr = process.env.ARCH_LR === undefined ? base.search.architectureLr : Number(process.env.ARCH_LR);
+if (!(architectureLr > 0)) throw new Error(`ARCH_LR must be a positive number, got ${process.env.ARCH_LR}`);
+const settings = { ...base, search: { ...base.search, cells: cells as 'per-edge' | 'per-node', architectureLr } };
+const folder = ['search-validity', cells === 'per-node' ? '-per-node' : '', process.env.ARCH_LR === undefined ? '' : `-lr${architectureLr}`].join('');
+const outDir = process.env.ADL_OUT ?? join(process.cwd(), 'runs', folder);
 const rows: ValidityRow[] = [];
 const started = performance.now();
 for (const task of KNOWN_ANSWER_TASKS) {

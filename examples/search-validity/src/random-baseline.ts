@@ -75,13 +75,13 @@ export function sampleAtCost(target: number, samples: number, seed: number, laye
 }
 
 /** Retrains `architecture` on the task's images (`dataDir`) and returns its best validation mIoU. */
-export async function retrainedMiou(architecture: Architecture, settings: BaselineSettings, dataDir: string, runDir: string): Promise<number> {
+export async function retrainedMiou(architecture: Architecture, settings: BaselineSettings, dataDir: string, runDir: string, seed = 0): Promise<number> {
   await rm(runDir, { recursive: true, force: true });
   const file = join(runDir, 'architecture.json');
   await writeFileAtomic(file, `${JSON.stringify(architecture, null, 2)}\n`);
   const { iterations, batchSize, lr, images, aspp } = settings;
   const result = await retrain(
-    { dataRoot: dataDir, outDir: join(runDir, 'retrain'), architecture: file, asppChannels: aspp.channels, asppRates: aspp.rates, iterations, evalEvery: iterations, batchSize, crop: images.size, lr, checkpointEvery: iterations, scale: [1, 1], batchNormDecay: 0.9, recompute: false },
+    { dataRoot: dataDir, outDir: join(runDir, 'retrain'), architecture: file, asppChannels: aspp.channels, asppRates: aspp.rates, iterations, evalEvery: iterations, batchSize, crop: images.size, lr, checkpointEvery: iterations, scale: [1, 1], batchNormDecay: 0.9, recompute: false, seed },
     { progress: false, log: () => undefined },
   );
   return result.best?.valMiou ?? Number.NaN;

@@ -4,17 +4,17 @@ import { writePng } from './png.js';
 import { SeededRandom } from './seeded-random.js';
 
 /**
- * Synthetic segmentation tasks whose answer is known by construction, for checking that an
- * architecture search searches (examples/search-validity):
+ * Synthetic segmentation tasks whose answer is known, for checking that an architecture search
+ * searches (examples/search-validity). What each draws, and the path it was built to favour:
  * - `detail`: lines one or two pixels wide on a noisy background, solid ones of one class and dashed
- *   ones of another (the gaps belong to the line): only a prediction at full resolution that reads a
- *   few pixels around each pixel can draw them. The path should stay at the fine levels (stride 4–8).
+ *   ones of another (the gaps belong to the line); built for the fine levels (stride 4–8).
  * - `context`: a 2 × 2 grid of noisy squares, each of one class, which only a small coloured marker
- *   somewhere inside the square tells (red or blue): a pixel tens of pixels from its marker needs a
- *   large receptive field. The path should go down to the coarse levels, the cells favour large
- *   receptive fields (atrous and 5×5 ops).
+ *   somewhere inside the square tells (red or blue); built for the coarse levels (stride 16–32).
  * - `control`: every pixel of an image is of the class its tint tells (the whole image one class): any
  *   path does, and β should stay near where it started.
+ * Which path a task favours is measured, not assumed: retrained on the fine and the coarse path at
+ * equal cost (examples/search-validity, `pnpm paths`), at 64² the detail task favours the coarse path
+ * and the context task the fine one, each by 10–20 points of mIoU.
  */
 export type KnownAnswerTask = 'detail' | 'context' | 'control';
 
