@@ -1,3 +1,4 @@
+export { architectureLosses, type ArchitectureLosses } from './architecture-losses.js';
 export { search, planSearch, type EpochRecord, type SearchOptions, type SearchResult, type SearchStep } from './search.js';
 export { SearchConfigSchema, parseSearchConfig, type SearchConfig, type SearchConfigInput } from './search-config.js';
 export { ConfigError, parseWithSchema } from './parse-with-schema.js';

@@ -192,6 +192,11 @@ async function searchData(config: SearchConfig) {
   return { trainA, trainB, val };
 }
 
+/** The supernet a search config describes. */
+export function superNetOptionsOf(config: SearchConfig): SuperNetOptions {
+  return { layers: config.layers, blocks: config.blocks, filterMultiplier: config.filterMultiplier, numClasses: config.numClasses, seed: config.seed, recompute: config.recompute, partialChannels: config.partialChannels, cells: config.cells };
+}
+
 /**
  * What a search and its plan share: the backend, the loaders, the supernet and its optimizers, and
  * `step(index)`, one global step (an SGD step on the weights; after the warm-up epochs, an Adam step
@@ -204,7 +209,7 @@ async function prepareSearch(config: SearchConfig, { trainA, trainB }: Awaited<R
   const loaderA = new BatchLoader({ ...loaderOptions, samples: trainA, seed: config.seed });
   const loaderB = new BatchLoader({ ...loaderOptions, samples: trainB, seed: config.seed + 1 });
   const stepsPerEpoch = Math.min(loaderA.batchesPerEpoch, loaderB.batchesPerEpoch, config.stepsPerEpoch ?? Infinity);
-  const netOptions: SuperNetOptions = { layers: config.layers, blocks: config.blocks, filterMultiplier: config.filterMultiplier, numClasses: config.numClasses, seed: config.seed, recompute: config.recompute, partialChannels: config.partialChannels, cells: config.cells };
+  const netOptions = superNetOptionsOf(config);
   const net = new SuperNet(netOptions);
   const weights = net.weightVariables();
   const architecture = net.architectureVariables();
