@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { listSplit, SPLITS, TRAIN_CLASS_NAMES } from '@adl/data-cityscapes';
-import { DEFAULT_TILE, evaluateSamples, iouTableJson, iouTableMarkdown } from '@adl/eval';
+import { DEFAULT_TILE, evaluateSamples, iouTableJson, iouTableMarkdown, itemsOfShard, parseShard } from '@adl/eval';
 import { BACKEND_CHOICES } from '@adl/backend';
 import { loadTrainedNet, logToStderr, parseWithSchema, selectInstalledBackend } from '@adl/search';
 import { z } from 'zod';
@@ -25,6 +25,8 @@ export const EvalConfigSchema = z
     tile: z.tuple([z.number().int().positive(), z.number().int().positive()]).default([...DEFAULT_TILE]),
     /** Evaluate only the first N images of the split. */
     images: z.number().int().positive().optional(),
+    /** Only this shard of the (first N) images: `I/N`, `auto` (a Slurm array task) or `auto/N` (a Kubernetes Indexed Job). */
+    shard: z.string().min(1).optional(),
     /** PNGs for the first N images (default: all evaluated). */
     imagesWritten: z.number().int().nonnegative().optional(),
     backend: BackendSchema.default('auto'),
@@ -43,11 +45,14 @@ export async function resolveConfig<Schema extends z.ZodType>(schema: Schema, co
 
 /** `adl eval`: scores a retrained net on a split, prints the per-class IoU table, writes the outputs. */
 export async function runEval(config: EvalConfig, { json = false, log = logToStderr } = {}) {
+  const shard = config.shard === undefined ? undefined : parseShard(config.shard);
   const { kernels } = await selectInstalledBackend({ backend: config.backend, log });
   const { net, spec } = await loadTrainedNet(config.checkpoint);
   try {
     const all = await listSplit(config.dataRoot, config.split);
-    const samples = config.images ? all.slice(0, config.images) : all;
+    const listed = config.images ? all.slice(0, config.images) : all;
+    const samples = shard ? itemsOfShard(listed, shard) : listed;
+    if (shard) log(`[adl] shard ${shard.index}/${shard.count}: ${samples.length} of ${listed.length} images`);
     const classNames = spec.numClasses === TRAIN_CLASS_NAMES.length ? TRAIN_CLASS_NAMES : [];
     const report = await evaluateSamples(net, samples, {
       kernels,

@@ -50,6 +50,15 @@ describe('adl eval', () => {
     const samples = await listSplit(join(root, 'data'), 'val');
     expect((await readdir(join(outDir, 'submission'))).sort()).toEqual(samples.map((s) => `${s.name}_labelIds.png`).sort());
   });
+
+  it('scores one shard: image k of the split when k mod N is the shard; refuses a shard that does not exist before any work', async () => {
+    const samples = await listSplit(join(root, 'data'), 'val');
+    const outDir = join(root, 'eval-shard');
+    const report = await runEval(EvalConfigSchema.parse({ checkpoint, dataRoot: join(root, 'data'), outDir, shard: '1/2', backend }), { log: quiet });
+    expect(report.images).toBe(1);
+    expect(await readdir(join(outDir, 'submission'))).toEqual([`${samples[1].name}_labelIds.png`]);
+    await expect(runEval(EvalConfigSchema.parse({ checkpoint: join(root, 'missing'), dataRoot: join(root, 'data'), shard: '2/2', backend }), { log: quiet })).rejects.toThrow('--shard 2/2: shard 2 is not one of 0…1');
+  });
 });
 
 describe('adl predict', () => {
@@ -62,6 +71,17 @@ describe('adl predict', () => {
     const labelIds = await readPng(written[0], 1);
     expect([labelIds.width, labelIds.height]).toEqual([48, 32]);
     await expect(runPredict([join(root, 'missing.png')], { checkpoint, out: root, scales: [1], flip: false, backend }, quiet)).rejects.toThrow(/missing\.png: no such file or folder/);
+  });
+
+  it('predicts one shard of the images; with skipExisting a second run redoes nothing', async () => {
+    const [sample] = await listSplit(join(root, 'data'), 'val');
+    const folder = join(sample.root, sample.imageFile, '..');
+    const out = join(root, 'predict-shard');
+    const first = await runPredict([folder], { checkpoint, out, scales: [1], flip: false, backend, shard: '0/2' }, quiet);
+    expect(first.map((file) => basename(file))).toEqual(['labelIds', 'color', 'overlay'].map((kind) => `${sample.name}_${kind}.png`));
+    const lines: string[] = [];
+    expect(await runPredict([folder], { checkpoint, out, scales: [1], flip: false, backend, shard: '0/2', skipExisting: true }, (line) => lines.push(line))).toEqual([]);
+    expect(lines).toContain(`[adl] 1 already predicted in ${out}, left as they are`);
   });
 
   it('predicts in tiles when asked; refuses two inputs that would write the same outputs, before any work', async () => {

@@ -1,7 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { readPng } from '@adl/data-cityscapes';
-import { predictTrainIds, writePredictionPngs } from '@adl/eval';
+import { itemsOfShard, parseShard, predictTrainIds, writePredictionPngs } from '@adl/eval';
 import { loadTrainedNet, logToStderr, selectInstalledBackend } from '@adl/search';
 import { CliError } from './summary.js';
 
@@ -13,6 +13,10 @@ export interface PredictOptions {
   /** Images larger than this are predicted in overlapping tiles (default `DEFAULT_TILE` of @adl/eval). */
   readonly tile?: readonly [number, number];
   readonly backend: string;
+  /** Only this shard of the images (in the order they are listed): `I/N`, `auto` or `auto/N`. */
+  readonly shard?: string;
+  /** Leave an image whose three PNGs are already in `out` (a requeued shard redoes nothing). */
+  readonly skipExisting?: boolean;
 }
 
 /** PNG files named directly, and the PNGs inside named folders (not recursive), in order. */
@@ -39,11 +43,19 @@ export async function runPredict(inputs: readonly string[], options: PredictOpti
     if (earlier) throw new CliError(`${earlier} and ${file} would both be written as ${join(options.out, `${stemOf(file)}_labelIds.png`)}: predict them into different folders`);
     firstWithStem.set(stemOf(file), file);
   }
+  const shard = options.shard === undefined ? undefined : parseShard(options.shard);
+  const ours = shard ? itemsOfShard(files, shard) : files;
+  const outputsOf = (file: string) => ['labelIds', 'color', 'overlay'].map((kind) => join(options.out, `${stemOf(file)}_${kind}.png`));
+  const exists = (path: string) => stat(path).then(() => true, () => false);
+  const todo = [];
+  for (const file of ours) if (!options.skipExisting || !(await Promise.all(outputsOf(file).map(exists))).every(Boolean)) todo.push(file);
+  if (shard) log(`[adl] shard ${shard.index}/${shard.count}: ${ours.length} of ${files.length} images`);
+  if (todo.length < ours.length) log(`[adl] ${ours.length - todo.length} already predicted in ${options.out}, left as they are`);
   const { kernels } = await selectInstalledBackend({ backend: options.backend as never, log });
   const { net } = await loadTrainedNet(options.checkpoint);
   const written: string[] = [];
   try {
-    for (const [index, file] of files.entries()) {
+    for (const [index, file] of todo.entries()) {
       const image = await readPng(file, 3).catch((error: Error) => {
         throw new CliError(`${file}: cannot decode PNG (${error.message.split('\n')[0]})`);
       });
@@ -52,7 +64,7 @@ export async function runPredict(inputs: readonly string[], options: PredictOpti
       const ids = await predictTrainIds(net, image, { kernels, scales: options.scales, flip: options.flip, tile: options.tile, onTile });
       const names = await writePredictionPngs(options.out, stemOf(file), image, ids);
       written.push(...[names.labelIds, names.color, names.overlay].map((name) => join(options.out, name)));
-      log(`[adl] ${index + 1}/${files.length} ${file}: ${(performance.now() - started).toFixed(0)} ms`);
+      log(`[adl] ${index + 1}/${todo.length} ${file}: ${(performance.now() - started).toFixed(0)} ms`);
     }
   } finally {
     net.dispose();

@@ -47,6 +47,7 @@ function runFlags(options: { resume?: boolean; acceptChanges?: boolean; force?: 
   return { ...flags, planSteps: options.plan === true ? 2 : options.plan };
 }
 
+const SHARD_HELP = 'only image k of the sorted list with k mod N = I; auto: the Slurm array task (SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT), auto/N: the Kubernetes Indexed Job index (JOB_COMPLETION_INDEX) of N';
 const TILE_HELP = 'predict images larger than this in overlapping tiles (default 1025x2049: a whole Cityscapes image is one tile)';
 
 function backendName(value: string): string {
@@ -102,7 +103,7 @@ export function createProgram(): Command {
   program
     .command('eval')
     .description('score a retrained net on a split: per-class IoU table; with --out, label-id/colour/overlay/comparison PNGs, metrics.json, iou.md')
-    .option('--config <file>', 'eval config JSON (checkpoint, dataRoot, split, outDir, scales, flip, tile, images, imagesWritten, backend); flags override it')
+    .option('--config <file>', 'eval config JSON (checkpoint, dataRoot, split, outDir, scales, flip, tile, images, shard, imagesWritten, backend); flags override it')
     .option('--checkpoint <dir>', 'retraining output folder or its best/')
     .option('--data <root>', 'Cityscapes-layout dataset root')
     .option('--split <name>', 'train, val or test (default val)')
@@ -110,6 +111,7 @@ export function createProgram(): Command {
     .option('--scales <list>', 'multi-scale inference, e.g. 0.75,1,1.25 (default 1)', scaleList)
     .option('--flip', 'also average the horizontally flipped image')
     .option('--images <count>', 'only the first N images', integer)
+    .option('--shard <I/N>', SHARD_HELP)
     .option('--tile <HxW>', TILE_HELP, tileSize)
     .option('--backend <name>', `one of ${BACKEND_CHOICES.join(', ')}`, backendName)
     .option('--json', 'print the metrics as one JSON line instead of the table')
@@ -122,6 +124,7 @@ export function createProgram(): Command {
         scales: options.scales,
         flip: options.flip,
         images: options.images,
+        shard: options.shard,
         tile: options.tile,
         backend: options.backend,
       });
@@ -137,8 +140,10 @@ export function createProgram(): Command {
     .option('--flip', 'also average the horizontally flipped image')
     .option('--tile <HxW>', TILE_HELP, tileSize)
     .option('--backend <name>', `one of ${BACKEND_CHOICES.join(', ')}`, backendName, 'auto')
+    .option('--shard <I/N>', SHARD_HELP)
+    .option('--skip-existing', 'leave images whose three PNGs are already in --out (a requeued shard redoes nothing)')
     .action(async (images: string[], options) => {
-      const written = await runPredict(images, { checkpoint: options.checkpoint, out: options.out, scales: options.scales, flip: Boolean(options.flip), tile: options.tile, backend: options.backend });
+      const written = await runPredict(images, { checkpoint: options.checkpoint, out: options.out, scales: options.scales, flip: Boolean(options.flip), tile: options.tile, backend: options.backend, shard: options.shard, skipExisting: Boolean(options.skipExisting) });
       process.stdout.write(`${written.join('\n')}\n`);
     });
   netSourceOptions(program.command('export'), integer)

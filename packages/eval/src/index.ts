@@ -5,6 +5,7 @@ export { blend, colorizeTrainIds, sideBySide, trainIdsToLabelIds } from './color
 export { writePredictionPngs, type PredictionPngs } from './prediction-pngs.js';
 export { DEFAULT_TILE, imageTensor, predictTrainIds, tileSpans, type PredictOptions } from './predict.js';
 export { evaluateSamples, type EvaluateOptions, type EvaluationReport, type PredictionFiles } from './evaluate-samples.js';
+export { itemsOfShard, parseShard, ShardError, type Shard } from './shard.js';
 export { measureLatency, type LatencyResult } from './latency.js';
 export { renderReport, writeReport, type Deployment, type ReportData } from './report/render-report.js';
 export { writeRunReport, RunReportError, RUN_FOLDERS } from './report/run-report.js';
