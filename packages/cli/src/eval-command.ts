@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { listSplit, SPLITS, TRAIN_CLASS_NAMES } from '@adl/data-cityscapes';
 import { DEFAULT_TILE, evaluateSamples, iouTableJson, iouTableMarkdown, itemsOfShard, parseShard } from '@adl/eval';
 import { BACKEND_CHOICES } from '@adl/backend';
-import { loadTrainedNet, logToStderr, parseWithSchema, selectInstalledBackend } from '@adl/search';
+import { loadTrainedNet, logToStderr, parseWithSchema, readCheckpointManifest, selectInstalledBackend } from '@adl/search';
 import { z } from 'zod';
 import { readJson } from './commands.js';
 
@@ -52,6 +52,8 @@ export async function runEval(config: EvalConfig, { json = false, log = logToStd
     const all = await listSplit(config.dataRoot, config.split);
     const listed = config.images ? all.slice(0, config.images) : all;
     const samples = shard ? itemsOfShard(listed, shard) : listed;
+    // What shards must share to be merged: the weights (their checksum), the split and the list sharded.
+    const weights = (await readCheckpointManifest(config.checkpoint))?.sha256 ?? config.checkpoint;
     if (shard) log(`[adl] shard ${shard.index}/${shard.count}: ${samples.length} of ${listed.length} images`);
     const classNames = spec.numClasses === TRAIN_CLASS_NAMES.length ? TRAIN_CLASS_NAMES : [];
     const report = await evaluateSamples(net, samples, {
@@ -63,11 +65,13 @@ export async function runEval(config: EvalConfig, { json = false, log = logToStd
       tile: config.tile,
       outDir: config.outDir,
       imagesWritten: config.imagesWritten,
+      shard,
+      setting: { weights, split: config.split, listed: listed.length },
       onImage: (done, total, name) => log(`[adl] ${done}/${total} ${name}`),
     });
     if (json) process.stdout.write(`${JSON.stringify({ ...iouTableJson(report.metrics, classNames), images: report.images, msPerImage: report.msPerImage })}\n`);
     else process.stdout.write(`${iouTableMarkdown(report.metrics, classNames)}\n\n${report.images} images, ${report.msPerImage.toFixed(0)} ms per image (scales ${config.scales.join(', ')}${config.flip ? ', flip' : ''})\n`);
-    if (config.outDir) log(`[adl] wrote ${join(config.outDir, 'metrics.json')}, iou.md, ${report.files.length} label-id PNGs under submission/ (the official scripts' CITYSCAPES_RESULTS) and ${report.files.length * 3} pictures under predictions/`);
+    if (config.outDir) log(`[adl] wrote ${join(config.outDir, 'metrics.json')}, iou.md, evaluation.json, ${report.images} label-id PNGs under submission/ (the official scripts' CITYSCAPES_RESULTS) and ${report.files.length * 3} pictures under predictions/`);
     return report;
   } finally {
     net.dispose();

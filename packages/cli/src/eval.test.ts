@@ -44,7 +44,7 @@ describe('adl eval', () => {
     const report = await runEval(EvalConfigSchema.parse({ checkpoint, dataRoot: join(root, 'data'), outDir, scales: [0.75, 1], flip: true, backend }), { log: quiet });
     expect(report.images).toBe(2);
     expect(report.metrics.miou).toBeGreaterThanOrEqual(0);
-    expect((await readdir(outDir)).sort()).toEqual(['iou.md', 'metrics.json', 'predictions', 'submission']);
+    expect((await readdir(outDir)).sort()).toEqual(['evaluation.json', 'iou.md', 'metrics.json', 'predictions', 'submission']);
     expect(await readdir(join(outDir, 'predictions'))).toHaveLength(6);
     // One label-id PNG per image and nothing else: what cityscapesScripts reads as CITYSCAPES_RESULTS.
     const samples = await listSplit(join(root, 'data'), 'val');

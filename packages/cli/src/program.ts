@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { runDecode, runRetrain, runSearch } from './commands.js';
 import { runBench } from './bench-command.js';
 import { EvalConfigSchema, resolveConfig, runEval } from './eval-command.js';
+import { runMerge } from './merge-command.js';
 import { runPredict } from './predict-command.js';
 import { runExport } from './export-command.js';
 import { netSourceOptions } from './net-source.js';
@@ -129,6 +130,15 @@ export function createProgram(): Command {
         backend: options.backend,
       });
       await runEval(config, { json: Boolean(options.json) });
+    });
+  program
+    .command('merge')
+    .description('add the shards of one adl eval --shard (their --out folders, every shard once) into one folder: metrics.json and iou.md as one unsharded eval writes them, the PNGs, the table')
+    .argument('<dirs...>', 'the shards\' output folders')
+    .requiredOption('--out <dir>', 'output folder')
+    .option('--json', 'print the metrics as one JSON line instead of the table')
+    .action(async (dirs: string[], options) => {
+      await runMerge(dirs, options.out, { json: Boolean(options.json) });
     });
   program
     .command('predict')
