@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { decodeArchitecture } from '@adl/decode';
 import { PRIMITIVES } from '@adl/ops';
 import { writeFileAtomic } from '@adl/data-cityscapes';
-import { formatPlan, parseRetrainConfig, parseSearchConfig, planRetrain, planSearch, readAlphaBeta, retrain, search, type RunOptions, type RunPlan } from '@adl/search';
+import { EXIT_INTERRUPTED, formatPlan, parseRetrainConfig, parseSearchConfig, planRetrain, planSearch, readAlphaBeta, retrain, search, type RunOptions, type RunPlan } from '@adl/search';
 import { parseArchitecture, type Architecture } from '@adl/trellis';
 import { CliError } from './summary.js';
 
@@ -29,7 +29,8 @@ export async function runSearch(configFile: string, options: RunOptions & { plan
   const config = parseSearchConfig(await readJson(configFile), configFile);
   if (options.planSteps !== undefined) return printPlan(await planSearch(config, { steps: options.planSteps, since: 0 }));
   const result = await search(config, options);
-  if (result.architecture) process.stdout.write(`${JSON.stringify(result.architecture)}\n`);
+  if (result.stoppedBy) process.exitCode = EXIT_INTERRUPTED;
+  else if (result.architecture) process.stdout.write(`${JSON.stringify(result.architecture)}\n`);
 }
 
 /** `adl retrain --config file.json [--resume [--accept-changes]] [--force] [--plan [steps]]`. */
@@ -37,6 +38,10 @@ export async function runRetrain(configFile: string, options: RunOptions & { pla
   const config = parseRetrainConfig(await readJson(configFile), configFile);
   if (options.planSteps !== undefined) return printPlan(await planRetrain(config, { steps: options.planSteps, since: 0 }));
   const result = await retrain(config, options);
+  if (result.stoppedBy) {
+    process.exitCode = EXIT_INTERRUPTED;
+    return;
+  }
   process.stdout.write(`${JSON.stringify({ iterations: result.iterations, best: result.best ?? null })}\n`);
 }
 

@@ -14,5 +14,5 @@ export { RetrainConfigSchema, parseRetrainConfig, type RetrainConfig, type Retra
 export { readAlphaBeta, type AlphaBeta } from './read-alpha-beta.js';
 export { loadTrainedNet, type TrainedNetSpec } from './load-trained-net.js';
 export { prepareRunFolder, RunFolderError } from './run-folder.js';
-export type { RunOptions } from './training-loop.js';
+export { EXIT_INTERRUPTED, STOP_SIGNALS, type RunOptions } from './training-loop.js';
 export { formatPlan, formatDuration, type PlanOptions, type PlanPhase, type RunPlan } from './plan.js';

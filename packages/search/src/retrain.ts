@@ -33,6 +33,8 @@ export interface RetrainResult {
   readonly records: EvaluationRecord[];
   readonly best: EvaluationRecord | undefined;
   readonly iterations: number;
+  /** The signal that stopped the retraining after a checkpoint (`STOP_SIGNALS`); resume it. */
+  readonly stoppedBy?: NodeJS.Signals;
 }
 
 export interface RetrainOptions extends RunOptions {
@@ -115,7 +117,7 @@ export async function retrain(input: RetrainConfigInput, options: RetrainOptions
   await writeFileAtomic(join(config.outDir, 'architecture.json'), `${JSON.stringify(architecture, null, 2)}\n`);
   sgd.dispose();
   net.dispose();
-  return { architecture, records, best: bestRecord(records), iterations: iteration };
+  return { architecture, records, best: bestRecord(records), iterations: iteration, stoppedBy: loop.stoppedBy };
 }
 
 /** The architecture (a preset or file, at the configured width) and the train and validation images. */

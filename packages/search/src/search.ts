@@ -62,6 +62,8 @@ export interface SearchResult {
   readonly records: EpochRecord[];
   readonly steps: number;
   readonly interrupted: boolean;
+  /** The signal that stopped the search after a checkpoint (`STOP_SIGNALS`); resume it. */
+  readonly stoppedBy?: NodeJS.Signals;
   /** Final α [edges, 8] and β [L, 4, 3]. */
   readonly alpha: number[][];
   readonly beta: number[][][];
@@ -177,7 +179,7 @@ export async function search(input: SearchConfigInput, options: SearchOptions = 
   sgd.dispose();
   adam.dispose();
   net.dispose();
-  return { architecture: found, records, steps: loop.steps, interrupted: loop.interrupted, alpha, beta };
+  return { architecture: found, records, steps: loop.steps, interrupted: loop.interrupted, stoppedBy: loop.stoppedBy, alpha, beta };
 }
 
 /** The search's images: trainA and trainB (the train split halved) and the held-out validation slice. */

@@ -3,6 +3,16 @@ import { CheckpointError, CHECKPOINT_MANIFEST, NonFiniteValueError, readCheckpoi
 import { DivergenceError, NonFiniteLossError } from './train-step.js';
 import { createProgress, type Progress, type ProgressUpdate } from './progress.js';
 
+/**
+ * Signals that stop a run after its current step, with a checkpoint: a scheduler's notice of
+ * preemption or of the time limit (Slurm `--signal=B:USR1@300`, Kubernetes' SIGTERM), or Ctrl-C. A
+ * second one stops at once.
+ */
+export const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGUSR1'];
+
+/** The exit status of a run stopped by a signal with a checkpoint to resume from (sysexits' EX_TEMPFAIL). */
+export const EXIT_INTERRUPTED = 75;
+
 /** What one step reports: its loop state afterwards and the figures of the progress line. */
 export interface StepOutcome<State> {
   readonly state: State;
@@ -70,8 +80,10 @@ export interface TrainingLoopResult<State> {
   /** Steps done, counting those of an earlier run it resumed. */
   readonly steps: number;
   readonly state: State;
-  /** Stopped by `stopAfterSteps` before the last step. */
+  /** Stopped before the last step: by `stopAfterSteps`, or by one of `STOP_SIGNALS`. */
   readonly interrupted: boolean;
+  /** The signal that stopped it (after a checkpoint of the last step done). */
+  readonly stoppedBy?: NodeJS.Signals;
 }
 
 interface LoopMeta<State> {
@@ -117,6 +129,17 @@ export async function runTrainingLoop<State>(options: TrainingLoopOptions<State>
   /** The step being run (from 1): a divergence names it. */
   let running = step + 1;
   const progress = typeof options.progress === 'object' ? options.progress : options.progress === false ? undefined : createProgress(options.name, totalSteps, step);
+  let stoppedBy: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stoppedBy === undefined) {
+      stoppedBy = signal;
+      return;
+    }
+    // A second signal: the default action, at once.
+    for (const name of STOP_SIGNALS) process.removeListener(name, onSignal);
+    process.kill(process.pid, signal);
+  };
+  for (const name of STOP_SIGNALS) process.on(name, onSignal);
   try {
     while (step < totalSteps) {
       running = step + 1;
@@ -128,6 +151,12 @@ export async function runTrainingLoop<State>(options: TrainingLoopOptions<State>
       if (evaluated !== undefined) state = evaluated;
       if (evaluated !== undefined || step % checkpointEvery === 0 || step === totalSteps) await checkpoint();
       if (step === options.stopAfterSteps) break;
+      if (stoppedBy !== undefined && step < totalSteps) {
+        if (lastCheckpoint !== step) await checkpoint();
+        progress?.stop();
+        options.log(`[adl] ${stoppedBy}: stopped after step ${step} of ${totalSteps} with a checkpoint (${where}); continue with --resume`);
+        break;
+      }
     }
   } catch (error) {
     if (!(error instanceof NonFiniteLossError || error instanceof NonFiniteValueError)) throw error;
@@ -137,9 +166,10 @@ export async function runTrainingLoop<State>(options: TrainingLoopOptions<State>
         : `the last good checkpoint is ${where} (step ${lastCheckpoint}): resume from it with a lower learning rate (--resume --accept-changes)`;
     throw new DivergenceError(`${options.name} diverged at step ${running}: ${error.message}; nothing of that step was saved; ${resumeFrom}`, { cause: error });
   } finally {
+    for (const name of STOP_SIGNALS) process.removeListener(name, onSignal);
     progress?.stop();
   }
-  return { steps: step, state, interrupted: step < totalSteps };
+  return { steps: step, state, interrupted: step < totalSteps, stoppedBy };
 }
 
 /** `field: before → now` for each setting that differs, other than the free ones. */
