@@ -24,18 +24,32 @@ function printPlan(plan: RunPlan): void {
   process.stdout.write(`${JSON.stringify(plan)}\n`);
 }
 
-/** `adl search --config file.json [--resume [--accept-changes]] [--force] [--plan [steps]]`. */
-export async function runSearch(configFile: string, options: RunOptions & { planSteps?: number }): Promise<void> {
-  const config = parseSearchConfig(await readJson(configFile), configFile);
+/** What `search` and `retrain` take from their flags: how to run, and settings that replace the config file's. */
+export interface RunFlags extends RunOptions {
+  readonly planSteps?: number;
+  readonly overrides?: { readonly seed?: number; readonly outDir?: string };
+}
+
+/** The config file's object with the flags' settings over it, and where they came from. */
+async function configWithFlags(configFile: string, overrides: RunFlags['overrides'] = {}): Promise<[unknown, string]> {
+  const fromFile = await readJson(configFile);
+  if (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile)) throw new CliError(`${configFile}: expected a JSON object`);
+  const flags = Object.keys(overrides).map((key) => (key === 'outDir' ? '--out' : `--${key}`));
+  return [{ ...fromFile, ...overrides }, flags.length ? `${configFile} (with ${flags.join(', ')})` : configFile];
+}
+
+/** `adl search --config file.json [--seed n] [--out dir] [--resume [--accept-changes]] [--force] [--plan [steps]]`. */
+export async function runSearch(configFile: string, options: RunFlags): Promise<void> {
+  const config = parseSearchConfig(...(await configWithFlags(configFile, options.overrides)));
   if (options.planSteps !== undefined) return printPlan(await planSearch(config, { steps: options.planSteps, since: 0 }));
   const result = await search(config, options);
   if (result.stoppedBy) process.exitCode = EXIT_INTERRUPTED;
   else if (result.architecture) process.stdout.write(`${JSON.stringify(result.architecture)}\n`);
 }
 
-/** `adl retrain --config file.json [--resume [--accept-changes]] [--force] [--plan [steps]]`. */
-export async function runRetrain(configFile: string, options: RunOptions & { planSteps?: number }): Promise<void> {
-  const config = parseRetrainConfig(await readJson(configFile), configFile);
+/** `adl retrain --config file.json [--seed n] [--out dir] [--resume [--accept-changes]] [--force] [--plan [steps]]`. */
+export async function runRetrain(configFile: string, options: RunFlags): Promise<void> {
+  const config = parseRetrainConfig(...(await configWithFlags(configFile, options.overrides)));
   if (options.planSteps !== undefined) return printPlan(await planRetrain(config, { steps: options.planSteps, since: 0 }));
   const result = await retrain(config, options);
   if (result.stoppedBy) {

@@ -2,7 +2,7 @@ import { BACKEND_CHOICES } from '@adl/backend';
 import { writeRunReport } from '@adl/eval';
 import type { RunOptions } from '@adl/search';
 import { Command, InvalidArgumentError } from 'commander';
-import { runDecode, runRetrain, runSearch } from './commands.js';
+import { runDecode, runRetrain, runSearch, type RunFlags } from './commands.js';
 import { runBench } from './bench-command.js';
 import { EvalConfigSchema, resolveConfig, runEval } from './eval-command.js';
 import { runMerge } from './merge-command.js';
@@ -39,11 +39,14 @@ const RUN_FLAGS = {
   acceptChanges: 'with --resume: continue although settings that change the result differ from the checkpoint (e.g. a lower learning rate after a divergence)',
   force: 'empty an output folder that holds another run instead of refusing it',
   plan: 'write nothing: time one untimed and N timed steps of each kind and a validation pass, then print the time per step, the total and the peak memory',
+  seed: "the config's seed instead (a sweep: one run per seed); on --resume, a seed other than the checkpoint's is refused unless --accept-changes",
+  out: "the config's outDir instead",
 };
 
 /** The run options of `search` and `retrain` from their flags. */
-function runFlags(options: { resume?: boolean; acceptChanges?: boolean; force?: boolean; plan?: number | boolean }): RunOptions & { planSteps?: number } {
-  const flags = { resume: Boolean(options.resume), acceptChanges: Boolean(options.acceptChanges), force: Boolean(options.force) };
+function runFlags(options: { resume?: boolean; acceptChanges?: boolean; force?: boolean; plan?: number | boolean; seed?: number; out?: string }): RunFlags {
+  const overrides = { ...(options.seed === undefined ? {} : { seed: options.seed }), ...(options.out === undefined ? {} : { outDir: options.out }) };
+  const flags = { resume: Boolean(options.resume), acceptChanges: Boolean(options.acceptChanges), force: Boolean(options.force), overrides };
   if (options.plan === undefined || options.plan === false) return flags;
   return { ...flags, planSteps: options.plan === true ? 2 : options.plan };
 }
@@ -81,6 +84,8 @@ export function createProgram(): Command {
     .option('--accept-changes', RUN_FLAGS.acceptChanges)
     .option('--force', RUN_FLAGS.force)
     .option('--plan [steps]', RUN_FLAGS.plan, integer)
+    .option('--seed <n>', RUN_FLAGS.seed, count)
+    .option('--out <dir>', RUN_FLAGS.out)
     .action(async (options) => runSearch(options.config, runFlags(options)));
   program
     .command('decode')
@@ -100,6 +105,8 @@ export function createProgram(): Command {
     .option('--accept-changes', RUN_FLAGS.acceptChanges)
     .option('--force', RUN_FLAGS.force)
     .option('--plan [steps]', RUN_FLAGS.plan, integer)
+    .option('--seed <n>', RUN_FLAGS.seed, count)
+    .option('--out <dir>', RUN_FLAGS.out)
     .action(async (options) => runRetrain(options.config, runFlags(options)));
   program
     .command('eval')
