@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { runDecode, runRetrain, runSearch, type RunFlags } from './commands.js';
 import { runBench } from './bench-command.js';
 import { EvalConfigSchema, resolveConfig, runEval } from './eval-command.js';
+import { compareRuns, formatComparison } from './compare-command.js';
 import { runMerge } from './merge-command.js';
 import { runPredict } from './predict-command.js';
 import { runExport } from './export-command.js';
@@ -137,6 +138,15 @@ export function createProgram(): Command {
         backend: options.backend,
       });
       await runEval(config, { json: Boolean(options.json) });
+    });
+  program
+    .command('compare')
+    .description('the runs of a sweep side by side (search or retrain outDirs): best validation mIoU, path, multiply-adds, progress, time')
+    .argument('<runs...>', 'run folders')
+    .option('--json', 'print the runs as one JSON line instead of the table')
+    .action(async (runs: string[], options) => {
+      const compared = await compareRuns(runs);
+      process.stdout.write(options.json ? `${JSON.stringify(compared)}\n` : `${formatComparison(compared)}\n`);
     });
   program
     .command('merge')

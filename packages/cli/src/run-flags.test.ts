@@ -5,6 +5,7 @@ import { useFastestTestBackend } from '@adl/backend/test';
 import { generateSynthetic } from '@adl/data-cityscapes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runRetrain } from './commands.js';
+import { compareRuns, formatComparison } from './compare-command.js';
 import { TINY_ARCHITECTURE } from './test-architecture.js';
 
 const backend = await useFastestTestBackend();
@@ -27,5 +28,20 @@ describe('--seed and --out on search and retrain (a sweep from one config file)'
     expect(manifest.meta.config).toMatchObject({ seed: 3, outDir: out });
     await expect(runRetrain(join(root, 'retrain.json'), { overrides: { seed: 4, outDir: out }, resume: true, progress: false, log: quiet })).rejects.toThrow(/seed is 3 there and 4 now/);
     await expect(runRetrain(join(root, 'retrain.json'), { overrides: { seed: -1 }, progress: false, log: quiet })).rejects.toThrow(/retrain\.json \(with --seed\): seed: /);
+  });
+
+  it('adl compare puts the runs of a sweep side by side, best validation mIoU first', async () => {
+    const runs = [5, 6].map((seed) => join(root, `sweep-${seed}`));
+    for (const [i, out] of runs.entries()) await runRetrain(join(root, 'retrain.json'), { overrides: { seed: 5 + i, outDir: out }, progress: false, log: quiet });
+    const compared = await compareRuns(runs);
+    expect(compared.map((r) => r.seed).sort()).toEqual([5, 6]);
+    expect(compared[0].bestMiou).toBeGreaterThanOrEqual(compared[1].bestMiou!);
+    for (const run of compared) {
+      expect(run).toMatchObject({ kind: 'retrain', bestAt: 2, path: TINY_ARCHITECTURE.path, done: 2, total: 2 });
+      expect(run.multAdds).toBeGreaterThan(0);
+      expect(run.seconds).toBeGreaterThan(0);
+    }
+    expect(formatComparison(compared).split('\n')).toHaveLength(4);
+    await expect(compareRuns([join(root, 'data')])).rejects.toThrow(`${join(root, 'data', 'checkpoint.json')}: no checkpoint of a search or retraining here`);
   });
 });

@@ -84,6 +84,8 @@ export interface TrainingLoopResult<State> {
   readonly interrupted: boolean;
   /** The signal that stopped it (after a checkpoint of the last step done). */
   readonly stoppedBy?: NodeJS.Signals;
+  /** Wall time of the run's steps, evaluations and checkpoints, its resumed parts included. */
+  readonly seconds: number;
 }
 
 interface LoopMeta<State> {
@@ -92,6 +94,8 @@ interface LoopMeta<State> {
   readonly step: number;
   readonly state: State;
   readonly scalars: Record<string, number>;
+  /** Wall time of the steps, evaluations and checkpoints so far, over every resumed part of the run. */
+  readonly seconds?: number;
 }
 
 /**
@@ -105,6 +109,7 @@ export async function runTrainingLoop<State>(options: TrainingLoopOptions<State>
   const where = join(outDir, CHECKPOINT_MANIFEST);
   let step = 0;
   let state = options.initialState;
+  let secondsBefore = 0;
   const manifest = options.resume ? await readCheckpointManifest<LoopMeta<State>>(outDir) : undefined;
   if (manifest) {
     // Settings first: a changed one (a network of another shape, say) is named before any tensor is read.
@@ -118,12 +123,15 @@ export async function runTrainingLoop<State>(options: TrainingLoopOptions<State>
     const moved = manifest.meta.environment ? changedSettings(manifest.meta.environment, options.environment ?? {}, []) : [];
     if (moved.length) options.log(`[adl] warning: resuming on another setup (${moved.join('; ')}): results will differ in the last bits from an uninterrupted run`);
     ({ step, state } = meta);
+    secondsBefore = meta.seconds ?? 0;
     options.scalars?.restore(meta.scalars);
     options.log(`[adl] resuming ${options.name} at step ${step}`);
   }
   let lastCheckpoint = options.resume && step > 0 ? step : undefined;
+  const started = performance.now();
+  const seconds = () => secondsBefore + (performance.now() - started) / 1000;
   const checkpoint = async () => {
-    await saveCheckpoint<LoopMeta<State>>(outDir, groups, { ...options.meta, config, environment: options.environment, step, state, scalars: options.scalars?.save() ?? {} }, String(step));
+    await saveCheckpoint<LoopMeta<State>>(outDir, groups, { ...options.meta, config, environment: options.environment, step, state, scalars: options.scalars?.save() ?? {}, seconds: seconds() }, String(step));
     lastCheckpoint = step;
   };
   /** The step being run (from 1): a divergence names it. */
@@ -169,7 +177,7 @@ export async function runTrainingLoop<State>(options: TrainingLoopOptions<State>
     for (const name of STOP_SIGNALS) process.removeListener(name, onSignal);
     progress?.stop();
   }
-  return { steps: step, state, interrupted: step < totalSteps, stoppedBy };
+  return { steps: step, state, interrupted: step < totalSteps, stoppedBy, seconds: seconds() };
 }
 
 /** `field: before → now` for each setting that differs, other than the free ones. */
