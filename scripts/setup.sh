@@ -8,6 +8,7 @@
 #   chromium             the quickstart's report test opens report.html in it (playwright-core)
 #   mesa-vulkan-drivers  Mesa >= 25: llvmpipe, the software Vulkan adapter the WebGPU tests run on
 #   valgrind             the memory checks of the addon (tests/memcheck)
+#   slurm-wlm, munge     examples/slurm's test boots a one-node Slurm cluster (scripts/slurm-cluster.sh)
 # and vm.max_map_count >= 1048576: llvmpipe maps memory once per dispatch, and a training step makes
 # more dispatches than Linux's default of 65530 allows.
 #
@@ -32,6 +33,8 @@ command -v make >/dev/null 2>&1 || missing+=(make)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 have_dnnl || missing+=(libdnnl-dev)
 command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
+command -v slurmctld >/dev/null 2>&1 || missing+=(slurm-wlm)
+command -v munged >/dev/null 2>&1 || missing+=(munge)
 
 os_id=$( (. /etc/os-release 2>/dev/null && echo "${ID:-} ${ID_LIKE:-}") || echo unknown)
 codename=$( (. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}") || echo "")
@@ -85,7 +88,7 @@ elif [ ${#missing[@]} -gt 0 ] || $need_mesa; then
     note "cannot install system packages (not root, no sudo); as root run: apt-get install ${list}"
   else
     note "not Debian/Ubuntu: install these by their names here: ${list}"
-    note "  (a C++ compiler, make, python3, oneDNN >= 2.6 headers and library, Chromium or CHROMIUM_PATH, a Vulkan driver, valgrind)"
+    note "  (a C++ compiler, make, python3, oneDNN >= 2.6 headers and library, Chromium or CHROMIUM_PATH, a Vulkan driver, valgrind, Slurm and MUNGE)"
   fi
   note "going on without them: the demo runs on the wasm backend; tests that need them fail"
 fi
