@@ -7,6 +7,7 @@ import { useFastestTestBackend } from '@adl/backend/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EvalConfigSchema, runEval } from './eval-command.js';
 import { runMerge } from './merge-command.js';
+import { TINY_ARCHITECTURE } from './test-architecture.js';
 
 const backend = await useFastestTestBackend();
 let root: string;
@@ -17,8 +18,7 @@ const files = async (dir: string): Promise<string[]> => (await readdir(dir, { re
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'adl-cli-merge-'));
   await generateSynthetic({ dir: join(root, 'data'), count: { train: 2, val: 7 }, height: 32, width: 48, seed: 6 });
-  const genotype = [[1, 'skip_connect'], [0, 'sep_conv_3x3'], [2, 'skip_connect'], [1, 'avg_pool_3x3'], [3, 'skip_connect'], [0, 'skip_connect'], [4, 'max_pool_3x3'], [1, 'skip_connect'], [5, 'skip_connect'], [2, 'skip_connect']];
-  await writeFile(join(root, 'arch.json'), JSON.stringify({ name: 'tiny', path: [0, 1], genotype, filterMultiplier: 2 }));
+  await writeFile(join(root, 'arch.json'), JSON.stringify(TINY_ARCHITECTURE));
   await retrain(
     { dataRoot: join(root, 'data'), outDir: join(root, 'retrain'), architecture: join(root, 'arch.json'), asppChannels: 8, asppRates: [1, 2, 3], iterations: 2, evalEvery: 2, batchSize: 2, crop: 32, backend },
     { progress: false, log: quiet },
