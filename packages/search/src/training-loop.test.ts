@@ -56,7 +56,7 @@ describe('the training loop', () => {
         return options.runStep(step, state);
       },
     });
-    expect(result).toEqual({ steps: 7, interrupted: false, state: { seen: [0, 1, 2, 3, 4, 5, 6], evaluations: 2 } });
+    expect(result).toEqual({ steps: 7, interrupted: false, state: { seen: [0, 1, 2, 3, 4, 5, 6], evaluations: 2 }, seconds: expect.any(Number) });
     expect(variable.dataSync()[0]).toBe(21);
     // Checkpoints after steps 2, 3 (evaluated), 4, 6 (both) and 7 (the last), none after 1 and 5.
     expect(onDisk).toEqual([undefined, undefined, 2, 3, 4, 4, 6]);
@@ -71,7 +71,7 @@ describe('the training loop', () => {
     expect([first.steps, first.interrupted]).toEqual([4, true]);
     variable.assign(tf.scalar(-100));
     const resumed = await runTrainingLoop({ ...counting(dir, variable).options, resume: true });
-    expect(resumed).toEqual({ steps: 7, interrupted: false, state: { seen: [0, 1, 2, 3, 4, 5, 6], evaluations: 2 } });
+    expect(resumed).toEqual({ steps: 7, interrupted: false, state: { seen: [0, 1, 2, 3, 4, 5, 6], evaluations: 2 }, seconds: expect.any(Number) });
     expect(variable.dataSync()[0]).toBe(21);
     variable.dispose();
   });

@@ -177,7 +177,7 @@ export async function runTrainingLoop<State>(options: TrainingLoopOptions<State>
     for (const name of STOP_SIGNALS) process.removeListener(name, onSignal);
     progress?.stop();
   }
-  return { steps: step, state, interrupted: step < totalSteps, stoppedBy, seconds: seconds() };
+  return { steps: step, state, interrupted: step < totalSteps, seconds: seconds(), ...(stoppedBy ? { stoppedBy } : {}) };
 }
 
 /** `field: before → now` for each setting that differs, other than the free ones. */
