@@ -30,17 +30,23 @@ export interface RunFlags extends RunOptions {
   readonly overrides?: { readonly seed?: number; readonly outDir?: string };
 }
 
-/** The config file's object with the flags' settings over it, and where they came from. */
-async function configWithFlags(configFile: string, overrides: RunFlags['overrides'] = {}): Promise<[unknown, string]> {
-  const fromFile = await readJson(configFile);
+/** A config file's object (when given) with the flags that were given over it. */
+export async function configWithFlags(configFile: string | undefined, flags: Readonly<Record<string, unknown>>): Promise<Record<string, unknown>> {
+  const fromFile = configFile ? await readJson(configFile) : {};
   if (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile)) throw new CliError(`${configFile}: expected a JSON object`);
+  const defined = Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined));
+  return { ...fromFile, ...defined };
+}
+
+/** `search` and `retrain`'s config: the file with `--seed` and `--out` over it, and where it came from (for errors). */
+async function runConfig(configFile: string, overrides: RunFlags['overrides'] = {}): Promise<[Record<string, unknown>, string]> {
   const flags = Object.keys(overrides).map((key) => (key === 'outDir' ? '--out' : `--${key}`));
-  return [{ ...fromFile, ...overrides }, flags.length ? `${configFile} (with ${flags.join(', ')})` : configFile];
+  return [await configWithFlags(configFile, overrides), flags.length ? `${configFile} (with ${flags.join(', ')})` : configFile];
 }
 
 /** `adl search --config file.json [--seed n] [--out dir] [--resume [--accept-changes]] [--force] [--plan [steps]]`. */
 export async function runSearch(configFile: string, options: RunFlags): Promise<void> {
-  const config = parseSearchConfig(...(await configWithFlags(configFile, options.overrides)));
+  const config = parseSearchConfig(...(await runConfig(configFile, options.overrides)));
   if (options.planSteps !== undefined) return printPlan(await planSearch(config, { steps: options.planSteps, since: 0 }));
   const result = await search(config, options);
   if (result.stoppedBy) process.exitCode = EXIT_INTERRUPTED;
@@ -49,7 +55,7 @@ export async function runSearch(configFile: string, options: RunFlags): Promise<
 
 /** `adl retrain --config file.json [--seed n] [--out dir] [--resume [--accept-changes]] [--force] [--plan [steps]]`. */
 export async function runRetrain(configFile: string, options: RunFlags): Promise<void> {
-  const config = parseRetrainConfig(...(await configWithFlags(configFile, options.overrides)));
+  const config = parseRetrainConfig(...(await runConfig(configFile, options.overrides)));
   if (options.planSteps !== undefined) return printPlan(await planRetrain(config, { steps: options.planSteps, since: 0 }));
   const result = await retrain(config, options);
   if (result.stoppedBy) {

@@ -4,7 +4,7 @@ import { DEFAULT_TILE, evaluateSamples, iouTableJson, iouTableMarkdown, itemsOfS
 import { BACKEND_CHOICES } from '@adl/backend';
 import { loadTrainedNet, logToStderr, parseWithSchema, readCheckpointManifest, selectInstalledBackend } from '@adl/search';
 import { z } from 'zod';
-import { readJson } from './commands.js';
+import { configWithFlags } from './commands.js';
 
 const BackendSchema = z.enum(BACKEND_CHOICES);
 
@@ -37,10 +37,7 @@ export type EvalConfig = z.infer<typeof EvalConfigSchema>;
 
 /** Merges a config file (when given) with flags, drops undefined flags, validates. */
 export async function resolveConfig<Schema extends z.ZodType>(schema: Schema, configFile: string | undefined, flags: Record<string, unknown>): Promise<z.infer<Schema>> {
-  const fromFile = configFile ? await readJson(configFile) : {};
-  if (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile)) throw new Error(`${configFile}: expected a JSON object`);
-  const defined = Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined));
-  return parseWithSchema(schema, { ...fromFile, ...defined }, configFile ? `${configFile} (with command-line flags)` : 'command line');
+  return parseWithSchema(schema, await configWithFlags(configFile, flags), configFile ? `${configFile} (with command-line flags)` : 'command line');
 }
 
 /** `adl eval`: scores a retrained net on a split, prints the per-class IoU table, writes the outputs. */

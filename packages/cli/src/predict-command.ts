@@ -1,7 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { readPng } from '@adl/data-cityscapes';
-import { itemsOfShard, parseShard, predictTrainIds, writePredictionPngs } from '@adl/eval';
+import { itemsOfShard, parseShard, predictionPngNames, predictTrainIds, writePredictionPngs } from '@adl/eval';
 import { loadTrainedNet, logToStderr, selectInstalledBackend } from '@adl/search';
 import { CliError } from './summary.js';
 
@@ -40,12 +40,15 @@ export async function runPredict(inputs: readonly string[], options: PredictOpti
   const firstWithStem = new Map<string, string>();
   for (const file of files) {
     const earlier = firstWithStem.get(stemOf(file));
-    if (earlier) throw new CliError(`${earlier} and ${file} would both be written as ${join(options.out, `${stemOf(file)}_labelIds.png`)}: predict them into different folders`);
+    if (earlier) throw new CliError(`${earlier} and ${file} would both be written as ${join(options.out, predictionPngNames(stemOf(file)).labelIds)}: predict them into different folders`);
     firstWithStem.set(stemOf(file), file);
   }
   const shard = options.shard === undefined ? undefined : parseShard(options.shard);
   const ours = shard ? itemsOfShard(files, shard) : files;
-  const outputsOf = (file: string) => ['labelIds', 'color', 'overlay'].map((kind) => join(options.out, `${stemOf(file)}_${kind}.png`));
+  const outputsOf = (file: string) => {
+    const names = predictionPngNames(stemOf(file));
+    return [names.labelIds, names.color, names.overlay].map((name) => join(options.out, name));
+  };
   const exists = (path: string) => stat(path).then(() => true, () => false);
   const todo = [];
   for (const file of ours) if (!options.skipExisting || !(await Promise.all(outputsOf(file).map(exists))).every(Boolean)) todo.push(file);
@@ -62,8 +65,8 @@ export async function runPredict(inputs: readonly string[], options: PredictOpti
       const started = performance.now();
       const onTile = (done: number, total: number) => log(`[adl] ${file}: tile ${done}/${total}, ${((performance.now() - started) / 1000).toFixed(0)} s`);
       const ids = await predictTrainIds(net, image, { kernels, scales: options.scales, flip: options.flip, tile: options.tile, onTile });
-      const names = await writePredictionPngs(options.out, stemOf(file), image, ids);
-      written.push(...[names.labelIds, names.color, names.overlay].map((name) => join(options.out, name)));
+      await writePredictionPngs(options.out, stemOf(file), image, ids);
+      written.push(...outputsOf(file));
       log(`[adl] ${index + 1}/${todo.length} ${file}: ${(performance.now() - started).toFixed(0)} ms`);
     }
   } finally {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '@adl/data-cityscapes';
 import { ConfusionMatrix, type SegmentationMetrics } from './confusion-matrix.js';
 import { iouTableJson, iouTableMarkdown } from './iou-table.js';
+import { predictionPngNames } from './prediction-pngs.js';
 import type { Shard } from './shard.js';
 
 /** The PNGs written for one image, relative to the output folder. */
@@ -39,11 +40,15 @@ export class MergeError extends Error {
   override readonly name = 'MergeError';
 }
 
-/** The metrics of a record's counts. */
-export function recordMetrics({ setting, counts }: EvaluationRecord): SegmentationMetrics {
+function matrixOf({ setting, counts }: EvaluationRecord): ConfusionMatrix {
   const matrix = new ConfusionMatrix(setting.numClasses);
   matrix.counts.set(counts);
-  return matrix.metrics();
+  return matrix;
+}
+
+/** The metrics of a record's counts. */
+export function recordMetrics(record: EvaluationRecord): SegmentationMetrics {
+  return matrixOf(record).metrics();
 }
 
 /** Writes `metrics.json` and `iou.md` (the same bytes for the same images and counts, however they were sharded) and `evaluation.json`. */
@@ -95,7 +100,7 @@ export async function mergeEvaluations(dirs: readonly string[], outDir: string):
       seen.set(name, dirs[i]);
     }
   }
-  const counts = first.counts.map((_, k) => records.reduce((sum, record) => sum + record.counts[k], 0));
+  const counts = Array.from(records.map(matrixOf).reduce((sum, matrix) => sum.merge(matrix)).counts);
   const images = records.flatMap((record) => record.images).sort((a, b) => a.position - b.position);
   const positionOf = new Map(images.map(({ name, position }) => [name, position]));
   const files = records.flatMap((record) => record.files).sort((a, b) => positionOf.get(a.name)! - positionOf.get(b.name)!);
@@ -103,7 +108,7 @@ export async function mergeEvaluations(dirs: readonly string[], outDir: string):
   for (const [i, record] of records.entries()) {
     const pictures = new Map(record.files.map((f) => [f.name, [f.color, f.overlay, f.compare]]));
     for (const { name } of record.images) {
-      for (const file of [`submission/${name}_labelIds.png`, ...(pictures.get(name) ?? [])]) {
+      for (const file of [`submission/${predictionPngNames(name).labelIds}`, ...(pictures.get(name) ?? [])]) {
         await mkdir(join(outDir, file, '..'), { recursive: true });
         await copyFile(join(dirs[i], file), join(outDir, file));
       }

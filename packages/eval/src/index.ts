@@ -2,7 +2,7 @@ export { ConfusionMatrix, type ClassIds, type SegmentationMetrics } from './conf
 export { iouRows, iouTableJson, iouTableMarkdown, type IouRow } from './iou-table.js';
 export type { InferenceModel } from './model.js';
 export { blend, colorizeTrainIds, sideBySide, trainIdsToLabelIds } from './colorize.js';
-export { writePredictionPngs, type PredictionPngs } from './prediction-pngs.js';
+export { predictionPngNames, writePredictionPngs, type PredictionPngs } from './prediction-pngs.js';
 export { DEFAULT_TILE, imageTensor, predictTrainIds, tileSpans, type PredictOptions } from './predict.js';
 export { evaluateSamples, type EvaluateOptions, type EvaluationReport } from './evaluate-samples.js';
 export { EVALUATION_RECORD, mergeEvaluations, MergeError, recordMetrics, writeEvaluationRecord, type EvaluationRecord, type PredictionFiles } from './evaluation-record.js';

@@ -15,6 +15,11 @@ export interface PredictionPngs {
   readonly compare?: string;
 }
 
+/** The names `writePredictionPngs` gives the PNGs of the image `stem` (`compare` only with a ground truth). */
+export function predictionPngNames(stem: string, withGroundTruth = false): PredictionPngs {
+  return { labelIds: `${stem}_labelIds.png`, color: `${stem}_color.png`, overlay: `${stem}_overlay.png`, compare: withGroundTruth ? `${stem}_compare.png` : undefined };
+}
+
 /**
  * Writes `<stem>_labelIds.png` (into `labelIdsDir`, default `dir`) and, unless `pictures` is false,
  * `_color.png`, `_overlay.png` and, with `groundTruth` (train ids), `_compare.png` into `dir`;
@@ -22,7 +27,7 @@ export interface PredictionPngs {
  */
 export async function writePredictionPngs(dir: string, stem: string, image: RasterImage, prediction: ClassIds, groundTruth?: ClassIds, { labelIdsDir = dir, pictures = true } = {}): Promise<PredictionPngs> {
   const { height, width } = image;
-  const names = { labelIds: `${stem}_labelIds.png`, color: `${stem}_color.png`, overlay: `${stem}_overlay.png`, compare: groundTruth ? `${stem}_compare.png` : undefined };
+  const names = predictionPngNames(stem, groundTruth !== undefined);
   const colour = colorizeTrainIds(prediction, height, width);
   await writePng(join(labelIdsDir, names.labelIds), trainIdsToLabelIds(prediction, height, width));
   if (!pictures) return names;
