@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHECKPOINT_MANIFEST, CheckpointError, NonFiniteValueError, readCheckpointManifest, restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { CHECKPOINT_MANIFEST, CheckpointError, NonFiniteValueError, readCheckpointManifest, restoreCheckpoint, restoreKeptCheckpoint, saveCheckpoint } from './checkpoint.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -104,5 +104,26 @@ describe('checkpoints', () => {
     await saveCheckpoint(run, saved, { step: 3 }, 'best');
     expect((await readCheckpointManifest(run))!.data).not.toBe(before.find((f) => f.endsWith('.bin')));
     tf.dispose(Object.values(saved).flat());
+  });
+
+  it('keep the tags asked for, each with its manifest and data file, remove the others, and make a kept one current again', async () => {
+    const run = join(dir, 'kept');
+    const saved = variables(1);
+    const listing = async () => (await readdir(run)).map((file) => file.replace(/-[0-9a-f]{12}\.bin$/, '.bin')).sort();
+    await saveCheckpoint(run, saved, { step: 1 }, '1', { keep: ['1'] });
+    saved.state[0].assign(tf.tensor1d([2, 2, 2]));
+    await saveCheckpoint(run, saved, { step: 2 }, '2', { keep: ['1', '2'] });
+    saved.state[0].assign(tf.tensor1d([3, 3, 3]));
+    await saveCheckpoint(run, saved, { step: 3 }, '3', { keep: ['1', '3'] });
+    expect(await listing()).toEqual(['checkpoint-1.bin', 'checkpoint-1.json', 'checkpoint-3.bin', 'checkpoint-3.json', CHECKPOINT_MANIFEST]);
+    // Without `keep` (best/, conversions), kept checkpoints are left alone.
+    await saveCheckpoint(run, saved, { step: 3 }, 'x');
+    expect(await listing()).toEqual(['checkpoint-1.bin', 'checkpoint-1.json', 'checkpoint-3.bin', 'checkpoint-3.json', 'checkpoint-x.bin', CHECKPOINT_MANIFEST]);
+    await restoreKeptCheckpoint(run, '1');
+    const restored = variables(0);
+    expect(await restoreCheckpoint(run, restored)).toEqual({ step: 1 });
+    expect(values(restored).state).toEqual([[10, -1, 7]]);
+    await expect(restoreKeptCheckpoint(run, '2')).rejects.toThrow(`${join(run, 'checkpoint-2.json')}: missing (the kept checkpoint of 2)`);
+    tf.dispose([...Object.values(saved).flat(), ...Object.values(restored).flat()]);
   });
 });

@@ -44,14 +44,29 @@ export class NonFiniteValueError extends Error {
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
+/** The manifest of an earlier checkpoint kept beside the current one (`saveCheckpoint`'s `keep`), by its tag. */
+export const keptManifestName = (tag: string) => `checkpoint-${tag}.json`;
+
+const KEPT_MANIFEST = /^checkpoint-(.+)\.json$/;
+
+export interface SaveCheckpointOptions {
+  /**
+   * Tags of the checkpoints to keep (this one's included): the manifest is also written as
+   * `keptManifestName(tag)`, and kept manifests of other tags are removed with their data files. By
+   * default only the current checkpoint is kept, and kept manifests are left alone.
+   */
+  readonly keep?: readonly string[];
+}
+
 /**
  * Saves every variable of `groups` and `meta` (JSON) to `dir`: the tensors go to a new binary file
  * (named by its tag and checksum, so never the file the current manifest names), then the manifest
- * naming it replaces the old one (both written atomically), then older binaries are removed. A run
- * killed at any point leaves the previous or the new checkpoint whole. A variable holding a
- * non-finite value, or one beyond `MAX_MAGNITUDE`, throws `NonFiniteValueError` before anything is written.
+ * naming it replaces the old one (both written atomically), then older checkpoints are removed: each
+ * kept manifest first, then the data files no manifest names. A run killed at any point leaves the
+ * previous or the new checkpoint whole, and every kept one whole. A variable holding a non-finite
+ * value, or one beyond `MAX_MAGNITUDE`, throws `NonFiniteValueError` before anything is written.
  */
-export async function saveCheckpoint<Meta>(dir: string, groups: VariableGroups, meta: Meta, tag: string): Promise<void> {
+export async function saveCheckpoint<Meta>(dir: string, groups: VariableGroups, meta: Meta, tag: string, options: SaveCheckpointOptions = {}): Promise<void> {
   const tensors: TensorEntry[] = [];
   const parts: Float32Array[] = [];
   let offset = 0;
@@ -72,15 +87,42 @@ export async function saveCheckpoint<Meta>(dir: string, groups: VariableGroups, 
   const data = `checkpoint-${tag}-${checksum.slice(0, 12)}.bin`;
   await writeFileAtomic(join(dir, data), bytes);
   const manifest: CheckpointManifest<Meta> = { version: 2, data, bytes: bytes.byteLength, sha256: checksum, tensors, meta };
-  await writeFileAtomic(join(dir, CHECKPOINT_MANIFEST), `${JSON.stringify(manifest)}\n`);
+  const text = `${JSON.stringify(manifest)}\n`;
+  if (options.keep) await writeFileAtomic(join(dir, keptManifestName(tag)), text);
+  await writeFileAtomic(join(dir, CHECKPOINT_MANIFEST), text);
+  await removeUnkept(dir, options.keep);
+}
+
+/** Removes kept manifests whose tag is not in `keep` (none when undefined), then the data files no remaining manifest names. */
+async function removeUnkept(dir: string, keep: readonly string[] | undefined): Promise<void> {
+  const named = new Set<string>();
   for (const file of await readdir(dir)) {
-    if (file.startsWith('checkpoint-') && file.endsWith('.bin') && file !== data) await rm(join(dir, file), { force: true });
+    const tag = KEPT_MANIFEST.exec(file)?.[1];
+    if (tag === undefined && file !== CHECKPOINT_MANIFEST) continue;
+    if (tag !== undefined && keep && !keep.includes(tag)) {
+      await rm(join(dir, file), { force: true });
+      continue;
+    }
+    const manifest = await readCheckpointManifest<unknown>(dir, file).catch(() => undefined);
+    if (manifest) named.add(manifest.data);
+  }
+  for (const file of await readdir(dir)) {
+    if (file.startsWith('checkpoint-') && file.endsWith('.bin') && !named.has(file)) await rm(join(dir, file), { force: true });
   }
 }
 
-/** Reads the manifest of `dir`, or undefined when there is no checkpoint. */
-export async function readCheckpointManifest<Meta>(dir: string): Promise<CheckpointManifest<Meta> | undefined> {
-  const path = join(dir, CHECKPOINT_MANIFEST);
+/** Makes the kept checkpoint `tag` the current one again (after a divergence: the last good one), atomically. */
+export async function restoreKeptCheckpoint(dir: string, tag: string): Promise<void> {
+  const path = join(dir, keptManifestName(tag));
+  const text = await readFile(path, 'utf8').catch(() => {
+    throw new CheckpointError(`${path}: missing (the kept checkpoint of ${tag})`);
+  });
+  await writeFileAtomic(join(dir, CHECKPOINT_MANIFEST), text);
+}
+
+/** Reads the manifest of `dir` (or its file `name`), or undefined when there is no checkpoint. */
+export async function readCheckpointManifest<Meta>(dir: string, name = CHECKPOINT_MANIFEST): Promise<CheckpointManifest<Meta> | undefined> {
+  const path = join(dir, name);
   let text: string;
   try {
     text = await readFile(path, 'utf8');

@@ -6,7 +6,7 @@ export { cosineLr, polyLr } from './schedules.js';
 export { SgdMomentum, Adam, type CheckpointableOptimizer } from './optimizers.js';
 export { crossEntropyIgnoring } from '@adl/ops';
 export { trainStep, DivergenceError, NonFiniteLossError, type SegmentationModel, type GradientOptimizer } from './train-step.js';
-export { saveCheckpoint, restoreCheckpoint, readCheckpoint, readCheckpointManifest, CheckpointError, NonFiniteValueError, CHECKPOINT_MANIFEST, type VariableGroups } from './checkpoint.js';
+export { saveCheckpoint, restoreKeptCheckpoint, keptManifestName, restoreCheckpoint, readCheckpoint, readCheckpointManifest, CheckpointError, NonFiniteValueError, CHECKPOINT_MANIFEST, type VariableGroups } from './checkpoint.js';
 export { createProgress, logToStderr, type Progress, type ProgressUpdate } from './progress.js';
 export { selectInstalledBackend } from './installed-backend.js';
 export { retrain, planRetrain, bestRecord, type EvaluationRecord, type RetrainOptions, type RetrainResult } from './retrain.js';
@@ -14,5 +14,5 @@ export { RetrainConfigSchema, parseRetrainConfig, type RetrainConfig, type Retra
 export { readAlphaBeta, type AlphaBeta } from './read-alpha-beta.js';
 export { loadTrainedNet, type TrainedNetSpec } from './load-trained-net.js';
 export { prepareRunFolder, RunFolderError } from './run-folder.js';
-export { EXIT_INTERRUPTED, STOP_SIGNALS, type RunOptions } from './training-loop.js';
+export { EXIT_INTERRUPTED, SANE_LOSS_FACTOR, SANE_LOSS_MARGIN, STOP_SIGNALS, type RunOptions } from './training-loop.js';
 export { formatPlan, formatDuration, type PlanOptions, type PlanPhase, type RunPlan } from './plan.js';

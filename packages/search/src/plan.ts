@@ -63,9 +63,9 @@ export function makePlan(parts: Omit<RunPlan, 'totalSeconds' | 'maxRssBytes'>): 
   return { ...parts, totalSeconds, maxRssBytes: process.resourceUsage().maxRSS * 1024 };
 }
 
-/** Steps after which the training loop writes a checkpoint: every `every`-th, every evaluated one, and the last. */
+/** Checkpoints the training loop writes: before the first step, after every `every`-th, every evaluated one, and the last. */
 export function checkpointCount(totalSteps: number, every: number, evaluated: (step: number) => boolean): number {
-  let count = 0;
+  let count = 1;
   for (let step = 1; step <= totalSteps; step++) if (step % every === 0 || step === totalSteps || evaluated(step)) count++;
   return count;
 }

@@ -51,6 +51,8 @@ export const RetrainConfigSchema = z
     /** Validation images per evaluation (0 = the whole split). */
     valImages: z.number().int().nonnegative().default(0),
     checkpointEvery: z.number().int().positive().default(1000),
+    /** Checkpoints kept on disk: the newest this many and the newest good one (the step after it had a sane loss), to go back to after a divergence. */
+    keepCheckpoints: z.number().int().positive().default(3),
     seed: z.number().int().nonnegative().default(0),
     backend: z.enum(BACKEND_CHOICES).default('auto'),
     onBadFile: z.enum(['stop', 'skip']).default('stop'),

@@ -53,6 +53,7 @@ describe('retrain', () => {
       evalEvery: 5000,
       valImages: 0,
       checkpointEvery: 1000,
+      keepCheckpoints: 3,
       seed: 0,
       backend: 'auto',
       onBadFile: 'stop',
@@ -114,9 +115,9 @@ describe('retrain', () => {
     await expect(readdir(outDir)).rejects.toThrow(/ENOENT/);
     expect(plan.phases.map((p) => [p.steps, p.timedSteps])).toEqual([[30, 3]]);
     expect(plan.evaluations.count).toBe(3);
-    // checkpointEvery 1000 (default): a checkpoint at each validation (10, 20, 30), and best/ there too.
-    expect(plan.checkpoints.count).toBe(6);
-    expect(plan.totalSeconds).toBeCloseTo(plan.setupSeconds + 30 * plan.phases[0].secondsPerStep + 3 * plan.evaluations.secondsEach + 6 * plan.checkpoints.secondsEach, 9);
+    // checkpointEvery 1000 (default): a checkpoint at the start and at each validation (10, 20, 30), and best/ there too.
+    expect(plan.checkpoints.count).toBe(7);
+    expect(plan.totalSeconds).toBeCloseTo(plan.setupSeconds + 30 * plan.phases[0].secondsPerStep + 3 * plan.evaluations.secondsEach + 7 * plan.checkpoints.secondsEach, 9);
   });
 
   it.each([1, 0.2])('stopped after an iteration and resumed, ends where an uninterrupted run ends (drop path keep %s); evaluates at the last iteration and on valImages only', async (dropPathKeepProb) => {
@@ -168,7 +169,7 @@ describe('retrain', () => {
     await retrain(config, { progress: false, log: () => {}, stopAfterIterations: 2 });
     const error = await retrain({ ...config, lr: 1e30 }, { progress: false, log: () => {}, resume: true, acceptChanges: true }).catch((e) => e);
     expect(error).toBeInstanceOf(DivergenceError);
-    const [, failed, good] = /^retrain diverged at step (\d+): .*; nothing of that step was saved; the last good checkpoint is .*checkpoint\.json \(step (\d+)\): resume from it with a lower learning rate \(--resume --accept-changes\)$/.exec(error.message) ?? [];
+    const [, failed, good] = /^retrain diverged at step (\d+): .*; nothing of that step was saved; the last good checkpoint is .*checkpoint\.json \(step (\d+); the next step's loss was [\d.]+\): resume from it with a lower learning rate \(--resume --accept-changes\)$/.exec(error.message) ?? [];
     expect(Number(good)).toBe(Number(failed) - 1);
     for (const dir of [outDir, join(outDir, 'best')]) {
       const { manifest, values } = await readCheckpoint<{ step?: number }>(dir);
@@ -185,7 +186,7 @@ describe('retrain', () => {
     const config = { dataRoot: join(root, 'data'), outDir, architecture, asppChannels: 8, iterations: 1, evalEvery: 1, batchSize: 2, crop: 32, backend };
     const quiet = { progress: false, log: () => {} };
     await retrain(config, quiet);
-    await expect(retrain(config, quiet)).rejects.toThrow(new RegExp(`^${outDir}: holds \\d+ file\\(s\\) of another run \\(architecture\\.json, best, checkpoint-1-`));
+    await expect(retrain(config, quiet)).rejects.toThrow(new RegExp(`^${outDir}: holds \\d+ file\\(s\\) of another run \\(architecture\\.json, best, checkpoint-0-`));
     await expect(retrain({ ...config, seed: 3 }, { ...quiet, resume: true })).rejects.toThrow(/checkpoint\.json: seed is 0 there and 3 now; these change the result/);
     await expect(retrain({ ...config, lr: 0.1, batchSize: 1 }, { ...quiet, resume: true })).rejects.toThrow(/checkpoint\.json: batchSize is 2 there and 1 now; lr is 0\.05 there and 0\.1 now; /);
     // A killed write's leftovers go when the run resumes; recomputation may change on resume (runs

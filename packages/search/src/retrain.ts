@@ -58,7 +58,7 @@ interface RetrainState {
  * Settings a resumed retraining may change: where files go and how, not what the steps compute
  * (`recompute` changes memory and time, and the results only by the order of float sums, as in search).
  */
-const FREE_ON_RESUME = ['outDir', 'checkpointEvery', 'backend', 'onBadFile', 'recompute'];
+const FREE_ON_RESUME = ['outDir', 'checkpointEvery', 'keepCheckpoints', 'backend', 'onBadFile', 'recompute'];
 
 /**
  * Trains the fixed network of an architecture (design §7): SGD with momentum and a poly schedule,
@@ -78,7 +78,7 @@ export async function retrain(input: RetrainConfigInput, options: RetrainOptions
     const loss = await step(iteration);
     const next = { ...state, lossSum: state.lossSum + loss, lossCount: state.lossCount + 1 };
     const epoch = Math.floor(iteration / loader.batchesPerEpoch);
-    return { state: next, progress: { epoch, loss: next.lossSum / next.lossCount, imagesPerSecond: config.batchSize / ((performance.now() - started) / 1000) } };
+    return { state: next, loss, progress: { epoch, loss: next.lossSum / next.lossCount, imagesPerSecond: config.batchSize / ((performance.now() - started) / 1000) } };
   };
 
   /** Every `evalEvery` iterations and at the last: validation, the log, and `best/` when it improved. */
@@ -99,6 +99,7 @@ export async function retrain(input: RetrainConfigInput, options: RetrainOptions
     groups: { weights: variables, batchNorm: net.stateVariables(), sgd: sgd.stateVariables() },
     totalSteps: config.iterations,
     checkpointEvery: config.checkpointEvery,
+    keepCheckpoints: config.keepCheckpoints,
     config,
     meta: { net: spec },
     environment: await computeEnvironment({ backend, kernels }),

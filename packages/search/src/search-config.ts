@@ -58,6 +58,8 @@ export const SearchConfigSchema = z
     valImages: z.number().int().nonnegative().default(2),
     /** A checkpoint every this many steps, and at the end of every epoch. */
     checkpointEvery: z.number().int().positive().default(50),
+    /** Checkpoints kept on disk: the newest this many and the newest good one (the step after it had a sane loss), to go back to after a divergence. */
+    keepCheckpoints: z.number().int().positive().default(3),
     /** F of the architecture written at the end (the retrain width; 20 = Auto-DeepLab-S). */
     retrainFilterMultiplier: z.number().int().positive().default(20),
     seed: z.number().int().nonnegative().default(0),

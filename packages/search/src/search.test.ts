@@ -77,6 +77,7 @@ describe('search config', () => {
       // Bookkeeping, not in the paper.
       valImages: 2,
       checkpointEvery: 50,
+      keepCheckpoints: 3,
       // F = 20: the found cell is written at Auto-DeepLab-S's width.
       retrainFilterMultiplier: 20,
       seed: 0,
@@ -214,15 +215,30 @@ describe('search on the synthetic set', () => {
     expect(error).toBeInstanceOf(DivergenceError);
     expect(error.name).toBe('DivergenceError');
     expect(error.cause.name).toMatch(/^(NonFiniteLossError|NonFiniteValueError)$/);
-    expect(error.message).toMatch(/^search diverged at step (\d+): .*; nothing of that step was saved; the last good checkpoint is .*checkpoint\.json \(step (\d+)\): resume from it/);
-    // Checkpoints are written after every step here: the one left is from the step before the failing one.
-    const [failedStep, goodStep] = /step (\d+):.*\(step (\d+)\)/.exec(error.message)!.slice(1).map(Number);
+    expect(error.message).toMatch(/^search diverged at step (\d+): .*; nothing of that step was saved; the last good checkpoint is .*checkpoint\.json \(step (\d+)(?:, current again)?; the next step's loss was [\d.]+\): resume from it/);
+    // Checkpoints are written after every step here; the good one is the newest whose next step ended
+    // with a sane loss: the one before the failing step when the failure is in its update, an earlier
+    // one when the failing step's own loss is not finite.
+    const [failedStep, goodStep] = /step (\d+):.*\(step (\d+)[;,]/.exec(error.message)!.slice(1).map(Number);
     const after = JSON.parse(await readFile(join(dir, 'checkpoint.json'), 'utf8'));
     expect(JSON.parse(before).meta.step).toBe(2);
     expect(after.meta.step).toBe(goodStep);
-    expect(goodStep).toBe(failedStep - 1);
+    expect(goodStep).toBeLessThan(failedStep);
     const data = new Float32Array((await readFile(join(dir, after.data))).buffer.slice(0));
     expect(data.every(Number.isFinite)).toBe(true);
+  });
+
+  it('after weights pushed near overflow (a weight learning rate of 1e10), goes back to the newest checkpoint whose next step was sane, and resumes from it to the end', async () => {
+    const dir = await outDir();
+    const exploding = tiny(dir, { epochs: 2, weights: { lrMax: 1e10, lrMin: 1e9, momentum: 0.9, weightDecay: 3e-4 } });
+    const error = await search(exploding, { progress: false, log: () => undefined }).catch((e) => e);
+    expect(error).toBeInstanceOf(DivergenceError);
+    const [, failedStep, goodStep] = /^search diverged at step (\d+): .*the last good checkpoint is .*checkpoint\.json \(step (\d+)(?:, current again)?; the next step's loss was [\d.]+\): resume from it/.exec(error.message) ?? [];
+    expect(Number(goodStep)).toBeLessThan(Number(failedStep));
+    expect(JSON.parse(await readFile(join(dir, 'checkpoint.json'), 'utf8')).meta.step).toBe(Number(goodStep));
+    const resumed = await search(tiny(dir, { epochs: 2 }), { progress: false, log: () => undefined, resume: true, acceptChanges: true });
+    expect(resumed.interrupted).toBe(false);
+    expect(resumed.architecture).toBeDefined();
   });
 
   it('warns when α/β blow up (an architecture learning rate far too high)', async () => {
@@ -264,9 +280,9 @@ describe('planSearch', () => {
     ]);
     expect(plan.phases[1].secondsPerStep).toBeGreaterThan(plan.phases[0].secondsPerStep);
     expect(plan.evaluations.count).toBe(3);
-    // Checkpoints: every step (checkpointEvery 1).
-    expect(plan.checkpoints.count).toBe(6);
-    const sum = plan.setupSeconds + 2 * plan.phases[0].secondsPerStep + 4 * plan.phases[1].secondsPerStep + 3 * plan.evaluations.secondsEach + 6 * plan.checkpoints.secondsEach;
+    // Checkpoints: the start and every step (checkpointEvery 1).
+    expect(plan.checkpoints.count).toBe(7);
+    const sum = plan.setupSeconds + 2 * plan.phases[0].secondsPerStep + 4 * plan.phases[1].secondsPerStep + 3 * plan.evaluations.secondsEach + 7 * plan.checkpoints.secondsEach;
     expect(plan.totalSeconds).toBeCloseTo(sum, 9);
     expect(plan.maxRssBytes).toBeGreaterThan(0);
   });

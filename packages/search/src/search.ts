@@ -88,7 +88,7 @@ const NO_SUMS: EpochSums = { weightLoss: 0, architectureLoss: 0, weightSteps: 0,
 const ARCHITECTURE_WARNING = 1000;
 
 /** Settings a resumed search may change: where files go and how, not what the steps compute. */
-const FREE_ON_RESUME = ['outDir', 'checkpointEvery', 'backend', 'onBadFile', 'recompute', 'retrainFilterMultiplier'];
+const FREE_ON_RESUME = ['outDir', 'checkpointEvery', 'keepCheckpoints', 'backend', 'onBadFile', 'recompute', 'retrainFilterMultiplier'];
 
 /**
  * Auto-DeepLab architecture search (design §5). Each step: an SGD step on the weights with a trainA
@@ -116,7 +116,7 @@ export async function search(input: SearchConfigInput, options: SearchOptions = 
     }
     options.onStep?.(served);
     const images = config.batchSize * (served.architectureLoss !== undefined ? 2 : 1);
-    return { state: { records, sums: next }, progress: { epoch: served.epoch, loss: next.weightLoss / next.weightSteps, imagesPerSecond: images / ((performance.now() - started) / 1000) } };
+    return { state: { records, sums: next }, loss: served.weightLoss, progress: { epoch: served.epoch, loss: next.weightLoss / next.weightSteps, imagesPerSecond: images / ((performance.now() - started) / 1000) } };
   };
 
   /** At the end of an epoch: validation, the decoded architecture, the log line and the α/β snapshot. */
@@ -154,6 +154,7 @@ export async function search(input: SearchConfigInput, options: SearchOptions = 
     groups,
     totalSteps: config.epochs * stepsPerEpoch,
     checkpointEvery: config.checkpointEvery,
+    keepCheckpoints: config.keepCheckpoints,
     config,
     environment: await computeEnvironment({ backend, kernels }),
     freeOnResume: FREE_ON_RESUME,

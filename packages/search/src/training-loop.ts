@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { CheckpointError, CHECKPOINT_MANIFEST, NonFiniteValueError, readCheckpointManifest, restoreCheckpoint, saveCheckpoint, type VariableGroups } from './checkpoint.js';
+import { writeFileAtomic } from '@adl/data-cityscapes';
+import { CheckpointError, CHECKPOINT_MANIFEST, keptManifestName, NonFiniteValueError, readCheckpointManifest, restoreCheckpoint, restoreKeptCheckpoint, saveCheckpoint, type VariableGroups } from './checkpoint.js';
 import { DivergenceError, NonFiniteLossError } from './train-step.js';
 import { createProgress, type Progress, type ProgressUpdate } from './progress.js';
 
@@ -13,9 +14,22 @@ export const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SI
 /** The exit status of a run stopped by a signal with a checkpoint to resume from (sysexits' EX_TEMPFAIL). */
 export const EXIT_INTERRUPTED = 75;
 
+/**
+ * A checkpoint is good when the step after it had a finite loss of at most this many times the
+ * running loss, plus `SANE_LOSS_MARGIN` (cross-entropy, nats): a run that diverges names the newest
+ * good one and resumes from it.
+ */
+export const SANE_LOSS_FACTOR = 10;
+export const SANE_LOSS_MARGIN = 1;
+
+/** The running loss: an exponential moving average of the steps' losses with this decay. */
+const RUNNING_LOSS_DECAY = 0.9;
+
 /** What one step reports: its loop state afterwards and the figures of the progress line. */
 export interface StepOutcome<State> {
   readonly state: State;
+  /** The step's training loss (before its update): it tells whether the checkpoint before the step was good. */
+  readonly loss: number;
   readonly progress: Omit<ProgressUpdate, 'step'>;
 }
 
@@ -40,8 +54,10 @@ export interface TrainingLoopOptions<State> {
   /** Every variable the run changes: weights, BN statistics, α/β, optimizer state. */
   readonly groups: VariableGroups;
   readonly totalSteps: number;
-  /** A checkpoint after every this many steps, after every evaluation and after the last step. */
+  /** A checkpoint before the first step, after every this many steps, after every evaluation and after the last step. */
   readonly checkpointEvery: number;
+  /** Checkpoints kept on disk: the newest this many, and the newest good one (default 1). */
+  readonly keepCheckpoints?: number;
   /** The run's settings, saved with each checkpoint. */
   readonly config: Readonly<Record<string, unknown>>;
   /**
@@ -96,20 +112,32 @@ interface LoopMeta<State> {
   readonly scalars: Record<string, number>;
   /** Wall time of the steps, evaluations and checkpoints so far, over every resumed part of the run. */
   readonly seconds?: number;
+  /** The running loss of the steps so far (`RUNNING_LOSS_DECAY`). */
+  readonly runningLoss?: number;
+  /** The newest checkpoint known to be good: the step after it had a sane loss (`SANE_LOSS_FACTOR`). */
+  readonly good?: { readonly step: number; readonly nextLoss: number };
+  /** Steps of the checkpoints kept on disk (`keepCheckpoints`), this one's included. */
+  readonly kept?: readonly number[];
 }
 
 /**
  * The resumable training loop of search and retraining: steps from where the checkpoint left off,
  * a progress line, evaluation when due, and a checkpoint of every variable and of the loop's state
- * after every `checkpointEvery` steps, every evaluation and the last step, so a run killed at any
- * point resumes exactly (same batches, same results).
+ * before the first step, after every `checkpointEvery` steps, every evaluation and the last step, so
+ * a run killed at any point resumes exactly (same batches, same results). A checkpoint is good once
+ * the step after it had a sane loss; the newest `keepCheckpoints` and the newest good one stay on
+ * disk, and a run that diverges makes the newest good one current again, to resume from.
  */
 export async function runTrainingLoop<State>(options: TrainingLoopOptions<State>): Promise<TrainingLoopResult<State>> {
   const { outDir, groups, totalSteps, checkpointEvery, config } = options;
+  const keep = options.keepCheckpoints ?? 1;
   const where = join(outDir, CHECKPOINT_MANIFEST);
   let step = 0;
   let state = options.initialState;
   let secondsBefore = 0;
+  let runningLoss: number | undefined;
+  let good: LoopMeta<State>['good'];
+  let kept: readonly number[] = [];
   const manifest = options.resume ? await readCheckpointManifest<LoopMeta<State>>(outDir) : undefined;
   if (manifest) {
     // Settings first: a changed one (a network of another shape, say) is named before any tensor is read.
@@ -122,16 +150,26 @@ export async function runTrainingLoop<State>(options: TrainingLoopOptions<State>
     for (const change of changed) options.log(`[adl] warning: resuming with a changed setting: ${change}`);
     const moved = manifest.meta.environment ? changedSettings(manifest.meta.environment, options.environment ?? {}, []) : [];
     if (moved.length) options.log(`[adl] warning: resuming on another setup (${moved.join('; ')}): results will differ in the last bits from an uninterrupted run`);
-    ({ step, state } = meta);
+    ({ step, state, runningLoss, good } = meta);
+    kept = meta.kept ?? [];
+    // A checkpoint written before checkpoints were kept: keep it too, so a divergence can go back to it.
+    if (!kept.includes(step)) {
+      await writeFileAtomic(join(outDir, keptManifestName(String(step))), `${JSON.stringify(manifest)}\n`);
+      kept = [...kept, step];
+    }
     secondsBefore = meta.seconds ?? 0;
     options.scalars?.restore(meta.scalars);
     options.log(`[adl] resuming ${options.name} at step ${step}`);
   }
-  let lastCheckpoint = options.resume && step > 0 ? step : undefined;
+  let lastCheckpoint = manifest ? step : undefined;
   const started = performance.now();
   const seconds = () => secondsBefore + (performance.now() - started) / 1000;
   const checkpoint = async () => {
-    await saveCheckpoint<LoopMeta<State>>(outDir, groups, { ...options.meta, config, environment: options.environment, step, state, scalars: options.scalars?.save() ?? {}, seconds: seconds() }, String(step));
+    const newest = [...kept.filter((s) => s < step), step].slice(-keep);
+    const keeping = good === undefined || newest.includes(good.step) ? newest : [good.step, ...newest];
+    const meta: LoopMeta<State> = { config, environment: options.environment, step, state, scalars: options.scalars?.save() ?? {}, seconds: seconds(), runningLoss, good, kept: keeping };
+    await saveCheckpoint<LoopMeta<State>>(outDir, groups, { ...options.meta, ...meta }, String(step), { keep: keeping.map(String) });
+    kept = keeping;
     lastCheckpoint = step;
   };
   /** The step being run (from 1): a divergence names it. */
@@ -149,9 +187,13 @@ export async function runTrainingLoop<State>(options: TrainingLoopOptions<State>
   };
   for (const name of STOP_SIGNALS) process.on(name, onSignal);
   try {
+    // The starting point is a checkpoint too: a run that diverges in its first steps goes back to it.
+    if (lastCheckpoint === undefined && step < totalSteps) await checkpoint();
     while (step < totalSteps) {
       running = step + 1;
       const outcome = await options.runStep(step, state);
+      if (lastCheckpoint === step && isSane(outcome.loss, runningLoss)) good = { step, nextLoss: outcome.loss };
+      runningLoss = runningLoss === undefined ? outcome.loss : RUNNING_LOSS_DECAY * runningLoss + (1 - RUNNING_LOSS_DECAY) * outcome.loss;
       state = outcome.state;
       step++;
       progress?.update({ step, ...outcome.progress });
@@ -168,16 +210,25 @@ export async function runTrainingLoop<State>(options: TrainingLoopOptions<State>
     }
   } catch (error) {
     if (!(error instanceof NonFiniteLossError || error instanceof NonFiniteValueError)) throw error;
-    const resumeFrom =
-      lastCheckpoint === undefined
-        ? 'no checkpoint of this run was written: start again with a lower learning rate'
-        : `the last good checkpoint is ${where} (step ${lastCheckpoint}): resume from it with a lower learning rate (--resume --accept-changes)`;
-    throw new DivergenceError(`${options.name} diverged at step ${running}: ${error.message}; nothing of that step was saved; ${resumeFrom}`, { cause: error });
+    throw new DivergenceError(`${options.name} diverged at step ${running}: ${error.message}; nothing of that step was saved; ${await goBackTo(good, lastCheckpoint)}`, { cause: error });
   } finally {
     for (const name of STOP_SIGNALS) process.removeListener(name, onSignal);
     progress?.stop();
   }
   return { steps: step, state, interrupted: step < totalSteps, seconds: seconds(), ...(stoppedBy ? { stoppedBy } : {}) };
+
+  /** After a divergence: makes the newest good checkpoint current again and says so, or says that none is. */
+  async function goBackTo(last: LoopMeta<State>['good'], current: number | undefined): Promise<string> {
+    if (last === undefined) return 'no checkpoint of this run was followed by a sane step: start again with a lower learning rate';
+    if (last.step !== current) await restoreKeptCheckpoint(outDir, String(last.step));
+    const again = last.step === current ? '' : ', current again';
+    return `the last good checkpoint is ${where} (step ${last.step}${again}; the next step's loss was ${last.nextLoss.toPrecision(4)}): resume from it with a lower learning rate (--resume --accept-changes)`;
+  }
+}
+
+/** A loss that says the weights it was computed with were sane: finite and within `SANE_LOSS_FACTOR` of the running loss. */
+function isSane(loss: number, runningLoss: number | undefined): boolean {
+  return Number.isFinite(loss) && (runningLoss === undefined || loss <= SANE_LOSS_FACTOR * runningLoss + SANE_LOSS_MARGIN);
 }
 
 /** `field: before → now` for each setting that differs, other than the free ones. */
