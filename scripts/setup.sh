@@ -9,6 +9,8 @@
 #   mesa-vulkan-drivers  Mesa >= 25: llvmpipe, the software Vulkan adapter the WebGPU tests run on
 #   valgrind             the memory checks of the addon (tests/memcheck)
 #   slurm-wlm, munge     examples/slurm's test boots a one-node Slurm cluster (scripts/slurm-cluster.sh)
+#   python3-torch, python3-numpy, python3-pil, python3-pytest
+#                        python/adl_torch (retraining with PyTorch DDP) and its parity tests (tests/torch-parity)
 # and vm.max_map_count >= 1048576: llvmpipe maps memory once per dispatch, and a training step makes
 # more dispatches than Linux's default of 65530 allows.
 #
@@ -35,6 +37,10 @@ have_dnnl || missing+=(libdnnl-dev)
 command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
 command -v slurmctld >/dev/null 2>&1 || missing+=(slurm-wlm)
 command -v munged >/dev/null 2>&1 || missing+=(munge)
+# Debian's packages install into /usr/bin/python3's path (a python3 earlier on PATH may be another one).
+for module in torch:python3-torch numpy:python3-numpy PIL:python3-pil pytest:python3-pytest; do
+  /usr/bin/python3 -c "import ${module%%:*}" >/dev/null 2>&1 || missing+=("${module#*:}")
+done
 
 os_id=$( (. /etc/os-release 2>/dev/null && echo "${ID:-} ${ID_LIKE:-}") || echo unknown)
 codename=$( (. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}") || echo "")
@@ -88,7 +94,7 @@ elif [ ${#missing[@]} -gt 0 ] || $need_mesa; then
     note "cannot install system packages (not root, no sudo); as root run: apt-get install ${list}"
   else
     note "not Debian/Ubuntu: install these by their names here: ${list}"
-    note "  (a C++ compiler, make, python3, oneDNN >= 2.6 headers and library, Chromium or CHROMIUM_PATH, a Vulkan driver, valgrind, Slurm and MUNGE)"
+    note "  (a C++ compiler, make, python3, oneDNN >= 2.6 headers and library, Chromium or CHROMIUM_PATH, a Vulkan driver, valgrind, Slurm and MUNGE, PyTorch, NumPy, Pillow and pytest for /usr/bin/python3)"
   fi
   note "going on without them: the demo runs on the wasm backend; tests that need them fail"
 fi

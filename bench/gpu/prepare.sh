@@ -23,6 +23,8 @@ for pkg in tfjs tfjs-core tfjs-backend-wasm; do
   ln -s "../.pnpm/node_modules/@tensorflow/$pkg" "$out/stage/app/node_modules/@tensorflow/$pkg"
 done
 cp -r bench/reference bench/gpu/run.sh "$out/stage/"
+cp -r python/adl_torch "$out/stage/"
+rm -rf "$out/stage/adl_torch/__pycache__"
 node bench/write-presets.mjs "$out/stage/presets.json"
 # Fit the 64 MiB a device run can carry: Dawn for linux-x64 only, no source maps or browser bundles.
 find "$out/stage/app/node_modules/webgpu/dist" -mindepth 1 -maxdepth 1 ! -name linux-x64 -exec rm -rf {} +

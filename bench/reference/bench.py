@@ -16,10 +16,14 @@ import time
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from autodeeplab_reference import PRIMITIVES, FixedNet, MixedOp, SuperNet, count_parameters  # noqa: E402
-
+# The networks come from python/adl_torch (the bundle of bench/gpu/prepare.sh holds it beside this folder).
 HERE = os.path.dirname(os.path.abspath(__file__))
+for candidate in (os.path.join(HERE, '..', '..', 'python'), os.path.join(HERE, '..')):
+    if os.path.isdir(os.path.join(candidate, 'adl_torch')):
+        sys.path.insert(0, candidate)
+        break
+from adl_torch.model import PRIMITIVES, FixedNet, MixedOp, SuperNet, count_parameters  # noqa: E402
+
 # The presets as @adl/trellis builds them (`node bench/write-presets.mjs FILE`): compare.mjs passes the
 # file with --presets; the bundle that bench/gpu/prepare.sh packs holds it next to this folder.
 DEFAULT_PRESETS = os.path.join(HERE, '..', 'presets.json')

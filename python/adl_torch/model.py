@@ -1,14 +1,19 @@
-"""Auto-DeepLab in PyTorch, written from docs/design.md as the reference for the TypeScript benchmarks.
+"""Auto-DeepLab's networks in PyTorch, layer for layer as @adl/ops, @adl/cell and @adl/trellis build them.
 
-It mirrors the TypeScript networks layer for layer (same ops, channel counts, strides, rates,
-resampling and BN placement) so that parameter counts agree exactly and step times compare the
-same work. NCHW layout; bilinear resizing with aligned corners, as the TypeScript code.
+Same ops, channel counts, strides, rates, resampling and BN placement, and the same registration
+order: `FixedNet(...).parameters()` lists the tensors in the order of the TypeScript net's
+`trainableVariables()`, and its BN running statistics in the order of `stateVariables()`, which is
+how `adl_torch.checkpoint` maps a checkpoint onto it. NCHW layout; bilinear resizing with aligned
+corners; symmetric "same" padding, as the TypeScript code.
 """
 import math
+from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from .rng import drop_path_rng
 
 PRIMITIVES = ['none', 'max_pool_3x3', 'avg_pool_3x3', 'skip_connect',
               'sep_conv_3x3', 'sep_conv_5x5', 'atrous_conv_3x3', 'atrous_conv_5x5']
@@ -48,14 +53,31 @@ def valid_moves(layer, level):
     return [exists and level > 0, exists, exists and level < 3]
 
 
+class BatchNorm2d(nn.BatchNorm2d):
+    """PyTorch's BatchNorm2d, which also trains on one value per channel (image pooling at batch 1):
+    there, as in @adl/ops, the batch variance is 0 and the running variance moves towards 0."""
+
+    def forward(self, x):
+        if not (self.training and x.numel() == x.shape[1]):
+            return super().forward(x)
+        with torch.no_grad():
+            self.running_mean.mul_(1 - self.momentum).add_(self.momentum * x.reshape(-1))
+            self.running_var.mul_(1 - self.momentum)
+        # x minus its own mean: 0, with the zero gradient of a full batch norm over one value.
+        normalised = x - x
+        if not self.affine:
+            return normalised
+        return normalised * self.weight.view(1, -1, 1, 1) + self.bias.view(1, -1, 1, 1)
+
+
 def relu_conv_bn(cin, cout, k, affine, stride=1, dilation=1):
     return nn.Sequential(nn.ReLU(), nn.Conv2d(cin, cout, k, stride, dilation * (k - 1) // 2, dilation, bias=False),
-                         nn.BatchNorm2d(cout, affine=affine))
+                         BatchNorm2d(cout, affine=affine))
 
 
 def conv_bn_relu(cin, cout, k, affine=True, stride=1, dilation=1):
     return nn.Sequential(nn.Conv2d(cin, cout, k, stride, dilation * (k - 1) // 2, dilation, bias=False),
-                         nn.BatchNorm2d(cout, affine=affine), nn.ReLU())
+                         BatchNorm2d(cout, affine=affine), nn.ReLU())
 
 
 class SepConv(nn.Module):
@@ -65,8 +87,8 @@ class SepConv(nn.Module):
         super().__init__()
         p = (k - 1) // 2
         self.op = nn.Sequential(
-            nn.ReLU(), nn.Conv2d(c, c, k, stride, p, groups=c, bias=False), nn.Conv2d(c, c, 1, bias=False), nn.BatchNorm2d(c, affine=affine),
-            nn.ReLU(), nn.Conv2d(c, c, k, 1, p, groups=c, bias=False), nn.Conv2d(c, c, 1, bias=False), nn.BatchNorm2d(c, affine=affine))
+            nn.ReLU(), nn.Conv2d(c, c, k, stride, p, groups=c, bias=False), nn.Conv2d(c, c, 1, bias=False), BatchNorm2d(c, affine=affine),
+            nn.ReLU(), nn.Conv2d(c, c, k, 1, p, groups=c, bias=False), nn.Conv2d(c, c, 1, bias=False), BatchNorm2d(c, affine=affine))
 
     def forward(self, x):
         return self.op(x)
@@ -92,7 +114,7 @@ class FactorizedReduce(nn.Module):
         super().__init__()
         self.conv1 = nn.Conv2d(cin, cout // 2, 1, 2, 0, bias=False)
         self.conv2 = nn.Conv2d(cin, cout // 2, 1, 2, 0, bias=False)
-        self.bn = nn.BatchNorm2d(cout, affine=affine)
+        self.bn = BatchNorm2d(cout, affine=affine)
 
     def forward(self, x):
         x = F.relu(x)
@@ -107,7 +129,7 @@ def create_op(name, c, mode, stride=1):
         return nn.Sequential(Subsample2(), Zero()) if stride == 2 else Zero()
     if name in ('max_pool_3x3', 'avg_pool_3x3'):
         pool = nn.MaxPool2d(3, 1, 1) if name == 'max_pool_3x3' else nn.AvgPool2d(3, 1, 1, count_include_pad=False)
-        layers = [pool] + ([Subsample2()] if stride == 2 else []) + ([nn.BatchNorm2d(c, affine=False)] if mode == 'search' else [])
+        layers = [pool] + ([Subsample2()] if stride == 2 else []) + ([BatchNorm2d(c, affine=False)] if mode == 'search' else [])
         return layers[0] if len(layers) == 1 else nn.Sequential(*layers)
     if name == 'skip_connect':
         return nn.Identity() if stride == 1 else FactorizedReduce(c, c, affine)
@@ -116,7 +138,7 @@ def create_op(name, c, mode, stride=1):
     if name.startswith('atrous_conv'):
         k = int(name[-1])
         if stride == 2:
-            return nn.Sequential(nn.ReLU(), BilinearHalf(), nn.Conv2d(c, c, k, 1, (k - 1) // 2, bias=False), nn.BatchNorm2d(c, affine=affine))
+            return nn.Sequential(nn.ReLU(), BilinearHalf(), nn.Conv2d(c, c, k, 1, (k - 1) // 2, bias=False), BatchNorm2d(c, affine=affine))
         return relu_conv_bn(c, c, k, affine, dilation=ATROUS_RATE)
     raise ValueError(name)
 
@@ -259,18 +281,51 @@ class SuperNet(nn.Module):
         return sum(resize(head(previous[i]), (height, width)) for i, head in zip(self.head_levels, self.heads))
 
 
+@dataclass(frozen=True)
+class DropPath:
+    """Scheduled drop path for one training step (@adl/cell `drop-path.ts`; DeepLab NAS `nas_cell.py`).
+
+    `keep_prob`: the last cell's keep probability at the end of training; `progress`: step / total
+    steps; `seed`: the step's seed; `samples`: the global batch's positions this process holds (its
+    slice of the batch), so that every rank draws the masks one process would draw for the whole batch.
+    """
+    keep_prob: float
+    progress: float
+    seed: int
+    samples: range
+
+
+def scheduled_keep_prob(keep_prob, cell, cells, progress):
+    depth_keep = 1 - (cell + 1) / cells * (1 - keep_prob)
+    return 1 - min(1, progress) * (1 - depth_keep)
+
+
 class FixedCell(nn.Module):
-    def __init__(self, cpp, cp, c, genotype, stride):
+    def __init__(self, cpp, cp, c, genotype, stride, position=(0, 1)):
         super().__init__()
         self.genotype = genotype
+        self.position = position
         self.inputs = CellInputs(cpp, cp, c, True)
         self.ops = nn.ModuleList([create_op(op, c, 'fixed', stride if j < 2 else 1) for j, op in genotype])
 
-    def forward(self, s0, s1):
+    def forward(self, s0, s1, drop_path=None):
         states = self.inputs(s0, s1)
+
+        def run(index):
+            j, name = self.genotype[index]
+            out = self.ops[index](states[j])
+            if drop_path is None or not self.training or drop_path.keep_prob >= 1 or name == 'none':
+                return out
+            cell, cells = self.position
+            keep = scheduled_keep_prob(drop_path.keep_prob, cell, cells, drop_path.progress)
+            if keep >= 1:
+                return out
+            rng = drop_path_rng(drop_path.seed, cell, index)
+            mask = [math.floor(keep + rng.next()) / keep for _ in range(drop_path.samples.stop)][drop_path.samples.start:]
+            return out * torch.tensor(mask, dtype=out.dtype, device=out.device).view(-1, 1, 1, 1)
+
         for b in range(len(self.genotype) // 2):
-            (ja, _), (jb, _) = self.genotype[2 * b], self.genotype[2 * b + 1]
-            states.append(self.ops[2 * b](states[ja]) + self.ops[2 * b + 1](states[jb]))
+            states.append(run(2 * b) + run(2 * b + 1))
         return torch.cat(states[2:], 1)
 
 
@@ -295,29 +350,44 @@ class Decoder(nn.Module):
         return self.classifier(self.refine(torch.cat([resize(aspp, low.shape[2:]), self.projection(low)], 1)))
 
 
-class FixedNet(nn.Module):
-    """The retrain network of design §7 (hnasnet-style), as the TypeScript FixedNet."""
+# The DeepLab NAS retraining arg scope: BN decay 0.9997 (momentum 1 - 0.9997 for the newest batch), epsilon 1e-3.
+RETRAIN_BATCH_NORM = {'momentum': 1 - 0.9997, 'epsilon': 1e-3}
 
-    def __init__(self, path, genotype, filter_multiplier, num_classes=19, aspp_channels=256, aspp_rates=None):
+
+class FixedNet(nn.Module):
+    """The retrain network of a found architecture, as @adl/trellis `FixedNet` (design §7)."""
+
+    def __init__(self, path, genotype, filter_multiplier, num_classes=19, aspp_channels=256, aspp_rates=None, batch_norm=RETRAIN_BATCH_NORM):
         super().__init__()
-        self.path = path
+        self.path = list(path)
+        genotype = [tuple(e) for e in genotype]
         blocks = len(genotype) // 2
         self.stem = Stem()
         channels = [STEM_CHANNELS[1], STEM_CHANNELS[2]]
         cells, previous = [], 0
-        for level in path:
-            cells.append(FixedCell(channels[-2], channels[-1], filter_multiplier * 2 ** level, genotype, 2 if level > previous else 1))
+        for l, level in enumerate(self.path):
+            cells.append(FixedCell(channels[-2], channels[-1], filter_multiplier * 2 ** level, genotype, 2 if level > previous else 1, (l, len(self.path))))
             channels.append(blocks * filter_multiplier * 2 ** level)
             previous = level
         self.cells = nn.ModuleList(cells)
-        stride = 4 * 2 ** path[-1]
+        stride = 4 * 2 ** self.path[-1]
         rates = aspp_rates or [r * 16 // stride for r in (6, 12, 18)]
         self.aspp = DeepLabV3Aspp(channels[-1], aspp_channels, rates)
-        zeros = [l for l, level in enumerate(path) if level == 0]
+        zeros = [l for l, level in enumerate(self.path) if level == 0]
         self.low_index = zeros[-1] + 2 if zeros else 1
         self.decoder = Decoder(channels[self.low_index], aspp_channels, num_classes)
+        for module in self.modules():
+            if isinstance(module, nn.BatchNorm2d):
+                module.momentum, module.eps = batch_norm['momentum'], batch_norm['epsilon']
 
-    def forward(self, x):
+    @classmethod
+    def from_spec(cls, spec):
+        """The net a checkpoint's `meta.net` describes (@adl/search `TrainedNetSpec`)."""
+        a = spec['architecture']
+        batch_norm = spec.get('batchNorm') or {'momentum': 0.1, 'epsilon': 1e-5}
+        return cls(a['path'], a['genotype'], a['filterMultiplier'], spec['numClasses'], spec['asppChannels'], spec.get('asppRates'), batch_norm)
+
+    def forward(self, x, drop_path=None):
         height, width = x.shape[2:]
         sizes = level_sizes(height, width)
         s2, s4 = self.stem(x)
@@ -326,7 +396,7 @@ class FixedNet(nn.Module):
             h_prev = outputs[-1]
             if level < previous:
                 h_prev = resize(h_prev, sizes[level])
-            outputs.append(cell(outputs[-2], h_prev))
+            outputs.append(cell(outputs[-2], h_prev, drop_path))
             previous = level
         logits = self.decoder(self.aspp(F.relu(outputs[-1])), outputs[self.low_index])
         return resize(logits, (height, width))

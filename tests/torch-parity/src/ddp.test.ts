@@ -1,0 +1,81 @@
+import { execFile as execFileCallback, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSynthetic } from '@adl/data-cityscapes';
+import { loadTrainedNet } from '@adl/search';
+import { PYTHON_DIR, torchPython } from './python.js';
+
+const execFile = promisify(execFileCallback);
+const python = torchPython();
+const adl = join(PYTHON_DIR, '..', 'packages', 'cli', 'bin', 'adl.js');
+let root: string;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'adl-torch-ddp-'));
+  await generateSynthetic({ dir: join(root, 'data'), count: { train: 8, val: 2 }, height: 40, width: 56, seed: 3 });
+  await writeFile(
+    join(root, 'architecture.json'),
+    JSON.stringify({ name: 'tiny', path: [0, 1, 1, 0], genotype: [[0, 'sep_conv_3x3'], [1, 'skip_connect'], [0, 'atrous_conv_3x3'], [2, 'max_pool_3x3'], [1, 'sep_conv_5x5'], [3, 'avg_pool_3x3']], filterMultiplier: 4 }),
+  );
+});
+afterAll(() => rm(root, { recursive: true, force: true }));
+
+/**
+ * `torchrun --nproc_per_node=2 -m adl_torch.retrain …` (as `python -m torch.distributed.run`); its exit
+ * status and stderr. Debian 12's PyTorch 1.13 under Python 3.11 cannot parse the launcher's default
+ * `--redirects 0 --tee 0` (Python 3.11 no longer lists the flag 0 among an IntFlag's members): any
+ * other value works, and `1` keeps the workers' stderr on the console.
+ */
+function torchrun(args: readonly string[]): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(python!, ['-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2', '--redirects', '1', '--tee', '1', '-m', 'adl_torch.retrain', ...args], {
+      env: { ...process.env, PYTHONPATH: PYTHON_DIR, OMP_NUM_THREADS: '1' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stderr }));
+  });
+}
+
+const digests = (stderr: string) => [...stderr.matchAll(/^\[adl\] rank (\d) of 2: weights sha256 ([0-9a-f]{64})$/gm)].sort((a, b) => Number(a[1]) - Number(b[1])).map((m) => m[2]);
+
+describe.skipIf(!python)('a 2-process DDP retraining on gloo (CPU)', () => {
+  const config = async (name: string) => {
+    const path = join(root, `${name}.json`);
+    const outDir = join(root, name);
+    await writeFile(path, JSON.stringify({ dataRoot: join(root, 'data'), outDir, architecture: join(root, 'architecture.json'), asppChannels: 8, asppRates: [1, 2, 3], iterations: 4, batchSize: 4, crop: 33, evalEvery: 2, checkpointEvery: 2, lr: 0.02, seed: 1 }));
+    return { path, outDir };
+  };
+
+  it('ends with identical weights on both ranks, resumes exactly, and leaves a run folder adl eval and the TypeScript loader read', async () => {
+    const straight = await config('straight');
+    const run = await torchrun(['--config', straight.path]);
+    expect(run.status, run.stderr).toBe(0);
+    const [rank0, rank1] = digests(run.stderr);
+    console.log(`[ddp test] ranks' final weights: sha256 ${rank0} (rank 0), ${rank1} (rank 1)`);
+    expect(rank0).toMatch(/^[0-9a-f]{64}$/);
+    expect(rank1).toBe(rank0);
+
+    // Stopped after iteration 2 (as if killed there), then resumed: the same final weights.
+    const resumed = await config('resumed');
+    expect((await torchrun(['--config', resumed.path, '--stop-after', '2'])).status).toBe(0);
+    const second = await torchrun(['--config', resumed.path, '--resume']);
+    expect(second.status, second.stderr).toBe(0);
+    expect(second.stderr).toContain('[adl] resuming retrain at step 2');
+    expect(digests(second.stderr)).toEqual([rank0, rank0]);
+
+    const log = (await readFile(join(straight.outDir, 'retrain-log.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
+    expect(log.map((record) => record.iteration)).toEqual([2, 4]);
+    const { net, spec } = await loadTrainedNet(join(straight.outDir, 'best'));
+    expect(spec.batchNorm).toEqual({ momentum: 1 - 0.9997, epsilon: 1e-3 });
+    net.dispose();
+    const { stdout } = await execFile(process.execPath, [adl, 'eval', '--checkpoint', straight.outDir, '--data', join(root, 'data'), '--json', '--backend', 'onednn'], { cwd: root });
+    const metrics = JSON.parse(stdout);
+    console.log(`[ddp test] adl eval on the DDP run: mIoU ${(100 * metrics.miou).toFixed(2)}%, pixel accuracy ${(100 * metrics.pixelAccuracy).toFixed(2)}%`);
+    expect(metrics.miou).toBeGreaterThanOrEqual(0);
+  });
+});
