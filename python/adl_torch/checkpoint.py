@@ -79,10 +79,11 @@ def groups_of(model, optimizer=None):
     return groups
 
 
-def _write_atomic(path, data):
+def write_atomic(path, data):
+    """Writes bytes or text through a temporary file and a rename: a kill leaves the old file or the new one."""
     temporary = f'{path}.{os.getpid()}'
     with open(temporary, 'wb') as f:
-        f.write(data)
+        f.write(data.encode() if isinstance(data, str) else data)
     os.replace(temporary, path)
 
 
@@ -102,12 +103,12 @@ def save_checkpoint(directory, groups, meta, tag, keep=None):
     data = np.concatenate(parts).astype('<f4').tobytes() if parts else b''
     checksum = hashlib.sha256(data).hexdigest()
     name = f'checkpoint-{tag}-{checksum[:12]}.bin'
-    _write_atomic(os.path.join(directory, name), data)
+    write_atomic(os.path.join(directory, name), data)
     manifest = {'version': 2, 'data': name, 'bytes': len(data), 'sha256': checksum, 'tensors': tensors, 'meta': meta}
     text = (json.dumps(manifest, separators=(',', ':'), allow_nan=False) + '\n').encode()
     if keep is not None:
-        _write_atomic(os.path.join(directory, kept_manifest_name(tag)), text)
-    _write_atomic(os.path.join(directory, CHECKPOINT_MANIFEST), text)
+        write_atomic(os.path.join(directory, kept_manifest_name(tag)), text)
+    write_atomic(os.path.join(directory, CHECKPOINT_MANIFEST), text)
     named = set()
     for file in sorted(os.listdir(directory)):
         match = KEPT_MANIFEST.match(file)

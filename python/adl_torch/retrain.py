@@ -24,7 +24,7 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
-from .checkpoint import CheckpointError, groups_of, kept_manifest_name, NonFiniteValueError, read_checkpoint, restore_checkpoint, save_checkpoint
+from .checkpoint import CheckpointError, groups_of, kept_manifest_name, NonFiniteValueError, read_checkpoint, restore_checkpoint, save_checkpoint, write_atomic
 from .config import ConfigError, read_retrain_config, resolve_architecture
 from .data import BatchLoader, DatasetError, IGNORE_INDEX, list_split, load_sample, normalise
 from .model import DropPath, FixedNet
@@ -72,13 +72,6 @@ def best_record(records):
         if record['valMiou'] is not None and (best is None or record['valMiou'] > best['valMiou']):
             best = record
     return best
-
-
-def write_text(path, text):
-    temporary = f'{path}.{os.getpid()}'
-    with open(temporary, 'w') as f:
-        f.write(text)
-    os.replace(temporary, path)
 
 
 class Stop:
@@ -236,7 +229,7 @@ def run(args, rank, world, device, distributed, log):
                 records = state['records'] + [record]
                 if best_record(records) is record:
                     save_checkpoint(os.path.join(out_dir, 'best'), {k: groups[k] for k in ('weights', 'batchNorm')}, {'net': spec, 'record': record}, 'best')
-                write_text(os.path.join(out_dir, 'retrain-log.jsonl'), ''.join(json.dumps(r) + '\n' for r in records))
+                write_atomic(os.path.join(out_dir, 'retrain-log.jsonl'), ''.join(json.dumps(r) + '\n' for r in records))
                 log(f'[adl] retrain iteration {step}/{total} loss {record["trainLoss"]:.4f} val mIoU {100 * (record["valMiou"] or 0):.2f}%')
                 state = {'records': records, 'lossSum': 0, 'lossCount': 0}
             if distributed:
@@ -259,7 +252,7 @@ def run(args, rank, world, device, distributed, log):
             log(f'[adl] {stop.signal or "signal"}: stopped after step {step} of {total} with a checkpoint ({manifest_path}); continue with --resume')
             return EXIT_INTERRUPTED
     if rank == 0:
-        write_text(os.path.join(out_dir, 'architecture.json'), json.dumps(architecture, indent=2) + '\n')
+        write_atomic(os.path.join(out_dir, 'architecture.json'), json.dumps(architecture, indent=2) + '\n')
         timed = sorted(step_seconds[1:] or step_seconds)
         log(f'[adl] retrain done: {total} iterations in {out_dir}; a training step (data, forward, backward, update) took {timed[len(timed) // 2]:.3f} s (median of {len(timed)} after the first)')
     # Each process's own weights: DDP keeps them equal, and this line shows it.
@@ -281,7 +274,7 @@ def diverged(reason, good, last_checkpoint, out_dir, rank):
         raise Diverged(f'retrain diverged: {reason}; no checkpoint of this run was followed by a sane step: start again with a lower learning rate')
     if rank == 0 and good['step'] != last_checkpoint:
         with open(os.path.join(out_dir, kept_manifest_name(good['step']))) as f:
-            write_text(where, f.read())
+            write_atomic(where, f.read())
     again = '' if good['step'] == last_checkpoint else ', current again'
     raise Diverged(f'retrain diverged: {reason}; the last good checkpoint is {where} (step {good["step"]}{again}; the next step\'s loss was {good["nextLoss"]:.4g}): '
                    'resume from it with a lower learning rate (--resume --accept-changes)')
