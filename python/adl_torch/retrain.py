@@ -255,8 +255,12 @@ def run(args, rank, world, device, distributed, log):
         write_atomic(os.path.join(out_dir, 'architecture.json'), json.dumps(architecture, indent=2) + '\n')
         timed = sorted(step_seconds[1:] or step_seconds)
         log(f'[adl] retrain done: {total} iterations in {out_dir}; a training step (data, forward, backward, update) took {timed[len(timed) // 2]:.3f} s (median of {len(timed)} after the first)')
-    # Each process's own weights: DDP keeps them equal, and this line shows it.
-    print(f'[adl] rank {rank} of {world}: weights sha256 {weights_digest(groups)}', file=sys.stderr, flush=True)
+    # Each process's own weights, gathered to rank 0: DDP keeps them equal, and this line shows it.
+    digests = [weights_digest(groups)]
+    if distributed:
+        digests = [None] * world
+        dist.all_gather_object(digests, weights_digest(groups))
+    log(f'[adl] final weights by rank (sha256): {" ".join(f"{r}:{d}" for r, d in enumerate(digests))}')
     return 0
 
 
