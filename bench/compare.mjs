@@ -5,17 +5,22 @@
 //   pnpm bench:reference                       # all rows
 //   node bench/compare.mjs --only inference --json results.json
 //   node bench/compare.mjs --runs 3 --warmup 3                # steady state: 3 steps before the timed ones
+//   node bench/compare.mjs --isa native,AVX2                  # each row natively and with both sides capped at AVX2 (the default)
 //   PYTHON=/usr/bin/python3 ADL_BACKEND=wasm node bench/compare.mjs
+//
+// `--isa AVX2` caps oneDNN's kernels on both sides (ONEDNN_MAX_CPU_ISA; the addon's own loops follow
+// its compile flags) and PyTorch's ATen kernels (ATEN_CPU_CAPABILITY), so the rows are those of a CPU
+// without AVX-512; each row names the instruction set each side's oneDNN ran, and the table the CPU.
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { values: args } = parseArgs({ options: { only: { type: 'string' }, json: { type: 'string' }, runs: { type: 'string', default: '3' }, warmup: { type: 'string', default: '1' } } });
+const { values: args } = parseArgs({ options: { only: { type: 'string' }, json: { type: 'string' }, runs: { type: 'string', default: '3' }, warmup: { type: 'string', default: '1' }, isa: { type: 'string', default: 'native,AVX2' } } });
 const python = process.env.PYTHON ?? '/usr/bin/python3';
 const runs = args.runs;
 // Steps run before the timed ones, on both sides (the mixed-op bench keeps its own single warm-up).
@@ -73,9 +78,14 @@ function oneDnnBuilt() {
   }
 }
 
+/** The environment of the instruction set being measured (`capped`), for each side. */
+let sideEnv = {};
+const capped = (isa, side) =>
+  isa === 'native' ? {} : side === 'ours' ? { ONEDNN_MAX_CPU_ISA: isa } : { ONEDNN_MAX_CPU_ISA: isa, DNNL_MAX_CPU_ISA: isa, ATEN_CPU_CAPABILITY: isa.toLowerCase() };
+
 /** Runs a command under GNU time: its stdout, and the process's maximum resident set size that time reports. */
 function run(command, commandArgs) {
-  const result = spawnSync('/usr/bin/time', ['-f', 'maxRssKiB %M', command, ...commandArgs], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const result = spawnSync('/usr/bin/time', ['-f', 'maxRssKiB %M', command, ...commandArgs], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, ...sideEnv } });
   if (result.status !== 0) throw new Error(`${command} ${commandArgs.join(' ')} failed (${result.status}): ${(result.stderr || result.stdout).slice(-2000)}`);
   return { stdout: result.stdout, maxRssBytes: Number(/maxRssKiB (\d+)/.exec(result.stderr)?.[1]) * 1024 };
 }
@@ -91,30 +101,56 @@ function lastJson({ stdout, maxRssBytes }) {
 const presets = join(mkdtempSync(join(tmpdir(), 'adl-bench-')), 'presets.json');
 run('node', ['bench/write-presets.mjs', presets]);
 
+/** The CPU: its model name and whether it has AVX-512. */
+function cpuModel() {
+  const info = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
+  const model = /^model name\s*:\s*(.+)$/m.exec(info)?.[1] ?? 'unknown CPU';
+  return `${model} (${/^flags\s*:.*\bavx512f\b/m.test(info) ? 'AVX-512' : /^flags\s*:.*\bavx2\b/m.test(info) ? 'AVX2, no AVX-512' : 'no AVX2'})`;
+}
+
+/** The instruction set oneDNN reports when a side runs a convolution with the environment of `isa` (its verbose `isa:` line). */
+function effectiveIsa(isa, side) {
+  const script =
+    side === 'ours'
+      ? ["-e", "const tf = require('@tensorflow/tfjs'); require('@adl/onednn'); tf.setBackend('onednn').then(() => tf.conv2d(tf.ones([1, 8, 8, 8]), tf.ones([3, 3, 8, 8]), 1, 'same').dataSync())"]
+      : ['-c', 'import torch; torch.nn.functional.conv2d(torch.ones(2, 64, 64, 64), torch.ones(64, 64, 3, 3), padding=1)'];
+  const result = spawnSync(side === 'ours' ? 'node' : python, script, { cwd: join(root, 'packages/ops'), encoding: 'utf8', env: { ...process.env, ...capped(isa, side), ONEDNN_VERBOSE: '1', DNNL_VERBOSE: '1' } });
+  return /_verbose,info,cpu,isa:(?:Intel )?([^,\n]+)/.exec(result.stdout)?.[1]?.trim() ?? 'unknown';
+}
+
+const isas = args.isa.split(',');
 const rows = [];
-for (const config of CONFIGS.filter((c) => !args.only || args.only.split(',').includes(c.name))) {
-  process.stderr.write(`${config.name}: ours … `);
-  let ours;
-  try {
-    ours = config.ours();
-  } catch (error) {
-    ours = { error: error.message.split('\n')[0] };
+for (const isa of isas) {
+  const isaOf = { ours: effectiveIsa(isa, 'ours'), reference: effectiveIsa(isa, 'reference') };
+  for (const config of CONFIGS.filter((c) => !args.only || args.only.split(',').includes(c.name))) {
+    process.stderr.write(`${config.name} [${isa}]: ours … `);
+    let ours;
+    sideEnv = capped(isa, 'ours');
+    try {
+      ours = config.ours();
+    } catch (error) {
+      ours = { error: error.message.split('\n')[0] };
+    }
+    process.stderr.write(`${ours.medianMs?.toFixed(0) ?? 'failed'} ms; reference … `);
+    sideEnv = capped(isa, 'reference');
+    const reference = lastJson(run(python, ['bench/reference/bench.py', ...config.reference, '--runs', runs, '--warmup', config.ownWarmup ? '1' : warmup, '--presets', presets]));
+    sideEnv = {};
+    process.stderr.write(`${reference.medianMs.toFixed(0)} ms\n`);
+    rows.push({ config: config.name, label: config.label, isa, isaOf, ours, reference });
   }
-  process.stderr.write(`${ours.medianMs?.toFixed(0) ?? 'failed'} ms; reference … `);
-  const reference = lastJson(run(python, ['bench/reference/bench.py', ...config.reference, '--runs', runs, '--warmup', config.ownWarmup ? '1' : warmup, '--presets', presets]));
-  process.stderr.write(`${reference.medianMs.toFixed(0)} ms\n`);
-  rows.push({ config: config.name, label: config.label, ours, reference });
 }
 
 const gb = (bytes) => (bytes / 1e9).toFixed(2);
-console.log(`\n| configuration | ours (ms) | PyTorch (ms) | ours / PyTorch | ours max RSS (GB) | PyTorch max RSS (GB) | RSS ratio | parameters equal |`);
-console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
-for (const { label, ours, reference } of rows) {
+console.log(`\nCPU: ${cpuModel()}.`);
+console.log(`\n| configuration | oneDNN ISA (ours / PyTorch) | ours (ms) | PyTorch (ms) | ours / PyTorch | ours max RSS (GB) | PyTorch max RSS (GB) | RSS ratio | parameters equal |`);
+console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+for (const { label, isa, isaOf, ours, reference } of rows) {
   const ratio = ours.medianMs ? `${(ours.medianMs / reference.medianMs).toFixed(2)}×` : '—';
   const rssRatio = ours.maxRssBytes ? `${(ours.maxRssBytes / reference.maxRssBytes).toFixed(2)}×` : '—';
   const params = ours.params == null ? 'n/a' : ours.params === reference.params ? `yes (${reference.params.toLocaleString('en')})` : `NO: ${ours.params} vs ${reference.params}`;
-  console.log(`| ${label} | ${ours.medianMs?.toFixed(0) ?? `fails: ${ours.error}`} | ${reference.medianMs.toFixed(0)} | ${ratio} | ${ours.maxRssBytes ? gb(ours.maxRssBytes) : '—'} | ${gb(reference.maxRssBytes)} | ${rssRatio} | ${params} |`);
+  const isaCell = `${isa === 'native' ? 'native' : `capped at ${isa}`}: ${isaOf.ours} / ${isaOf.reference}`;
+  console.log(`| ${label} | ${isaCell} | ${ours.medianMs?.toFixed(0) ?? `fails: ${ours.error}`} | ${reference.medianMs.toFixed(0)} | ${ratio} | ${ours.maxRssBytes ? gb(ours.maxRssBytes) : '—'} | ${gb(reference.maxRssBytes)} | ${rssRatio} | ${params} |`);
 }
 const engines = [...new Set(rows.flatMap((r) => [r.ours.engine, r.reference.engine]).filter(Boolean))];
 console.log(`\nEngines: ${engines.join('; ')}; medians of ${runs} runs after ${warmup === '1' ? 'a warm-up run' : `${warmup} warm-up runs`}.`);
-if (args.json) writeFileSync(args.json, JSON.stringify(rows, null, 2));
+if (args.json) writeFileSync(args.json, JSON.stringify({ cpu: cpuModel(), rows }, null, 2));

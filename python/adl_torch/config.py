@@ -92,4 +92,5 @@ def resolve_architecture(reference):
         with open(reference, encoding='utf-8-sig') as f:
             return json.load(f)
     except FileNotFoundError:
-        raise ConfigError(f'{reference}: neither a preset ({", ".join(presets)}) nor an architecture file') from None
+        where = '' if os.path.isabs(reference) else f' (relative paths are taken from the current folder, {os.getcwd()})'
+        raise ConfigError(f'{reference}: not found: neither a preset ({", ".join(presets)}) nor an existing architecture file{where}') from None

@@ -12,7 +12,8 @@ export async function readJson(file: string): Promise<unknown> {
     throw new CliError(`${file}: cannot read (${error.code})`);
   });
   try {
-    return JSON.parse(text);
+    // A byte-order mark (editors on Windows save one) is not part of the JSON.
+    return JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (error) {
     throw new CliError(`${file}: not valid JSON (${(error as Error).message})`);
   }

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { levelStride } from '@adl/decode';
 import { listSplit, SPLITS, TRAIN_CLASS_NAMES } from '@adl/data-cityscapes';
 import { DEFAULT_TILE, evaluateSamples, iouTableJson, iouTableMarkdown, itemsOfShard, parseShard } from '@adl/eval';
 import { BACKEND_CHOICES } from '@adl/backend';
@@ -60,6 +61,7 @@ export async function runEval(config: EvalConfig, { json = false, log = logToStd
       scales: config.scales,
       flip: config.flip,
       tile: config.tile,
+      outputStride: levelStride(Math.max(...net.path)),
       outDir: config.outDir,
       imagesWritten: config.imagesWritten,
       shard,

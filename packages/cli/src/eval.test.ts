@@ -73,6 +73,20 @@ describe('adl predict', () => {
     await expect(runPredict([join(root, 'missing.png')], { checkpoint, out: root, scales: [1], flip: false, backend }, quiet)).rejects.toThrow(/missing\.png: no such file or folder/);
   });
 
+  it('predicting a folder into itself twice predicts the same images again, not its own outputs', async () => {
+    const [sample] = await listSplit(join(root, 'data'), 'val');
+    const folder = join(root, 'in-place');
+    await mkdir(folder, { recursive: true });
+    await copyFile(join(sample.root, sample.imageFile), join(folder, basename(sample.imageFile)));
+    const first = await runPredict([folder], { checkpoint, out: folder, scales: [1], flip: false, backend }, quiet);
+    const lines: string[] = [];
+    const second = await runPredict([folder], { checkpoint, out: folder, scales: [1], flip: false, backend }, (line) => lines.push(line));
+    expect(second).toEqual(first);
+    expect(lines[0]).toBe(`[adl] ${folder}: left out 3 PNG(s) named as predictions or label maps (*_labelIds, _color, _overlay, _compare …), e.g. ${basename(first[1])}`);
+    expect((await readdir(folder)).length).toBe(4);
+    await expect(runPredict([folder], { checkpoint, out: first[0], scales: [1], flip: false, backend }, quiet)).rejects.toThrow(`--out ${first[0]}: is a file; give a folder for the predictions`);
+  });
+
   it('predicts one shard of the images; with skipExisting a second run redoes nothing', async () => {
     const [sample] = await listSplit(join(root, 'data'), 'val');
     const folder = join(sample.root, sample.imageFile, '..');

@@ -1,5 +1,7 @@
+import { totalmem } from 'node:os';
 import { writeFileAtomic } from '@adl/data-cityscapes';
-import { exportOnnx, type OnnxExport } from '@adl/eval';
+import { levelStride } from '@adl/decode';
+import { exportOnnx, INFERENCE_BYTES_PER_PIXEL, type OnnxExport } from '@adl/eval';
 import { logToStderr, selectInstalledBackend } from '@adl/search';
 import { loadNet, type NetSource } from './net-source.js';
 import { CliError } from './summary.js';
@@ -18,6 +20,14 @@ export async function runExport(options: ExportOptions, log: (line: string) => v
   await selectInstalledBackend({ backend: options.backend as never, log });
   const { net } = await loadNet(options);
   try {
+    const outputStride = levelStride(Math.max(...net.path));
+    if (Math.min(options.height, options.width) < outputStride) {
+      throw new CliError(`--height ${options.height} --width ${options.width}: smaller than the network's output stride ${outputStride}; export at least ${outputStride}×${outputStride}`);
+    }
+    const bytes = options.height * options.width * INFERENCE_BYTES_PER_PIXEL;
+    if (bytes > totalmem()) {
+      throw new CliError(`--height ${options.height} --width ${options.width}: the model at that size would need about ${(bytes / 2 ** 30).toExponential(1)} GB to build and run; this machine has ${(totalmem() / 2 ** 30).toFixed(1)} GB`);
+    }
     const started = performance.now();
     const exported = await exportOnnx(net, { height: options.height, width: options.width });
     await writeFileAtomic(options.out, exported.bytes);

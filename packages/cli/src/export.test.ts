@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -108,6 +108,11 @@ describe('ONNX export, checked by ONNX Runtime', () => {
     const base = { out: join(root, 'x.onnx'), height: 33, width: 33, numClasses: 19, backend };
     await expect(runExport({ ...base, preset: 'autodeeplab-s', out: join(root, 'x.bin') }, () => {})).rejects.toThrow(/x\.bin: the output file must end in \.onnx/);
     await expect(runExport({ ...base, preset: 'autodeeplab-s', checkpoint: root }, () => {})).rejects.toThrow(/give one of --checkpoint, --preset and --arch/);
+    // Sizes: below the output stride (autodeeplab-s reaches level 3: stride 32), and beyond memory; a folder as the output file.
+    await expect(runExport({ ...base, preset: 'autodeeplab-s', height: 7 }, () => {})).rejects.toThrow("--height 7 --width 33: smaller than the network's output stride 32; export at least 32×32");
+    await expect(runExport({ ...base, preset: 'autodeeplab-s', height: 1_000_000, width: 1_000_000 }, () => {})).rejects.toThrow(/^--height 1000000 --width 1000000: the model at that size would need about 9\.5e\+5 GB to build and run; this machine has \d+\.\d GB$/);
+    await mkdir(join(root, 'folder.onnx'), { recursive: true });
+    await expect(runExport({ ...base, preset: 'autodeeplab-s', out: join(root, 'folder.onnx') }, () => {})).rejects.toThrow(`${join(root, 'folder.onnx')}: is a folder; give a file name`);
   });
 
   afterAll(() => {

@@ -1,5 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
+import { levelStride } from '@adl/decode';
 import { readPng } from '@adl/data-cityscapes';
 import { itemsOfShard, parseShard, predictionPngNames, predictTrainIds, writePredictionPngs } from '@adl/eval';
 import { loadTrainedNet, logToStderr, selectInstalledBackend } from '@adl/search';
@@ -19,15 +20,28 @@ export interface PredictOptions {
   readonly skipExisting?: boolean;
 }
 
-/** PNG files named directly, and the PNGs inside named folders (not recursive), in order. */
-async function expandInputs(inputs: readonly string[]): Promise<string[]> {
+/**
+ * What `predict` and `eval` write beside an image (`predictionPngNames`), and Cityscapes' own label
+ * maps: in a folder of inputs these are outputs, not images to segment (a folder predicted into
+ * itself would otherwise be predicted again, outputs and all).
+ */
+const OUTPUT_PNG = /_(labelIds|color|overlay|compare|labelTrainIds|instanceIds)\.png$/i;
+
+/** PNG files named directly, and the PNGs inside named folders (not recursive) other than outputs, in order. */
+async function expandInputs(inputs: readonly string[], log: (line: string) => void): Promise<string[]> {
   const files: string[] = [];
   for (const input of inputs) {
     const info = await stat(input).catch(() => {
       throw new CliError(`${input}: no such file or folder`);
     });
-    if (info.isDirectory()) files.push(...(await readdir(input)).filter((f) => f.toLowerCase().endsWith('.png')).sort().map((f) => join(input, f)));
-    else files.push(input);
+    if (!info.isDirectory()) {
+      files.push(input);
+      continue;
+    }
+    const pngs = (await readdir(input)).filter((f) => f.toLowerCase().endsWith('.png')).sort();
+    const outputs = pngs.filter((f) => OUTPUT_PNG.test(f));
+    if (outputs.length) log(`[adl] ${input}: left out ${outputs.length} PNG(s) named as predictions or label maps (*_labelIds, _color, _overlay, _compare …), e.g. ${outputs[0]}`);
+    files.push(...pngs.filter((f) => !OUTPUT_PNG.test(f)).map((f) => join(input, f)));
   }
   if (files.length === 0) throw new CliError(`no PNG images in ${inputs.join(', ')}`);
   return files;
@@ -35,7 +49,8 @@ async function expandInputs(inputs: readonly string[]): Promise<string[]> {
 
 /** `adl predict`: label-id, colour and overlay PNGs for images without labels. */
 export async function runPredict(inputs: readonly string[], options: PredictOptions, log: (line: string) => void = logToStderr): Promise<string[]> {
-  const files = await expandInputs(inputs);
+  if ((await stat(options.out).catch(() => undefined))?.isFile()) throw new CliError(`--out ${options.out}: is a file; give a folder for the predictions`);
+  const files = await expandInputs(inputs, log);
   const stemOf = (file: string) => basename(file, extname(file)).replace(/_leftImg8bit$/, '');
   const firstWithStem = new Map<string, string>();
   for (const file of files) {
@@ -64,7 +79,7 @@ export async function runPredict(inputs: readonly string[], options: PredictOpti
       });
       const started = performance.now();
       const onTile = (done: number, total: number) => log(`[adl] ${file}: tile ${done}/${total}, ${((performance.now() - started) / 1000).toFixed(0)} s`);
-      const ids = await predictTrainIds(net, image, { kernels, scales: options.scales, flip: options.flip, tile: options.tile, onTile });
+      const ids = await predictTrainIds(net, image, { kernels, scales: options.scales, flip: options.flip, tile: options.tile, outputStride: levelStride(Math.max(...net.path)), onTile });
       await writePredictionPngs(options.out, stemOf(file), image, ids);
       written.push(...outputsOf(file));
       log(`[adl] ${index + 1}/${todo.length} ${file}: ${(performance.now() - started).toFixed(0)} ms`);

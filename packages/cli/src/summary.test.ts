@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { createProgram } from './program.js';
-import { summarize } from './summary.js';
+import { parameterCount, summarize } from './summary.js';
+import { getPreset } from '@adl/trellis';
 
 const dir = mkdtempSync(join(tmpdir(), 'adl-cli-'));
 
@@ -38,5 +39,15 @@ describe('adl summary', () => {
     writeFileSync(join(dir, 'broken.json'), '{"path": [0,');
     writeFileSync(join(dir, 'jump.json'), JSON.stringify({ path: [0, 2], genotype: [[0, 'sep_conv_3x3'], [1, 'skip_connect']], filterMultiplier: 8 }));
     await expect(summarize({ ...source, height: 64, width: 64 })).rejects.toThrow(message);
+  });
+
+  it('counts parameters at any width without building the net, and refuses a width whose weights would not fit in memory', async () => {
+    for (const name of ['autodeeplab-s', 'autodeeplab-m', 'autodeeplab-l']) {
+      const summary = await summarize({ preset: name, height: 64, width: 64 });
+      expect(parameterCount(getPreset(name), 19)).toBe(summary.params);
+    }
+    const file = join(dir, 'huge.json');
+    writeFileSync(file, JSON.stringify({ path: [0, 1, 1], genotype: [[0, 'sep_conv_3x3'], [1, 'skip_connect']], filterMultiplier: 1_000_000 }));
+    await expect(summarize({ arch: file, height: 64, width: 64 })).rejects.toThrow(new RegExp(`^${file}: filterMultiplier 1000000 gives \\d\\.\\d\\de\\+\\d+ parameters, \\d\\.\\d\\de\\+\\d+ GB of weights; this machine has \\d+\\.\\d GB$`));
   });
 });

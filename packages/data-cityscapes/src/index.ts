@@ -13,7 +13,7 @@ export {
 export { DatasetError } from './dataset-error.js';
 export { listSplit, splitFolder, imageFileOf, labelFileOf, SPLITS, IMAGE_SUFFIX, LABEL_SUFFIX, type CityscapesSample, type Split } from './layout.js';
 export { readLabelPng, readPng, writePng, type LabelImage, type RasterImage } from './png.js';
-export { removeWriteLeftovers, writeFileAtomic } from './atomic-write.js';
+export { removeWriteLeftovers, writeFileAtomic, WriteError } from './atomic-write.js';
 export { loadSample, type LoadedSample } from './load-sample.js';
 export {
   augment,

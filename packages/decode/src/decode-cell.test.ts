@@ -88,9 +88,9 @@ describe('decodeCell', () => {
   });
 
   it.each([
-    [alphasWith({}).slice(1), { blocks: 5, ops: OPS }, /alphas: expected 20 edges for 5 blocks, got 19/],
-    [alphasWith({}).map((row, e) => (e === 3 ? row.slice(1) : row)), { blocks: 5, ops: OPS }, /alphas\[3\]: expected 8 numbers, got 7/],
-    [alphasWith({}).map((row, e) => (e === 4 ? [...row.slice(0, 7), NaN] : row)), { blocks: 5, ops: OPS }, /alphas\[4\]\[7\] is NaN/],
+    [alphasWith({}).slice(1), { blocks: 5, ops: OPS }, /alpha: expected 20 edges for 5 blocks, got 19/],
+    [alphasWith({}).map((row, e) => (e === 3 ? row.slice(1) : row)), { blocks: 5, ops: OPS }, /alpha\[3\]: expected 8 numbers, got 7/],
+    [alphasWith({}).map((row, e) => (e === 4 ? [...row.slice(0, 7), NaN] : row)), { blocks: 5, ops: OPS }, /alpha\[4\]\[7\] is NaN/],
     [alphasWith({}), { blocks: 5, ops: ['skip_connect', ...OPS.slice(1)] }, /ops\[0\] must be "none"/],
     [alphasWith({}), { blocks: 0, ops: OPS }, /blocks must be a positive integer/],
     [[[0], [0]], { blocks: 1, ops: ['none'] }, /ops must hold "none" and at least one operation/],

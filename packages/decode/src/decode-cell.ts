@@ -33,9 +33,9 @@ export function decodeCell(alphas: readonly (readonly number[])[], { blocks, ops
   if (ops.length < 2) throw new DecodeError('ops must hold "none" and at least one operation');
   const edges = edgeCount(blocks);
   if (!Array.isArray(alphas) || alphas.length !== edges) {
-    throw new DecodeError(`alphas: expected ${edges} edges for ${blocks} blocks, got ${Array.isArray(alphas) ? alphas.length : typeof alphas}`);
+    throw new DecodeError(`alpha: expected ${edges} edges for ${blocks} blocks, got ${Array.isArray(alphas) ? alphas.length : typeof alphas}`);
   }
-  alphas.forEach((row, e) => assertFiniteVector(row, ops.length, `alphas[${e}]`));
+  alphas.forEach((row, e) => assertFiniteVector(row, ops.length, `alpha[${e}]`));
 
   const genotype: GenotypeEdge[] = [];
   for (let block = 0; block < blocks; block++) {

@@ -1,4 +1,4 @@
-/** Malformed decoder input; the message names the offending entry, e.g. `betas[3][1][2] is NaN`. */
+/** Malformed decoder input; the message names the offending entry, e.g. `beta[3][1][2] is NaN`. */
 export class DecodeError extends Error {
   override name = 'DecodeError';
 }

@@ -129,11 +129,11 @@ describe('decodePath hand cases', () => {
 describe('decodePath input validation', () => {
   it.each([
     [[], /expected an \[L\]\[4\]\[3\] array/],
-    [[[[0, 0, 0], [0, 0, 0], [0, 0, 0]]], /betas\[0\]: expected 4 levels, got 3/],
-    [[[[0, 0, 0], [0, 0], [0, 0, 0], [0, 0, 0]]], /betas\[0\]\[1\]: expected 3 numbers, got 2/],
-    [[[[0, 0, 0], [0, NaN, 0], [0, 0, 0], [0, 0, 0]]], /betas\[0\]\[1\]\[1\] is NaN/],
-    [[[[0, 0, Infinity], [0, 0, 0], [0, 0, 0], [0, 0, 0]]], /betas\[0\]\[0\]\[2\] is Infinity/],
-    [[[[0, 0, '1'], [0, 0, 0], [0, 0, 0], [0, 0, 0]]], /betas\[0\]\[0\]\[2\] is string/],
+    [[[[0, 0, 0], [0, 0, 0], [0, 0, 0]]], /beta\[0\]: expected 4 levels, got 3/],
+    [[[[0, 0, 0], [0, 0], [0, 0, 0], [0, 0, 0]]], /beta\[0\]\[1\]: expected 3 numbers, got 2/],
+    [[[[0, 0, 0], [0, NaN, 0], [0, 0, 0], [0, 0, 0]]], /beta\[0\]\[1\]\[1\] is NaN/],
+    [[[[0, 0, Infinity], [0, 0, 0], [0, 0, 0], [0, 0, 0]]], /beta\[0\]\[0\]\[2\] is Infinity/],
+    [[[[0, 0, '1'], [0, 0, 0], [0, 0, 0], [0, 0, 0]]], /beta\[0\]\[0\]\[2\] is string/],
   ])('rejects %j', (betas, message) => {
     expect(() => decodePath(betas as number[][][])).toThrow(message);
   });

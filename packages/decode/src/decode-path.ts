@@ -25,12 +25,12 @@ export function normalizeBetas(betas: readonly (readonly (readonly number[])[])[
 }
 
 function assertBetasShape(betas: unknown): asserts betas is number[][][] {
-  if (!Array.isArray(betas) || betas.length === 0) throw new DecodeError('betas: expected an [L][4][3] array with L ≥ 1');
+  if (!Array.isArray(betas) || betas.length === 0) throw new DecodeError('beta: expected an [L][4][3] array with L ≥ 1');
   betas.forEach((layer, l) => {
     if (!Array.isArray(layer) || layer.length !== LEVELS) {
-      throw new DecodeError(`betas[${l}]: expected ${LEVELS} levels, got ${Array.isArray(layer) ? layer.length : typeof layer}`);
+      throw new DecodeError(`beta[${l}]: expected ${LEVELS} levels, got ${Array.isArray(layer) ? layer.length : typeof layer}`);
     }
-    layer.forEach((logits, j) => assertFiniteVector(logits, MOVES, `betas[${l}][${j}]`));
+    layer.forEach((logits, j) => assertFiniteVector(logits, MOVES, `beta[${l}][${j}]`));
   });
 }
 

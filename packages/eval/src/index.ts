@@ -3,7 +3,7 @@ export { iouRows, iouTableJson, iouTableMarkdown, type IouRow } from './iou-tabl
 export type { InferenceModel } from './model.js';
 export { blend, colorizeTrainIds, sideBySide, trainIdsToLabelIds } from './colorize.js';
 export { predictionPngNames, writePredictionPngs, type PredictionPngs } from './prediction-pngs.js';
-export { DEFAULT_TILE, imageTensor, predictTrainIds, tileSpans, type PredictOptions } from './predict.js';
+export { checkPredictSizes, DEFAULT_TILE, imageTensor, INFERENCE_BYTES_PER_PIXEL, PredictSizeError, predictTrainIds, tileSpans, type PredictOptions } from './predict.js';
 export { evaluateSamples, type EvaluateOptions, type EvaluationReport } from './evaluate-samples.js';
 export { EVALUATION_RECORD, mergeEvaluations, MergeError, recordMetrics, writeEvaluationRecord, type EvaluationRecord, type PredictionFiles } from './evaluation-record.js';
 export { itemsOfShard, parseShard, ShardError, type Shard } from './shard.js';

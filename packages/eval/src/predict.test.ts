@@ -9,7 +9,7 @@ import { kernelsFor } from '@adl/backend';
 import { evaluateSamples } from './evaluate-samples.js';
 import { measureLatency } from './latency.js';
 import type { InferenceModel } from './model.js';
-import { DEFAULT_TILE, predictTrainIds, tileSpans } from './predict.js';
+import { checkPredictSizes, DEFAULT_TILE, predictTrainIds, tileSpans } from './predict.js';
 
 const kernels = kernelsFor('cpu');
 
@@ -39,6 +39,17 @@ describe('predictTrainIds', () => {
     expect(await predictTrainIds(pointwise, image, { kernels, flip: true })).toEqual(single);
     const multi = await predictTrainIds(pointwise, image, { kernels, scales: [0.5, 1, 1.5], flip: true });
     expect(multi.filter((id, i) => id === single[i]).length).toBe(single.length);
+  });
+
+  it('refuses before any work a tile or a scale below the output stride, and a scale whose inference would not fit in memory', async () => {
+    const gib = 2 ** 30;
+    expect(() => checkPredictSizes(1024, 2048, { tile: [7, 9], outputStride: 8 })).toThrow('tile 7×9: smaller than the network\'s output stride 8; use tiles of at least 8×8 (larger tiles see more context)');
+    expect(() => checkPredictSizes(1024, 2048, { scales: [0.01], outputStride: 32 })).toThrow("scale 0.01: makes the 1024×2048 input 10×20, smaller than the network's output stride 32");
+    expect(() => checkPredictSizes(1, 1, { scales: [1e9] }, 24 * gib)).toThrow('scale 1000000000: makes the 1×1 input 1000000000×1000000000; its inference would need about 9.5e+11 GB, this machine has 24.0 GB (lower the scale or the tile)');
+    expect(() => checkPredictSizes(1024, 2048, { scales: [2] }, 1 * gib)).toThrow(/scale 2: makes the 1024×2048 input 2048×4096; its inference would need about 8\.0 GB, this machine has 1\.0 GB/);
+    expect(() => checkPredictSizes(1024, 2048, { scales: [0.75, 1, 1.25], tile: [513, 513], outputStride: 16 }, 24 * gib)).not.toThrow();
+    // predictTrainIds checks first: nothing runs.
+    await expect(predictTrainIds(pointwise, halves(8, 16), { kernels, scales: [0.1], outputStride: 8 })).rejects.toThrow(/scale 0\.1: makes the 8×16 input 1×2/);
   });
 
   it('splits a long side into overlapping tiles, each kept up to the middle of its overlaps', () => {

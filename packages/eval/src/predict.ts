@@ -1,3 +1,4 @@
+import { totalmem } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { IMAGENET_MEAN, IMAGENET_STD, windowStarts, type RasterImage } from '@adl/data-cityscapes';
 import { resizeBilinear } from '@adl/ops';
@@ -28,7 +29,45 @@ export interface PredictOptions {
   readonly flip?: boolean;
   readonly mean?: readonly [number, number, number];
   readonly std?: readonly [number, number, number];
+  /**
+   * The network's output stride (4 · 2^deepest level of its path): a tile or a scaled image smaller
+   * than it is refused, its coarsest features would be under one pixel (default 4, no check beyond
+   * what any network of the space needs).
+   */
+  readonly outputStride?: number;
 }
+
+/** What inference holds per input pixel, about: the network's activations at their peak (autodeeplab-s, measured ~1 KB). */
+export const INFERENCE_BYTES_PER_PIXEL = 1024;
+
+export class PredictSizeError extends RangeError {
+  override name = 'PredictSizeError';
+}
+
+/**
+ * Refuses, before any work, the sizes an image, its tiles and its scales imply that cannot run: a
+ * piece smaller than the network's output stride, or one whose inference would need more memory than
+ * the machine has (`INFERENCE_BYTES_PER_PIXEL`).
+ */
+export function checkPredictSizes(height: number, width: number, { tile = DEFAULT_TILE, scales = [1], outputStride = 4 }: Pick<PredictOptions, 'tile' | 'scales' | 'outputStride'>, memoryBytes = totalmem()): void {
+  if (tile[0] < outputStride || tile[1] < outputStride) {
+    throw new PredictSizeError(`tile ${tile[0]}×${tile[1]}: smaller than the network's output stride ${outputStride}; use tiles of at least ${outputStride}×${outputStride} (larger tiles see more context)`);
+  }
+  const piece = [Math.min(height, tile[0]), Math.min(width, tile[1])];
+  for (const scale of scales) {
+    if (!(Number.isFinite(scale) && scale > 0)) throw new PredictSizeError(`scale ${scale}: must be a positive number`);
+    const [h, w] = piece.map((side) => Math.max(1, Math.round(side * scale)));
+    if (Math.min(h, w) < outputStride && Math.min(...piece) >= outputStride) {
+      throw new PredictSizeError(`scale ${scale}: makes the ${piece[0]}×${piece[1]} input ${h}×${w}, smaller than the network's output stride ${outputStride}`);
+    }
+    const bytes = h * w * INFERENCE_BYTES_PER_PIXEL;
+    if (bytes > memoryBytes) {
+      throw new PredictSizeError(`scale ${scale}: makes the ${piece[0]}×${piece[1]} input ${h}×${w}; its inference would need about ${gigabytes(bytes)} GB, this machine has ${gigabytes(memoryBytes)} GB (lower the scale or the tile)`);
+    }
+  }
+}
+
+const gigabytes = (bytes: number) => (bytes / 2 ** 30 >= 100 ? (bytes / 2 ** 30).toExponential(1) : (bytes / 2 ** 30).toFixed(1));
 
 /** An RGB image as a normalised [1, H, W, 3] tensor. */
 export function imageTensor(image: RasterImage, mean: readonly number[] = IMAGENET_MEAN, std: readonly number[] = IMAGENET_STD): tf.Tensor4D {
@@ -72,6 +111,7 @@ function cropImage(image: RasterImage, top: number, left: number, height: number
  * sliding windows, each pixel from the tile it lies deepest in); one that fits is predicted whole.
  */
 export async function predictTrainIds(model: InferenceModel, image: RasterImage, options: PredictOptions): Promise<Int32Array> {
+  checkPredictSizes(image.height, image.width, options);
   const tile = options.tile ?? DEFAULT_TILE;
   const overlap = options.tileOverlap ?? [Math.floor(tile[0] / 3), Math.floor(tile[1] / 3)];
   const rows = tileSpans(image.height, tile[0], overlap[0]);

@@ -4,6 +4,7 @@
 // Tensors are NHWC; filters are tfjs's [kh, kw, in, out] (dense) or [kh, kw, channels, multiplier]
 // (grouped). Primitives are cached by their shapes, so a training step pays creation once.
 #include <node_api.h>
+#include <algorithm>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <omp.h>
 
@@ -50,6 +51,11 @@ struct ConvPrimitive {
   memory blocked;        // the weights in the primitive's layout, where it differs from tfjs's: reused by every call
   dnnl::reorder reorder; // tfjs's layout to the primitive's (its diff_weights back, for filter gradients)
   int threads;           // the team the primitive was created for (its reorder runs on one thread)
+  // The primitive's layouts of its source and destination (or their gradients), where they are not
+  // tfjs's NHWC (`blockedActivations`), and the reorders between the two: into the primitive for
+  // what it reads, back to NHWC for what it writes.
+  memory::desc sourceLayout, destinationLayout;
+  dnnl::reorder sourceReorder, destinationReorder;
 };
 
 // The engine, its stream and the primitives made for them, in one owner that is never destroyed.
@@ -63,6 +69,7 @@ struct Runtime {
   std::unordered_map<std::string, ConvPrimitive> convs;
   std::unordered_map<std::string, dnnl::matmul> matMuls;
   std::vector<float> sampled;  // the pixels a strided 1×1 convolution reads (unit_stride.h), reused by every call
+  std::vector<float> blockedSource, blockedDestination;  // activations in a primitive's own layout, reused by every call
 };
 
 Runtime& runtime() {
@@ -103,9 +110,37 @@ Geometry geometry(const ConvShape& s) {
 memory::desc source(const ConvShape& s) { return activations(s.n, s.c, s.h, s.w); }
 memory::desc destination(const ConvShape& s) { return activations(s.n, s.oc, s.oh, s.ow); }
 
+bool hasAvx512() {
+  switch (dnnl::get_effective_cpu_isa()) {
+    case dnnl::cpu_isa::avx512_core:
+    case dnnl::cpu_isa::avx512_core_vnni:
+    case dnnl::cpu_isa::avx512_core_bf16:
+    case dnnl::cpu_isa::avx512_core_amx:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Whether a convolution runs on activations in the layout oneDNN picks (blocked by 8 channels)
+// instead of NHWC, reordered on the way in and out. Below AVX-512, oneDNN 2.6's direct kernels for
+// NHWC are slow for a spatial filter's weight gradients (the 3×3 decoder convs at 769²: 1.6× the time
+// with the reorders) and it falls back to im2col + GEMM for dilated ones; with AVX-512 the NHWC
+// kernels are as fast as the blocked ones, and the reorders would only add. Depthwise and 1×1
+// convolutions keep NHWC: their NHWC kernels are good on every ISA.
+bool blockedActivations(const ConvShape& s) {
+  static const bool avx512 = hasAvx512();
+  return !avx512 && s.groups == 1 && (s.kh > 1 || s.kw > 1);
+}
+
+memory::desc layoutOf(const memory::desc& nhwc, bool blocked) {
+  return blocked ? memory::desc(nhwc.dims(), dt::f32, tag::any) : nhwc;
+}
+
 dnnl::convolution_forward::primitive_desc forwardDesc(const ConvShape& s, const Geometry& g, dnnl::prop_kind kind) {
-  dnnl::convolution_forward::desc desc(kind, dnnl::algorithm::convolution_direct, source(s), anyWeights(s),
-                                       destination(s), g.strides, g.dilates, g.left, g.right);
+  const bool blocked = blockedActivations(s);
+  dnnl::convolution_forward::desc desc(kind, dnnl::algorithm::convolution_direct, layoutOf(source(s), blocked), anyWeights(s),
+                                       layoutOf(destination(s), blocked), g.strides, g.dilates, g.left, g.right);
   return dnnl::convolution_forward::primitive_desc(desc, cpuEngine());
 }
 
@@ -113,8 +148,9 @@ dnnl::convolution_forward::primitive_desc forwardDesc(const ConvShape& s, const 
 // forward pass it differentiates.
 template <typename Pass>
 typename Pass::primitive_desc backwardDesc(const ConvShape& s, const Geometry& g) {
-  typename Pass::desc desc(dnnl::algorithm::convolution_direct, source(s), anyWeights(s), destination(s), g.strides,
-                           g.dilates, g.left, g.right);
+  const bool blocked = blockedActivations(s);
+  typename Pass::desc desc(dnnl::algorithm::convolution_direct, layoutOf(source(s), blocked), anyWeights(s),
+                           layoutOf(destination(s), blocked), g.strides, g.dilates, g.left, g.right);
   return typename Pass::primitive_desc(desc, cpuEngine(), forwardDesc(s, g, dnnl::prop_kind::forward_training));
 }
 
@@ -162,14 +198,29 @@ ConvPrimitive& convPrimitive(int mode, const ConvShape& call) {
       auto pd = forwardDesc(s, g, dnnl::prop_kind::forward_inference);
       entry.primitive = dnnl::convolution_forward(pd);
       entry.weights = pd.weights_desc();
+      entry.sourceLayout = pd.src_desc();
+      entry.destinationLayout = pd.dst_desc();
     } else if (mode == 1) {
       auto pd = backwardDesc<dnnl::convolution_backward_data>(s, g);
       entry.primitive = dnnl::convolution_backward_data(pd);
       entry.weights = pd.weights_desc();
+      entry.sourceLayout = pd.diff_src_desc();
+      entry.destinationLayout = pd.diff_dst_desc();
     } else {
       auto pd = backwardDesc<dnnl::convolution_backward_weights>(s, g);
       entry.primitive = dnnl::convolution_backward_weights(pd);
       entry.weights = pd.diff_weights_desc();
+      entry.sourceLayout = pd.src_desc();
+      entry.destinationLayout = pd.diff_dst_desc();
+    }
+    // Mode 1 writes its source (the input gradient) and mode 0 its destination: those go back to NHWC.
+    if (entry.sourceLayout != source(s)) {
+      entry.sourceReorder = mode == 1 ? dnnl::reorder(dnnl::reorder::primitive_desc(cpuEngine(), entry.sourceLayout, cpuEngine(), source(s)))
+                                      : dnnl::reorder(dnnl::reorder::primitive_desc(cpuEngine(), source(s), cpuEngine(), entry.sourceLayout));
+    }
+    if (entry.destinationLayout != destination(s)) {
+      entry.destinationReorder = mode == 0 ? dnnl::reorder(dnnl::reorder::primitive_desc(cpuEngine(), entry.destinationLayout, cpuEngine(), destination(s)))
+                                           : dnnl::reorder(dnnl::reorder::primitive_desc(cpuEngine(), destination(s), cpuEngine(), entry.destinationLayout));
     }
   }
   if (entry.weights != entry.user) {
@@ -191,8 +242,8 @@ void primitiveConvolution(int mode, float* a, float* b, float* out, const ConvSh
   const int64_t block = (call.c / call.groups) * call.oc;  // floats per filter tap
   float* filter = mode == 2 ? out : b;
   if (!p.taps.empty() && mode != 2) kernel_taps::gather(filter, p.taps.data(), call.kw, block, p.rows, p.columns);
-  memory src(source(s), engine, mode == 1 ? out : a);
-  memory dst(destination(s), engine, mode == 0 ? out : mode == 1 ? a : b);
+  memory userSrc(source(s), engine, mode == 1 ? out : a);
+  memory userDst(destination(s), engine, mode == 0 ? out : mode == 1 ? a : b);
   memory user(p.user, engine, p.taps.empty() ? filter : p.taps.data());
   const bool reordered = p.weights != p.user;
   memory weights = reordered ? p.blocked : user;
@@ -200,8 +251,18 @@ void primitiveConvolution(int mode, float* a, float* b, float* out, const ConvSh
     team_size::Scope one(1);
     p.reorder.execute(stream, user, weights);
   }
+  // Activations in the primitive's own layout, in buffers every call reuses.
+  const bool blockedSrc = p.sourceLayout != userSrc.get_desc(), blockedDst = p.destinationLayout != userDst.get_desc();
+  auto buffer = [&](std::vector<float>& floats, const memory::desc& layout) {
+    floats.resize(std::max(floats.size(), layout.get_size() / sizeof(float)));
+    return memory(layout, engine, floats.data());
+  };
+  memory src = blockedSrc ? buffer(runtime().blockedSource, p.sourceLayout) : userSrc;
+  memory dst = blockedDst ? buffer(runtime().blockedDestination, p.destinationLayout) : userDst;
   {
     team_size::Scope team(p.threads);
+    if (blockedSrc && mode != 1) p.sourceReorder.execute(stream, userSrc, src);
+    if (blockedDst && mode != 0) p.destinationReorder.execute(stream, userDst, dst);
     if (mode == 0) {
       p.primitive.execute(stream, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}});
     } else if (mode == 1) {
@@ -209,6 +270,8 @@ void primitiveConvolution(int mode, float* a, float* b, float* out, const ConvSh
     } else {
       p.primitive.execute(stream, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, dst}, {DNNL_ARG_DIFF_WEIGHTS, weights}});
     }
+    if (blockedSrc && mode == 1) p.sourceReorder.execute(stream, src, userSrc);
+    if (blockedDst && mode == 0) p.destinationReorder.execute(stream, dst, userDst);
   }
   if (reordered && mode == 2) {
     team_size::Scope one(1);

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { evaluateSamples } from '@adl/eval';
 import { BatchLoader, DEFAULT_AUGMENT, listSplit, splitFolder, writeFileAtomic, type LoaderPosition } from '@adl/data-cityscapes';
 import { FixedNet, resolveArchitecture, type Architecture } from '@adl/trellis';
+import { levelStride } from '@adl/decode';
 import type { ForwardContext } from '@adl/ops';
 import { batchTensors } from './batch-tensors.js';
 import { computeEnvironment, selectInstalledBackend } from './installed-backend.js';
@@ -12,6 +13,7 @@ import { SgdMomentum } from './optimizers.js';
 import { ConfigError } from './parse-with-schema.js';
 import { prepareRunFolder } from './run-folder.js';
 import { parseRetrainConfig, type RetrainConfig, type RetrainConfigInput } from './retrain-config.js';
+import { assertCropFits } from './search-config.js';
 import { logToStderr } from './progress.js';
 import { polyLr } from './schedules.js';
 import { runTrainingLoop, type RunOptions, type StepOutcome } from './training-loop.js';
@@ -125,6 +127,7 @@ export async function retrain(input: RetrainConfigInput, options: RetrainOptions
 async function retrainData(config: RetrainConfig) {
   const found = await resolveArchitecture(config.architecture);
   const architecture = { ...found, filterMultiplier: config.filterMultiplier ?? found.filterMultiplier };
+  assertCropFits(config.crop, levelStride(Math.max(...architecture.path)), `the path's deepest level, ${Math.max(...architecture.path)}`);
   const train = await listSplit(config.dataRoot, 'train');
   const allVal = await listSplit(config.dataRoot, 'val');
   const val = config.valImages ? allVal.slice(0, config.valImages) : allVal;

@@ -5,6 +5,16 @@ import { ConfigError, parseWithSchema } from './parse-with-schema.js';
 /** The largest crop side accepted: twice Cityscapes' width, far above any crop a GPU or this code's buffers hold in a batch. */
 export const MAX_CROP = 4096;
 
+/**
+ * Refuses a training crop smaller than the network's output stride (`why` says which level sets it):
+ * the coarsest features of such a crop would be under one pixel.
+ */
+export function assertCropFits(crop: number, outputStride: number, why: string): void {
+  if (crop < outputStride) {
+    throw new ConfigError(`crop ${crop}: smaller than the network's output stride ${outputStride} (${why}): its coarsest features would be under one pixel; use a crop of at least ${outputStride}`);
+  }
+}
+
 /** Every hyper-parameter of the search (design §5); the defaults are the paper's. */
 export const SearchConfigSchema = z
   .object({

@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -202,6 +202,14 @@ describe('search on the synthetic set', () => {
     expect(fromPerEdge.beta).toEqual(fromBatched.beta);
     const manifest = JSON.parse(await readFile(join(batched, 'checkpoint.json'), 'utf8'));
     expect((await readFile(join(perEdge, manifest.data))).equals(await readFile(join(batched, manifest.data)))).toBe(true);
+  });
+
+  it('refuses a crop below the output stride of the levels its layers reach, before any work', async () => {
+    const dir = await outDir();
+    await expect(search(tiny(dir, { crop: 7 }), { progress: false, log: () => undefined })).rejects.toThrow(
+      "crop 7: smaller than the network's output stride 8 (level 1, the deepest 1 layer(s) reach): its coarsest features would be under one pixel; use a crop of at least 8",
+    );
+    expect(await readdir(dir)).toEqual([]);
   });
 
   it('stops on divergence with a clear message and keeps the last good checkpoint; refuses a changed setting on resume', async () => {

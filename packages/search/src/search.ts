@@ -2,14 +2,14 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { evaluateSamples } from '@adl/eval';
 import { BatchLoader, DEFAULT_AUGMENT, listSplit, splitFolder, splitTrainAB, writeFileAtomic } from '@adl/data-cityscapes';
-import { decodeArchitecture, type GenotypeEdge } from '@adl/decode';
+import { decodeArchitecture, LEVELS, levelStride, type GenotypeEdge } from '@adl/decode';
 import { PRIMITIVES } from '@adl/ops';
 import { SuperNet, type Architecture, type SuperNetOptions } from '@adl/trellis';
 import { batchTensors } from './batch-tensors.js';
 import { computeEnvironment, selectInstalledBackend } from './installed-backend.js';
 import { ConfigError } from './parse-with-schema.js';
 import { prepareRunFolder } from './run-folder.js';
-import { parseSearchConfig, type SearchConfig, type SearchConfigInput } from './search-config.js';
+import { assertCropFits, parseSearchConfig, type SearchConfig, type SearchConfigInput } from './search-config.js';
 import { Adam, SgdMomentum } from './optimizers.js';
 import { upgradePerEdgeCheckpoint, type SearchGroups } from './per-edge-checkpoint.js';
 import { logToStderr } from './progress.js';
@@ -185,6 +185,8 @@ export async function search(input: SearchConfigInput, options: SearchOptions = 
 
 /** The search's images: trainA and trainB (the train split halved) and the held-out validation slice. */
 async function searchData(config: SearchConfig) {
+  const deepest = Math.min(config.layers, LEVELS - 1);
+  assertCropFits(config.crop, levelStride(deepest), `level ${deepest}, the deepest ${config.layers} layer(s) reach`);
   const train = await listSplit(config.dataRoot, 'train');
   const val = config.valImages > 0 ? (await listSplit(config.dataRoot, 'val')).slice(0, config.valImages) : [];
   const { trainA, trainB } = splitTrainAB(train, config.seed);

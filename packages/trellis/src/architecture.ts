@@ -75,7 +75,8 @@ export async function readArchitectureFile(file: string): Promise<Architecture> 
   }
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    // A byte-order mark (editors on Windows save one) is not part of the JSON.
+    data = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (error) {
     throw new ArchitectureError(`${file}: not valid JSON (${(error as Error).message})`);
   }

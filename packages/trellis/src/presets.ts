@@ -1,3 +1,4 @@
+import { isAbsolute } from 'node:path';
 import { AUTO_DEEPLAB_GENOTYPE } from '@adl/cell';
 import { ArchitectureError, parseArchitecture, readArchitectureFile, type Architecture } from './architecture.js';
 
@@ -29,6 +30,7 @@ export async function resolveArchitecture(reference: string): Promise<Architectu
   if ((PRESET_NAMES as readonly string[]).includes(reference)) return getPreset(reference);
   return readArchitectureFile(reference).catch((error: Error) => {
     if ((error.cause as NodeJS.ErrnoException | undefined)?.code !== 'ENOENT') throw error;
-    throw new ArchitectureError(`${reference}: neither a preset (${PRESET_NAMES.join(', ')}) nor an architecture file`);
+    const where = isAbsolute(reference) ? '' : ` (relative paths are taken from the current folder, ${process.cwd()})`;
+    throw new ArchitectureError(`${reference}: not found: neither a preset (${PRESET_NAMES.join(', ')}) nor an existing architecture file${where}`);
   });
 }

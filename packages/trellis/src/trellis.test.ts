@@ -49,7 +49,7 @@ describe('architectures and presets (design §7)', () => {
     }
     expect(() => getPreset('autodeeplab-xl')).toThrow(/unknown preset "autodeeplab-xl"/);
     await expect(resolveArchitecture('autodeeplab-m')).resolves.toEqual(PRESETS['autodeeplab-m']);
-    await expect(resolveArchitecture('autodeeplab-xs')).rejects.toThrow('autodeeplab-xs: neither a preset (autodeeplab-s, autodeeplab-m, autodeeplab-l) nor an architecture file');
+    await expect(resolveArchitecture('autodeeplab-xs')).rejects.toThrow(`autodeeplab-xs: not found: neither a preset (autodeeplab-s, autodeeplab-m, autodeeplab-l) nor an existing architecture file (relative paths are taken from the current folder, ${process.cwd()})`);
   });
 
   it('checks a path on its own: levels 0..3, whole numbers, steps of at most one, not empty', () => {

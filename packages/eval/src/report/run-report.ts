@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PRIMITIVES } from '@adl/ops';
 import type { IouRow } from '../iou-table.js';
@@ -44,13 +44,27 @@ async function readJson<T>(file: string): Promise<T | undefined> {
   return text === undefined ? undefined : parseJson<T>(text, file);
 }
 
-async function readJsonLines<T>(file: string): Promise<T[]> {
+/**
+ * The records of a JSON-lines log. A last line that does not parse is what a writer killed mid-line
+ * leaves: it is skipped with a warning, so a killed run still has a report; a bad line before it is an error.
+ */
+async function readJsonLines<T>(file: string, warn: (line: string) => void): Promise<T[]> {
   const text = await readText(file);
   if (text === undefined) return [];
-  return text
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line, index) => parseJson<T>(line, `${file}:${index + 1}`));
+  const lines = text.split('\n');
+  let last = lines.length - 1;
+  while (last >= 0 && lines[last].trim() === '') last--;
+  const records: T[] = [];
+  for (const [index, line] of lines.entries()) {
+    if (line.trim() === '') continue;
+    try {
+      records.push(parseJson<T>(line, `${file}:${index + 1}`));
+    } catch (error) {
+      if (index !== last) throw error;
+      warn(`[adl] warning: ${file}:${index + 1}: skipped a torn last line (${line.length} characters; a run killed while writing it)`);
+    }
+  }
+  return records;
 }
 
 async function readSnapshots(dir: string): Promise<Snapshot[]> {
@@ -64,10 +78,11 @@ async function readSnapshots(dir: string): Promise<Snapshot[]> {
  * evaluation and its prediction images. Parts that are missing are left out; an architecture is
  * required. Returns the report's path.
  */
-export async function writeRunReport(runDir: string): Promise<string> {
+export async function writeRunReport(runDir: string, { warn = (line: string) => process.stderr.write(`${line}\n`) }: { warn?: (line: string) => void } = {}): Promise<string> {
   const searchDir = join(runDir, RUN_FOLDERS.search);
   const retrainDir = join(runDir, RUN_FOLDERS.retrain);
   const evalDir = join(runDir, RUN_FOLDERS.eval);
+  if (!(await stat(runDir).catch(() => undefined))?.isDirectory()) throw new RunReportError(`${runDir}: not found (expected a run folder with architecture.json, search/, retrain/ and eval/)`);
   const candidates = [join(runDir, 'architecture.json'), join(searchDir, 'architecture.json'), join(retrainDir, 'architecture.json')];
   let architecture: ReportData['architecture'] | undefined;
   for (const file of candidates) architecture ??= await readJson<ReportData['architecture']>(file);
@@ -82,8 +97,8 @@ export async function writeRunReport(runDir: string): Promise<string> {
     layers: alphaBetaHistory[0]?.beta.length ?? architecture.path.length,
     ops: alphaBetaHistory[0]?.ops ?? PRIMITIVES,
     alphaBetaHistory,
-    searchLog: await readJsonLines(join(searchDir, 'search-log.jsonl')),
-    retrainLog: await readJsonLines(join(retrainDir, 'retrain-log.jsonl')),
+    searchLog: await readJsonLines(join(searchDir, 'search-log.jsonl'), warn),
+    retrainLog: await readJsonLines(join(retrainDir, 'retrain-log.jsonl'), warn),
     metrics: metrics && { miou: metrics.miou, pixelAccuracy: metrics.pixelAccuracy, classes: metrics.classes },
     predictions: (metrics?.files ?? []).map((f) => ({ name: f.name, overlay: `${RUN_FOLDERS.eval}/${f.overlay}`, compare: `${RUN_FOLDERS.eval}/${f.compare}` })),
     deployment: summary?.deployment,
