@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { createProgram } from './program.js';
-import { parameterCount, summarize } from './summary.js';
-import { getPreset } from '@adl/trellis';
+import { summarize } from './summary.js';
+import { fixedNetParameterCount, getPreset } from '@adl/trellis';
 
 const dir = mkdtempSync(join(tmpdir(), 'adl-cli-'));
 
@@ -44,7 +44,7 @@ describe('adl summary', () => {
   it('counts parameters at any width without building the net, and refuses a width whose weights would not fit in memory', async () => {
     for (const name of ['autodeeplab-s', 'autodeeplab-m', 'autodeeplab-l']) {
       const summary = await summarize({ preset: name, height: 64, width: 64 });
-      expect(parameterCount(getPreset(name), 19)).toBe(summary.params);
+      expect(fixedNetParameterCount({ architecture: getPreset(name), numClasses: 19 })).toBe(summary.params);
     }
     const file = join(dir, 'huge.json');
     writeFileSync(file, JSON.stringify({ path: [0, 1, 1], genotype: [[0, 'sep_conv_3x3'], [1, 'skip_connect']], filterMultiplier: 1_000_000 }));

@@ -2,7 +2,7 @@ import { totalmem } from 'node:os';
 import { silenceCpuBanner } from '@adl/backend';
 import { addCosts } from '@adl/ops';
 import * as tf from '@tensorflow/tfjs';
-import { FixedNet, getPreset, readArchitectureFile, type Architecture, type StageCost } from '@adl/trellis';
+import { FixedNet, fixedNetParameterCount, getPreset, readArchitectureFile, type Architecture, type StageCost } from '@adl/trellis';
 
 export interface SummaryOptions {
   /** A preset name (`autodeeplab-s|m|l`) … */
@@ -33,32 +33,13 @@ export class CliError extends Error {
 export async function loadArchitecture({ preset, arch, numClasses = 19 }: Pick<SummaryOptions, 'preset' | 'arch' | 'numClasses'>): Promise<Architecture> {
   if ((preset === undefined) === (arch === undefined)) throw new CliError('give exactly one of --preset and --arch');
   const architecture = preset !== undefined ? getPreset(preset) : await readArchitectureFile(arch!);
-  const params = parameterCount(architecture, numClasses);
+  const params = fixedNetParameterCount({ architecture, numClasses });
   if (params * 4 > totalmem()) {
     throw new CliError(`${arch ?? preset}: filterMultiplier ${architecture.filterMultiplier} gives ${params.toExponential(2)} parameters, ${(params * 4 / 2 ** 30).toExponential(2)} GB of weights; this machine has ${(totalmem() / 2 ** 30).toFixed(1)} GB`);
   }
   return architecture;
 }
 
-/**
- * The parameters of an architecture's retrain network, without building it at its width: they are a
- * quadratic in F (cell convs grow with F², ASPP's input and the BNs with F), so three small builds fix them.
- */
-export function parameterCount(architecture: Architecture, numClasses: number): number {
-  const at = (filterMultiplier: number) => {
-    const net = new FixedNet({ architecture: { ...architecture, filterMultiplier }, numClasses });
-    const params = net.trainableVariables().reduce((sum, v) => sum + v.size, 0);
-    net.dispose();
-    return params;
-  };
-  const [p1, p2, p3] = [at(2), at(4), at(6)];
-  // Through (2, p1), (4, p2), (6, p3): second difference over 2·2², first difference less the quadratic part.
-  const a = (p3 - 2 * p2 + p1) / 8;
-  const b = (p2 - p1) / 2 - 6 * a;
-  const c = p1 - 4 * a - 2 * b;
-  const f = architecture.filterMultiplier;
-  return a * f * f + b * f + c;
-}
 
 /**
  * Parameters and multiply-adds of the retrain network of an architecture at an input size, per

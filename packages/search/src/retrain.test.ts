@@ -188,6 +188,10 @@ describe('retrain', () => {
     await retrain(config, quiet);
     await expect(retrain(config, quiet)).rejects.toThrow(new RegExp(`^${outDir}: holds \\d+ file\\(s\\) of another run \\(architecture\\.json, best, checkpoint-0-`));
     await expect(retrain({ ...config, seed: 3 }, { ...quiet, resume: true })).rejects.toThrow(/checkpoint\.json: seed is 0 there and 3 now; these change the result/);
+    // A width whose weights, gradients and velocities would not fit in memory, before the net is built.
+    await expect(retrain({ ...config, outDir: join(root, 'too-wide'), filterMultiplier: 1_000_000 }, quiet)).rejects.toThrow(
+      /^filterMultiplier 1000000: the network would hold \d\.\d\de\+\d+ parameters; its weights, gradients and velocities need \d\.\d\de\+\d+ GB, this machine has \d+\.\d GB$/,
+    );
     // A crop below the output stride (path [0, 0]: stride 4), before the folder is looked at.
     await expect(retrain({ ...config, crop: 3 }, quiet)).rejects.toThrow("crop 3: smaller than the network's output stride 4 (the path's deepest level, 0): its coarsest features would be under one pixel; use a crop of at least 4");
     await expect(retrain({ ...config, lr: 0.1, batchSize: 1 }, { ...quiet, resume: true })).rejects.toThrow(/checkpoint\.json: batchSize is 2 there and 1 now; lr is 0\.05 there and 0\.1 now; /);

@@ -1,8 +1,9 @@
+import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { evaluateSamples } from '@adl/eval';
 import { BatchLoader, DEFAULT_AUGMENT, listSplit, splitFolder, writeFileAtomic, type LoaderPosition } from '@adl/data-cityscapes';
-import { FixedNet, resolveArchitecture, type Architecture } from '@adl/trellis';
+import { FixedNet, fixedNetParameterCount, resolveArchitecture, type Architecture } from '@adl/trellis';
 import { levelStride } from '@adl/decode';
 import type { ForwardContext } from '@adl/ops';
 import { batchTensors } from './batch-tensors.js';
@@ -136,6 +137,16 @@ async function retrainData(config: RetrainConfig) {
   return { architecture, train, val };
 }
 
+/** Refuses, before the network is built, a width whose weights, gradients and SGD velocities (three float32 copies) exceed this machine's memory. */
+function assertWeightsFit(config: RetrainConfig, architecture: Architecture): void {
+  const params = fixedNetParameterCount({ architecture, numClasses: config.numClasses, asppChannels: config.asppChannels, asppRates: config.asppRates });
+  const bytes = 3 * 4 * params;
+  if (bytes > totalmem()) {
+    const gb = (n: number) => (n / 2 ** 30 >= 100 ? (n / 2 ** 30).toExponential(2) : (n / 2 ** 30).toFixed(1));
+    throw new ConfigError(`filterMultiplier ${architecture.filterMultiplier}: the network would hold ${params.toExponential(2)} parameters; its weights, gradients and velocities need ${gb(bytes)} GB, this machine has ${gb(totalmem())} GB`);
+  }
+}
+
 /** The step's context with scheduled drop path when the config asks for it (its masks depend only on seed and iteration). */
 function withDropPath(ctx: ForwardContext, config: RetrainConfig, iteration: number): ForwardContext {
   if (config.dropPathKeepProb >= 1) return ctx;
@@ -153,6 +164,7 @@ async function prepareRetrain(config: RetrainConfig, { architecture, train }: Aw
     onBadFile: config.onBadFile,
     augment: { ...DEFAULT_AUGMENT, crop: [config.crop, config.crop], scale: config.scale },
   });
+  assertWeightsFit(config, architecture);
   const batchNorm = { momentum: 1 - config.batchNormDecay, epsilon: config.batchNormEpsilon };
   const spec: TrainedNetSpec = { architecture, numClasses: config.numClasses, asppChannels: config.asppChannels, asppRates: config.asppRates, batchNorm };
   const net = new FixedNet({ architecture, numClasses: config.numClasses, asppChannels: config.asppChannels, asppRates: config.asppRates, batchNorm, recompute: config.recompute, seed: config.seed });
