@@ -1,5 +1,7 @@
 import { execFile as execFileCallback, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -22,15 +24,30 @@ beforeAll(async () => {
 });
 afterAll(() => rm(root, { recursive: true, force: true }));
 
+/** A TCP port no one listens on now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 /**
  * `torchrun --nproc_per_node=2 -m adl_torch.retrain …` (as `python -m torch.distributed.run`); its exit
- * status and stderr. Debian 12's PyTorch 1.13 under Python 3.11 cannot parse the launcher's default
- * `--redirects 0 --tee 0` (Python 3.11 no longer lists the flag 0 among an IntFlag's members): any
- * other value works, and `1` keeps the workers' stderr on the console.
+ * status and stderr. The rendezvous is `--standalone`'s (c10d on this machine, a fresh id) but on a
+ * free port instead of its fixed 29400: a launcher that finds 29400 taken joins whatever store holds
+ * it, another job's included. Debian 12's PyTorch 1.13 under Python 3.11 cannot parse the launcher's
+ * default `--redirects 0 --tee 0` (Python 3.11 no longer lists the flag 0 among an IntFlag's members):
+ * any other value works, and `1` keeps the workers' stderr on the console.
  */
-function torchrun(args: readonly string[]): Promise<{ status: number | null; stderr: string }> {
+async function torchrun(args: readonly string[]): Promise<{ status: number | null; stderr: string }> {
+  const rendezvous = ['--nnodes=1', '--rdzv_backend=c10d', `--rdzv_endpoint=127.0.0.1:${await freePort()}`, `--rdzv_id=${randomUUID()}`];
   return new Promise((resolve, reject) => {
-    const child = spawn(python!, ['-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2', '--redirects', '1', '--tee', '1', '-m', 'adl_torch.retrain', ...args], {
+    const child = spawn(python!, ['-m', 'torch.distributed.run', ...rendezvous, '--nproc_per_node=2', '--redirects', '1', '--tee', '1', '-m', 'adl_torch.retrain', ...args], {
       env: { ...process.env, PYTHONPATH: PYTHON_DIR, OMP_NUM_THREADS: '1' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
