@@ -25,7 +25,8 @@ export interface PredictOptions {
  * maps: in a folder of inputs these are outputs, not images to segment (a folder predicted into
  * itself would otherwise be predicted again, outputs and all).
  */
-const OUTPUT_PNG = /_(labelIds|color|overlay|compare|labelTrainIds|instanceIds)\.png$/i;
+const OUTPUT_SUFFIXES = [...Object.values(predictionPngNames('', true)), '_labelTrainIds.png', '_instanceIds.png'].map((suffix) => suffix!.toLowerCase());
+const isOutput = (file: string) => OUTPUT_SUFFIXES.some((suffix) => file.toLowerCase().endsWith(suffix));
 
 /** PNG files named directly, and the PNGs inside named folders (not recursive) other than outputs, in order. */
 async function expandInputs(inputs: readonly string[], log: (line: string) => void): Promise<string[]> {
@@ -39,9 +40,9 @@ async function expandInputs(inputs: readonly string[], log: (line: string) => vo
       continue;
     }
     const pngs = (await readdir(input)).filter((f) => f.toLowerCase().endsWith('.png')).sort();
-    const outputs = pngs.filter((f) => OUTPUT_PNG.test(f));
+    const outputs = pngs.filter(isOutput);
     if (outputs.length) log(`[adl] ${input}: left out ${outputs.length} PNG(s) named as predictions or label maps (*_labelIds, _color, _overlay, _compare …), e.g. ${outputs[0]}`);
-    files.push(...pngs.filter((f) => !OUTPUT_PNG.test(f)).map((f) => join(input, f)));
+    files.push(...pngs.filter((f) => !isOutput(f)).map((f) => join(input, f)));
   }
   if (files.length === 0) throw new CliError(`no PNG images in ${inputs.join(', ')}`);
   return files;
