@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it, vi } from 'vitest';
 import { createProgram } from './program.js';
 import { summarize } from './summary.js';
@@ -44,7 +45,10 @@ describe('adl summary', () => {
   it('counts parameters at any width without building the net, and refuses a width whose weights would not fit in memory', async () => {
     for (const name of ['autodeeplab-s', 'autodeeplab-m', 'autodeeplab-l']) {
       const summary = await summarize({ preset: name, height: 64, width: 64 });
+      const tensors = tf.memory().numTensors;
       expect(fixedNetParameterCount({ architecture: getPreset(name), numClasses: 19 })).toBe(summary.params);
+      // Its three small builds leave nothing behind.
+      expect(tf.memory().numTensors).toBe(tensors);
     }
     const file = join(dir, 'huge.json');
     writeFileSync(file, JSON.stringify({ path: [0, 1, 1], genotype: [[0, 'sep_conv_3x3'], [1, 'skip_connect']], filterMultiplier: 1_000_000 }));
