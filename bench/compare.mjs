@@ -50,6 +50,14 @@ const CONFIGS = [
     reference: ['search-step', '--layers', '4', '--filter', '8', '--size', '96', '--batch', '2'],
   },
   {
+    name: 'search-step-paper',
+    label: 'search step at the paper\'s size, supernet L = 12, F = 8, batch 2, 321×321, one step without warm-up (as above: ours recomputes, the reference keeps activations)',
+    ours: () => lastJson(run('node', ['packages/trellis/bench/supernet-step.mjs', '--layers', '12', '--size', '321', '--batch', '2', '--warmup', '0', '--runs', '1'])),
+    reference: ['search-step', '--layers', '12', '--filter', '8', '--size', '321', '--batch', '2'],
+    // One step takes minutes: each side runs one, with no warm-up, whatever --runs and --warmup say.
+    oneStep: true,
+  },
+  {
     name: 'retrain-step',
     label: 'retrain step autodeeplab-s, batch 2, 129×129',
     ours: () => lastJson(run('node', ['packages/trellis/bench/fixed-net.mjs', 'retrain-step', '--preset', 'autodeeplab-s', '--size', '129', '--batch', '2', '--warmup', warmup, '--runs', runs])),
@@ -133,7 +141,8 @@ for (const isa of isas) {
     }
     process.stderr.write(`${ours.medianMs?.toFixed(0) ?? 'failed'} ms; reference … `);
     sideEnv = capped(isa, 'reference');
-    const reference = lastJson(run(python, ['bench/reference/bench.py', ...config.reference, '--runs', runs, '--warmup', config.ownWarmup ? '1' : warmup, '--presets', presets]));
+    const [referenceRuns, referenceWarmup] = config.oneStep ? ['1', '0'] : [runs, config.ownWarmup ? '1' : warmup];
+    const reference = lastJson(run(python, ['bench/reference/bench.py', ...config.reference, '--runs', referenceRuns, '--warmup', referenceWarmup, '--presets', presets]));
     sideEnv = {};
     process.stderr.write(`${reference.medianMs.toFixed(0)} ms\n`);
     rows.push({ config: config.name, label: config.label, isa, isaOf, ours, reference });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BufferPool, DEFAULT_POOL_MEGABYTES, poolMegabytesFromEnvironment, sizeClass, type BufferSource } from './buffer-pool.js';
+import { totalmem } from 'node:os';
+import { BufferPool, DEFAULT_POOL_MEGABYTES, defaultPoolMegabytes, POOL_HEADROOM, poolMegabytesFromEnvironment, sizeClass, type BufferSource } from './buffer-pool.js';
 
 /** Plain buffers, recording which ones the pool discards (each may be used again). */
 function recordingSource(): BufferSource & { discarded: ArrayBuffer[] } {
@@ -41,9 +42,19 @@ describe('BufferPool', () => {
     expect(pool.allocate(40, false).buffer).not.toBe(a.buffer);
   });
 
-  it('keeps what is in use plus what is kept within a quarter above the peak in use, dropping the oldest kept first', () => {
+  it('keeps what is in use plus what is kept within twice the peak in use by default', () => {
+    expect(POOL_HEADROOM).toBe(1);
+    const pool = new BufferPool(2 ** 30, recordingSource());
+    const first = Array.from({ length: 4 }, () => pool.allocate(1024, false));
+    first.forEach((array) => pool.release(array));
+    // 16 KiB kept, peak 16 KiB: a fresh 4,096-float array (16 KiB) fits the 32 KiB budget, nothing dropped.
+    pool.allocate(4096, false);
+    expect([pool.bytes, pool.inUse.bytes]).toEqual([16384, 16384]);
+  });
+
+  it('keeps what is in use plus what is kept within its headroom above the peak in use, dropping the oldest kept first', () => {
     const source = recordingSource();
-    const pool = new BufferPool(2 ** 30, source);
+    const pool = new BufferPool(2 ** 30, source, 0.25);
     // Peak in use: 4 arrays of 1,024 floats = 16 KiB; budget 20 KiB.
     const first = Array.from({ length: 4 }, () => pool.allocate(1024, false));
     expect(pool.inUse).toEqual({ bytes: 16384, peakBytes: 16384 });
@@ -108,9 +119,11 @@ describe('BufferPool', () => {
 });
 
 describe('ADL_ONEDNN_POOL_MB', () => {
-  it('defaults to 2048; takes any number >= 0; names a bad value', () => {
+  it('defaults to a quarter of the memory, at most 4096; takes any number >= 0; names a bad value', () => {
     expect(poolMegabytesFromEnvironment(undefined)).toBe(DEFAULT_POOL_MEGABYTES);
-    expect(DEFAULT_POOL_MEGABYTES).toBe(2048);
+    expect(DEFAULT_POOL_MEGABYTES).toBe(defaultPoolMegabytes(totalmem()));
+    expect(defaultPoolMegabytes(24 * 2 ** 30)).toBe(4096);
+    expect(defaultPoolMegabytes(8 * 2 ** 30)).toBe(2048);
     expect(poolMegabytesFromEnvironment('0')).toBe(0);
     expect(poolMegabytesFromEnvironment('512.5')).toBe(512.5);
     for (const bad of ['-1', 'lots', 'Infinity']) expect(() => poolMegabytesFromEnvironment(bad)).toThrow(`ADL_ONEDNN_POOL_MB must be a number >= 0, got "${bad}"`);

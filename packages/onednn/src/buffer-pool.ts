@@ -1,3 +1,5 @@
+import { totalmem } from 'node:os';
+
 /** Where the pool's buffers come from, and how the memory of one it drops is given back. */
 export interface BufferSource {
   allocate(bytes: number): ArrayBuffer;
@@ -12,10 +14,14 @@ export interface BufferSource {
 export const JS_BUFFERS: BufferSource = { allocate: (bytes) => new ArrayBuffer(bytes), discard: () => false };
 
 /**
- * Kept buffers may add this fraction of the peak in use. Measured, retraining step of autodeeplab-s
- * at 769², batch 2, recomputing cells: 0 gave 3.6 GB at 15.2 s, 0.25 gave 4.3 GB at 13.5 s.
+ * Kept buffers may add this fraction of the peak in use: in use and kept together stay within twice
+ * the peak. A dropped buffer costs its pages again when it is next needed (the system zeroes them).
+ * Measured, retraining step of autodeeplab-s at 769², batch 2, recomputing cells, cap 4096 MB,
+ * medians of 3 steps (node packages/trellis/bench/fixed-net.mjs retrain-step --size 769 --runs 3):
+ * 0.25, 0.5, 1 gave 10.1, 9.9, 9.3 s and 3.10, 3.41, 4.06 GB max RSS with oneDNN capped at AVX2;
+ * 9.6, 8.8, 8.7 s and 2.82, 3.08, 3.80 GB natively (AVX-512).
  */
-const POOL_HEADROOM = 0.25;
+export const POOL_HEADROOM = 1;
 /**
  * A request may take a kept buffer up to this much larger than it needs: fewer misses, so fewer fresh
  * buffers and drops (at 385², 0.2 GB dropped a step instead of 1.4).
@@ -55,6 +61,7 @@ export class BufferPool {
   constructor(
     private readonly maxPooledBytes: number,
     private readonly source: BufferSource = JS_BUFFERS,
+    private readonly headroom: number = POOL_HEADROOM,
   ) {}
 
   /** An array of `length` floats; zeroed when `zeroed`, otherwise with arbitrary contents. */
@@ -123,9 +130,9 @@ export class BufferPool {
     this.emptied.clear();
   }
 
-  /** The most bytes in use and kept together: the peak in use plus a quarter. */
+  /** The most bytes in use and kept together: the peak in use plus its headroom. */
   private budget(): number {
-    return this.peakLiveBytes * (1 + POOL_HEADROOM);
+    return this.peakLiveBytes * (1 + this.headroom);
   }
 
   /** Drops free buffers, oldest first, until at least `bytes` are let go. */
@@ -171,14 +178,22 @@ export function sizeClass(length: number): number {
   return Math.ceil(length / step) * step;
 }
 
-/** The pool's default cap on what it keeps (its budget, a quarter above the peak in use, usually binds first). */
-export const DEFAULT_POOL_MEGABYTES = 2048;
+/**
+ * The pool's default cap on what it keeps: a quarter of the machine's memory, at most 4096 MB (its
+ * budget, twice the peak in use, binds first at most sizes; at 769² the former cap of 2048 MB bound,
+ * and cost 0.3–0.8 s a retraining step).
+ */
+export function defaultPoolMegabytes(totalBytes: number = totalmem()): number {
+  return Math.min(4096, Math.floor(totalBytes / 4 / 2 ** 20));
+}
+
+export const DEFAULT_POOL_MEGABYTES = defaultPoolMegabytes();
 
 /**
  * `ADL_ONEDNN_POOL_MB`, when set: the most megabytes of freed arrays the pool keeps for reuse (0: none).
  * Less memory for more time: a retraining step of autodeeplab-s at 769², batch 2, took 10.0 s and
- * 3.9 GB max RSS with the default, 13.8 s and 3.6 GB with 512, 22.0 s and 3.3 GB with 0 (fresh pages
- * cost time to touch, and small arrays garbage collections).
+ * 3.9 GB max RSS with 2048, 13.8 s and 3.6 GB with 512, 22.0 s and 3.3 GB with 0 (2026-12-01; fresh
+ * pages cost time to touch, and small arrays garbage collections).
  */
 export function poolMegabytesFromEnvironment(value: string | undefined = process.env.ADL_ONEDNN_POOL_MB): number {
   if (value === undefined || value === '') return DEFAULT_POOL_MEGABYTES;

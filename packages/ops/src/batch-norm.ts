@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { withoutTape, type RunningUpdate } from '@adl/backend';
 import { newVariable } from './new-variable.js';
 import { recompute } from './recompute.js';
-import type { Cost, ForwardContext, Layer, Size } from './layer.js';
+import type { ChannelAffine, Cost, EvaluationAffine, ForwardContext, Layer, Size } from './layer.js';
 import { Module } from './module.js';
 
 export interface BatchNormOptions {
@@ -23,7 +23,7 @@ export const PYTORCH_BATCH_NORM: BatchNormSettings = { momentum: 0.1, epsilon: 1
  * batch's statistics is the kernel set's `batchStatistics`, or with scale and offset its
  * `affineBatchNorm` where it has one (one fused kernel each way on onednn).
  */
-export class BatchNorm extends Module implements Layer {
+export class BatchNorm extends Module implements Layer, EvaluationAffine {
   readonly gamma: tf.Variable<tf.Rank.R1> | undefined;
   readonly beta: tf.Variable<tf.Rank.R1> | undefined;
   readonly runningMean: tf.Variable<tf.Rank.R1>;
@@ -55,10 +55,10 @@ export class BatchNorm extends Module implements Layer {
   apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
     if (!ctx.training) {
       // Per-channel scale and shift folded first: two passes over the activation instead of four.
-      const scale = tf.rsqrt(tf.add(this.runningVariance, this.epsilon));
-      const gained = this.gamma ? tf.mul(scale, this.gamma) : scale;
-      const shift = tf.sub(this.beta ?? 0, tf.mul(this.runningMean, gained));
-      return tf.add(tf.mul(x, gained), shift);
+      return tf.tidy(() => {
+        const { scale, shift } = this.evaluationAffine();
+        return tf.add(tf.mul(x, scale), shift);
+      });
     }
     const { gamma, beta } = this;
     if (!gamma || !beta) return this.normalise(x, ctx);
@@ -72,6 +72,15 @@ export class BatchNorm extends Module implements Layer {
     // not also the normalised tensor that the scale's gradient reads; the same kernels run on the
     // same x again, so the gradients are unchanged.
     return recompute(([input], inner) => tf.add(tf.mul(this.normalise(input as tf.Tensor4D, inner), gamma), beta), [x], [gamma, beta], ctx);
+  }
+
+  /** Evaluation's normalisation as y = x · scale + shift, from the running statistics (and γ, β). */
+  evaluationAffine(): ChannelAffine {
+    return tf.tidy(() => {
+      const normalising = tf.rsqrt(tf.add(this.runningVariance, this.epsilon));
+      const scale = this.gamma ? tf.mul(normalising, this.gamma) : normalising;
+      return { scale: scale as tf.Tensor1D, shift: tf.sub(this.beta ?? 0, tf.mul(this.runningMean, scale)) as tf.Tensor1D };
+    });
   }
 
   /** Batch statistics, updating the running ones. */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { newVariable } from './new-variable.js';
 import { convOutputLength, type ConvGeometry } from '@adl/backend';
-import { convCost, type Cost, type ForwardContext, type Layer, type Size } from './layer.js';
+import { convCost, type ChannelAffine, type Cost, type FoldsChannelAffine, type ForwardContext, type Layer, type Size } from './layer.js';
 import { Module } from './module.js';
 import type { Rng } from '@adl/backend';
 import { halfSize, subsample2 } from './subsample.js';
@@ -26,7 +26,7 @@ export function heNormal(rng: Rng, shape: number[], fanIn: number): tf.Tensor {
 }
 
 /** A dense convolution, without bias unless asked (every conv in the search space is followed by BN). */
-export class Conv2d extends Module implements Layer {
+export class Conv2d extends Module implements Layer, FoldsChannelAffine {
   readonly filter: tf.Variable<tf.Rank.R4>;
   readonly bias: tf.Variable<tf.Rank.R1> | undefined;
   readonly geometry: ConvGeometry;
@@ -45,9 +45,24 @@ export class Conv2d extends Module implements Layer {
   }
 
   apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
-    const pointwise = this.options.kernel === 1 && this.geometry.stride === 1 && this.geometry.padding === 0;
-    const out = pointwise ? ctx.kernels.pointwiseConv(x, this.filter) : ctx.kernels.conv2d(x, this.filter, this.geometry);
+    const out = this.convolve(x, this.filter, ctx);
     return this.bias ? tf.add(out, this.bias) : out;
+  }
+
+  /**
+   * conv(x) · scale + shift as conv(x, filter · scale) + (bias · scale + shift): a following
+   * BatchNorm in evaluation, folded (the same values up to float rounding, one pass fewer).
+   */
+  applyFolding(x: tf.Tensor4D, { scale, shift }: ChannelAffine, ctx: ForwardContext): tf.Tensor4D {
+    return tf.tidy(() => {
+      const out = this.convolve(x, tf.mul(this.filter, scale) as tf.Tensor4D, ctx);
+      return tf.add(out, this.bias ? tf.add(tf.mul(this.bias, scale), shift) : shift);
+    });
+  }
+
+  private convolve(x: tf.Tensor4D, filter: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
+    const pointwise = this.options.kernel === 1 && this.geometry.stride === 1 && this.geometry.padding === 0;
+    return pointwise ? ctx.kernels.pointwiseConv(x, filter) : ctx.kernels.conv2d(x, filter, this.geometry);
   }
 
   outputSize([height, width]: Size): Size {

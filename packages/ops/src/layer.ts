@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import type { Kernels } from '@adl/backend';
 import { Module, type VariableOwner } from './module.js';
 
@@ -44,6 +44,30 @@ export interface Cost {
    * and columns are cropped afterwards). Equal to `multAdds` where no convolution is dilated.
    */
   readonly tfMultAdds: number;
+}
+
+/** A per-channel map y = x · scale + shift: what a BatchNorm computes in evaluation. */
+export interface ChannelAffine {
+  readonly scale: tf.Tensor1D;
+  readonly shift: tf.Tensor1D;
+}
+
+/** A layer that in evaluation is a per-channel affine map (a BatchNorm). */
+export interface EvaluationAffine {
+  evaluationAffine(): ChannelAffine;
+}
+
+/** A layer that can take a following per-channel affine map into its own work (a convolution: into its filter). */
+export interface FoldsChannelAffine {
+  applyFolding(x: tf.Tensor4D, affine: ChannelAffine, ctx: ForwardContext): tf.Tensor4D;
+}
+
+function foldsChannelAffine(layer: Layer): layer is Layer & FoldsChannelAffine {
+  return 'applyFolding' in layer;
+}
+
+function isEvaluationAffine(layer: Layer | undefined): layer is Layer & EvaluationAffine {
+  return layer !== undefined && 'evaluationAffine' in layer;
 }
 
 export const ZERO_COST: Cost = { params: 0, multAdds: 0, tfMultAdds: 0 };
@@ -112,8 +136,17 @@ export class Sequential extends Module implements Layer {
 
   private applyFrom(start: number, x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
     let out = x;
-    for (const layer of this.layers.slice(start)) {
-      const next = layer.apply(out, ctx);
+    const layers = this.layers.slice(start);
+    for (let i = 0; i < layers.length; i++) {
+      const [layer, following] = [layers[i]!, layers[i + 1]];
+      let next: tf.Tensor4D;
+      if (!ctx.training && foldsChannelAffine(layer) && isEvaluationAffine(following)) {
+        // In evaluation a conv's BatchNorm is folded into it: one pass over the output fewer.
+        next = tf.tidy(() => layer.applyFolding(out, following.evaluationAffine(), ctx));
+        i++;
+      } else {
+        next = layer.apply(out, ctx);
+      }
       // In inference no gradient reads the intermediates: each goes once the next layer has read it.
       if (!ctx.training && out !== x && next !== out) out.dispose();
       out = next;

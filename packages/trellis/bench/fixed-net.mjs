@@ -31,19 +31,24 @@ const { values: args, positionals } = parseArgs({
     runs: { type: 'string', default: '3' },
     // Retraining recomputes cells in the backward pass by default; this keeps their activations instead.
     'keep-activations': { type: 'boolean', default: false },
+    // Recomputing, cells whose output holds fewer floats keep their activations (FixedNet's recomputeMinOutputFloats).
+    'recompute-min-floats': { type: 'string' },
     // On webgpu: print what each step dispatches (programs, workgroups, loop lengths); with --dry-run record
     // the dispatches without running them (counts only, at sizes a software adapter would take minutes for).
     probe: { type: 'boolean', default: false },
     'dry-run': { type: 'boolean', default: false },
     // On webgpu: one more step with each dispatch timed on the GPU (timestamp queries, where the adapter has them).
     'gpu-times': { type: 'boolean', default: false },
+    // One more step with each tfjs kernel timed (tf.profile): milliseconds per kernel name, most first.
+    'kernel-times': { type: 'boolean', default: false },
   },
 });
 const what = positionals[0] ?? 'inference';
 if (what !== 'retrain-step' && what !== 'inference') throw new Error(`expected retrain-step or inference, got ${what}`);
 const [size, batch, height, width, numClasses] = [args.size, args.batch, args.height, args.width, args.classes].map(Number);
 const { backend, kernels, device } = await selectBackend({ log: null });
-const net = new FixedNet({ architecture: getPreset(args.preset), numClasses, recompute: !args['keep-activations'] });
+const recomputeMinOutputFloats = args['recompute-min-floats'] === undefined ? undefined : Number(args['recompute-min-floats']);
+const net = new FixedNet({ architecture: getPreset(args.preset), numClasses, recompute: !args['keep-activations'], recomputeMinOutputFloats });
 const rng = new Rng(1);
 let step;
 /** The step's work as one synchronous call (for timing every dispatch on the GPU); returns what to dispose. */
@@ -85,7 +90,26 @@ for (let i = 0; i < Number(args.runs); i++) {
 }
 const runs = Number(args.runs);
 const gpuTimes = probe && args['gpu-times'] ? await gpuTimesByProgram() : undefined;
+const kernelTimes = args['kernel-times'] ? await timesByKernel() : undefined;
 
+/** One more step under tf.profile: wall milliseconds and calls per kernel name, most first. */
+async function timesByKernel() {
+  const start = performance.now();
+  const info = await tf.profile(() => tf.dispose(work()));
+  const stepMs = performance.now() - start;
+  const byKernel = new Map();
+  for (const kernel of info.kernels) {
+    const total = byKernel.get(kernel.name) ?? { ms: 0, calls: 0 };
+    byKernel.set(kernel.name, { ms: total.ms + (await kernel.kernelTimeMs), calls: total.calls + 1 });
+  }
+  const sorted = [...byKernel].sort((a, b) => b[1].ms - a[1].ms);
+  const kernelMs = sorted.reduce((sum, [, e]) => sum + e.ms, 0);
+  console.error(`tfjs kernels of one step: ${kernelMs.toFixed(0)} ms of ${stepMs.toFixed(0)} ms in ${info.kernels.length} calls`);
+  for (const [name, e] of sorted.slice(0, 30)) {
+    console.error(`  ${name.padEnd(32)} ${e.ms.toFixed(1).padStart(9)} ms ${String(e.calls).padStart(6)} calls ${((100 * e.ms) / kernelMs).toFixed(1).padStart(5)}%`);
+  }
+  return Object.fromEntries(sorted.map(([name, e]) => [name, { ms: Math.round(e.ms * 10) / 10, calls: e.calls }]));
+}
 /**
  * One more step with every dispatch timed alone on the GPU (tfjs's profiling: a compute pass per
  * dispatch with timestamp writes); milliseconds per program, most first. Zero where the adapter has
@@ -112,4 +136,4 @@ if (probe && args.probe) console.error(formatProbe(probe, runs));
 const probed = probe ? { dispatchesPerStep: probe.counts().dispatches / runs, uploadsPerStep: probe.counts().uploads / runs, readsPerStep: probe.counts().reads / runs, ...(args['dry-run'] ? { dryRun: true } : {}) } : {};
 const medianMs = [...timesMs].sort((a, b) => a - b)[Math.floor((timesMs.length - 1) / 2)];
 const params = net.trainableVariables().reduce((sum, v) => sum + v.size, 0);
-console.log(JSON.stringify({ engine: `tfjs ${backend}/${kernels.name}`, ...(device === undefined ? {} : { device }), what, preset: args.preset, params, medianMs, timesMs, mappingsPerRun, maxRssBytes: process.resourceUsage().maxRSS * 1024, ...probed, ...(gpuTimes ? { gpuMsByProgram: gpuTimes } : {}) }));
+console.log(JSON.stringify({ engine: `tfjs ${backend}/${kernels.name}`, ...(device === undefined ? {} : { device }), what, preset: args.preset, params, medianMs, timesMs, mappingsPerRun, maxRssBytes: process.resourceUsage().maxRSS * 1024, ...probed, ...(gpuTimes ? { gpuMsByProgram: gpuTimes } : {}), ...(kernelTimes ? { kernelTimes } : {}) }));
