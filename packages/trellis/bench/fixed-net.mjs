@@ -3,6 +3,8 @@
 //
 //   node bench/fixed-net.mjs retrain-step --preset autodeeplab-s --size 129 --batch 2 [--keep-activations]
 //   node bench/fixed-net.mjs inference --preset autodeeplab-s --height 256 --width 512
+//   node bench/fixed-net.mjs retrain-step --size 769 --kernel-times                # one more step, time per tfjs kernel (tf.profile)
+//   node bench/fixed-net.mjs retrain-step --size 769 --recompute-min-floats 4e6    # recompute only cells whose output holds ≥ 4M floats
 //   ADL_BACKEND=webgpu node bench/fixed-net.mjs retrain-step --size 769 --probe --dry-run   # what one step dispatches, without running it
 //   ADL_BACKEND=webgpu node bench/fixed-net.mjs retrain-step --size 769 --gpu-times        # GPU time per program of one step (timestamp queries)
 import { existsSync, readFileSync } from 'node:fs';
