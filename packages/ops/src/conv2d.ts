@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { newVariable } from './new-variable.js';
 import { convOutputLength, type ConvGeometry } from '@adl/backend';
-import { convCost, type ChannelAffine, type Cost, type FoldsChannelAffine, type ForwardContext, type Layer, type Size } from './layer.js';
+import { convCost, type Cost, type EvaluationAffine, type FoldsChannelAffine, type ForwardContext, type Layer, type Size } from './layer.js';
 import { Module } from './module.js';
 import type { Rng } from '@adl/backend';
 import { halfSize, subsample2 } from './subsample.js';
@@ -53,8 +53,9 @@ export class Conv2d extends Module implements Layer, FoldsChannelAffine {
    * conv(x) · scale + shift as conv(x, filter · scale) + (bias · scale + shift): a following
    * BatchNorm in evaluation, folded (the same values up to float rounding, one pass fewer).
    */
-  applyFolding(x: tf.Tensor4D, { scale, shift }: ChannelAffine, ctx: ForwardContext): tf.Tensor4D {
+  applyFolding(x: tf.Tensor4D, following: EvaluationAffine, ctx: ForwardContext): tf.Tensor4D {
     return tf.tidy(() => {
+      const { scale, shift } = following.evaluationAffine();
       const out = this.convolve(x, tf.mul(this.filter, scale) as tf.Tensor4D, ctx);
       return tf.add(out, this.bias ? tf.add(tf.mul(this.bias, scale), shift) : shift);
     });

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import type { Kernels } from '@adl/backend';
 import { Module, type VariableOwner } from './module.js';
 
@@ -57,9 +57,9 @@ export interface EvaluationAffine {
   evaluationAffine(): ChannelAffine;
 }
 
-/** A layer that can take a following per-channel affine map into its own work (a convolution: into its filter). */
+/** A layer that can take a following layer's evaluation affine map into its own work (a convolution: into its filter). */
 export interface FoldsChannelAffine {
-  applyFolding(x: tf.Tensor4D, affine: ChannelAffine, ctx: ForwardContext): tf.Tensor4D;
+  applyFolding(x: tf.Tensor4D, following: EvaluationAffine, ctx: ForwardContext): tf.Tensor4D;
 }
 
 function foldsChannelAffine(layer: Layer): layer is Layer & FoldsChannelAffine {
@@ -142,7 +142,7 @@ export class Sequential extends Module implements Layer {
       let next: tf.Tensor4D;
       if (!ctx.training && foldsChannelAffine(layer) && isEvaluationAffine(following)) {
         // In evaluation a conv's BatchNorm is folded into it: one pass over the output fewer.
-        next = tf.tidy(() => layer.applyFolding(out, following.evaluationAffine(), ctx));
+        next = layer.applyFolding(out, following, ctx);
         i++;
       } else {
         next = layer.apply(out, ctx);
